@@ -1,0 +1,3 @@
+//! One module per `torvyn` subcommand.
+
+pub mod run;

@@ -1,0 +1,214 @@
+//! `torvyn run`: load Torvyn.toml, validate and link the flow, instantiate
+//! its components and run it to completion on the stage loop.
+
+use crate::component_build::ComponentResolver;
+use crate::output::{exit_code, Output};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
+use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::error::{Coded, Diagnostic};
+use torvyn_runtime::reactor::{FlowReport, FlowSettings, LinearFlow, StageSpec};
+use torvyn_runtime::resources::{self, ResourceLimits};
+use torvyn_runtime::topology::plan_linear;
+
+/// `torvyn run` arguments.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Flow to run, as `flow.<name>` (default: the first defined flow).
+    #[arg(value_name = "FLOW")]
+    flow_ref: Option<String>,
+    /// Path to Torvyn.toml.
+    #[arg(long, value_name = "PATH", default_value = "Torvyn.toml")]
+    manifest: PathBuf,
+    /// Flow to run (same as the positional `flow.<name>`).
+    #[arg(long, value_name = "NAME")]
+    flow: Option<String>,
+    /// Process at most N elements, then complete.
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+    /// Maximum execution time (e.g. 30s, 5m); exceeding it is E0400.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+/// Exit code when validation or linking fails before the flow starts.
+const VALIDATION_FAILED: u8 = 2;
+/// Exit code when the running pipeline fails.
+const PIPELINE_ERROR: u8 = 1;
+
+pub fn run(args: RunArgs, out: &Output) -> u8 {
+    match execute(args, out) {
+        Ok(report) => {
+            out.blank();
+            out.status(&format!(
+                "Flow '{}' completed. {} elements processed.",
+                report.flow, report.elements_delivered
+            ));
+            out.status(&format!(
+                "Duration: {} | Copies: {} | Peak queue depth: {}",
+                format_duration(report.duration),
+                report.payload_copies.operations,
+                report.peak_queue_depth
+            ));
+            out.json(report_json(&report), 0);
+            0
+        }
+        Err(Failure { diagnostic, exit }) => out.fail(&diagnostic, exit),
+    }
+}
+
+struct Failure {
+    diagnostic: Diagnostic,
+    exit: u8,
+}
+
+fn validation<E: Coded>(e: E) -> Failure {
+    let diagnostic = e.diagnostic();
+    // Missing inputs (manifest, component files) keep their own code 2;
+    // everything else found before the flow starts is a validation failure.
+    let exit = if exit_code(&diagnostic) == 2 {
+        2
+    } else {
+        VALIDATION_FAILED
+    };
+    Failure { diagnostic, exit }
+}
+
+fn pipeline<E: Coded>(e: E) -> Failure {
+    Failure {
+        diagnostic: e.diagnostic(),
+        exit: PIPELINE_ERROR,
+    }
+}
+
+fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
+    let manifest =
+        Manifest::load_layered(&args.manifest, LayerSources::from_process(args.overrides))
+            .map_err(validation)?;
+    let deadline = args
+        .timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(validation)?;
+    let wanted = args
+        .flow
+        .as_deref()
+        .or(args.flow_ref.as_deref())
+        .map(|f| f.strip_prefix("flow.").unwrap_or(f));
+    let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
+    let manifest_name = args.manifest.file_name().map_or_else(
+        || args.manifest.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
+
+    let plan = plan_linear(flow_name, flow).map_err(validation)?;
+    let root = project_root(&args.manifest);
+    let resolver = ComponentResolver::new(&root, &manifest, out);
+    let runtime = &manifest.runtime;
+    let engine = WasmEngine::new(EngineConfig {
+        fuel_per_invocation: runtime.fuel_per_invocation,
+        max_memory_per_component: runtime.max_memory_per_component.bytes(),
+        ..EngineConfig::default()
+    })
+    .map_err(validation)?;
+
+    let mut specs = Vec::with_capacity(plan.nodes.len());
+    for node in &plan.nodes {
+        let wasm = resolver
+            .resolve(&node.name, &node.component)
+            .map_err(validation)?;
+        let component = engine.load_component(&wasm).map_err(validation)?;
+        specs.push(StageSpec {
+            name: node.name.clone(),
+            component,
+            role: node.role,
+            config: node.config.clone(),
+        });
+    }
+    out.status("Validating contracts...  ok");
+    out.status(&format!(
+        "Linking components...    ok ({} components, {} edge{})",
+        specs.len(),
+        plan.edges,
+        if plan.edges == 1 { "" } else { "s" }
+    ));
+
+    let pools = &runtime.pools;
+    let settings = FlowSettings {
+        flow_name: flow_name.to_string(),
+        queue_depth: flow
+            .default_queue_depth
+            .map_or(runtime.backpressure.default_queue_depth as usize, |d| {
+                d as usize
+            }),
+        pools: resources::PoolConfig {
+            small: pools.small_pool_size as usize,
+            medium: pools.medium_pool_size as usize,
+            large: pools.large_pool_size as usize,
+            huge: pools.huge_pool_size as usize,
+            exhaustion_policy: match pools.exhaustion_policy {
+                torvyn_runtime::config::ExhaustionPolicy::FallbackAlloc => {
+                    resources::ExhaustionPolicy::FallbackAlloc
+                }
+                torvyn_runtime::config::ExhaustionPolicy::Error => {
+                    resources::ExhaustionPolicy::Error
+                }
+            },
+        },
+        limits: ResourceLimits {
+            component_budget: runtime.max_memory_per_component.bytes(),
+            ..ResourceLimits::default()
+        },
+        element_limit: args.limit,
+        deadline,
+        copy_records: 0,
+    };
+    let mut running = LinearFlow::start(&engine, specs, settings).map_err(pipeline)?;
+    out.status("Instantiating...         ok");
+    out.status(&format!("Running flow '{flow_name}'"));
+    out.blank();
+    running.run_to_completion().map_err(pipeline)
+}
+
+/// The directory holding the manifest (paths in it are relative to it).
+fn project_root(manifest: &Path) -> PathBuf {
+    match manifest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn format_duration(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{}µs", d.as_micros())
+    } else if d < Duration::from_secs(10) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn report_json(report: &FlowReport) -> serde_json::Value {
+    serde_json::json!({
+        "flow": report.flow,
+        "elements_pulled": report.elements_pulled,
+        "elements_delivered": report.elements_delivered,
+        "elements_dropped": report.elements_dropped,
+        "element_errors": report.errors,
+        "duration_us": report.duration.as_micros() as u64,
+        "throughput_eps": report.throughput(),
+        "copies": report.payload_copies.operations,
+        "copy_bytes": report.payload_copies.bytes,
+        "copy_amplification": report.copy_amplification,
+        "peak_queue_depth": report.peak_queue_depth,
+        "stages": report.stages.iter().map(|s| serde_json::json!({
+            "name": s.name, "invocations": s.invocations, "errors": s.errors, "busy_ns": s.busy_ns,
+        })).collect::<Vec<_>>(),
+    })
+}

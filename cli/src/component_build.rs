@@ -1,0 +1,298 @@
+//! Resolving a node's `component` to a .wasm file: a `file://` path or a
+//! bare `.wasm` path is used as is; the name of a `[[component]]` is built
+//! with `cargo build --release --target wasm32-wasip2` in its `path` when
+//! its .wasm is missing or older than its sources (like `cargo run`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+use torvyn_runtime::config::{ComponentDecl, Manifest};
+use torvyn_runtime::error::{Coded, ErrorCode};
+
+use crate::output::Output;
+
+/// A component could not be located or built.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Neither a file nor a declared component.
+    #[error("node `{node}` refers to component `{reference}`, which is neither a .wasm file nor a declared [[component]]")]
+    Unknown {
+        /// Node name.
+        node: String,
+        /// The `component` value.
+        reference: String,
+        /// Declared component names.
+        declared: Vec<String>,
+    },
+    /// A `file://` path that does not exist.
+    #[error("node `{node}`: component file {} does not exist", path.display())]
+    MissingFile {
+        /// Node name.
+        node: String,
+        /// The path.
+        path: PathBuf,
+    },
+    /// Building the component failed.
+    #[error("component `{component}` failed to build: {reason}")]
+    BuildFailed {
+        /// Component name.
+        component: String,
+        /// Why.
+        reason: String,
+    },
+    /// cargo is not installed.
+    #[error("cannot run `cargo` to build component `{component}`: {reason}")]
+    Toolchain {
+        /// Component name.
+        component: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Coded for ResolveError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ResolveError::Toolchain { .. } => ErrorCode::ToolchainMissing,
+            _ => ErrorCode::ComponentNotFound,
+        }
+    }
+
+    fn location(&self) -> Option<String> {
+        match self {
+            ResolveError::Unknown { node, .. } | ResolveError::MissingFile { node, .. } => {
+                Some(format!("node `{node}` in Torvyn.toml"))
+            }
+            ResolveError::BuildFailed { component, .. }
+            | ResolveError::Toolchain { component, .. } => {
+                Some(format!("[[component]] `{component}`"))
+            }
+        }
+    }
+
+    fn help(&self) -> String {
+        match self {
+            ResolveError::Unknown { declared, .. } if declared.is_empty() => {
+                "use `file://path/to/component.wasm`, or declare the component in a [[component]] table".into()
+            }
+            ResolveError::Unknown { declared, .. } => format!(
+                "use `file://path/to/component.wasm`, or one of the declared components: {}",
+                declared.join(", ")
+            ),
+            ResolveError::MissingFile { .. } => {
+                "build the component first (`cargo build --release --target wasm32-wasip2`) or fix the path".into()
+            }
+            ResolveError::BuildFailed { .. } => "fix the compiler errors above, then run again".into(),
+            ResolveError::Toolchain { .. } => {
+                "install Rust and the wasm32-wasip2 target: `rustup target add wasm32-wasip2`".into()
+            }
+        }
+    }
+}
+
+/// Resolves node components relative to the project root.
+pub struct ComponentResolver<'a> {
+    root: &'a Path,
+    manifest: &'a Manifest,
+    out: &'a Output,
+}
+
+impl<'a> ComponentResolver<'a> {
+    pub fn new(root: &'a Path, manifest: &'a Manifest, out: &'a Output) -> Self {
+        Self {
+            root,
+            manifest,
+            out,
+        }
+    }
+
+    /// The .wasm file for `node`'s `reference`, building it if needed.
+    pub fn resolve(&self, node: &str, reference: &str) -> Result<PathBuf, ResolveError> {
+        if let Some(path) = reference.strip_prefix("file://") {
+            return self.existing(node, self.root.join(path));
+        }
+        if let Some(decl) = self.manifest.component(reference) {
+            return self.build(decl);
+        }
+        if reference.ends_with(".wasm") {
+            return self.existing(node, self.root.join(reference));
+        }
+        Err(ResolveError::Unknown {
+            node: node.to_string(),
+            reference: reference.to_string(),
+            declared: self
+                .manifest
+                .components
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        })
+    }
+
+    fn existing(&self, node: &str, path: PathBuf) -> Result<PathBuf, ResolveError> {
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(ResolveError::MissingFile {
+                node: node.to_string(),
+                path,
+            })
+        }
+    }
+
+    fn build(&self, decl: &ComponentDecl) -> Result<PathBuf, ResolveError> {
+        let dir = self.root.join(&decl.path);
+        let failed = |reason: String| ResolveError::BuildFailed {
+            component: decl.name.clone(),
+            reason,
+        };
+        if !dir.join("Cargo.toml").is_file() && decl.build_command.is_none() {
+            return Err(failed(format!(
+                "{} has no Cargo.toml and no build_command is set",
+                dir.display()
+            )));
+        }
+        let wasm = expected_wasm(&dir).map_err(|reason| match reason {
+            MetadataError::NoCargo(reason) => ResolveError::Toolchain {
+                component: decl.name.clone(),
+                reason,
+            },
+            MetadataError::Other(reason) => failed(reason),
+        })?;
+        let mut inputs = vec![dir.clone()];
+        let project_wit = self.root.join("wit");
+        if project_wit.is_dir() {
+            inputs.push(project_wit);
+        }
+        if is_fresh(&wasm, &inputs) {
+            return Ok(wasm);
+        }
+        self.out.status(&format!(
+            "Building component `{}` ({})",
+            decl.name,
+            dir.display()
+        ));
+        let status = match &decl.build_command {
+            Some(command) => Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .current_dir(&dir)
+                .status(),
+            None => Command::new(cargo())
+                .args(["build", "--release", "--target", "wasm32-wasip2"])
+                .current_dir(&dir)
+                .stdout(std::process::Stdio::null())
+                .status(),
+        }
+        .map_err(|e| ResolveError::Toolchain {
+            component: decl.name.clone(),
+            reason: e.to_string(),
+        })?;
+        if !status.success() {
+            return Err(failed(format!("the build exited with {status}")));
+        }
+        if !wasm.is_file() {
+            return Err(failed(format!(
+                "the build succeeded but produced no {}",
+                wasm.display()
+            )));
+        }
+        Ok(wasm)
+    }
+}
+
+enum MetadataError {
+    NoCargo(String),
+    Other(String),
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// `<target dir>/wasm32-wasip2/release/<lib name>.wasm`, from `cargo metadata`.
+fn expected_wasm(dir: &Path) -> Result<PathBuf, MetadataError> {
+    let manifest_path = dir.join("Cargo.toml");
+    let output = Command::new(cargo())
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(&manifest_path)
+        .output()
+        .map_err(|e| MetadataError::NoCargo(e.to_string()))?;
+    if !output.status.success() {
+        return Err(MetadataError::Other(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| MetadataError::Other(format!("unreadable cargo metadata: {e}")))?;
+    let target_dir = meta["target_directory"]
+        .as_str()
+        .ok_or_else(|| MetadataError::Other("cargo metadata has no target_directory".into()))?;
+    let canonical = std::fs::canonicalize(&manifest_path).unwrap_or(manifest_path);
+    let package = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["manifest_path"].as_str().map(Path::new) == Some(canonical.as_path()))
+        .ok_or_else(|| {
+            MetadataError::Other(format!(
+                "cargo metadata does not list {}",
+                canonical.display()
+            ))
+        })?;
+    let lib = package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "cdylib"))
+        })
+        .ok_or_else(|| {
+            MetadataError::Other(
+                "the package has no cdylib target (add `crate-type = [\"cdylib\"]`)".into(),
+            )
+        })?;
+    let name = lib["name"].as_str().unwrap_or_default().replace('-', "_");
+    Ok(Path::new(target_dir)
+        .join("wasm32-wasip2")
+        .join("release")
+        .join(format!("{name}.wasm")))
+}
+
+/// Whether `wasm` exists and is newer than every file under `inputs`
+/// (build output and hidden directories excluded).
+fn is_fresh(wasm: &Path, inputs: &[PathBuf]) -> bool {
+    let Some(built) = std::fs::metadata(wasm).and_then(|m| m.modified()).ok() else {
+        return false;
+    };
+    inputs
+        .iter()
+        .all(|dir| newest_mtime(dir).is_none_or(|newest| newest <= built))
+}
+
+fn newest_mtime(path: &Path) -> Option<SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return meta.modified().ok();
+    }
+    let mut newest = None;
+    for entry in std::fs::read_dir(path).ok()?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if let Some(t) = newest_mtime(&entry.path()) {
+            newest = newest.max(Some(t));
+        }
+    }
+    newest
+}

@@ -1,0 +1,60 @@
+//! `torvyn`: the Torvyn command-line tool.
+
+mod commands;
+mod component_build;
+mod output;
+
+use clap::{Parser, Subcommand};
+use output::{Format, Output};
+use std::process::ExitCode;
+
+/// Torvyn: ownership-aware streaming pipelines of WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "torvyn", version, about, propagate_version = true)]
+struct Cli {
+    /// Output format: human (default) or json.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Suppress non-essential output.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Increase output verbosity.
+    #[arg(long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Execute a pipeline locally.
+    Run(commands::run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let out = Output::new(cli.format, cli.quiet);
+    let code = match cli.command {
+        Command::Run(args) => commands::run::run(args, &out),
+    };
+    ExitCode::from(code)
+}
+
+/// Logs go to stderr, filtered by `TORVYN_LOG` (default `warn`, `info` with --verbose).
+fn init_logging(verbose: bool, quiet: bool) {
+    let default = if quiet {
+        "error"
+    } else if verbose {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TORVYN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,233 @@
+//! `[flow.<name>]`: nodes, edges and per-flow / per-stream backpressure
+//! settings. Data only — topology analysis lives elsewhere.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::runtime::{BackpressureConfig, BackpressurePolicy};
+
+/// `[flow.<name>]` — one flow definition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowDef {
+    /// Human-readable description (default "").
+    pub description: String,
+    /// Queue capacity of this flow's streams, overriding
+    /// `[runtime.backpressure] default_queue_depth`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_queue_depth: Option<u32>,
+    /// Overflow policy of this flow's streams. Also spelled `default_policy`.
+    #[serde(alias = "default_policy", skip_serializing_if = "Option::is_none")]
+    pub backpressure_policy: Option<BackpressurePolicy>,
+    /// Low watermark of this flow's streams.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_watermark_ratio: Option<f64>,
+    /// Throughput cap of this flow's streams under `rate-limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_elements_per_second: Option<u64>,
+    /// Nodes by name, in file order.
+    pub nodes: IndexMap<String, NodeDef>,
+    /// Stream connections, in file order.
+    pub edges: Vec<EdgeDef>,
+}
+
+/// `[flow.<name>.nodes.<node>]` — one component instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDef {
+    /// A compiled `.wasm` path (`file://...`), a registry reference, or
+    /// the name of a declared `[[component]]`.
+    pub component: String,
+    /// The Torvyn interface it implements, e.g. `torvyn:streaming/processor`.
+    pub interface: String,
+    /// String passed to `lifecycle.init()` (default "").
+    #[serde(default)]
+    pub config: String,
+}
+
+/// One end of an edge.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Node name.
+    pub node: String,
+    /// Port name (`output` / `input`, or a router's port).
+    pub port: String,
+}
+
+/// `[[flow.<name>.edges]]` — one stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeDef {
+    /// Explicit stream name (the key in the `[flow.x.edges.<name>]` form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Upstream end.
+    pub from: Endpoint,
+    /// Downstream end.
+    pub to: Endpoint,
+    /// Per-stream backpressure overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backpressure: Option<StreamBackpressure>,
+}
+
+impl EdgeDef {
+    /// The stream's name: the explicit one, or `"<from>-to-<to>"` (the
+    /// convention of the spec's `transform-to-sink` example).
+    pub fn stream_name(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => format!("{}-to-{}", self.from.node, self.to.node),
+        }
+    }
+}
+
+/// `[flow.<name>.edges.<stream>.backpressure]` — per-stream overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamBackpressure {
+    /// Queue capacity of this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_depth: Option<u32>,
+    /// Overflow policy of this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<BackpressurePolicy>,
+    /// Low watermark of this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_watermark_ratio: Option<f64>,
+    /// Throughput cap under `rate-limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_elements_per_second: Option<u64>,
+}
+
+/// A stream's effective backpressure settings: edge overrides, else the
+/// flow's, else `[runtime.backpressure]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResolvedBackpressure {
+    /// Bounded queue capacity.
+    pub queue_depth: u32,
+    /// Overflow policy.
+    pub policy: BackpressurePolicy,
+    /// Low watermark ratio.
+    pub low_watermark_ratio: f64,
+    /// Throughput cap (`Some` whenever the policy is `rate-limit` in a
+    /// validated manifest).
+    pub max_elements_per_second: Option<u64>,
+}
+
+impl FlowDef {
+    /// The nodes in file order.
+    pub fn nodes(&self) -> impl Iterator<Item = (&str, &NodeDef)> {
+        self.nodes.iter().map(|(name, node)| (name.as_str(), node))
+    }
+
+    /// The node called `name`.
+    pub fn node(&self, name: &str) -> Option<&NodeDef> {
+        self.nodes.get(name)
+    }
+
+    /// The edges in file order.
+    pub fn edges(&self) -> &[EdgeDef] {
+        &self.edges
+    }
+
+    /// The effective backpressure settings of `edge` in this flow.
+    pub fn stream_backpressure(
+        &self,
+        edge: &EdgeDef,
+        defaults: &BackpressureConfig,
+    ) -> ResolvedBackpressure {
+        let stream = edge.backpressure.clone().unwrap_or_default();
+        ResolvedBackpressure {
+            queue_depth: stream
+                .queue_depth
+                .or(self.default_queue_depth)
+                .unwrap_or(defaults.default_queue_depth),
+            policy: stream
+                .policy
+                .or(self.backpressure_policy)
+                .unwrap_or(defaults.backpressure_policy),
+            low_watermark_ratio: stream
+                .low_watermark_ratio
+                .or(self.low_watermark_ratio)
+                .unwrap_or(defaults.low_watermark_ratio),
+            max_elements_per_second: stream
+                .max_elements_per_second
+                .or(self.max_elements_per_second)
+                .or(defaults.max_elements_per_second),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(from: &str, to: &str) -> EdgeDef {
+        EdgeDef {
+            name: None,
+            from: Endpoint {
+                node: from.into(),
+                port: "output".into(),
+            },
+            to: Endpoint {
+                node: to.into(),
+                port: "input".into(),
+            },
+            backpressure: None,
+        }
+    }
+
+    #[test]
+    fn stream_names_default_to_from_to() {
+        assert_eq!(edge("transform", "sink").stream_name(), "transform-to-sink");
+        let named = EdgeDef {
+            name: Some("s1".into()),
+            ..edge("a", "b")
+        };
+        assert_eq!(named.stream_name(), "s1");
+    }
+
+    #[test]
+    fn edge_beats_flow_beats_runtime() {
+        let defaults = BackpressureConfig::default();
+        let mut flow = FlowDef::default();
+        let plain = edge("a", "b");
+        let resolved = flow.stream_backpressure(&plain, &defaults);
+        assert_eq!(
+            (
+                resolved.queue_depth,
+                resolved.policy,
+                resolved.low_watermark_ratio
+            ),
+            (64, BackpressurePolicy::Block, 0.5)
+        );
+
+        flow.default_queue_depth = Some(16);
+        flow.backpressure_policy = Some(BackpressurePolicy::DropNewest);
+        let resolved = flow.stream_backpressure(&plain, &defaults);
+        assert_eq!(
+            (resolved.queue_depth, resolved.policy),
+            (16, BackpressurePolicy::DropNewest)
+        );
+
+        let overridden = EdgeDef {
+            backpressure: Some(StreamBackpressure {
+                queue_depth: Some(256),
+                policy: Some(BackpressurePolicy::DropOldest),
+                low_watermark_ratio: Some(0.25),
+                max_elements_per_second: None,
+            }),
+            ..plain
+        };
+        let resolved = flow.stream_backpressure(&overridden, &defaults);
+        assert_eq!(
+            (
+                resolved.queue_depth,
+                resolved.policy,
+                resolved.low_watermark_ratio
+            ),
+            (256, BackpressurePolicy::DropOldest, 0.25)
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! `[observability]` (whose keys may also be grouped under
+//! `[observability.tracing]`, as the spec's production guide writes them).
+
+use serde::{Deserialize, Serialize};
+
+/// How much the runtime observes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObservabilityLevel {
+    /// No collection (bare-metal benchmarks only).
+    Off,
+    /// Counters, histograms and sampled traces (default).
+    #[default]
+    Production,
+    /// Everything, per element.
+    Diagnostic,
+}
+
+/// Where traces go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TracingExporter {
+    /// OTLP over gRPC.
+    OtlpGrpc,
+    /// OTLP over HTTP.
+    OtlpHttp,
+    /// Standard output (default).
+    #[default]
+    Stdout,
+    /// A file.
+    File,
+    /// Nowhere (written `"none"`).
+    #[serde(rename = "none")]
+    Disabled,
+}
+
+/// `[observability]` — observability configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObservabilityConfig {
+    /// Observability level (default `production`).
+    pub level: ObservabilityLevel,
+    /// Enable trace collection (default true).
+    pub tracing_enabled: bool,
+    /// Trace export target (default `stdout`).
+    pub tracing_exporter: TracingExporter,
+    /// OTLP endpoint URL for `otlp-grpc` / `otlp-http` (default "").
+    pub tracing_endpoint: String,
+    /// Head-based trace sampling rate, 0.0–1.0 (default 0.01).
+    pub sample_rate: f64,
+    /// Promote errored flows to full tracing (default true).
+    pub error_promote: bool,
+    /// Promote flows slower than this, in milliseconds (default 10).
+    pub latency_promote_threshold_ms: u64,
+    /// Enable metrics collection (default true).
+    pub metrics_enabled: bool,
+    /// Serve /metrics on the inspection API (default true).
+    pub prometheus_enabled: bool,
+    /// Push metrics via OTLP (default false).
+    pub otlp_metrics_enabled: bool,
+    /// OTLP metrics push interval in seconds (default 15). Also spelled
+    /// `otlp_export_interval_s`.
+    #[serde(alias = "otlp_export_interval_s")]
+    pub otlp_metrics_interval_s: u64,
+    /// Per-flow span ring buffer size for retroactive sampling (default 64).
+    pub ring_buffer_capacity: u32,
+}
+
+impl Default for ObservabilityConfig {
+    fn default() -> Self {
+        ObservabilityConfig {
+            level: ObservabilityLevel::Production,
+            tracing_enabled: true,
+            tracing_exporter: TracingExporter::Stdout,
+            tracing_endpoint: String::new(),
+            sample_rate: 0.01,
+            error_promote: true,
+            latency_promote_threshold_ms: 10,
+            metrics_enabled: true,
+            prometheus_enabled: true,
+            otlp_metrics_enabled: false,
+            otlp_metrics_interval_s: 15,
+            ring_buffer_capacity: 64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exporter_none_is_spelled_none() {
+        let parse = |s: &str| toml::Value::String(s.into()).try_into::<TracingExporter>();
+        assert_eq!(parse("none").unwrap(), TracingExporter::Disabled);
+        assert_eq!(parse("otlp-grpc").unwrap(), TracingExporter::OtlpGrpc);
+        assert!(parse("disabled").is_err());
+    }
+}

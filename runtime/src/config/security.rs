@@ -1,0 +1,70 @@
+//! `[security]` and `[security.grants.<component>]`.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// What happens to a capability no grant mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CapabilityPolicy {
+    /// Deny it (default; the spec's security model).
+    #[default]
+    DenyAll,
+    /// Allow it. For local experiments only.
+    AllowAll,
+}
+
+/// Where audit records go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditTarget {
+    /// An audit log file (default).
+    #[default]
+    File,
+    /// Standard output.
+    Stdout,
+    /// The observability event sink.
+    EventSink,
+}
+
+/// `[security.grants.<component>]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CapabilityGrant {
+    /// Capabilities granted, e.g. `"wasi:filesystem/read:/data/input"`.
+    pub capabilities: Vec<String>,
+}
+
+/// `[security]` — security configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Policy for ungranted capabilities (default `deny-all`).
+    pub default_capability_policy: CapabilityPolicy,
+    /// Enable security audit logging (default true).
+    pub audit_enabled: bool,
+    /// Audit log target (default `file`).
+    pub audit_target: AuditTarget,
+    /// Grants by component, in file order.
+    pub grants: IndexMap<String, CapabilityGrant>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            default_capability_policy: CapabilityPolicy::DenyAll,
+            audit_enabled: true,
+            audit_target: AuditTarget::File,
+            grants: IndexMap::new(),
+        }
+    }
+}
+
+impl SecurityConfig {
+    /// The capabilities granted to `component` (empty if none).
+    pub fn grants_for(&self, component: &str) -> &[String] {
+        self.grants
+            .get(component)
+            .map_or(&[], |g| g.capabilities.as_slice())
+    }
+}

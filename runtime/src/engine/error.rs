@@ -1,0 +1,162 @@
+//! Engine errors: loading, compiling, instantiating and calling components.
+
+use crate::error::{Coded, ErrorCode};
+use std::path::PathBuf;
+
+/// Loading, compiling or instantiating a component failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The .wasm file does not exist or cannot be read.
+    #[error("component file {path} cannot be read: {reason}")]
+    NotFound {
+        /// The path tried.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The file is not a WebAssembly component (a core module or garbage).
+    #[error("{path} is not a WebAssembly component: {reason}")]
+    NotAComponent {
+        /// The file.
+        path: PathBuf,
+        /// What Wasmtime said.
+        reason: String,
+    },
+    /// The component imports something the host does not provide, or its
+    /// exports do not match the Torvyn interfaces.
+    #[error("component {path} does not fit the Torvyn host: {reason}")]
+    Incompatible {
+        /// The file.
+        path: PathBuf,
+        /// What did not match.
+        reason: String,
+    },
+    /// The component exports none of the Torvyn processing interfaces.
+    #[error("component {path} exports no Torvyn processing interface (found exports: {found})")]
+    NoProcessingExport {
+        /// The file.
+        path: PathBuf,
+        /// The exports it has.
+        found: String,
+    },
+    /// Engine setup failed.
+    #[error("cannot configure the Wasmtime engine: {0}")]
+    Setup(String),
+    /// Instantiation failed.
+    #[error("cannot instantiate component `{component}`: {reason}")]
+    Instantiate {
+        /// Component name.
+        component: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Coded for EngineError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            EngineError::NotFound { .. } | EngineError::NotAComponent { .. } => {
+                ErrorCode::ComponentNotFound
+            }
+            EngineError::Incompatible { .. } => ErrorCode::InterfaceIncompatible,
+            EngineError::NoProcessingExport { .. } => ErrorCode::WorldIncomplete,
+            EngineError::Setup(_) | EngineError::Instantiate { .. } => ErrorCode::AllocationFailed,
+        }
+    }
+
+    fn location(&self) -> Option<String> {
+        match self {
+            EngineError::NotFound { path, .. }
+            | EngineError::NotAComponent { path, .. }
+            | EngineError::Incompatible { path, .. }
+            | EngineError::NoProcessingExport { path, .. } => Some(path.display().to_string()),
+            EngineError::Instantiate { component, .. } => Some(format!("component `{component}`")),
+            EngineError::Setup(_) => None,
+        }
+    }
+
+    fn help(&self) -> String {
+        match self {
+            EngineError::NotFound { .. } => {
+                "check the node's `component` path, or build the component first (`cargo build --release --target wasm32-wasip2`)".into()
+            }
+            EngineError::NotAComponent { .. } => {
+                "build it as a component: `cargo build --target wasm32-wasip2` produces one; a core module needs `wasm-tools component new`".into()
+            }
+            EngineError::Incompatible { .. } => {
+                "build the component against the torvyn:streaming@0.1.0 WIT contracts and import only Torvyn and WASI interfaces".into()
+            }
+            other => other.code().default_help().into(),
+        }
+    }
+}
+
+/// A component call failed without the guest returning a value: it
+/// trapped, ran out of fuel, hit a limit, or broke the buffer contract.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("component `{component}` {kind} in `{function}`: {detail}")]
+pub struct InvokeError {
+    /// The component's name.
+    pub component: String,
+    /// The exported function called.
+    pub function: &'static str,
+    /// What kind of failure.
+    pub kind: InvokeFailure,
+    /// Wasmtime's or the host's description.
+    pub detail: String,
+    /// Stable code.
+    pub code: ErrorCode,
+}
+
+/// The kinds of failed calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvokeFailure {
+    /// `unreachable`, a panic, or another Wasm trap.
+    Trapped,
+    /// The per-invocation fuel budget ran out.
+    OutOfFuel,
+    /// The Wasm stack overflowed.
+    StackOverflow,
+    /// Linear memory growth beyond the per-component limit.
+    MemoryLimit,
+    /// A host function refused the call (buffer contract violation).
+    ContractViolation,
+    /// The instance was already poisoned by an earlier trap.
+    Poisoned,
+}
+
+impl std::fmt::Display for InvokeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InvokeFailure::Trapped => "trapped",
+            InvokeFailure::OutOfFuel => "exceeded its fuel budget",
+            InvokeFailure::StackOverflow => "overflowed its stack",
+            InvokeFailure::MemoryLimit => "exceeded its memory limit",
+            InvokeFailure::ContractViolation => "violated the buffer contract",
+            InvokeFailure::Poisoned => "cannot be called after an earlier trap",
+        })
+    }
+}
+
+impl Coded for InvokeError {
+    fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(format!(
+            "component `{}`, function `{}`",
+            self.component, self.function
+        ))
+    }
+
+    fn help(&self) -> String {
+        match self.kind {
+            InvokeFailure::Trapped => "the guest panicked or hit `unreachable`; its stderr above shows the panic message".into(),
+            InvokeFailure::OutOfFuel => "raise [runtime] fuel_per_invocation (0 = unlimited) or make the component do less per call".into(),
+            InvokeFailure::StackOverflow => "the guest recursed too deeply; bound its recursion".into(),
+            InvokeFailure::MemoryLimit => "raise [runtime] max_memory_per_component or reduce the component's memory use".into(),
+            InvokeFailure::ContractViolation | InvokeFailure::Poisoned => self.code.default_help().into(),
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! One instantiated component: its `Store`, its loaded exports, and one
+//! typed method per exported function. Every call refills the fuel budget,
+//! moves the flow's shared state into the store for the duration of the
+//! call, and turns traps into [`InvokeError`]s with stable codes.
+
+use super::bindings::types::{
+    BackpressureSignal, OutputElement, ProcessError, ProcessResult, StreamElement,
+};
+use super::bindings::{aggregator, filter, lifecycle, processor, router, sink, source};
+use super::component::{CompiledComponent, ExportSet, TorvynInterface};
+use super::error::{EngineError, InvokeError, InvokeFailure};
+use super::state::{ComponentState, FlowShared, HostTrap};
+use super::WasmEngine;
+use crate::error::ErrorCode;
+use crate::resources::ComponentId;
+use wasmtime::{ResourceLimiter, Store};
+
+/// Caps a component's linear memory and table growth, remembering when the
+/// cap was hit so the failure is reported as E0310.
+#[derive(Debug)]
+pub(crate) struct MemoryLimiter {
+    max_memory: usize,
+    max_table_elements: usize,
+    pub(crate) hit: bool,
+}
+
+impl MemoryLimiter {
+    pub(crate) fn new(max_memory: u64) -> Self {
+        Self {
+            max_memory: usize::try_from(max_memory).unwrap_or(usize::MAX),
+            max_table_elements: 1 << 20,
+            hit: false,
+        }
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            self.hit = true;
+            return Err(HostTrap {
+                code: ErrorCode::BudgetExceeded,
+                message: format!(
+                    "linear memory would grow to {desired} bytes, over the {} byte limit",
+                    self.max_memory
+                ),
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= self.max_table_elements)
+    }
+}
+
+struct LoadedExports {
+    source: Option<source::Guest>,
+    processor: Option<processor::Guest>,
+    sink: Option<sink::Guest>,
+    lifecycle: Option<lifecycle::Guest>,
+    filter: Option<filter::Guest>,
+    router: Option<router::Guest>,
+    aggregator: Option<aggregator::Guest>,
+}
+
+/// A live component instance.
+pub struct ComponentInstance {
+    store: Store<ComponentState>,
+    exports: LoadedExports,
+    export_set: ExportSet,
+    fuel_per_invocation: u64,
+    poisoned: bool,
+}
+
+type Call<T> = Result<T, InvokeError>;
+
+impl ComponentInstance {
+    /// Instantiates `compiled` as component `id` named `name` (a fresh `Store`).
+    pub fn instantiate(
+        engine: &WasmEngine,
+        compiled: &CompiledComponent,
+        id: ComponentId,
+        name: &str,
+    ) -> Result<Self, EngineError> {
+        let wasi = wasmtime_wasi::WasiCtx::builder()
+            .inherit_stdout()
+            .inherit_stderr()
+            .build();
+        let state = ComponentState::new(
+            id,
+            name.to_string(),
+            wasi,
+            MemoryLimiter::new(engine.config().max_memory_per_component),
+        );
+        let mut store = Store::new(engine.engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        let fuel = engine.config().fuel_per_invocation;
+        let instantiate_error = |e: wasmtime::Error| EngineError::Instantiate {
+            component: name.to_string(),
+            reason: format!("{e:#}"),
+        };
+        if fuel > 0 {
+            store.set_fuel(fuel).map_err(instantiate_error)?;
+        }
+        let instance = compiled
+            .pre
+            .instantiate(&mut store)
+            .map_err(instantiate_error)?;
+        let i = &compiled.indices;
+        macro_rules! load {
+            ($field:ident) => {
+                match &i.$field {
+                    Some(ix) => Some(ix.load(&mut store, &instance).map_err(|e| {
+                        EngineError::Incompatible {
+                            path: compiled.path.clone(),
+                            reason: format!("{e:#}"),
+                        }
+                    })?),
+                    None => None,
+                }
+            };
+        }
+        let exports = LoadedExports {
+            source: load!(source),
+            processor: load!(processor),
+            sink: load!(sink),
+            lifecycle: load!(lifecycle),
+            filter: load!(filter),
+            router: load!(router),
+            aggregator: load!(aggregator),
+        };
+        Ok(Self {
+            store,
+            exports,
+            export_set: compiled.exports,
+            fuel_per_invocation: fuel,
+            poisoned: false,
+        })
+    }
+
+    /// The component's name in its flow.
+    pub fn name(&self) -> &str {
+        &self.store.data().name
+    }
+
+    /// The component's id in its flow.
+    pub fn id(&self) -> ComponentId {
+        self.store.data().id
+    }
+
+    /// The Torvyn interfaces it exports.
+    pub fn exports(&self) -> ExportSet {
+        self.export_set
+    }
+
+    /// Whether an earlier trap poisoned the instance.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Current linear memory size is not tracked yet; fuel consumed by the last call.
+    pub fn fuel_consumed_last_call(&self) -> u64 {
+        if self.fuel_per_invocation == 0 {
+            return 0;
+        }
+        self.fuel_per_invocation
+            .saturating_sub(self.store.get_fuel().unwrap_or(0))
+    }
+
+    /// Runs one guest call with the flow's state lent to the store.
+    // HOT PATH: one pointer move in, one out, a fuel refill.
+    fn call<R>(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        function: &'static str,
+        f: impl FnOnce(&LoadedExports, &mut Store<ComponentState>) -> wasmtime::Result<R>,
+    ) -> Call<R> {
+        if self.poisoned {
+            return Err(self.failure(
+                function,
+                InvokeFailure::Poisoned,
+                ErrorCode::FatalComponentError,
+                "an earlier call trapped".into(),
+            ));
+        }
+        if self.fuel_per_invocation > 0 {
+            // Cannot fail: fuel is enabled on the engine whenever the budget is non-zero.
+            let _ = self.store.set_fuel(self.fuel_per_invocation);
+        }
+        if let Some(shared) = flow.take() {
+            self.store.data_mut().lend_flow(shared);
+        }
+        let result = f(&self.exports, &mut self.store);
+        *flow = self.store.data_mut().take_flow();
+        result.map_err(|e| self.classify(function, e))
+    }
+
+    fn missing(&self, function: &'static str, interface: TorvynInterface) -> InvokeError {
+        self.failure(
+            function,
+            InvokeFailure::ContractViolation,
+            ErrorCode::TopologyInvalid,
+            format!("the component does not export {interface}"),
+        )
+    }
+
+    fn failure(
+        &self,
+        function: &'static str,
+        kind: InvokeFailure,
+        code: ErrorCode,
+        detail: String,
+    ) -> InvokeError {
+        InvokeError {
+            component: self.name().to_string(),
+            function,
+            kind,
+            detail,
+            code,
+        }
+    }
+
+    /// Turns a failed call into a coded error; any trap poisons the instance.
+    fn classify(&mut self, function: &'static str, error: wasmtime::Error) -> InvokeError {
+        self.poisoned = true;
+        let detail = format!("{error:#}");
+        if let Some(trap) = error.downcast_ref::<HostTrap>() {
+            let kind = if trap.code == ErrorCode::BudgetExceeded {
+                InvokeFailure::MemoryLimit
+            } else {
+                InvokeFailure::ContractViolation
+            };
+            return self.failure(function, kind, trap.code, trap.message.clone());
+        }
+        let (kind, code) = match error.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::OutOfFuel) | Some(wasmtime::Trap::Interrupt) => {
+                (InvokeFailure::OutOfFuel, ErrorCode::ComponentTimeout)
+            }
+            Some(wasmtime::Trap::StackOverflow) => {
+                (InvokeFailure::StackOverflow, ErrorCode::SandboxViolation)
+            }
+            Some(wasmtime::Trap::CannotEnterComponent) => {
+                (InvokeFailure::Poisoned, ErrorCode::FatalComponentError)
+            }
+            _ if self.store.data().limiter.hit => {
+                (InvokeFailure::MemoryLimit, ErrorCode::BudgetExceeded)
+            }
+            _ => (InvokeFailure::Trapped, ErrorCode::FatalComponentError),
+        };
+        self.failure(function, kind, code, detail)
+    }
+
+    /// `lifecycle.init(config)`; `Ok(Ok(()))` when the component does not export lifecycle.
+    pub fn init(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        config: &str,
+    ) -> Call<Result<(), ProcessError>> {
+        if self.exports.lifecycle.is_none() {
+            return Ok(Ok(()));
+        }
+        self.call(flow, "init", |e, store| match &e.lifecycle {
+            Some(l) => l.call_init(store, config),
+            None => Ok(Ok(())),
+        })
+    }
+
+    /// `lifecycle.teardown()`, if exported.
+    pub fn teardown(&mut self, flow: &mut Option<Box<FlowShared>>) -> Call<()> {
+        if self.exports.lifecycle.is_none() || self.poisoned {
+            return Ok(());
+        }
+        self.call(flow, "teardown", |e, store| match &e.lifecycle {
+            Some(l) => l.call_teardown(store),
+            None => Ok(()),
+        })
+    }
+
+    /// `source.pull()`.
+    // HOT PATH
+    pub fn pull(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+    ) -> Call<Result<Option<OutputElement>, ProcessError>> {
+        if self.exports.source.is_none() {
+            return Err(self.missing("pull", TorvynInterface::Source));
+        }
+        self.call(flow, "pull", |e, store| match &e.source {
+            Some(s) => s.call_pull(store),
+            None => Ok(Ok(None)),
+        })
+    }
+
+    /// `source.notify-backpressure(signal)`.
+    pub fn notify_backpressure(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        signal: BackpressureSignal,
+    ) -> Call<()> {
+        if self.exports.source.is_none() {
+            return Err(self.missing("notify-backpressure", TorvynInterface::Source));
+        }
+        self.call(flow, "notify-backpressure", |e, store| match &e.source {
+            Some(s) => s.call_notify_backpressure(store, signal),
+            None => Ok(()),
+        })
+    }
+
+    /// `processor.process(element)`.
+    // HOT PATH
+    pub fn process(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        element: &StreamElement,
+    ) -> Call<Result<ProcessResult, ProcessError>> {
+        if self.exports.processor.is_none() {
+            return Err(self.missing("process", TorvynInterface::Processor));
+        }
+        self.call(flow, "process", |e, store| match &e.processor {
+            Some(p) => p.call_process(store, element),
+            None => Ok(Ok(ProcessResult::Drop)),
+        })
+    }
+
+    /// `sink.push(element)`.
+    // HOT PATH
+    pub fn push(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        element: &StreamElement,
+    ) -> Call<Result<BackpressureSignal, ProcessError>> {
+        if self.exports.sink.is_none() {
+            return Err(self.missing("push", TorvynInterface::Sink));
+        }
+        self.call(flow, "push", |e, store| match &e.sink {
+            Some(s) => s.call_push(store, element),
+            None => Ok(Ok(BackpressureSignal::Ready)),
+        })
+    }
+
+    /// `sink.complete()`.
+    pub fn complete(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+    ) -> Call<Result<(), ProcessError>> {
+        if self.exports.sink.is_none() {
+            return Err(self.missing("complete", TorvynInterface::Sink));
+        }
+        self.call(flow, "complete", |e, store| match &e.sink {
+            Some(s) => s.call_complete(store),
+            None => Ok(Ok(())),
+        })
+    }
+
+    /// `filter.evaluate(element)`.
+    // HOT PATH
+    pub fn evaluate(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        element: &StreamElement,
+    ) -> Call<Result<bool, ProcessError>> {
+        if self.exports.filter.is_none() {
+            return Err(self.missing("evaluate", TorvynInterface::Filter));
+        }
+        self.call(flow, "evaluate", |e, store| match &e.filter {
+            Some(f) => f.call_evaluate(store, element),
+            None => Ok(Ok(true)),
+        })
+    }
+
+    /// `router.route(element)`.
+    pub fn route(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        element: &StreamElement,
+    ) -> Call<Result<Vec<String>, ProcessError>> {
+        if self.exports.router.is_none() {
+            return Err(self.missing("route", TorvynInterface::Router));
+        }
+        self.call(flow, "route", |e, store| match &e.router {
+            Some(r) => r.call_route(store, element),
+            None => Ok(Ok(Vec::new())),
+        })
+    }
+
+    /// `aggregator.ingest(element)`.
+    pub fn ingest(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        element: &StreamElement,
+    ) -> Call<Result<Option<OutputElement>, ProcessError>> {
+        if self.exports.aggregator.is_none() {
+            return Err(self.missing("ingest", TorvynInterface::Aggregator));
+        }
+        self.call(flow, "ingest", |e, store| match &e.aggregator {
+            Some(a) => a.call_ingest(store, element),
+            None => Ok(Ok(None)),
+        })
+    }
+
+    /// `aggregator.flush()`.
+    pub fn flush(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+    ) -> Call<Result<Vec<OutputElement>, ProcessError>> {
+        if self.exports.aggregator.is_none() {
+            return Err(self.missing("flush", TorvynInterface::Aggregator));
+        }
+        self.call(flow, "flush", |e, store| match &e.aggregator {
+            Some(a) => a.call_flush(store),
+            None => Ok(Ok(Vec::new())),
+        })
+    }
+}

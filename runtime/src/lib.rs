@@ -1,0 +1,12 @@
+//! Torvyn runtime core: everything that runs a flow, synchronously and
+//! without actors — configuration, the resource manager, the Wasmtime
+//! host and the stage loop.
+
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod reactor;
+pub mod resources;
+pub mod topology;

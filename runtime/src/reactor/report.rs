@@ -1,0 +1,58 @@
+//! [`FlowReport`]: what a flow did — elements, time, copies, queue peaks.
+
+use crate::resources::CopyStats;
+use std::time::Duration;
+
+/// Counters of one stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageReport {
+    /// Node name.
+    pub name: String,
+    /// Calls made.
+    pub invocations: u64,
+    /// `process-error`s returned.
+    pub errors: u64,
+    /// Wall time spent inside the component.
+    pub busy_ns: u64,
+}
+
+/// A snapshot of a flow's counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowReport {
+    /// Flow name.
+    pub flow: String,
+    /// Elements pulled from the source.
+    pub elements_pulled: u64,
+    /// Elements pushed into the sink.
+    pub elements_delivered: u64,
+    /// Elements dropped by filters, processors or aggregators.
+    pub elements_dropped: u64,
+    /// `process-error`s returned by all stages.
+    pub errors: u64,
+    /// Wall time from the first pull to completion.
+    pub duration: Duration,
+    /// Payload copies (reads + writes).
+    pub payload_copies: CopyStats,
+    /// Every copy, metadata included.
+    pub all_copies: CopyStats,
+    /// Payload bytes copied ÷ payload bytes produced.
+    pub copy_amplification: f64,
+    /// Highest depth any queue reached.
+    pub peak_queue_depth: usize,
+    /// Buffers alive right now (0 after a clean teardown).
+    pub live_buffers: usize,
+    /// Per-stage counters, in flow order.
+    pub stages: Vec<StageReport>,
+}
+
+impl FlowReport {
+    /// Elements delivered per second.
+    pub fn throughput(&self) -> f64 {
+        let secs = self.duration.as_secs_f64();
+        if secs > 0.0 {
+            self.elements_delivered as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Shared helpers for end-to-end tests and benchmarks.
+//!
+//! - Locating the repository and its example directories ([`repo_root`],
+//!   [`test_components_dir`], [`hello_world_dir`]).
+//! - Building the guest components on demand ([`build_test_components`],
+//!   [`test_component`], [`build_hello_world`], [`hello_world_component`]).
+//!   Nothing is built at compile time: the first call in a process runs
+//!   `cargo build --release --target wasm32-wasip2` in the example's own
+//!   workspace; later calls reuse the result. Concurrent test processes are
+//!   safe because cargo serializes builds of one target directory with a file
+//!   lock.
+//! - Recomputing what the test guests produce ([`guest`], [`counter_payloads`],
+//!   [`quiet_sink_line`]), so tests can assert exact sink output.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The std-only helpers compiled into the test guests (payload generator,
+/// FNV-1a checksum, config parser), shared as source so host-side
+/// expectations cannot drift from what the guests compute.
+#[path = "../../examples/test-components/guest-util/src/lib.rs"]
+pub mod guest;
+
+/// The wasm target every guest is built for.
+pub const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// Every component crate in `examples/test-components` (the names
+/// [`test_component`] accepts).
+pub const TEST_COMPONENTS: &[&str] = &[
+    "counter-source",
+    "passthrough",
+    "uppercase",
+    "quiet-sink",
+    "slow-sink",
+    "error-processor",
+    "trap-processor",
+    "infinite-loop",
+    "memory-bomb",
+    "deep-recursion",
+];
+
+/// The repository root (the directory holding the root `Cargo.toml`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent directory")
+        .to_path_buf()
+}
+
+/// `examples/test-components`: the cargo workspace of test guests.
+pub fn test_components_dir() -> PathBuf {
+    repo_root().join("examples").join("test-components")
+}
+
+/// `examples/hello-world`: the spec's Hello World example.
+pub fn hello_world_dir() -> PathBuf {
+    repo_root().join("examples").join("hello-world")
+}
+
+/// Builds `examples/test-components` (once per process) and returns the
+/// directory holding the `.wasm` components.
+///
+/// # Panics
+///
+/// Panics with cargo's stderr if the build fails.
+pub fn build_test_components() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_wasm_workspace(&test_components_dir()))
+        .clone()
+}
+
+/// Path to the test component `name` (e.g. `"quiet-sink"`), building the
+/// test components first if this process has not yet done so.
+///
+/// # Panics
+///
+/// Panics if the build fails or no component of that name was produced.
+pub fn test_component(name: &str) -> PathBuf {
+    component_in(&build_test_components(), name)
+}
+
+/// Builds `examples/hello-world` (once per process) and returns the directory
+/// holding `hello_source.wasm` and `hello_sink.wasm`.
+///
+/// # Panics
+///
+/// Panics with cargo's stderr if the build fails.
+pub fn build_hello_world() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_wasm_workspace(&hello_world_dir()))
+        .clone()
+}
+
+/// Path to a Hello World component (`"hello-source"` or `"hello-sink"`),
+/// building the example first if this process has not yet done so.
+pub fn hello_world_component(name: &str) -> PathBuf {
+    component_in(&build_hello_world(), name)
+}
+
+/// The payloads `counter-source` emits for `{"count": count, "payload_size":
+/// payload_size}`, in order.
+pub fn counter_payloads(count: u64, payload_size: usize) -> impl Iterator<Item = Vec<u8>> {
+    (0..count).map(move |i| guest::counter_payload(i, payload_size))
+}
+
+/// The line `quiet-sink` prints on `complete()` after receiving `payloads`
+/// in this order: `[quiet-sink] received=N bytes=B checksum=XXXXXXXXXXXXXXXX`.
+pub fn quiet_sink_line<I, P>(payloads: I) -> String
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    let (mut received, mut bytes) = (0u64, 0u64);
+    let mut checksum = guest::Fnv1a::new();
+    for payload in payloads {
+        let payload = payload.as_ref();
+        received += 1;
+        bytes += payload.len() as u64;
+        checksum.update(payload);
+    }
+    format!(
+        "[quiet-sink] received={received} bytes={bytes} checksum={:016x}",
+        checksum.value()
+    )
+}
+
+/// `<dir>/<name with '-' replaced by '_'>.wasm`, which must exist.
+fn component_in(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    if !path.is_file() {
+        let mut available: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.ends_with(".wasm"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        available.sort();
+        panic!(
+            "no component {} in {}; available: {available:?}",
+            path.display(),
+            dir.display()
+        );
+    }
+    path
+}
+
+/// Runs `cargo build --release --target wasm32-wasip2` in the workspace at
+/// `dir` and returns its `target/wasm32-wasip2/release` directory.
+fn build_wasm_workspace(dir: &Path) -> PathBuf {
+    let target_dir = dir.join("target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(dir)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        // Settings meant for the host build (coverage instrumentation,
+        // target-cpu=native, a redirected target dir) must not leak into the
+        // guest build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR");
+    let output = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "failed to run {} in {}: {e}",
+            cargo.to_string_lossy(),
+            dir.display()
+        )
+    });
+    if !output.status.success() {
+        panic!(
+            "`cargo build --release --target {WASM_TARGET}` failed in {} ({}):\n{}",
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    target_dir.join(WASM_TARGET).join("release")
+}
+
+#[cfg(test)]
+mod support_tests {
+    use super::*;
+
+    #[test]
+    fn quiet_sink_line_format() {
+        assert_eq!(
+            quiet_sink_line(Vec::<Vec<u8>>::new()),
+            "[quiet-sink] received=0 bytes=0 checksum=cbf29ce484222325"
+        );
+        assert_eq!(
+            quiet_sink_line([b"a"]),
+            "[quiet-sink] received=1 bytes=1 checksum=af63dc4c8601ec8c"
+        );
+        let payloads: Vec<Vec<u8>> = counter_payloads(3, 4).collect();
+        assert_eq!(
+            payloads,
+            [b"0 cd".to_vec(), b"1 cd".to_vec(), b"2 cd".to_vec()]
+        );
+    }
+
+    #[test]
+    fn paths_point_into_the_repo() {
+        assert!(repo_root().join("Cargo.toml").is_file());
+        assert!(test_components_dir().join("Cargo.toml").is_file());
+        assert!(hello_world_dir().join("Torvyn.toml").is_file());
+    }
+}
