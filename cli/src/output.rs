@@ -25,10 +25,6 @@ impl Output {
         Self { format, quiet }
     }
 
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// A `[torvyn] …` progress line (human format, not quiet).
     pub fn status(&self, line: &str) {
         if self.format == Format::Human && !self.quiet {

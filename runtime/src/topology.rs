@@ -237,14 +237,14 @@ to = {{ node = \"sink\", port = \"input\" }}
             "{NODES}
 [[flow.main.edges]]
 from = {{ node = \"source\", port = \"output\" }}
-to = {{ node = \"upper\", port = \"input\" }}
+to = {{ node = \"sink\", port = \"input\" }}
 [[flow.main.edges]]
 from = {{ node = \"sink\", port = \"output\" }}
 to = {{ node = \"upper\", port = \"input\" }}
 "
         ));
         let err = plan_linear("main", &f).unwrap_err();
-        assert!(err.message.contains("sink"), "{err}");
+        assert!(err.message.contains("sinks must have no outputs"), "{err}");
     }
 
     #[test]

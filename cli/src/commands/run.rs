@@ -8,7 +8,7 @@ use std::time::Duration;
 use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::error::{Coded, Diagnostic};
-use torvyn_runtime::reactor::{FlowReport, FlowSettings, LinearFlow, StageSpec};
+use torvyn_runtime::reactor::{validate_linear, FlowReport, FlowSettings, LinearFlow, StageSpec};
 use torvyn_runtime::resources::{self, ResourceLimits};
 use torvyn_runtime::topology::plan_linear;
 
@@ -132,6 +132,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
         });
     }
     out.status("Validating contracts...  ok");
+    validate_linear(&specs).map_err(validation)?;
     out.status(&format!(
         "Linking components...    ok ({} components, {} edge{})",
         specs.len(),
@@ -168,6 +169,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
         element_limit: args.limit,
         deadline,
         copy_records: 0,
+        stage_timing: false,
     };
     let mut running = LinearFlow::start(&engine, specs, settings).map_err(pipeline)?;
     out.status("Instantiating...         ok");

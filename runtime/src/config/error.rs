@@ -65,14 +65,14 @@ impl fmt::Display for Origin {
 #[non_exhaustive]
 pub enum ConfigError {
     /// E0001: the manifest does not exist.
-    #[error("Torvyn.toml not found at `{}`", path.display())]
+    #[error("Torvyn.toml not found at `{}`", .path.display())]
     ManifestNotFound {
         /// The path that was tried.
         path: PathBuf,
     },
 
     /// E0001: the manifest (or user config) exists but cannot be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {source}", .path.display())]
     Unreadable {
         /// The file.
         path: PathBuf,
@@ -82,7 +82,7 @@ pub enum ConfigError {
     },
 
     /// E0002: the file is not valid TOML.
-    #[error("{} is not valid TOML: {message}", file_name(origin))]
+    #[error("{} is not valid TOML: {message}", file_name(.origin))]
     Syntax {
         /// File, line and column of the error.
         origin: Origin,
@@ -144,7 +144,7 @@ pub enum ConfigError {
     },
 
     /// E0702: `--flow <name>` names no flow of the manifest.
-    #[error("no flow named `{name}` in the manifest (defined flows: {})", available.join(", "))]
+    #[error("no flow named `{name}` in the manifest (defined flows: {})", .available.join(", "))]
     UnknownFlow {
         /// The requested name.
         name: String,

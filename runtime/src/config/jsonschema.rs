@@ -167,7 +167,7 @@ fn shape_json(shape: &Shape) -> J {
                         J::obj(vec![
                             ("type", J::raw(json!("object"))),
                             ("description", J::raw(json!(format!("Keyed by {key}.")))),
-                            ("additionalProperties", table_json(table, Some(key))),
+                            ("additionalProperties", table_json(table, Some(*key))),
                         ]),
                     ]),
                 )]),
@@ -390,14 +390,18 @@ mod tests {
         shape_table
     }
 
+    fn p(path: &'static [&'static str]) -> &'static [&'static str] {
+        path
+    }
+
     fn structs() -> Vec<(&'static [&'static str], &'static [&'static str])> {
         vec![
-            (&[], serde_fields::<Manifest>()),
-            (&["torvyn"], serde_fields::<ProjectMeta>()),
-            (&["component"], serde_fields::<ComponentDecl>()),
-            (&["flow", "*"], serde_fields::<FlowDef>()),
-            (&["flow", "*", "nodes", "*"], serde_fields::<NodeDef>()),
-            (&["flow", "*", "edges"], serde_fields::<EdgeDef>()),
+            (p(&[]), serde_fields::<Manifest>()),
+            (p(&["torvyn"]), serde_fields::<ProjectMeta>()),
+            (p(&["component"]), serde_fields::<ComponentDecl>()),
+            (p(&["flow", "*"]), serde_fields::<FlowDef>()),
+            (p(&["flow", "*", "nodes", "*"]), serde_fields::<NodeDef>()),
+            (p(&["flow", "*", "edges"]), serde_fields::<EdgeDef>()),
             (
                 &["flow", "*", "edges", "[]", "from"],
                 serde_fields::<Endpoint>(),
@@ -410,22 +414,22 @@ mod tests {
                 &["flow", "*", "edges", "[]", "backpressure"],
                 serde_fields::<StreamBackpressure>(),
             ),
-            (&["runtime"], serde_fields::<RuntimeConfig>()),
+            (p(&["runtime"]), serde_fields::<RuntimeConfig>()),
             (
-                &["runtime", "backpressure"],
+                p(&["runtime", "backpressure"]),
                 serde_fields::<BackpressureConfig>(),
             ),
-            (&["runtime", "pools"], serde_fields::<PoolConfig>()),
-            (&["observability"], serde_fields::<ObservabilityConfig>()),
-            (&["security"], serde_fields::<SecurityConfig>()),
+            (p(&["runtime", "pools"]), serde_fields::<PoolConfig>()),
+            (p(&["observability"]), serde_fields::<ObservabilityConfig>()),
+            (p(&["security"]), serde_fields::<SecurityConfig>()),
             (
-                &["security", "grants", "*"],
+                p(&["security", "grants", "*"]),
                 serde_fields::<CapabilityGrant>(),
             ),
-            (&["registry"], serde_fields::<RegistryConfig>()),
-            (&["capabilities"], serde_fields::<CapabilitiesConfig>()),
+            (p(&["registry"]), serde_fields::<RegistryConfig>()),
+            (p(&["capabilities"]), serde_fields::<CapabilitiesConfig>()),
             (
-                &["capabilities", "torvyn"],
+                p(&["capabilities", "torvyn"]),
                 serde_fields::<TorvynCapabilities>(),
             ),
         ]
@@ -454,7 +458,7 @@ mod tests {
                 .fields
                 .iter()
                 .filter(|f| !f.inline)
-                .map(|f| f.name)
+                .flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
                 .collect();
             assert_eq!(
                 rust, serde,

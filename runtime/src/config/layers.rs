@@ -253,7 +253,7 @@ fn resolve_override_key<'a>(keys: &[String], origin: &Origin) -> Result<&'a Shap
                 };
                 &field.shape
             }
-            Some(Shape::Map { value, .. }) => value,
+            Some(Shape::Map { value, .. }) => value.as_ref(),
             Some(Shape::List { .. }) => {
                 return Err(ConfigError::InvalidValue {
                     field: path.to_string(),

@@ -23,6 +23,10 @@
 //! E0001 (no manifest), E0002 (TOML syntax), E0700 (wrong type), E0701
 //! (unknown field, with the nearest valid name), E0702 (invalid value).
 
+// Loading runs once per command and its errors carry locations and
+// suggestions; their size does not matter, their detail does.
+#![allow(clippy::result_large_err)]
+
 mod capabilities;
 mod error;
 mod flow;

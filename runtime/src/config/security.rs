@@ -65,6 +65,6 @@ impl SecurityConfig {
     pub fn grants_for(&self, component: &str) -> &[String] {
         self.grants
             .get(component)
-            .map_or(&[], |g| g.capabilities.as_slice())
+            .map_or(&[][..], |g| g.capabilities.as_slice())
     }
 }

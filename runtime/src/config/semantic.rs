@@ -46,7 +46,7 @@ fn check_components(manifest: &Manifest, root: &Node) -> Result<(), ConfigError>
             return Err(ConfigError::InvalidValue {
                 field: format!("component[{index}].name"),
                 reason: format!("component `{}` is declared twice", component.name),
-                origin: origin_at(root, &["component", &index, "name"]),
+                origin: origin_at(root, &["component", index.as_str(), "name"]),
                 hint: Some("give each [[component]] a distinct name".into()),
             });
         }
@@ -98,7 +98,7 @@ fn check_flow(
             return Err(ConfigError::InvalidValue {
                 field: format!("flow.{name}.edges[{i}].{end}.node"),
                 reason: format!("no node named `{}` in flow `{name}`", endpoint.node),
-                origin: origin_at(root, &["flow", name, "edges", &i, end, "node"]),
+                origin: origin_at(root, &["flow", name, "edges", i.as_str(), end, "node"]),
                 hint: Some(hint),
             });
         }
@@ -107,7 +107,7 @@ fn check_flow(
                 return Err(ConfigError::InvalidValue {
                     field: format!("flow.{name}.edges[{i}].name"),
                     reason: format!("stream `{stream}` is defined twice in flow `{name}`"),
-                    origin: origin_at(root, &["flow", name, "edges", &i, "name"]),
+                    origin: origin_at(root, &["flow", name, "edges", i.as_str(), "name"]),
                     hint: Some("give each edge a distinct name".into()),
                 });
             }
@@ -118,7 +118,7 @@ fn check_flow(
         {
             return Err(rate_needed(
                 root,
-                &["flow", name, "edges", &i, "backpressure", "policy"],
+                &["flow", name, "edges", i.as_str(), "backpressure", "policy"],
                 &format!("stream `{}`", edge.stream_name()),
             ));
         }

@@ -1,16 +1,28 @@
 //! "Did you mean …?" — the nearest valid name by edit distance.
 
-/// Levenshtein distance between `a` and `b`, counted in characters.
+/// Edit distance between `a` and `b`, counted in characters: Levenshtein
+/// (insertions, deletions, substitutions) plus transposition of two
+/// adjacent characters, the commonest typo (`mian` → `main` is 1).
 pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rows: i-2, i-1 and i.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j - 1] + cost)
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
         }
+        std::mem::swap(&mut before, &mut previous);
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
@@ -44,7 +56,9 @@ mod tests {
         assert_eq!(levenshtein("", ""), 0);
         assert_eq!(levenshtein("abc", ""), 3);
         assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("defualt_queue_depth", "default_queue_depth"), 2);
+        assert_eq!(levenshtein("defualt_queue_depth", "default_queue_depth"), 1);
+        assert_eq!(levenshtein("mian", "main"), 1);
+        assert_eq!(levenshtein("ca", "abc"), 3);
         assert_eq!(levenshtein("µs", "us"), 1);
     }
 

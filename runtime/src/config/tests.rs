@@ -670,7 +670,7 @@ fn locations_of_values_are_available_to_other_modules() {
     assert_eq!(
         m.location_of(&["flow", "main", "edges", "0", "to", "node"])
             .as_deref(),
-        Some("Torvyn.toml:30:13")
+        Some("Torvyn.toml:31:15")
     );
     assert_eq!(
         m.location_of(&["flow", "main", "nodes", "sink"]).as_deref(),
@@ -793,7 +793,7 @@ fn wrong_type_is_e0700_with_field_expected_type_and_position() {
     );
     let e = err(&with_header("[runtime]\nmax_memory_per_component = true\n"));
     assert_eq!(e.code(), ErrorCode::InvalidFieldType);
-    let e = err(&with_header("runtime = 5\n"));
+    let e = err(&format!("runtime = 5\n{HEADER}"));
     assert_eq!(e.code(), ErrorCode::InvalidFieldType);
     let e = err(&with_header("[[flow]]\nx = 1\n"));
     assert_eq!(e.code(), ErrorCode::InvalidFieldType);
@@ -887,7 +887,15 @@ fn out_of_range_values_are_e0702() {
     ));
     assert_eq!(e.help(), "did you mean `drop-oldest`?");
     let e = err(&with_header("[runtime]\nfuel_per_invocation = -1\n"));
-    assert!(e.to_string().contains("0 means unlimited"), "{e}");
+    assert!(e.to_string().contains("at least 0, not -1"), "{e}");
+    assert!(e.help().contains("0 for unlimited"), "{}", e.help());
+    let e = err(&with_header(
+        "[runtime.backpressure]\nlow_watermark_ratio = 1.0\n",
+    ));
+    assert_eq!(
+        e.to_string(),
+        "invalid value for `runtime.backpressure.low_watermark_ratio`: it must be greater than 0 and less than 1, not 1"
+    );
 }
 
 #[test]

@@ -149,6 +149,7 @@ impl Node {
         }
     }
 
+    #[cfg(test)]
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entries()?
             .iter()

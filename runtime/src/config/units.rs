@@ -129,7 +129,8 @@ pub fn parse_size(input: &str) -> Result<u64, UnitError> {
     }
     let (number, unit) = leading_decimal(s)
         .ok_or_else(|| UnitError::size(input, "it does not start with a number"))?;
-    let multiplier: u128 = match unit.trim().to_ascii_lowercase().as_str() {
+    let unit = unit.trim();
+    let multiplier: u128 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1_000,
         "m" | "mb" => 1_000_000,
@@ -139,10 +140,10 @@ pub fn parse_size(input: &str) -> Result<u64, UnitError> {
         "mi" | "mib" => 1 << 20,
         "gi" | "gib" => 1 << 30,
         "ti" | "tib" => 1 << 40,
-        other => {
+        _ => {
             return Err(UnitError::size(
                 input,
-                format!("unknown unit `{other}` (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)"),
+                format!("unknown unit `{unit}` (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)"),
             ))
         }
     };
@@ -155,7 +156,8 @@ pub fn parse_size(input: &str) -> Result<u64, UnitError> {
     u64::try_from(bytes).map_err(|_| UnitError::size(input, "it is too large"))
 }
 
-/// Formats bytes with the largest binary unit that divides them exactly:
+/// Formats bytes with the largest binary unit (all powers of two) that
+/// divides them exactly:
 /// 67108864 → `64MiB`, 1000 → `1000B`.
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [(&str, u64); 4] = [
@@ -165,7 +167,7 @@ pub fn format_size(bytes: u64) -> String {
         ("KiB", 1 << 10),
     ];
     for (name, unit) in UNITS {
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes & (unit - 1) == 0 {
             return format!("{}{name}", bytes / unit);
         }
     }
@@ -336,7 +338,7 @@ mod tests {
         assert!(parse_size("64XB")
             .unwrap_err()
             .reason
-            .contains("unknown unit `xb`"));
+            .contains("unknown unit `XB`"));
         assert!(parse_size("-1").unwrap_err().reason.contains("negative"));
     }
 

@@ -54,28 +54,22 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
             let Kind::Int(i) = node.kind else {
                 return Err(wrong_type(node, shape, path));
             };
-            if i < *min {
-                let unlimited = if *min == 0 && path.to_string().ends_with("fuel_per_invocation") {
-                    " (0 means unlimited)"
-                } else {
-                    ""
-                };
-                return Err(invalid(
-                    node,
-                    path,
-                    format!("{i} is below the minimum of {min}{unlimited}"),
-                    None,
-                ));
+            if (*min..=*max).contains(&i) {
+                return Ok(());
             }
-            if i > *max {
-                return Err(invalid(
-                    node,
-                    path,
-                    format!("{i} is above the maximum of {max}"),
-                    None,
-                ));
-            }
-            Ok(())
+            let reason = if i < *min {
+                format!("it must be at least {min}, not {i}")
+            } else {
+                format!("it must be at most {max}, not {i}")
+            };
+            let hint = if *min == 0 && path.to_string().ends_with("fuel_per_invocation") {
+                "use 0 for unlimited fuel, or a positive budget such as 1000000".to_string()
+            } else if *max == i64::MAX {
+                format!("use an integer of at least {min}")
+            } else {
+                format!("use an integer from {min} to {max}")
+            };
+            Err(invalid(node, path, reason, Some(hint)))
         }
         Shape::Float {
             min,
@@ -90,28 +84,23 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
                 Kind::Int(i) => i as f64,
                 _ => return Err(wrong_type(node, shape, path)),
             };
-            let inside = if *exclusive {
-                x > *min && x < *max
+            let (inside, range) = if *exclusive {
+                (
+                    x > *min && x < *max,
+                    format!("greater than {min} and less than {max}"),
+                )
             } else {
-                x >= *min && x <= *max
+                (x >= *min && x <= *max, format!("from {min} to {max}"))
             };
             if inside {
-                Ok(())
-            } else if *exclusive {
-                Err(invalid(
-                    node,
-                    path,
-                    format!("{x} is not strictly between {min:?} and {max:?}"),
-                    None,
-                ))
-            } else {
-                Err(invalid(
-                    node,
-                    path,
-                    format!("{x} is not between {min:?} and {max:?}"),
-                    None,
-                ))
+                return Ok(());
             }
+            Err(invalid(
+                node,
+                path,
+                format!("it must be {range}, not {x}"),
+                Some(format!("use a number {range}")),
+            ))
         }
         Shape::Bool => match node.kind {
             Kind::Bool(_) => Ok(()),

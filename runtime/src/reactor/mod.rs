@@ -11,4 +11,6 @@ pub use element::QueuedElement;
 pub use error::FlowError;
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport};
-pub use stage_loop::{FlowProgress, FlowSettings, LinearFlow, StageRole, StageSpec};
+pub use stage_loop::{
+    validate_linear, FlowProgress, FlowSettings, LinearFlow, StageRole, StageSpec,
+};

@@ -93,6 +93,9 @@ pub struct FlowSettings {
     pub deadline: Option<Duration>,
     /// Individual copy records to keep (0 = counters only).
     pub copy_records: usize,
+    /// Measure the wall time of every component call (two clock reads per
+    /// call; off unless a report needs per-stage times).
+    pub stage_timing: bool,
 }
 
 impl Default for FlowSettings {
@@ -105,6 +108,7 @@ impl Default for FlowSettings {
             element_limit: None,
             deadline: None,
             copy_records: 0,
+            stage_timing: false,
         }
     }
 }
@@ -143,6 +147,7 @@ pub struct LinearFlow {
     dropped: u64,
     started: Instant,
     finished_after: Option<Duration>,
+    clock: FlowClock,
 }
 
 const METADATA_FIXED_BYTES: u64 = 16;
@@ -206,6 +211,7 @@ impl LinearFlow {
             dropped: 0,
             started: Instant::now(),
             finished_after: None,
+            clock: FlowClock::new(),
         };
         for (stage, spec) in flow.stages.iter_mut().zip(&specs) {
             match stage.instance.init(&mut flow.shared, &spec.config)? {
@@ -248,15 +254,16 @@ impl LinearFlow {
 
     // HOT PATH: no allocation, no lock, no message per element.
     fn steps(&mut self, max_steps: usize) -> Result<(), FlowError> {
-        for _ in 0..max_steps {
-            if let Some(limit) = self.settings.deadline {
-                if self.started.elapsed() > limit {
-                    return Err(FlowError::DeadlineExceeded {
-                        flow: self.settings.flow_name.clone(),
-                        limit_ms: limit.as_millis() as u64,
-                    });
-                }
+        // Checked once per batch: a batch is short, and the hot loop stays clock-free.
+        if let Some(limit) = self.settings.deadline {
+            if self.started.elapsed() > limit {
+                return Err(FlowError::DeadlineExceeded {
+                    flow: self.settings.flow_name.clone(),
+                    limit_ms: limit.as_millis() as u64,
+                });
             }
+        }
+        for _ in 0..max_steps {
             if let Some(stage) = self.runnable_stage() {
                 self.run_stage(stage)?;
                 continue;
@@ -290,16 +297,20 @@ impl LinearFlow {
             self.source_done = true;
             return Ok(());
         }
+        let timing = self.settings.stage_timing;
         let stage = &mut self.stages[0];
-        let began = Instant::now();
+        let began = timing.then(Instant::now);
         let result = stage.instance.pull(&mut self.shared)?;
         stage.invocations += 1;
-        stage.busy_ns += began.elapsed().as_nanos() as u64;
+        if let Some(began) = began {
+            stage.busy_ns += began.elapsed().as_nanos() as u64;
+        }
         match result {
             Ok(Some(output)) => {
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
-                let element = self.accept(0, output, sequence, wall_clock_ns())?;
+                let timestamp = self.clock.now_ns();
+                let element = self.accept(0, output, sequence, timestamp)?;
                 self.enqueue(0, element);
             }
             Ok(None) => self.source_done = true,
@@ -333,7 +344,7 @@ impl LinearFlow {
             .content_type
             .push_str(&input.content_type);
         stage.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
-        let began = Instant::now();
+        let began = self.settings.stage_timing.then(Instant::now);
         let outcome = match role {
             StageRole::Processor => stage
                 .instance
@@ -354,7 +365,9 @@ impl LinearFlow {
             StageRole::Source => unreachable_role(),
         };
         stage.invocations += 1;
-        stage.busy_ns += began.elapsed().as_nanos() as u64;
+        if let Some(began) = began {
+            stage.busy_ns += began.elapsed().as_nanos() as u64;
+        }
         let outcome = outcome?;
         self.shared_mut()
             .resources
@@ -500,7 +513,8 @@ impl LinearFlow {
         for output in outputs {
             let sequence = self.next_sequence;
             self.next_sequence += 1;
-            let element = self.accept(i, output, sequence, wall_clock_ns())?;
+            let timestamp = self.clock.now_ns();
+            let element = self.accept(i, output, sequence, timestamp)?;
             // Make room downstream first; aggregates are never dropped.
             while self.queues[i].is_full() {
                 match self.runnable_stage() {
@@ -567,6 +581,11 @@ impl LinearFlow {
         self.shared.as_ref().map(|s| &s.resources)
     }
 
+    /// Elements pushed into the sink so far (cheap; no snapshot).
+    pub fn report_delivered(&self) -> u64 {
+        self.delivered
+    }
+
     /// A snapshot of the flow's counters.
     pub fn report(&self) -> FlowReport {
         let resources = self.resources();
@@ -626,11 +645,30 @@ fn function_of(role: StageRole) -> &'static str {
     }
 }
 
-fn wall_clock_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+/// Wall-clock nanoseconds from one monotonic clock read: the wall time at
+/// flow start plus the monotonic time elapsed since (immune to wall-clock
+/// steps during the run, and one vDSO call per element).
+struct FlowClock {
+    wall_at_start_ns: u64,
+    started: Instant,
+}
+
+impl FlowClock {
+    fn new() -> Self {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Self {
+            wall_at_start_ns: wall,
+            started: Instant::now(),
+        }
+    }
+
+    // HOT PATH
+    fn now_ns(&self) -> u64 {
+        self.wall_at_start_ns + self.started.elapsed().as_nanos() as u64
+    }
 }
 
 /// Renders a process-error the way the WIT names it.
@@ -645,8 +683,9 @@ pub fn describe(error: &ProcessError) -> String {
 }
 
 /// A linear flow is a source, then zero or more processors, filters or
-/// aggregators, then a sink; each stage's component must export its role.
-fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
+/// aggregators, then a sink; each stage's component must export its role
+/// (E0203 otherwise). [`LinearFlow::start`] checks this too.
+pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
     if specs.len() < 2 {
         return Err(FlowError::Topology(format!(
             "a flow needs at least a source and a sink, found {} node(s)",

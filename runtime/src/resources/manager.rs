@@ -144,7 +144,7 @@ impl ResourceManager {
         if offset > size {
             return Err(ResourceError::OutOfBounds { offset, size });
         }
-        let end = offset.checked_add(bytes.len() as u64).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(bytes.len() as u64);
         if end > entry.capacity {
             return Err(ResourceError::CapacityExceeded {
                 offset,

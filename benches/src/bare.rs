@@ -1,0 +1,298 @@
+//! The floor: a source and a sink called directly from a loop.
+
+use std::path::Path;
+use torvyn_runtime::engine::bindings::torvyn::resources::buffer_ops;
+use torvyn_runtime::engine::bindings::torvyn::streaming::buffer_allocator;
+use torvyn_runtime::engine::bindings::types::{
+    self, Buffer, BufferError, ElementMeta, FlowContext, MutableBuffer, StreamElement,
+};
+use torvyn_runtime::engine::bindings::{lifecycle, sink, source, Runtime};
+use wasmtime::component::{Component, HasSelf, Linker, Resource};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+/// Store data of the bare host: a slab of byte vectors.
+pub struct BareState {
+    buffers: Vec<Vec<u8>>,
+    free: Vec<u32>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl BareState {
+    fn new() -> Self {
+        Self {
+            buffers: Vec::new(),
+            free: Vec::new(),
+            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            table: ResourceTable::new(),
+        }
+    }
+
+    fn alloc(&mut self, capacity: u64) -> u32 {
+        let bytes = Vec::with_capacity(capacity as usize);
+        match self.free.pop() {
+            Some(i) => {
+                self.buffers[i as usize] = bytes;
+                i
+            }
+            None => {
+                self.buffers.push(bytes);
+                (self.buffers.len() - 1) as u32
+            }
+        }
+    }
+
+    fn release(&mut self, rep: u32) {
+        self.free.push(rep);
+    }
+}
+
+impl WasiView for BareState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+type R<T> = wasmtime::Result<T>;
+
+impl types::Host for BareState {}
+
+impl types::HostBuffer for BareState {
+    fn size(&mut self, this: Resource<Buffer>) -> R<u64> {
+        Ok(self.buffers[this.rep() as usize].len() as u64)
+    }
+    fn content_type(&mut self, _this: Resource<Buffer>) -> R<String> {
+        Ok(String::new())
+    }
+    fn read(&mut self, this: Resource<Buffer>, offset: u64, len: u64) -> R<Vec<u8>> {
+        let b = &self.buffers[this.rep() as usize];
+        let start = (offset as usize).min(b.len());
+        let end = start.saturating_add(len as usize).min(b.len());
+        Ok(b[start..end].to_vec())
+    }
+    fn read_all(&mut self, this: Resource<Buffer>) -> R<Vec<u8>> {
+        Ok(self.buffers[this.rep() as usize].clone())
+    }
+    fn drop(&mut self, this: Resource<Buffer>) -> R<()> {
+        self.release(this.rep());
+        Ok(())
+    }
+}
+
+impl types::HostMutableBuffer for BareState {
+    fn write(
+        &mut self,
+        this: Resource<MutableBuffer>,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> R<Result<(), BufferError>> {
+        let b = &mut self.buffers[this.rep() as usize];
+        b.truncate(offset as usize);
+        b.extend_from_slice(&bytes);
+        Ok(Ok(()))
+    }
+    fn append(
+        &mut self,
+        this: Resource<MutableBuffer>,
+        bytes: Vec<u8>,
+    ) -> R<Result<(), BufferError>> {
+        self.buffers[this.rep() as usize].extend_from_slice(&bytes);
+        Ok(Ok(()))
+    }
+    fn size(&mut self, this: Resource<MutableBuffer>) -> R<u64> {
+        Ok(self.buffers[this.rep() as usize].len() as u64)
+    }
+    fn capacity(&mut self, this: Resource<MutableBuffer>) -> R<u64> {
+        Ok(self.buffers[this.rep() as usize].capacity() as u64)
+    }
+    fn set_content_type(&mut self, _this: Resource<MutableBuffer>, _content_type: String) -> R<()> {
+        Ok(())
+    }
+    fn freeze(&mut self, this: Resource<MutableBuffer>) -> R<Resource<Buffer>> {
+        // The frozen buffer reuses the slot; the mutable handle's drop is a no-op.
+        Ok(Resource::new_own(this.rep() | FROZEN_BIT))
+    }
+    fn drop(&mut self, _this: Resource<MutableBuffer>) -> R<()> {
+        Ok(())
+    }
+}
+
+/// Frozen buffers carry this bit so the mutable handle's drop cannot free them.
+const FROZEN_BIT: u32 = 1 << 31;
+
+impl types::HostFlowContext for BareState {
+    fn trace_id(&mut self, _this: Resource<FlowContext>) -> R<String> {
+        Ok(String::new())
+    }
+    fn span_id(&mut self, _this: Resource<FlowContext>) -> R<String> {
+        Ok(String::new())
+    }
+    fn deadline_ns(&mut self, _this: Resource<FlowContext>) -> R<u64> {
+        Ok(0)
+    }
+    fn flow_id(&mut self, _this: Resource<FlowContext>) -> R<String> {
+        Ok(String::new())
+    }
+    fn drop(&mut self, _this: Resource<FlowContext>) -> R<()> {
+        Ok(())
+    }
+}
+
+impl buffer_allocator::Host for BareState {
+    fn allocate(&mut self, capacity_hint: u64) -> R<Result<Resource<MutableBuffer>, BufferError>> {
+        Ok(Ok(Resource::new_own(self.alloc(capacity_hint))))
+    }
+    fn clone_into_mutable(
+        &mut self,
+        source: Resource<Buffer>,
+    ) -> R<Result<Resource<MutableBuffer>, BufferError>> {
+        let copy = self.buffers[(source.rep() & !FROZEN_BIT) as usize].clone();
+        let rep = self.alloc(0);
+        self.buffers[rep as usize] = copy;
+        Ok(Ok(Resource::new_own(rep)))
+    }
+}
+
+impl buffer_ops::Host for BareState {
+    fn allocate(&mut self, capacity_hint: u64) -> R<Result<Resource<MutableBuffer>, BufferError>> {
+        buffer_allocator::Host::allocate(self, capacity_hint)
+    }
+    fn clone_into_mutable(
+        &mut self,
+        source: Resource<Buffer>,
+    ) -> R<Result<Resource<MutableBuffer>, BufferError>> {
+        buffer_allocator::Host::clone_into_mutable(self, source)
+    }
+}
+
+/// Same engine settings as Torvyn's default (synchronous calls, fuel on).
+pub fn engine(fuel: bool) -> Engine {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.concurrency_support(false);
+    config.consume_fuel(fuel);
+    Engine::new(&config).expect("engine")
+}
+
+struct Guest {
+    store: Store<BareState>,
+    source: Option<source::Guest>,
+    sink: Option<sink::Guest>,
+}
+
+fn instantiate(
+    engine: &Engine,
+    linker: &Linker<BareState>,
+    path: &Path,
+    config: &str,
+    fuel: u64,
+) -> Guest {
+    let component = Component::from_file(engine, path).expect("component compiles");
+    let pre = linker.instantiate_pre(&component).expect("component links");
+    let mut store = Store::new(engine, BareState::new());
+    if fuel > 0 {
+        store.set_fuel(fuel).expect("fuel");
+    }
+    let instance = pre.instantiate(&mut store).expect("instantiates");
+    let lifecycle = lifecycle::GuestIndices::new(&pre)
+        .ok()
+        .map(|ix| ix.load(&mut store, &instance).expect("lifecycle"));
+    if let Some(l) = lifecycle {
+        l.call_init(&mut store, config)
+            .expect("init call")
+            .expect("init ok");
+    }
+    let source = source::GuestIndices::new(&pre)
+        .ok()
+        .map(|ix| ix.load(&mut store, &instance).expect("source"));
+    let sink = sink::GuestIndices::new(&pre)
+        .ok()
+        .map(|ix| ix.load(&mut store, &instance).expect("sink"));
+    Guest {
+        store,
+        source,
+        sink,
+    }
+}
+
+/// A source and a sink, called directly.
+pub struct BarePipeline {
+    source: Guest,
+    sink: Guest,
+    element: StreamElement,
+    fuel: u64,
+    sequence: u64,
+}
+
+impl BarePipeline {
+    /// `source_wasm` (with `source_config`) feeding `sink_wasm`.
+    pub fn new(source_wasm: &Path, source_config: &str, sink_wasm: &Path, fuel: u64) -> Self {
+        let engine = engine(fuel > 0);
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+        Runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).expect("torvyn host");
+        let source = instantiate(&engine, &linker, source_wasm, source_config, fuel);
+        let sink = instantiate(&engine, &linker, sink_wasm, "", fuel);
+        let element = StreamElement {
+            meta: ElementMeta {
+                sequence: 0,
+                timestamp_ns: 0,
+                content_type: String::with_capacity(64),
+            },
+            payload: Resource::new_borrow(0),
+            context: Resource::new_borrow(0),
+        };
+        Self {
+            source,
+            sink,
+            element,
+            fuel,
+            sequence: 0,
+        }
+    }
+
+    /// Moves `n` elements from the source to the sink; returns how many arrived.
+    pub fn run(&mut self, n: u64) -> u64 {
+        let mut delivered = 0;
+        for _ in 0..n {
+            if self.fuel > 0 {
+                let _ = self.source.store.set_fuel(self.fuel);
+            }
+            let Some(src) = &self.source.source else {
+                return delivered;
+            };
+            let Ok(Ok(Some(output))) = src.call_pull(&mut self.source.store) else {
+                return delivered;
+            };
+            let rep = output.payload.rep() & !FROZEN_BIT;
+            // Move the bytes to the sink's store (the bare host has no shared table).
+            let bytes = std::mem::take(&mut self.source.store.data_mut().buffers[rep as usize]);
+            self.source.store.data_mut().release(rep);
+            let sink_rep = self.sink.store.data_mut().alloc(0);
+            self.sink.store.data_mut().buffers[sink_rep as usize] = bytes;
+            self.element.meta.sequence = self.sequence;
+            self.sequence += 1;
+            self.element.meta.content_type.clear();
+            self.element
+                .meta
+                .content_type
+                .push_str(&output.meta.content_type);
+            self.element.payload = Resource::new_borrow(sink_rep);
+            if self.fuel > 0 {
+                let _ = self.sink.store.set_fuel(self.fuel);
+            }
+            let Some(snk) = &self.sink.sink else {
+                return delivered;
+            };
+            if let Ok(Ok(_)) = snk.call_push(&mut self.sink.store, &self.element) {
+                delivered += 1;
+            }
+            self.sink.store.data_mut().release(sink_rep);
+        }
+        delivered
+    }
+}

@@ -1,0 +1,60 @@
+//! What the stage loop does with each `process-error` kind (before
+//! configurable error policies): `fatal` fails the flow, the others skip
+//! the element and count it.
+
+use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
+
+fn run_kind(kind: &str) -> crate::harness::Run {
+    let source = component("counter-source");
+    let errors = component("error-processor");
+    let sink = component("quiet-sink");
+    let config = format!(r#"{{"kind": "{kind}", "at": 4}}"#);
+    let project = Project::linear(&[
+        (
+            "source",
+            &source,
+            SOURCE,
+            r#"{"count": 10, "payload_size": 8}"#,
+        ),
+        ("errors", &errors, PROCESSOR, &config),
+        ("sink", &sink, SINK, ""),
+    ]);
+    project.run(&["run", "--format", "json"])
+}
+
+/// `fatal` fails the flow with E0410 and exit 1.
+#[test]
+fn fatal_fails_the_flow() {
+    let run = run_kind("fatal");
+    run.expect_code(1);
+    let json: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().last().unwrap_or("")).expect("json");
+    assert_eq!(json["errors"][0]["code"], "E0410");
+    assert!(json["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("injected fatal"));
+}
+
+/// Every non-fatal kind skips exactly the failing element.
+#[test]
+fn non_fatal_errors_skip_the_element() {
+    for kind in [
+        "invalid-input",
+        "unavailable",
+        "internal",
+        "deadline-exceeded",
+    ] {
+        let run = run_kind(kind);
+        run.expect_code(0);
+        let json: serde_json::Value =
+            serde_json::from_str(run.stdout.lines().last().unwrap_or("")).expect("json");
+        assert_eq!(json["elements_delivered"], 9, "{kind}");
+        assert_eq!(json["element_errors"], 1, "{kind}");
+        assert!(
+            run.stdout.contains("[quiet-sink] received=9 "),
+            "{kind}: {}",
+            run.stdout
+        );
+    }
+}
