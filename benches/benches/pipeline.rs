@@ -8,6 +8,7 @@ use std::time::Instant;
 use torvyn_benches::bare::BarePipeline;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::{FlowSettings, LinearFlow, StageRole, StageSpec};
+use torvyn_runtime::security::SandboxConfig;
 
 const FUEL: u64 = 1_000_000;
 
@@ -41,12 +42,14 @@ fn source_sink(c: &mut Criterion) {
                 component: engine.load_component(&source).expect("source"),
                 role: StageRole::Source,
                 config,
+                sandbox: SandboxConfig::default(),
             },
             StageSpec {
                 name: "sink".into(),
                 component: engine.load_component(&sink).expect("sink"),
                 role: StageRole::Sink,
                 config: String::new(),
+                sandbox: SandboxConfig::default(),
             },
         ];
         let mut flow =

@@ -29,6 +29,10 @@ struct Cli {
 enum Command {
     /// Execute a pipeline locally.
     Run(commands::run::RunArgs),
+    /// Validate WIT contracts, manifest and project structure.
+    Check(commands::check::CheckArgs),
+    /// Verify that a pipeline's components are compatible and can be composed.
+    Link(commands::link::LinkArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
     let out = Output::new(cli.format, cli.quiet);
     let code = match cli.command {
         Command::Run(args) => commands::run::run(args, &out),
+        Command::Check(args) => commands::check::run(args, &out),
+        Command::Link(args) => commands::link::run(args, &out, cli.verbose),
     };
     ExitCode::from(code)
 }

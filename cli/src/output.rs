@@ -33,6 +33,23 @@ impl Output {
         }
     }
 
+    /// A result line on stdout (human format, not quiet): what `check`
+    /// and `link` report.
+    pub fn line(&self, line: &str) {
+        if self.format == Format::Human && !self.quiet {
+            println!("{line}");
+        }
+    }
+
+    /// A warning, rendered like an error but as `warning[…]` (human format).
+    pub fn warn(&self, diagnostic: &Diagnostic) {
+        if self.format == Format::Human {
+            let _ = std::io::stdout().flush();
+            let text = diagnostic.to_string();
+            eprintln!("{}", text.replacen("error[", "warning[", 1));
+        }
+    }
+
     /// A blank separator line on stderr.
     pub fn blank(&self) {
         if self.format == Format::Human && !self.quiet {

@@ -5,8 +5,11 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod contracts;
 pub mod engine;
 pub mod error;
+pub mod flow_config;
 pub mod reactor;
 pub mod resources;
+pub mod security;
 pub mod topology;

@@ -33,6 +33,150 @@ pub struct LinearPlan {
     pub edges: usize,
 }
 
+/// One stream of a planned flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedEdge {
+    /// Stream name.
+    pub name: String,
+    /// Index into [`GraphPlan::nodes`] of the upstream node.
+    pub from: usize,
+    /// Upstream port.
+    pub from_port: String,
+    /// Index into [`GraphPlan::nodes`] of the downstream node.
+    pub to: usize,
+    /// Effective backpressure settings.
+    pub backpressure: crate::config::ResolvedBackpressure,
+}
+
+/// A flow's nodes (in file order) and streams, checked for structure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphPlan {
+    /// Nodes in file order.
+    pub nodes: Vec<PlannedNode>,
+    /// Streams in file order.
+    pub edges: Vec<PlannedEdge>,
+}
+
+/// Plans any DAG: roles from interfaces, streams from edges with their
+/// backpressure settings (`defaults` = `[runtime.backpressure]`), and the
+/// structural rules of E0203 (sources without inputs, sinks without
+/// outputs, every other node with both, no cycle, no stray node).
+pub fn plan_graph(
+    flow_name: &str,
+    flow: &FlowDef,
+    defaults: &crate::config::BackpressureConfig,
+) -> Result<GraphPlan, TopologyError> {
+    let fail = |message: String| TopologyError {
+        flow: flow_name.to_string(),
+        message,
+    };
+    if flow.nodes.is_empty() {
+        return Err(fail("the flow has no nodes".into()));
+    }
+    let mut nodes = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (name, node) in flow.nodes() {
+        let interface = TorvynInterface::from_wit_name(&node.interface)
+            .filter(|i| i.is_processing())
+            .ok_or_else(|| {
+                fail(format!(
+                    "node `{name}` declares unknown interface `{}` (expected one of: {})",
+                    node.interface,
+                    TorvynInterface::ALL
+                        .iter()
+                        .filter(|i| i.is_processing())
+                        .map(|i| i.wit_name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        let role = StageRole::from_interface(interface)
+            .ok_or_else(|| fail(format!("node `{name}` has no stage role")))?;
+        index.insert(name, nodes.len());
+        nodes.push(PlannedNode {
+            name: name.to_string(),
+            component: node.component.clone(),
+            interface,
+            role,
+            config: node.config.clone(),
+        });
+    }
+    let mut edges = Vec::new();
+    for edge in flow.edges() {
+        let lookup = |n: &str| {
+            index
+                .get(n)
+                .copied()
+                .ok_or_else(|| fail(format!("an edge names node `{n}`, which is not defined")))
+        };
+        let (from, to) = (lookup(&edge.from.node)?, lookup(&edge.to.node)?);
+        edges.push(PlannedEdge {
+            name: edge.stream_name(),
+            from,
+            from_port: edge.from.port.clone(),
+            to,
+            backpressure: flow.stream_backpressure(edge, defaults),
+        });
+    }
+    let mut inputs = vec![0usize; nodes.len()];
+    let mut outputs = vec![0usize; nodes.len()];
+    for e in &edges {
+        outputs[e.from] += 1;
+        inputs[e.to] += 1;
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let problem = match node.role {
+            StageRole::Source if inputs[i] > 0 => {
+                Some("is a source with an input edge; sources must have no inputs")
+            }
+            StageRole::Sink if outputs[i] > 0 => {
+                Some("is a sink with an output edge; sinks must have no outputs")
+            }
+            StageRole::Source if outputs[i] == 0 => {
+                Some("is a source that is not connected to anything")
+            }
+            StageRole::Sink if inputs[i] == 0 => {
+                Some("is a sink that is not connected to anything")
+            }
+            StageRole::Source | StageRole::Sink => None,
+            _ if inputs[i] == 0 => Some("has no input edge"),
+            _ if outputs[i] == 0 => Some("has no output edge"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(fail(format!("node `{}` {problem}", node.name)));
+        }
+    }
+    if !nodes.iter().any(|n| n.role == StageRole::Source)
+        || !nodes.iter().any(|n| n.role == StageRole::Sink)
+    {
+        return Err(fail("a flow needs at least one source and one sink".into()));
+    }
+    let mut remaining = inputs;
+    let mut ready: Vec<usize> = (0..nodes.len()).filter(|&i| remaining[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(i) = ready.pop() {
+        seen += 1;
+        for e in edges.iter().filter(|e| e.from == i) {
+            remaining[e.to] -= 1;
+            if remaining[e.to] == 0 {
+                ready.push(e.to);
+            }
+        }
+    }
+    if seen != nodes.len() {
+        let on_cycle: Vec<&str> = (0..nodes.len())
+            .filter(|&i| remaining[i] > 0)
+            .map(|i| nodes[i].name.as_str())
+            .collect();
+        return Err(fail(format!(
+            "the edges form a cycle through {}; the graph must be a DAG",
+            on_cycle.join(", ")
+        )));
+    }
+    Ok(GraphPlan { nodes, edges })
+}
+
 /// The flow's graph is not a runnable chain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("flow `{flow}`: {message}")]
@@ -78,7 +222,7 @@ pub fn plan_linear(flow_name: &str, flow: &FlowDef) -> Result<LinearPlan, Topolo
         })?;
         let role = StageRole::from_interface(interface).ok_or_else(|| {
             fail(format!(
-                "node `{name}` is a {interface}; routers run once the reactor supports DAG flows"
+                "node `{name}` is a {interface}, which does not fit a chain (use plan_graph)"
             ))
         })?;
         nodes.insert(
@@ -103,11 +247,17 @@ pub fn plan_linear(flow_name: &str, flow: &FlowDef) -> Result<LinearPlan, Topolo
             }
         }
         if next.insert(&edge.from.node, &edge.to.node).is_some() {
-            return Err(fail(format!("node `{}` has more than one output edge; fan-out runs once the reactor supports DAG flows", edge.from.node)));
+            return Err(fail(format!(
+                "node `{}` has more than one output edge",
+                edge.from.node
+            )));
         }
         *has_input.entry(&edge.to.node).or_default() += 1;
         if has_input[edge.to.node.as_str()] > 1 {
-            return Err(fail(format!("node `{}` has more than one input edge; fan-in runs once the reactor supports DAG flows", edge.to.node)));
+            return Err(fail(format!(
+                "node `{}` has more than one input edge",
+                edge.to.node
+            )));
         }
     }
     for node in nodes.values() {

@@ -71,6 +71,12 @@ pub fn torvyn(dir: &Path, args: &[&str]) -> Run {
         .env("TORVYN_CACHE_DIR", cache_dir())
         .env("NO_COLOR", "1")
         .env_remove("TORVYN_LOG")
+        // Guests are built by the test support into each example's own
+        // target/; a redirected target dir must not make torvyn look elsewhere.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
         .expect("the torvyn binary runs");
     Run::from(output)
@@ -153,4 +159,64 @@ fn regex_lite_duration(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A node of a [`dag_manifest`]: name, component, interface, config JSON.
+pub type Node<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// An edge of a [`dag_manifest`]: `(from node, from port, to node, extra)`,
+/// where `extra` is more TOML for the `[[flow.main.edges]]` entry (e.g.
+/// `backpressure = { queue_depth = 16, policy = "block" }`) or `""`.
+pub type Edge<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// A flow `main` of any shape: `nodes`, then `edges`, then `flow_extra`
+/// (more TOML for the `[flow.main]` table itself, e.g.
+/// `default_queue_depth = 16`, or `""`).
+pub fn dag_manifest(nodes: &[Node<'_>], edges: &[Edge<'_>], flow_extra: &str) -> String {
+    let mut toml = String::from(
+        "[torvyn]\nname = \"e2e\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n",
+    );
+    toml.push_str(&format!("\n[flow.main]\n{flow_extra}\n"));
+    for (name, component, interface, config) in nodes {
+        toml.push_str(&format!(
+            "\n[flow.main.nodes.{name}]\ncomponent = \"{component}\"\ninterface = \"{interface}\"\nconfig = '{config}'\n"
+        ));
+    }
+    for (from, port, to, extra) in edges {
+        toml.push_str(&format!(
+            "\n[[flow.main.edges]]\nfrom = {{ node = \"{from}\", port = \"{port}\" }}\nto = {{ node = \"{to}\", port = \"input\" }}\n{extra}\n"
+        ));
+    }
+    toml
+}
+
+impl Project {
+    /// A project whose flow `main` is [`dag_manifest`]`(nodes, edges, flow_extra)`.
+    pub fn dag(nodes: &[Node<'_>], edges: &[Edge<'_>], flow_extra: &str) -> Self {
+        Self::with_manifest(&dag_manifest(nodes, edges, flow_extra))
+    }
+}
+
+pub const FILTER: &str = "torvyn:filtering/filter";
+pub const ROUTER: &str = "torvyn:filtering/router";
+pub const AGGREGATOR: &str = "torvyn:aggregation/aggregator";
+
+/// The JSON summary `torvyn run --format json` prints as its last stdout line.
+pub fn json_summary(run: &Run) -> serde_json::Value {
+    serde_json::from_str(run.stdout.lines().last().unwrap_or("")).unwrap_or_else(|e| {
+        panic!(
+            "no JSON summary on the last stdout line ({e})\n--- stdout\n{}\n--- stderr\n{}",
+            run.stdout, run.stderr
+        )
+    })
+}
+
+/// The `streams` entry named `name` in a JSON summary.
+pub fn stream<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["streams"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `streams` array in {json}"))
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no stream `{name}` in {json}"))
 }

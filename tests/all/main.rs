@@ -1,10 +1,16 @@
 //! End-to-end tests: the real `torvyn` binary against real Wasm components.
 //! One file per behaviour; `harness` holds the shared plumbing.
 
+mod backpressure;
 mod bad_input;
+mod capabilities;
+mod check;
 mod component_cache;
 mod copy_ledger;
+mod examples;
 mod harness;
 mod hello_world;
 mod hostile_guests;
+mod link;
 mod process_errors;
+mod topologies;

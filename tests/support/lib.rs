@@ -1,9 +1,10 @@
 //! Shared helpers for end-to-end tests and benchmarks.
 //!
 //! - Locating the repository and its example directories ([`repo_root`],
-//!   [`test_components_dir`], [`hello_world_dir`]).
+//!   [`test_components_dir`], [`hello_world_dir`], [`example_dir`]).
 //! - Building the guest components on demand ([`build_test_components`],
-//!   [`test_component`], [`build_hello_world`], [`hello_world_component`]).
+//!   [`test_component`], [`build_hello_world`], [`hello_world_component`],
+//!   [`build_example`]).
 //!   Nothing is built at compile time: the first call in a process runs
 //!   `cargo build --release --target wasm32-wasip2` in the example's own
 //!   workspace; later calls reuse the result. Concurrent test processes are
@@ -12,10 +13,11 @@
 //! - Recomputing what the test guests produce ([`guest`], [`counter_payloads`],
 //!   [`quiet_sink_line`]), so tests can assert exact sink output.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The std-only helpers compiled into the test guests (payload generator,
 /// FNV-1a checksum, config parser), shared as source so host-side
@@ -39,6 +41,9 @@ pub const TEST_COMPONENTS: &[&str] = &[
     "infinite-loop",
     "memory-bomb",
     "deep-recursion",
+    "even-filter",
+    "parity-router",
+    "count-aggregator",
 ];
 
 /// The repository root (the directory holding the root `Cargo.toml`).
@@ -99,6 +104,29 @@ pub fn build_hello_world() -> PathBuf {
 /// building the example first if this process has not yet done so.
 pub fn hello_world_component(name: &str) -> PathBuf {
     component_in(&build_hello_world(), name)
+}
+
+/// `examples/<name>`: one of the spec's example pipelines (`"hello-world"`,
+/// `"stream-transform"`, `"fan-out"`, ...).
+pub fn example_dir(name: &str) -> PathBuf {
+    repo_root().join("examples").join(name)
+}
+
+/// Builds the example workspace `examples/<name>` (once per process and
+/// name) and returns the directory holding its `.wasm` components. Build an
+/// example through this before running `torvyn` in it, so that concurrent
+/// tests never race `torvyn`'s own on-demand builds of the same crates.
+///
+/// # Panics
+///
+/// Panics with cargo's stderr if the build fails.
+pub fn build_example(name: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    built
+        .entry(name.to_string())
+        .or_insert_with(|| build_wasm_workspace(&example_dir(name)))
+        .clone()
 }
 
 /// The payloads `counter-source` emits for `{"count": count, "payload_size":

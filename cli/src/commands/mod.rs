@@ -1,3 +1,5 @@
 //! One module per `torvyn` subcommand.
 
+pub mod check;
+pub mod link;
 pub mod run;

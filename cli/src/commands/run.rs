@@ -6,11 +6,13 @@ use crate::output::{exit_code, Output};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
-use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Coded, Diagnostic};
-use torvyn_runtime::reactor::{validate_linear, FlowReport, FlowSettings, LinearFlow, StageSpec};
-use torvyn_runtime::resources::{self, ResourceLimits};
-use torvyn_runtime::topology::plan_linear;
+use torvyn_runtime::flow_config;
+use torvyn_runtime::reactor::{
+    validate_graph, EdgeSpec, Flow, FlowReport, FlowSettings, FlowSpec, StageSpec,
+};
+use torvyn_runtime::topology::plan_graph;
 
 /// `torvyn run` arguments.
 #[derive(Debug, clap::Args)]
@@ -107,71 +109,64 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
     );
     out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
 
-    let plan = plan_linear(flow_name, flow).map_err(validation)?;
+    let plan = plan_graph(flow_name, flow, &manifest.runtime.backpressure).map_err(validation)?;
     let root = project_root(&args.manifest);
     let resolver = ComponentResolver::new(&root, &manifest, out);
-    let runtime = &manifest.runtime;
-    let engine = WasmEngine::new(EngineConfig {
-        fuel_per_invocation: runtime.fuel_per_invocation,
-        max_memory_per_component: runtime.max_memory_per_component.bytes(),
-        ..EngineConfig::default()
-    })
-    .map_err(validation)?;
+    let engine = WasmEngine::new(flow_config::engine_config(&manifest)).map_err(validation)?;
 
-    let mut specs = Vec::with_capacity(plan.nodes.len());
+    let mut wasm = Vec::with_capacity(plan.nodes.len());
     for node in &plan.nodes {
-        let wasm = resolver
+        let path = resolver
             .resolve(&node.name, &node.component)
             .map_err(validation)?;
-        let component = engine.load_component(&wasm).map_err(validation)?;
-        specs.push(StageSpec {
+        wasm.push((node.name.clone(), path));
+    }
+    // `torvyn check` and `torvyn link` before anything is instantiated.
+    let linked =
+        crate::commands::link::verify(&manifest, &args.manifest, flow_name, flow, &wasm, true)
+            .map_err(validation)?;
+    let mut stages = Vec::with_capacity(plan.nodes.len());
+    for (node, (_, path)) in plan.nodes.iter().zip(&wasm) {
+        let component = engine.load_component(path).map_err(validation)?;
+        stages.push(StageSpec {
             name: node.name.clone(),
             component,
             role: node.role,
             config: node.config.clone(),
+            sandbox: linked
+                .node(&node.name)
+                .map(|n| n.sandbox.clone())
+                .unwrap_or_default(),
         });
     }
+    let edges = plan
+        .edges
+        .iter()
+        .map(|e| EdgeSpec {
+            name: e.name.clone(),
+            from: e.from,
+            from_port: e.from_port.clone(),
+            to: e.to,
+            settings: flow_config::stream_settings(&e.backpressure),
+        })
+        .collect();
+    let spec = FlowSpec { stages, edges };
     out.status("Validating contracts...  ok");
-    validate_linear(&specs).map_err(validation)?;
+    validate_graph(&spec).map_err(validation)?;
+    let edge_count = spec.edges.len();
     out.status(&format!(
         "Linking components...    ok ({} components, {} edge{})",
-        specs.len(),
-        plan.edges,
-        if plan.edges == 1 { "" } else { "s" }
+        spec.stages.len(),
+        edge_count,
+        if edge_count == 1 { "" } else { "s" }
     ));
 
-    let pools = &runtime.pools;
     let settings = FlowSettings {
-        flow_name: flow_name.to_string(),
-        queue_depth: flow
-            .default_queue_depth
-            .map_or(runtime.backpressure.default_queue_depth as usize, |d| {
-                d as usize
-            }),
-        pools: resources::PoolConfig {
-            small: pools.small_pool_size as usize,
-            medium: pools.medium_pool_size as usize,
-            large: pools.large_pool_size as usize,
-            huge: pools.huge_pool_size as usize,
-            exhaustion_policy: match pools.exhaustion_policy {
-                torvyn_runtime::config::ExhaustionPolicy::FallbackAlloc => {
-                    resources::ExhaustionPolicy::FallbackAlloc
-                }
-                torvyn_runtime::config::ExhaustionPolicy::Error => {
-                    resources::ExhaustionPolicy::Error
-                }
-            },
-        },
-        limits: ResourceLimits {
-            component_budget: runtime.max_memory_per_component.bytes(),
-            ..ResourceLimits::default()
-        },
         element_limit: args.limit,
         deadline,
-        copy_records: 0,
-        stage_timing: false,
+        ..flow_config::flow_settings(&manifest, flow_name)
     };
-    let mut running = LinearFlow::start(&engine, specs, settings).map_err(pipeline)?;
+    let mut running = Flow::start_graph(&engine, spec, settings).map_err(pipeline)?;
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
@@ -211,6 +206,22 @@ fn report_json(report: &FlowReport) -> serde_json::Value {
         "peak_queue_depth": report.peak_queue_depth,
         "stages": report.stages.iter().map(|s| serde_json::json!({
             "name": s.name, "invocations": s.invocations, "errors": s.errors, "busy_ns": s.busy_ns,
+        })).collect::<Vec<_>>(),
+        "events_dropped": report.events_dropped,
+        "streams": report.streams.iter().map(|s| serde_json::json!({
+            "name": s.name,
+            "consumer": s.consumer,
+            "policy": s.policy,
+            "capacity": s.capacity,
+            "depth": s.depth,
+            "peak_depth": s.peak_depth,
+            "credit": s.credit,
+            "transferred": s.transferred,
+            "dropped_oldest": s.dropped_oldest,
+            "dropped_newest": s.dropped_newest,
+            "backpressure_active": s.backpressure_active,
+            "backpressure_events": s.backpressure_events,
+            "backpressure_ns": s.backpressure_ns,
         })).collect::<Vec<_>>(),
     })
 }

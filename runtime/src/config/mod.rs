@@ -60,4 +60,5 @@ pub use runtime::{
     BackpressureConfig, BackpressurePolicy, ExhaustionPolicy, PoolConfig, RuntimeConfig,
 };
 pub use security::{AuditTarget, CapabilityGrant, CapabilityPolicy, SecurityConfig};
+pub(crate) use suggest::nearest;
 pub use units::{format_size, parse_duration, parse_size, ByteSize, UnitError};

@@ -38,6 +38,7 @@ fn normalize(node: &mut Node, shape: &Shape, path: &KeyPath) -> Result<(), Confi
         } => {
             if matches!(node.kind, Kind::Table(_)) {
                 if let Some(name_field) = keyed_by {
+                    reject_single_item(node, item, path)?;
                     named_tables_to_array(node, name_field, path)?;
                 } else if *single_table {
                     let single = node.clone();
@@ -120,6 +121,26 @@ fn normalize_table(node: &mut Node, table: &TableShape, path: &KeyPath) -> Resul
         }
     }
     Ok(())
+}
+
+/// `[flow.main.edges]` holding `from`/`to` directly is one edge written
+/// as a table, not a table of named edges: say so instead of reporting
+/// an edge named `from`.
+fn reject_single_item(node: &Node, item: &Shape, path: &KeyPath) -> Result<(), ConfigError> {
+    let (Some(entries), Shape::Table(table)) = (node.entries(), item) else {
+        return Ok(());
+    };
+    match entries.iter().find(|e| table.field(&e.key).is_some()) {
+        Some(entry) => Err(ConfigError::InvalidType {
+            field: path.to_string(),
+            expected: format!(
+                "array of tables ([[{path}]]) or table of named entries ([{path}.<name>])"
+            ),
+            found: format!("a single table with `{}`", entry.key),
+            origin: node.origin.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `{ a = {...}, b = {...} }` → `[{ name = "a", ... }, { name = "b", ... }]`.
@@ -231,6 +252,23 @@ mod tests {
             normalized("[component]\nname = \"my-transform\"\nversion = \"0.2.0\"\n").unwrap();
         assert!(
             matches!(&root.get("component").unwrap().kind, Kind::Array(items) if items.len() == 1)
+        );
+    }
+
+    #[test]
+    fn a_single_edge_table_is_a_type_error() {
+        let err = normalized(
+            "[flow.main.edges]\nfrom = { node = \"a\", port = \"output\" }\nto = { node = \"b\", port = \"input\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            crate::error::Coded::code(&err),
+            crate::error::ErrorCode::InvalidFieldType
+        );
+        assert!(err.to_string().contains("[[flow.main.edges]]"), "{err}");
+        assert_eq!(
+            crate::error::Coded::location(&err).as_deref(),
+            Some("T.toml:1:1")
         );
     }
 

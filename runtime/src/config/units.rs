@@ -402,4 +402,22 @@ mod tests {
         assert!(toml::from_str::<T>("a = \"64QiB\"\nb = 1").is_err());
         assert!(toml::from_str::<T>("a = -1\nb = 1").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn formatted_sizes_parse_back(n in proptest::prelude::any::<u64>()) {
+            proptest::prop_assert_eq!(parse_size(&format_size(n)), Ok(n));
+        }
+
+        #[test]
+        fn parsers_never_panic(s in ".{0,24}") {
+            let _ = parse_size(&s);
+            let _ = parse_duration(&s);
+        }
+
+        #[test]
+        fn whole_milliseconds_parse_exactly(ms in 0u64..10_000_000_000) {
+            proptest::prop_assert_eq!(parse_duration(&format!("{ms}ms")), Ok(Duration::from_millis(ms)));
+        }
+    }
 }

@@ -13,6 +13,7 @@ use super::state::{ComponentState, FlowShared, HostTrap};
 use super::WasmEngine;
 use crate::error::ErrorCode;
 use crate::resources::ComponentId;
+use crate::security::SandboxConfig;
 use wasmtime::{ResourceLimiter, Store};
 
 /// Caps a component's linear memory and table growth, remembering when the
@@ -87,17 +88,20 @@ pub struct ComponentInstance {
 type Call<T> = Result<T, InvokeError>;
 
 impl ComponentInstance {
-    /// Instantiates `compiled` as component `id` named `name` (a fresh `Store`).
+    /// Instantiates `compiled` as component `id` named `name` (a fresh
+    /// `Store`) in `sandbox`: its WASI context carries only the authority
+    /// the sandbox grants (`SandboxConfig::default()`: stdout and stderr).
     pub fn instantiate(
         engine: &WasmEngine,
         compiled: &CompiledComponent,
         id: ComponentId,
         name: &str,
+        sandbox: &SandboxConfig,
     ) -> Result<Self, EngineError> {
-        let wasi = wasmtime_wasi::WasiCtx::builder()
-            .inherit_stdout()
-            .inherit_stderr()
-            .build();
+        let wasi = sandbox.build_wasi().map_err(|e| EngineError::Instantiate {
+            component: name.to_string(),
+            reason: e.to_string(),
+        })?;
         let state = ComponentState::new(
             id,
             name.to_string(),

@@ -42,6 +42,38 @@ pub enum FlowError {
         /// The violation.
         source: ResourceError,
     },
+    /// A router returned a port no stream leaves from (E0204).
+    #[error(
+        "router `{component}` returned port `{port}`, which no stream leaves from (ports: {known})"
+    )]
+    UnknownPort {
+        /// Node name.
+        component: String,
+        /// The port it returned.
+        port: String,
+        /// The ports its streams use.
+        known: String,
+    },
+    /// A stream under the `error` policy was full.
+    #[error("stream `{stream}` is full ({capacity} elements) and its policy is `error`")]
+    QueueFull {
+        /// Stream name.
+        stream: String,
+        /// Its capacity.
+        capacity: usize,
+    },
+    /// The flow was cancelled.
+    #[error("flow `{flow}` was cancelled")]
+    Cancelled {
+        /// Flow name.
+        flow: String,
+    },
+    /// Nothing can run although the flow has not finished (a runtime bug).
+    #[error("flow `{flow}` stalled: no stage can run and the flow has not finished")]
+    Stalled {
+        /// Flow name.
+        flow: String,
+    },
     /// The flow ran longer than its deadline.
     #[error("flow `{flow}` exceeded its deadline of {limit_ms} ms")]
     DeadlineExceeded {
@@ -63,6 +95,10 @@ impl Coded for FlowError {
             }
             FlowError::Ownership { source, .. } => source.code(),
             FlowError::DeadlineExceeded { .. } => ErrorCode::FlowDeadlineExceeded,
+            FlowError::UnknownPort { .. } => ErrorCode::RouterPortUnknown,
+            FlowError::QueueFull { .. }
+            | FlowError::Cancelled { .. }
+            | FlowError::Stalled { .. } => ErrorCode::FlowCancelled,
         }
     }
 
@@ -79,7 +115,12 @@ impl Coded for FlowError {
                 ..
             } => Some(format!("component `{component}`, function `{function}`")),
             FlowError::Ownership { component, .. } => Some(format!("component `{component}`")),
-            FlowError::Topology(_) | FlowError::DeadlineExceeded { .. } => None,
+            FlowError::UnknownPort { component, .. } => Some(format!("router `{component}`")),
+            FlowError::QueueFull { stream, .. } => Some(format!("stream `{stream}`")),
+            FlowError::Topology(_)
+            | FlowError::DeadlineExceeded { .. }
+            | FlowError::Cancelled { .. }
+            | FlowError::Stalled { .. } => None,
         }
     }
 

@@ -1,16 +1,24 @@
-//! The reactor core: bounded ring queues and the synchronous stage loop
-//! that moves elements from a source to a sink.
+//! The reactor core: bounded ring queues, credit ledgers, backpressure
+//! policies and the synchronous stage loop that moves elements through a
+//! flow's DAG.
 
+pub mod backpressure;
+pub mod credit;
 pub mod element;
 pub mod error;
+pub mod events;
 pub mod queue;
 pub mod report;
 pub mod stage_loop;
 
+pub use backpressure::{Policy, StreamSettings};
+pub use credit::{CreditError, CreditLedger};
 pub use element::QueuedElement;
 pub use error::FlowError;
+pub use events::FlowEvent;
 pub use queue::BoundedQueue;
-pub use report::{FlowReport, StageReport};
+pub use report::{FlowReport, StageReport, StreamReport};
 pub use stage_loop::{
-    validate_linear, FlowProgress, FlowSettings, LinearFlow, StageRole, StageSpec,
+    validate_graph, validate_linear, EdgeSpec, Flow, FlowProgress, FlowSettings, FlowSpec,
+    LinearFlow, StageRole, StageSpec,
 };

@@ -16,6 +16,37 @@ pub struct StageReport {
     pub busy_ns: u64,
 }
 
+/// Counters and state of one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamReport {
+    /// Stream name.
+    pub name: String,
+    /// Overflow policy.
+    pub policy: &'static str,
+    /// Queue capacity.
+    pub capacity: usize,
+    /// Queue depth now.
+    pub depth: usize,
+    /// Highest depth reached.
+    pub peak_depth: usize,
+    /// Demand credit now.
+    pub credit: u64,
+    /// Elements enqueued.
+    pub transferred: u64,
+    /// Elements dropped by `drop-oldest`.
+    pub dropped_oldest: u64,
+    /// Elements dropped by `drop-newest`.
+    pub dropped_newest: u64,
+    /// Whether backpressure is active now.
+    pub backpressure_active: bool,
+    /// Backpressure episodes.
+    pub backpressure_events: u64,
+    /// Time spent in backpressure.
+    pub backpressure_ns: u64,
+    /// The node reading this stream.
+    pub consumer: String,
+}
+
 /// A snapshot of a flow's counters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowReport {
@@ -41,8 +72,12 @@ pub struct FlowReport {
     pub peak_queue_depth: usize,
     /// Buffers alive right now (0 after a clean teardown).
     pub live_buffers: usize,
-    /// Per-stage counters, in flow order.
+    /// Events dropped because nobody drained them in time.
+    pub events_dropped: u64,
+    /// Per-stage counters, in definition order.
     pub stages: Vec<StageReport>,
+    /// Per-stream counters, in definition order.
+    pub streams: Vec<StreamReport>,
 }
 
 impl FlowReport {

@@ -1,17 +1,23 @@
-//! The synchronous stage loop: runs a linear flow (source → processors /
-//! filters / aggregators → sink) on the current thread, in bounded batches,
-//! with no actors.
+//! The synchronous stage loop: runs a flow — any DAG of sources,
+//! processors, filters, routers, aggregators and sinks — on the current
+//! thread, in bounded batches, with no actors.
 //!
-//! Scheduling is consumer-first: each step runs the most downstream stage
-//! that has input and room for its output, and pulls from the source only
-//! when nothing downstream can run. Queues are fixed-capacity rings, so a
-//! fast source can never run ahead of its consumers by more than the queue
-//! depth.
+//! Scheduling is consumer-first and demand-driven: each step runs the most
+//! downstream stage that has input and credit on its output streams (all of
+//! them: a fan-out moves at the pace of its slowest branch), and pulls from
+//! a source only when nothing downstream can run. Every stream is a
+//! fixed-capacity ring with a credit ledger, a watermark (backpressure with
+//! hysteresis) and an overflow policy. End of stream propagates downstream:
+//! a stage finishes once all its inputs ended and drained, and every sink
+//! gets `complete()` exactly once.
 
+use super::backpressure::{Policy, RateLimiter, StreamSettings, Watermark, WatermarkChange};
+use super::credit::CreditLedger;
 use super::element::QueuedElement;
 use super::error::FlowError;
+use super::events::{EventBuffer, FlowEvent};
 use super::queue::BoundedQueue;
-use super::report::{FlowReport, StageReport};
+use super::report::{FlowReport, StageReport, StreamReport};
 use crate::engine::bindings::types::{
     BackpressureSignal, ElementMeta, FlowContext, OutputElement, ProcessError, ProcessResult,
     StreamElement,
@@ -19,11 +25,15 @@ use crate::engine::bindings::types::{
 use crate::engine::{
     CompiledComponent, ComponentInstance, FlowContextData, FlowShared, TorvynInterface, WasmEngine,
 };
-use crate::resources::{BufferId, ComponentId, PoolConfig, ResourceLimits, ResourceManager};
+use crate::resources::{
+    BufferId, ComponentId, PoolConfig, ResourceError, ResourceLimits, ResourceManager,
+};
+use crate::security::SandboxConfig;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::component::Resource;
 
-/// What a stage does in a linear flow.
+/// What a stage does in a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageRole {
     /// Produces elements (`source.pull`).
@@ -32,6 +42,8 @@ pub enum StageRole {
     Processor,
     /// Passes or drops elements (`filter.evaluate`).
     Filter,
+    /// Sends each element to the named output ports (`router.route`).
+    Router,
     /// Absorbs elements, emits aggregates (`aggregator.ingest` / `flush`).
     Aggregator,
     /// Consumes elements (`sink.push` / `complete`).
@@ -45,9 +57,10 @@ impl StageRole {
             TorvynInterface::Source => Some(StageRole::Source),
             TorvynInterface::Processor => Some(StageRole::Processor),
             TorvynInterface::Filter => Some(StageRole::Filter),
+            TorvynInterface::Router => Some(StageRole::Router),
             TorvynInterface::Aggregator => Some(StageRole::Aggregator),
             TorvynInterface::Sink => Some(StageRole::Sink),
-            TorvynInterface::Router | TorvynInterface::Lifecycle => None,
+            TorvynInterface::Lifecycle => None,
         }
     }
 
@@ -57,13 +70,14 @@ impl StageRole {
             StageRole::Source => TorvynInterface::Source,
             StageRole::Processor => TorvynInterface::Processor,
             StageRole::Filter => TorvynInterface::Filter,
+            StageRole::Router => TorvynInterface::Router,
             StageRole::Aggregator => TorvynInterface::Aggregator,
             StageRole::Sink => TorvynInterface::Sink,
         }
     }
 }
 
-/// One node of a linear flow, in flow order.
+/// One node of a flow.
 #[derive(Clone)]
 pub struct StageSpec {
     /// Node name.
@@ -74,6 +88,48 @@ pub struct StageSpec {
     pub role: StageRole,
     /// The string passed to `lifecycle.init`.
     pub config: String,
+    /// Its WASI authority, from its resolved capability grants.
+    pub sandbox: SandboxConfig,
+}
+
+/// One stream (edge) of a flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeSpec {
+    /// Stream name (`source-to-sink`).
+    pub name: String,
+    /// Index of the upstream stage.
+    pub from: usize,
+    /// The upstream's output port (a router's port name; `output` otherwise).
+    pub from_port: String,
+    /// Index of the downstream stage.
+    pub to: usize,
+    /// Queue and backpressure settings.
+    pub settings: StreamSettings,
+}
+
+/// The stages and streams of a flow.
+#[derive(Clone)]
+pub struct FlowSpec {
+    /// Stages, in any order (indices are used by the edges).
+    pub stages: Vec<StageSpec>,
+    /// Streams.
+    pub edges: Vec<EdgeSpec>,
+}
+
+impl FlowSpec {
+    /// A chain: `stages[0]` → `stages[1]` → … with the same stream settings everywhere.
+    pub fn linear(stages: Vec<StageSpec>, settings: StreamSettings) -> Self {
+        let edges = (1..stages.len())
+            .map(|i| EdgeSpec {
+                name: format!("{}-to-{}", stages[i - 1].name, stages[i].name),
+                from: i - 1,
+                from_port: "output".into(),
+                to: i,
+                settings,
+            })
+            .collect();
+        Self { stages, edges }
+    }
 }
 
 /// Flow-wide settings.
@@ -81,13 +137,13 @@ pub struct StageSpec {
 pub struct FlowSettings {
     /// Flow name.
     pub flow_name: String,
-    /// Capacity of each queue between two stages.
+    /// Queue capacity of each stream of a flow built with [`Flow::start`].
     pub queue_depth: usize,
     /// Buffer pools.
     pub pools: PoolConfig,
     /// Buffer limits.
     pub limits: ResourceLimits,
-    /// Pull at most this many elements from the source.
+    /// Pull at most this many elements from the sources, in all.
     pub element_limit: Option<u64>,
     /// Stop with E0400 when the flow runs longer.
     pub deadline: Option<Duration>,
@@ -96,6 +152,8 @@ pub struct FlowSettings {
     /// Measure the wall time of every component call (two clock reads per
     /// call; off unless a report needs per-stage times).
     pub stage_timing: bool,
+    /// Undrained events kept before new ones are counted as dropped.
+    pub event_capacity: usize,
 }
 
 impl Default for FlowSettings {
@@ -109,6 +167,7 @@ impl Default for FlowSettings {
             deadline: None,
             copy_records: 0,
             stage_timing: false,
+            event_capacity: 1024,
         }
     }
 }
@@ -118,53 +177,116 @@ impl Default for FlowSettings {
 pub enum FlowProgress {
     /// More batches to run.
     Running,
-    /// Every element reached the sink (or was dropped) and the flow is torn down.
+    /// Nothing can run before this much time passes (rate limiting).
+    Waiting(Duration),
+    /// Every element reached a sink (or was dropped) and the flow is torn down.
     Finished,
 }
 
-struct Stage {
+struct Node {
     name: String,
     role: StageRole,
     instance: ComponentInstance,
     /// Re-used argument of every call (its strings keep their capacity).
     scratch: StreamElement,
+    inputs: Vec<usize>,
+    outputs: Vec<usize>,
+    /// Round-robin position over `inputs` (fan-in).
+    next_input: usize,
+    /// Aggregates from `flush`, emitted as credit allows.
+    pending: VecDeque<QueuedElement>,
+    flushed: bool,
+    finished: bool,
+    /// The source was told `pause` and must hear `ready` before its next pull.
+    source_paused: bool,
+    /// The sink answered `pause`: no delivery until the next batch.
+    sink_paused: bool,
     invocations: u64,
     errors: u64,
     busy_ns: u64,
 }
 
-/// A running linear flow.
-pub struct LinearFlow {
+struct Stream {
+    name: String,
+    from_port: String,
+    to: usize,
+    queue: BoundedQueue<QueuedElement>,
+    credit: CreditLedger,
+    settings: StreamSettings,
+    watermark: Watermark,
+    limiter: Option<RateLimiter>,
+    upstream_ended: bool,
+    transferred: u64,
+    dropped_oldest: u64,
+    dropped_newest: u64,
+}
+
+enum Action {
+    Run(usize),
+    Finish(usize),
+}
+
+/// A running flow.
+pub struct Flow {
     settings: FlowSettings,
-    stages: Vec<Stage>,
-    /// `queues[i]` feeds `stages[i + 1]`.
-    queues: Vec<BoundedQueue<QueuedElement>>,
+    nodes: Vec<Node>,
+    streams: Vec<Stream>,
+    /// Node indices, most downstream first, sources excluded.
+    order: Vec<usize>,
+    /// Source nodes, pulled round-robin (fan-in fairness).
+    sources: Vec<usize>,
+    /// Where the next round-robin scan of `sources` starts.
+    next_source: usize,
+    /// Elements pulled from sources.
+    pulled: u64,
     shared: Option<Box<FlowShared>>,
     next_sequence: u64,
-    source_done: bool,
     finished: bool,
     delivered: u64,
     dropped: u64,
     started: Instant,
     finished_after: Option<Duration>,
     clock: FlowClock,
+    events: EventBuffer,
 }
+
+/// The flow type the rest of the code base used before DAG support; a
+/// chain is just a flow whose graph is a line.
+pub type LinearFlow = Flow;
 
 const METADATA_FIXED_BYTES: u64 = 16;
 
-impl LinearFlow {
-    /// Instantiates every stage (a fresh `Store` each) and calls
-    /// `lifecycle.init(config)` on the components that export it.
+/// Steps per batch in [`Flow::run_to_completion`]: the spec's default batch
+/// of 32 elements. A sink's `pause` lasts until the next batch.
+pub const DEFAULT_BATCH_STEPS: usize = 32;
+
+impl Flow {
+    /// Starts a chain `specs[0]` → `specs[1]` → … with `settings.queue_depth`
+    /// and the `block` policy on every stream.
     pub fn start(
         engine: &WasmEngine,
         specs: Vec<StageSpec>,
         settings: FlowSettings,
     ) -> Result<Self, FlowError> {
-        validate_linear(&specs)?;
+        let stream = StreamSettings {
+            capacity: settings.queue_depth.max(1),
+            ..StreamSettings::default()
+        };
+        Self::start_graph(engine, FlowSpec::linear(specs, stream), settings)
+    }
+
+    /// Instantiates every stage (a fresh `Store` each) and calls
+    /// `lifecycle.init(config)` on the components that export it.
+    pub fn start_graph(
+        engine: &WasmEngine,
+        spec: FlowSpec,
+        settings: FlowSettings,
+    ) -> Result<Self, FlowError> {
+        let order = validate_graph(&spec)?;
         let resources = ResourceManager::new(
             settings.pools,
             settings.limits,
-            specs.len(),
+            spec.stages.len(),
             settings.copy_records,
         );
         let shared = Box::new(FlowShared {
@@ -174,13 +296,18 @@ impl LinearFlow {
                 ..FlowContextData::default()
             },
         });
-        let mut stages = Vec::with_capacity(specs.len());
-        for (i, spec) in specs.iter().enumerate() {
-            let id = ComponentId(i as u32);
-            let instance = ComponentInstance::instantiate(engine, &spec.component, id, &spec.name)?;
-            stages.push(Stage {
-                name: spec.name.clone(),
-                role: spec.role,
+        let mut nodes = Vec::with_capacity(spec.stages.len());
+        for (i, stage) in spec.stages.iter().enumerate() {
+            let instance = ComponentInstance::instantiate(
+                engine,
+                &stage.component,
+                ComponentId(i as u32),
+                &stage.name,
+                &stage.sandbox,
+            )?;
+            nodes.push(Node {
+                name: stage.name.clone(),
+                role: stage.role,
                 instance,
                 scratch: StreamElement {
                     meta: ElementMeta {
@@ -191,69 +318,139 @@ impl LinearFlow {
                     payload: Resource::new_borrow(0),
                     context: Resource::<FlowContext>::new_borrow(0),
                 },
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                next_input: 0,
+                pending: VecDeque::new(),
+                flushed: false,
+                finished: false,
+                source_paused: false,
+                sink_paused: false,
                 invocations: 0,
                 errors: 0,
                 busy_ns: 0,
             });
         }
-        let queues = (1..specs.len())
-            .map(|_| BoundedQueue::new(settings.queue_depth))
+        let mut streams = Vec::with_capacity(spec.edges.len());
+        for (s, edge) in spec.edges.iter().enumerate() {
+            let capacity = edge.settings.capacity.max(1);
+            nodes[edge.from].outputs.push(s);
+            nodes[edge.to].inputs.push(s);
+            streams.push(Stream {
+                name: edge.name.clone(),
+                from_port: edge.from_port.clone(),
+                to: edge.to,
+                queue: BoundedQueue::new(capacity),
+                credit: CreditLedger::new(capacity as u64),
+                settings: StreamSettings {
+                    capacity,
+                    ..edge.settings
+                },
+                watermark: Watermark::new(capacity, edge.settings.low_watermark_ratio),
+                limiter: match edge.settings.policy {
+                    Policy::RateLimit { per_second } => Some(RateLimiter::new(per_second)),
+                    _ => None,
+                },
+                upstream_ended: false,
+                transferred: 0,
+                dropped_oldest: 0,
+                dropped_newest: 0,
+            });
+        }
+        let event_capacity = settings.event_capacity;
+        let sources: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&n| nodes[n].role == StageRole::Source)
+            .collect();
+        let order: Vec<usize> = order
+            .into_iter()
+            .filter(|&n| nodes[n].role != StageRole::Source)
             .collect();
         let mut flow = Self {
             settings,
-            stages,
-            queues,
+            nodes,
+            streams,
+            order,
+            sources,
+            next_source: 0,
+            pulled: 0,
             shared: Some(shared),
             next_sequence: 0,
-            source_done: false,
             finished: false,
             delivered: 0,
             dropped: 0,
             started: Instant::now(),
             finished_after: None,
             clock: FlowClock::new(),
+            events: EventBuffer::new(event_capacity),
         };
-        for (stage, spec) in flow.stages.iter_mut().zip(&specs) {
-            match stage.instance.init(&mut flow.shared, &spec.config)? {
-                Ok(()) => {}
-                Err(e) => {
-                    return Err(FlowError::InitFailed {
-                        component: stage.name.clone(),
-                        error: describe(&e),
-                    });
-                }
+        for (i, stage) in spec.stages.iter().enumerate() {
+            let node = &mut flow.nodes[i];
+            if let Err(e) = node.instance.init(&mut flow.shared, &stage.config)? {
+                return Err(FlowError::InitFailed {
+                    component: node.name.clone(),
+                    error: describe(&e),
+                });
             }
         }
         flow.started = Instant::now();
+        flow.clock = FlowClock::new();
         Ok(flow)
     }
 
-    /// Runs up to `max_steps` stage invocations. Finishes the flow (sink
-    /// `complete`, `teardown` everywhere, buffer reclamation) when the source
-    /// has ended and every queue is empty.
+    /// Runs up to `max_steps` stage invocations. Finishes the flow (sinks'
+    /// `complete`, `teardown` everywhere, buffer reclamation) once every
+    /// stage has finished.
     pub fn run_batch(&mut self, max_steps: usize) -> Result<FlowProgress, FlowError> {
         if self.finished {
             return Ok(FlowProgress::Finished);
         }
-        let result = self.steps(max_steps);
-        if let Err(e) = result {
-            self.teardown();
-            return Err(e);
+        // A sink's `pause` lasts until the next batch.
+        for node in &mut self.nodes {
+            node.sink_paused = false;
         }
-        if self.finished {
-            return Ok(FlowProgress::Finished);
+        match self.steps(max_steps) {
+            Ok(progress) => Ok(progress),
+            Err(e) => {
+                self.teardown();
+                Err(e)
+            }
         }
-        Ok(FlowProgress::Running)
     }
 
-    /// Runs the flow until it finishes or fails.
+    /// Runs the flow until it finishes or fails, sleeping while rate limits hold it.
     pub fn run_to_completion(&mut self) -> Result<FlowReport, FlowError> {
-        while self.run_batch(256)? == FlowProgress::Running {}
-        Ok(self.report())
+        loop {
+            match self.run_batch(DEFAULT_BATCH_STEPS)? {
+                FlowProgress::Running => {}
+                FlowProgress::Waiting(wait) => std::thread::sleep(wait),
+                FlowProgress::Finished => return Ok(self.report()),
+            }
+        }
+    }
+
+    /// Stops the flow now: no `complete`, `teardown` everywhere, buffers
+    /// reclaimed. Idempotent.
+    pub fn cancel(&mut self) {
+        for stream in &mut self.streams {
+            stream.credit.cancel();
+        }
+        self.teardown();
+    }
+
+    /// Whether the flow has finished (completed, failed or cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Moves the buffered events to `out`.
+    pub fn drain_events(&mut self, out: &mut Vec<FlowEvent>) {
+        self.events.drain_into(out);
     }
 
     // HOT PATH: no allocation, no lock, no message per element.
-    fn steps(&mut self, max_steps: usize) -> Result<(), FlowError> {
+    fn steps(&mut self, max_steps: usize) -> Result<FlowProgress, FlowError> {
         // Checked once per batch: a batch is short, and the hot loop stays clock-free.
         if let Some(limit) = self.settings.deadline {
             if self.started.elapsed() > limit {
@@ -264,197 +461,506 @@ impl LinearFlow {
             }
         }
         for _ in 0..max_steps {
-            if let Some(stage) = self.runnable_stage() {
-                self.run_stage(stage)?;
-                continue;
+            match self.next_action() {
+                Some(Action::Run(n)) => self.run_node(n)?,
+                Some(Action::Finish(n)) => self.finish_node(n)?,
+                None => return self.idle(),
             }
-            if !self.source_done && !self.queues.first().is_some_and(BoundedQueue::is_full) {
-                self.pull_source()?;
-                continue;
-            }
-            if self.source_done && self.queues.iter().all(BoundedQueue::is_empty) {
-                self.end_of_stream()?;
-                return Ok(());
+            if self.finished {
+                return Ok(FlowProgress::Finished);
             }
         }
-        Ok(())
+        Ok(FlowProgress::Running)
     }
 
-    /// The most downstream stage with input and room for its output.
-    fn runnable_stage(&self) -> Option<usize> {
-        (1..self.stages.len()).rev().find(|&i| {
-            !self.queues[i - 1].is_empty()
-                && (i == self.stages.len() - 1 || !self.queues[i].is_full())
-        })
+    /// Nothing can run: the flow is done, rate-limited, or waiting for a
+    /// paused sink's next batch.
+    fn idle(&mut self) -> Result<FlowProgress, FlowError> {
+        if self.nodes.iter().all(|n| n.finished) {
+            self.finished_after = Some(self.started.elapsed());
+            self.teardown();
+            return Ok(FlowProgress::Finished);
+        }
+        if self.nodes.iter().any(|n| n.sink_paused) {
+            return Ok(FlowProgress::Running);
+        }
+        let now = Instant::now();
+        let wait = self
+            .streams
+            .iter_mut()
+            .filter_map(|s| s.limiter.as_mut().and_then(|l| l.check(now).err()))
+            .min();
+        match wait {
+            Some(wait) => Ok(FlowProgress::Waiting(wait.max(Duration::from_micros(50)))),
+            None => Err(FlowError::Stalled {
+                flow: self.settings.flow_name.clone(),
+            }),
+        }
     }
 
-    fn pull_source(&mut self) -> Result<(), FlowError> {
-        if self
-            .settings
-            .element_limit
-            .is_some_and(|limit| self.next_sequence >= limit)
-        {
-            self.source_done = true;
+    /// The most downstream stage that can do something; sources last, in
+    /// turn, so that no source starves another (fan-in).
+    fn next_action(&mut self) -> Option<Action> {
+        for k in 0..self.order.len() {
+            let n = self.order[k];
+            let node = &self.nodes[n];
+            if node.finished {
+                continue;
+            }
+            if !node.pending.is_empty() {
+                if self.outputs_ready(n) {
+                    return Some(Action::Run(n));
+                }
+                continue;
+            }
+            let has_input = node
+                .inputs
+                .iter()
+                .any(|&s| !self.streams[s].queue.is_empty());
+            if has_input {
+                let ready = if node.role == StageRole::Sink {
+                    !node.sink_paused
+                } else {
+                    self.outputs_ready(n)
+                };
+                if ready {
+                    return Some(Action::Run(n));
+                }
+                continue;
+            }
+            if node.inputs.iter().all(|&s| self.streams[s].upstream_ended) {
+                return Some(Action::Finish(n));
+            }
+        }
+        let count = self.sources.len();
+        for j in 0..count {
+            let k = (self.next_source + j) % count;
+            let n = self.sources[k];
+            if self.nodes[n].finished {
+                continue;
+            }
+            if self
+                .settings
+                .element_limit
+                .is_some_and(|limit| self.pulled >= limit)
+            {
+                return Some(Action::Finish(n));
+            }
+            if self.outputs_ready(n) {
+                self.next_source = (k + 1) % count;
+                return Some(Action::Run(n));
+            }
+        }
+        None
+    }
+
+    /// Whether every output stream of `n` can take an element now
+    /// (min-demand across a fan-out).
+    fn outputs_ready(&mut self, n: usize) -> bool {
+        let mut now = None;
+        for k in 0..self.nodes[n].outputs.len() {
+            let stream = &mut self.streams[self.nodes[n].outputs[k]];
+            if !stream.settings.policy.gates_producer() {
+                continue;
+            }
+            if stream.watermark.is_active() || stream.credit.available() == 0 {
+                return false;
+            }
+            if let Some(limiter) = stream.limiter.as_mut() {
+                let now = *now.get_or_insert_with(Instant::now);
+                if limiter.check(now).is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn run_node(&mut self, n: usize) -> Result<(), FlowError> {
+        if self.nodes[n].role == StageRole::Source {
+            return self.pull_source(n);
+        }
+        if let Some(element) = self.nodes[n].pending.pop_front() {
+            let targets = self.nodes[n].outputs.len();
+            return self.emit(n, element, None, targets);
+        }
+        let Some((stream, input)) = self.take_input(n) else {
             return Ok(());
+        };
+        let _ = stream;
+        self.run_element(n, input)
+    }
+
+    /// Takes the next input of `n`, round-robin over its non-empty inputs.
+    fn take_input(&mut self, n: usize) -> Option<(usize, QueuedElement)> {
+        let node = &self.nodes[n];
+        let count = node.inputs.len();
+        for offset in 0..count {
+            let k = (node.next_input + offset) % count;
+            let s = node.inputs[k];
+            let stream = &mut self.streams[s];
+            if let Some(element) = stream.queue.pop() {
+                let _ = stream.credit.grant(1);
+                let depth = stream.queue.len();
+                if let Some(WatermarkChange::Relieved { after }) = stream.watermark.observe(depth) {
+                    self.events.push(FlowEvent::BackpressureRelieved {
+                        stream: s,
+                        depth,
+                        duration: after,
+                    });
+                }
+                self.nodes[n].next_input = (k + 1) % count;
+                return Some((s, element));
+            }
+        }
+        None
+    }
+
+    fn pull_source(&mut self, n: usize) -> Result<(), FlowError> {
+        if self.nodes[n].source_paused {
+            self.nodes[n].source_paused = false;
+            self.nodes[n]
+                .instance
+                .notify_backpressure(&mut self.shared, BackpressureSignal::Ready)?;
+            self.events.push(FlowEvent::SourceResumed { node: n });
         }
         let timing = self.settings.stage_timing;
-        let stage = &mut self.stages[0];
+        let node = &mut self.nodes[n];
         let began = timing.then(Instant::now);
-        let result = stage.instance.pull(&mut self.shared)?;
-        stage.invocations += 1;
+        let result = node.instance.pull(&mut self.shared)?;
+        node.invocations += 1;
         if let Some(began) = began {
-            stage.busy_ns += began.elapsed().as_nanos() as u64;
+            node.busy_ns += began.elapsed().as_nanos() as u64;
         }
         match result {
             Ok(Some(output)) => {
+                self.pulled += 1;
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
                 let timestamp = self.clock.now_ns();
-                let element = self.accept(0, output, sequence, timestamp)?;
-                self.enqueue(0, element);
+                let element = self.accept(n, output, sequence, timestamp)?;
+                let targets = self.nodes[n].outputs.len();
+                self.emit(n, element, None, targets)?;
+                if !self.outputs_ready(n) {
+                    self.nodes[n].source_paused = true;
+                    self.nodes[n]
+                        .instance
+                        .notify_backpressure(&mut self.shared, BackpressureSignal::Pause)?;
+                    self.events.push(FlowEvent::SourcePaused { node: n });
+                }
+                Ok(())
             }
-            Ok(None) => self.source_done = true,
-            Err(e) => self.stage_error(0, "pull", e)?,
+            Ok(None) => self.finish_node(n),
+            Err(e) => self.stage_error(n, "pull", e),
         }
-        Ok(())
     }
 
-    fn run_stage(&mut self, i: usize) -> Result<(), FlowError> {
-        let Some(input) = self.queues[i - 1].pop() else {
-            return Ok(());
-        };
-        let role = self.stages[i].role;
-        let resources = &mut self.shared_mut().resources;
-        let id = ComponentId(i as u32);
-        resources
+    /// Lends `input` to stage `n`, calls it, and routes what it returns.
+    fn run_element(&mut self, n: usize, input: QueuedElement) -> Result<(), FlowError> {
+        let id = ComponentId(n as u32);
+        let shared = self.shared_mut();
+        shared
+            .resources
             .lend(input.buffer, id)
-            .map_err(|source| self.ownership_error(i, source))?;
-        self.shared_mut().resources.record_metadata(
+            .map_err(|source| ownership(&self.nodes[n].name, source))?;
+        let node = &mut self.nodes[n];
+        let Some(shared) = self.shared.as_deref_mut() else {
+            return Err(FlowError::Stalled {
+                flow: self.settings.flow_name.clone(),
+            });
+        };
+        shared
+            .resources
+            .copy_content_type(input.buffer, &mut node.scratch.meta.content_type)
+            .map_err(|source| ownership(&node.name, source))?;
+        shared.resources.record_metadata(
             id,
             input.buffer,
-            METADATA_FIXED_BYTES + input.content_type.len() as u64,
+            METADATA_FIXED_BYTES + node.scratch.meta.content_type.len() as u64,
         );
-        let stage = &mut self.stages[i];
-        stage.scratch.meta.sequence = input.sequence;
-        stage.scratch.meta.timestamp_ns = input.timestamp_ns;
-        stage.scratch.meta.content_type.clear();
-        stage
-            .scratch
-            .meta
-            .content_type
-            .push_str(&input.content_type);
-        stage.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
+        node.scratch.meta.sequence = input.sequence;
+        node.scratch.meta.timestamp_ns = input.timestamp_ns;
+        node.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
         let began = self.settings.stage_timing.then(Instant::now);
+        let role = node.role;
         let outcome = match role {
-            StageRole::Processor => stage
+            StageRole::Processor => node
                 .instance
-                .process(&mut self.shared, &stage.scratch)
+                .process(&mut self.shared, &node.scratch)
                 .map(|r| r.map(Outcome::Processed)),
-            StageRole::Filter => stage
+            StageRole::Filter => node
                 .instance
-                .evaluate(&mut self.shared, &stage.scratch)
+                .evaluate(&mut self.shared, &node.scratch)
                 .map(|r| r.map(Outcome::Filtered)),
-            StageRole::Aggregator => stage
+            StageRole::Router => node
                 .instance
-                .ingest(&mut self.shared, &stage.scratch)
+                .route(&mut self.shared, &node.scratch)
+                .map(|r| r.map(Outcome::Routed)),
+            StageRole::Aggregator => node
+                .instance
+                .ingest(&mut self.shared, &node.scratch)
                 .map(|r| r.map(Outcome::Ingested)),
-            StageRole::Sink => stage
+            StageRole::Sink => node
                 .instance
-                .push(&mut self.shared, &stage.scratch)
+                .push(&mut self.shared, &node.scratch)
                 .map(|r| r.map(Outcome::Pushed)),
-            StageRole::Source => unreachable_role(),
+            StageRole::Source => Ok(Ok(Outcome::Filtered(false))),
         };
-        stage.invocations += 1;
+        node.invocations += 1;
         if let Some(began) = began {
-            stage.busy_ns += began.elapsed().as_nanos() as u64;
+            node.busy_ns += began.elapsed().as_nanos() as u64;
         }
         let outcome = outcome?;
         self.shared_mut()
             .resources
             .end_lend(input.buffer)
-            .map_err(|source| self.ownership_error(i, source))?;
+            .map_err(|source| ownership(&self.nodes[n].name, source))?;
         match outcome {
             Ok(Outcome::Filtered(true)) => {
                 // The same buffer moves on: no copy, no allocation.
-                self.shared_mut()
-                    .resources
-                    .forward(input.buffer)
-                    .map_err(|source| self.ownership_error(i, source))?;
-                self.enqueue(i, input);
-                return Ok(());
+                self.forward(n, input)?;
+                let targets = self.nodes[n].outputs.len();
+                self.emit(n, input, None, targets)
+            }
+            Ok(Outcome::Routed(ports)) => {
+                let targets = self.route_targets(n, &ports)?;
+                if targets == 0 {
+                    self.dropped += 1;
+                    return self.release(n, input.buffer);
+                }
+                self.forward(n, input)?;
+                self.emit(n, input, Some(&ports), targets)
             }
             Ok(Outcome::Processed(ProcessResult::Emit(output)))
             | Ok(Outcome::Ingested(Some(output))) => {
-                let element = self.accept(i, output, input.sequence, input.timestamp_ns)?;
-                self.enqueue(i, element);
+                let element = self.accept(n, output, input.sequence, input.timestamp_ns)?;
+                self.release(n, input.buffer)?;
+                let targets = self.nodes[n].outputs.len();
+                self.emit(n, element, None, targets)
             }
             Ok(Outcome::Pushed(signal)) => {
                 self.delivered += 1;
-                // Pause/resume of sinks arrives with the reactor's credit ledger;
-                // the stage loop delivers one element at a time either way.
-                let _ = signal == BackpressureSignal::Pause;
+                if signal == BackpressureSignal::Pause {
+                    self.nodes[n].sink_paused = true;
+                    self.events.push(FlowEvent::SinkPaused { node: n });
+                }
+                self.release(n, input.buffer)
             }
             Ok(Outcome::Filtered(false))
             | Ok(Outcome::Processed(ProcessResult::Drop))
             | Ok(Outcome::Ingested(None)) => {
                 self.dropped += 1;
+                self.release(n, input.buffer)
             }
             Err(e) => {
-                self.release(i, input.buffer)?;
-                return self.stage_error(i, function_of(role), e);
+                self.release(n, input.buffer)?;
+                self.stage_error(n, function_of(role), e)
             }
         }
-        self.release(i, input.buffer)
     }
 
-    fn release(&mut self, stage: usize, buffer: BufferId) -> Result<(), FlowError> {
+    /// How many output streams `ports` name; an unknown port is E0204.
+    fn route_targets(&self, n: usize, ports: &[String]) -> Result<usize, FlowError> {
+        let node = &self.nodes[n];
+        let mut targets = 0;
+        for port in ports {
+            let matching = node
+                .outputs
+                .iter()
+                .filter(|&&s| self.streams[s].from_port == *port)
+                .count();
+            if matching == 0 {
+                let known: Vec<&str> = node
+                    .outputs
+                    .iter()
+                    .map(|&s| self.streams[s].from_port.as_str())
+                    .collect();
+                return Err(FlowError::UnknownPort {
+                    component: node.name.clone(),
+                    port: port.clone(),
+                    known: known.join(", "),
+                });
+            }
+            targets += matching;
+        }
+        Ok(targets)
+    }
+
+    /// Sends `element` down the output streams of `n` — all of them, or only
+    /// those whose port is in `ports` — sharing one buffer among `targets`
+    /// streams.
+    fn emit(
+        &mut self,
+        n: usize,
+        element: QueuedElement,
+        ports: Option<&[String]>,
+        targets: usize,
+    ) -> Result<(), FlowError> {
+        if targets == 0 {
+            self.dropped += 1;
+            return self.release(n, element.buffer);
+        }
+        if targets > 1 {
+            self.shared_mut()
+                .resources
+                .share(element.buffer, (targets - 1) as u32)
+                .map_err(|source| ownership(&self.nodes[n].name, source))?;
+        }
+        for k in 0..self.nodes[n].outputs.len() {
+            let s = self.nodes[n].outputs[k];
+            if let Some(ports) = ports {
+                if !ports.iter().any(|p| *p == self.streams[s].from_port) {
+                    continue;
+                }
+            }
+            self.enqueue(n, s, element)?;
+        }
+        Ok(())
+    }
+
+    /// Puts one reference of `element` on stream `s`, applying its policy when full.
+    // HOT PATH
+    fn enqueue(&mut self, n: usize, s: usize, element: QueuedElement) -> Result<(), FlowError> {
+        let stream = &mut self.streams[s];
+        if stream.queue.is_full() {
+            match stream.settings.policy {
+                Policy::DropOldest => {
+                    if let Some(oldest) = stream.queue.pop() {
+                        let _ = stream.credit.grant(1);
+                        stream.dropped_oldest += 1;
+                        self.dropped += 1;
+                        self.release(n, oldest.buffer)?;
+                    }
+                }
+                Policy::DropNewest => {
+                    let stream = &mut self.streams[s];
+                    stream.dropped_newest += 1;
+                    self.dropped += 1;
+                    return self.release(n, element.buffer);
+                }
+                Policy::Error => {
+                    let error = FlowError::QueueFull {
+                        stream: stream.name.clone(),
+                        capacity: stream.settings.capacity,
+                    };
+                    let _ = self.release(n, element.buffer);
+                    return Err(error);
+                }
+                Policy::Block | Policy::RateLimit { .. } => {
+                    // Gated producers only run with credit; reaching here is a bug.
+                    let _ = self.release(n, element.buffer);
+                    return Err(FlowError::Stalled {
+                        flow: self.settings.flow_name.clone(),
+                    });
+                }
+            }
+        }
+        let stream = &mut self.streams[s];
+        if stream.queue.push(element).is_err() {
+            return Err(FlowError::Stalled {
+                flow: self.settings.flow_name.clone(),
+            });
+        }
+        let _ = stream.credit.consume();
+        if let Some(limiter) = stream.limiter.as_mut() {
+            limiter.take();
+        }
+        stream.transferred += 1;
+        let depth = stream.queue.len();
+        if let Some(WatermarkChange::Triggered) = stream.watermark.observe(depth) {
+            self.events
+                .push(FlowEvent::BackpressureTriggered { stream: s, depth });
+        }
+        Ok(())
+    }
+
+    /// A stage has nothing more to do: its source ended, or all its inputs
+    /// ended and drained. Aggregators flush first; sinks complete.
+    fn finish_node(&mut self, n: usize) -> Result<(), FlowError> {
+        match self.nodes[n].role {
+            StageRole::Aggregator if !self.nodes[n].flushed => {
+                self.nodes[n].flushed = true;
+                let outputs = match self.nodes[n].instance.flush(&mut self.shared)? {
+                    Ok(outputs) => outputs,
+                    Err(e) => return self.stage_error(n, "flush", e),
+                };
+                for output in outputs {
+                    let sequence = self.next_sequence;
+                    self.next_sequence += 1;
+                    let timestamp = self.clock.now_ns();
+                    let element = self.accept(n, output, sequence, timestamp)?;
+                    self.nodes[n].pending.push_back(element);
+                }
+                if !self.nodes[n].pending.is_empty() {
+                    return Ok(());
+                }
+            }
+            StageRole::Sink => {
+                if let Err(e) = self.nodes[n].instance.complete(&mut self.shared)? {
+                    return Err(FlowError::Fatal {
+                        component: self.nodes[n].name.clone(),
+                        function: "complete",
+                        message: describe(&e),
+                    });
+                }
+            }
+            _ => {}
+        }
+        let node = &mut self.nodes[n];
+        node.finished = true;
+        for k in 0..node.outputs.len() {
+            self.streams[node.outputs[k]].upstream_ended = true;
+        }
+        Ok(())
+    }
+
+    fn forward(&mut self, n: usize, element: QueuedElement) -> Result<(), FlowError> {
+        self.shared_mut()
+            .resources
+            .forward(element.buffer)
+            .map_err(|source| ownership(&self.nodes[n].name, source))
+    }
+
+    fn release(&mut self, n: usize, buffer: BufferId) -> Result<(), FlowError> {
         self.shared_mut()
             .resources
             .release(buffer)
-            .map_err(|source| self.ownership_error(stage, source))
+            .map_err(|source| ownership(&self.nodes[n].name, source))
     }
 
     /// Takes ownership of a component's output buffer.
     fn accept(
         &mut self,
-        stage: usize,
+        n: usize,
         output: OutputElement,
         sequence: u64,
         timestamp_ns: u64,
     ) -> Result<QueuedElement, FlowError> {
         let OutputElement { meta, payload } = output;
-        let id = ComponentId(stage as u32);
-        let resources = &mut self.shared_mut().resources;
+        let id = ComponentId(n as u32);
+        let name = &self.nodes[n].name;
+        let Some(shared) = self.shared.as_deref_mut() else {
+            return Err(FlowError::Stalled {
+                flow: self.settings.flow_name.clone(),
+            });
+        };
+        let resources = &mut shared.resources;
         let buffer = resources
             .resolve(payload.rep(), "output")
-            .map_err(|source| self.ownership_error(stage, source))?;
-        self.shared_mut()
-            .resources
+            .map_err(|source| ownership(name, source))?;
+        resources
             .accept_output(id, buffer)
-            .map_err(|source| self.ownership_error(stage, source))?;
-        let mut content_type = meta.content_type;
-        if content_type.is_empty() {
-            content_type.push_str(
-                self.shared_mut()
-                    .resources
-                    .content_type(buffer)
-                    .unwrap_or(""),
-            );
+            .map_err(|source| ownership(name, source))?;
+        if !meta.content_type.is_empty() {
+            resources
+                .set_content_type(buffer, &meta.content_type)
+                .map_err(|source| ownership(name, source))?;
         }
         Ok(QueuedElement {
             sequence,
             timestamp_ns,
-            content_type,
             buffer,
         })
-    }
-
-    fn enqueue(&mut self, stage: usize, element: QueuedElement) {
-        if let Err(element) = self.queues[stage].push(element) {
-            // Unreachable by construction: a stage only runs when its output queue has room.
-            let _ = self.shared_mut().resources.release(element.buffer);
-            self.dropped += 1;
-        }
     }
 
     /// A component returned a `process-error`. Until error policies arrive
@@ -462,68 +968,20 @@ impl LinearFlow {
     /// element, counted as an error.
     fn stage_error(
         &mut self,
-        i: usize,
+        n: usize,
         function: &'static str,
         error: ProcessError,
     ) -> Result<(), FlowError> {
-        let stage = &mut self.stages[i];
-        stage.errors += 1;
+        let node = &mut self.nodes[n];
+        node.errors += 1;
         if let ProcessError::Fatal(message) = error {
             return Err(FlowError::Fatal {
-                component: stage.name.clone(),
+                component: node.name.clone(),
                 function,
                 message,
             });
         }
-        tracing::warn!(component = %stage.name, function, error = %describe(&error), "element skipped");
-        Ok(())
-    }
-
-    fn end_of_stream(&mut self) -> Result<(), FlowError> {
-        let last = self.stages.len() - 1;
-        for i in 1..last {
-            if self.stages[i].role == StageRole::Aggregator {
-                self.flush_aggregator(i)?;
-            }
-        }
-        // Flushed aggregates may still be queued: drain them before completing.
-        while let Some(stage) = self.runnable_stage() {
-            self.run_stage(stage)?;
-        }
-        let sink = &mut self.stages[last];
-        if let Err(e) = sink.instance.complete(&mut self.shared)? {
-            let component = sink.name.clone();
-            self.teardown();
-            return Err(FlowError::Fatal {
-                component,
-                function: "complete",
-                message: describe(&e),
-            });
-        }
-        self.finished_after = Some(self.started.elapsed());
-        self.teardown();
-        Ok(())
-    }
-
-    fn flush_aggregator(&mut self, i: usize) -> Result<(), FlowError> {
-        let outputs = match self.stages[i].instance.flush(&mut self.shared)? {
-            Ok(outputs) => outputs,
-            Err(e) => return self.stage_error(i, "flush", e),
-        };
-        for output in outputs {
-            let sequence = self.next_sequence;
-            self.next_sequence += 1;
-            let timestamp = self.clock.now_ns();
-            let element = self.accept(i, output, sequence, timestamp)?;
-            // Make room downstream first; aggregates are never dropped.
-            while self.queues[i].is_full() {
-                match self.runnable_stage() {
-                    Some(stage) if stage > i => self.run_stage(stage)?,
-                    _ => break,
-                }
-            }
-            self.enqueue(i, element);
-        }
+        tracing::warn!(component = %node.name, function, error = %describe(&error), "element skipped");
         Ok(())
     }
 
@@ -537,13 +995,13 @@ impl LinearFlow {
         if self.finished_after.is_none() {
             self.finished_after = Some(self.started.elapsed());
         }
-        for stage in &mut self.stages {
-            if let Err(e) = stage.instance.teardown(&mut self.shared) {
-                tracing::warn!(component = %stage.name, error = %e, "teardown failed");
+        for node in &mut self.nodes {
+            if let Err(e) = node.instance.teardown(&mut self.shared) {
+                tracing::warn!(component = %node.name, error = %e, "teardown failed");
             }
         }
-        for queue in &mut self.queues {
-            while queue.pop().is_some() {}
+        for stream in &mut self.streams {
+            while stream.queue.pop().is_some() {}
         }
         if let Some(shared) = self.shared.as_mut() {
             let leaked = shared.resources.reclaim_all();
@@ -569,19 +1027,12 @@ impl LinearFlow {
         })
     }
 
-    fn ownership_error(&self, stage: usize, source: crate::resources::ResourceError) -> FlowError {
-        FlowError::Ownership {
-            component: self.stages[stage].name.clone(),
-            source,
-        }
-    }
-
     /// The resource manager (ledger, pools, live buffers).
     pub fn resources(&self) -> Option<&ResourceManager> {
         self.shared.as_ref().map(|s| &s.resources)
     }
 
-    /// Elements pushed into the sink so far (cheap; no snapshot).
+    /// Elements pushed into sinks so far (cheap; no snapshot).
     pub fn report_delivered(&self) -> u64 {
         self.delivered
     }
@@ -592,10 +1043,10 @@ impl LinearFlow {
         let ledger = resources.map(|r| r.ledger());
         FlowReport {
             flow: self.settings.flow_name.clone(),
-            elements_pulled: self.next_sequence,
+            elements_pulled: self.pulled,
             elements_delivered: self.delivered,
             elements_dropped: self.dropped,
-            errors: self.stages.iter().map(|s| s.errors).sum(),
+            errors: self.nodes.iter().map(|s| s.errors).sum(),
             duration: self
                 .finished_after
                 .unwrap_or_else(|| self.started.elapsed()),
@@ -603,20 +1054,40 @@ impl LinearFlow {
             all_copies: ledger.map(|l| l.total()).unwrap_or_default(),
             copy_amplification: ledger.map(|l| l.amplification()).unwrap_or(0.0),
             peak_queue_depth: self
-                .queues
+                .streams
                 .iter()
-                .map(BoundedQueue::peak)
+                .map(|s| s.queue.peak())
                 .max()
                 .unwrap_or(0),
             live_buffers: resources.map(|r| r.live_buffers()).unwrap_or(0),
+            events_dropped: self.events.dropped(),
             stages: self
-                .stages
+                .nodes
                 .iter()
                 .map(|s| StageReport {
                     name: s.name.clone(),
                     invocations: s.invocations,
                     errors: s.errors,
                     busy_ns: s.busy_ns,
+                })
+                .collect(),
+            streams: self
+                .streams
+                .iter()
+                .map(|s| StreamReport {
+                    name: s.name.clone(),
+                    policy: s.settings.policy.name(),
+                    capacity: s.settings.capacity,
+                    depth: s.queue.len(),
+                    peak_depth: s.queue.peak(),
+                    credit: s.credit.available(),
+                    transferred: s.transferred,
+                    dropped_oldest: s.dropped_oldest,
+                    dropped_newest: s.dropped_newest,
+                    backpressure_active: s.watermark.is_active(),
+                    backpressure_events: s.watermark.episodes(),
+                    backpressure_ns: s.watermark.total().as_nanos() as u64,
+                    consumer: self.nodes[s.to].name.clone(),
                 })
                 .collect(),
         }
@@ -626,13 +1097,16 @@ impl LinearFlow {
 enum Outcome {
     Processed(ProcessResult),
     Filtered(bool),
+    Routed(Vec<String>),
     Ingested(Option<OutputElement>),
     Pushed(BackpressureSignal),
 }
 
-fn unreachable_role() -> Result<Result<Outcome, ProcessError>, crate::engine::InvokeError> {
-    // A source never has an input queue, so the scheduler never picks it.
-    Ok(Ok(Outcome::Filtered(false)))
+fn ownership(component: &str, source: ResourceError) -> FlowError {
+    FlowError::Ownership {
+        component: component.to_string(),
+        source,
+    }
 }
 
 fn function_of(role: StageRole) -> &'static str {
@@ -640,6 +1114,7 @@ fn function_of(role: StageRole) -> &'static str {
         StageRole::Source => "pull",
         StageRole::Processor => "process",
         StageRole::Filter => "evaluate",
+        StageRole::Router => "route",
         StageRole::Aggregator => "ingest",
         StageRole::Sink => "push",
     }
@@ -682,46 +1157,108 @@ pub fn describe(error: &ProcessError) -> String {
     }
 }
 
-/// A linear flow is a source, then zero or more processors, filters or
-/// aggregators, then a sink; each stage's component must export its role
-/// (E0203 otherwise). [`LinearFlow::start`] checks this too.
+/// Checks a chain of stages (the shape [`Flow::start`] builds).
 pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
-    if specs.len() < 2 {
-        return Err(FlowError::Topology(format!(
-            "a flow needs at least a source and a sink, found {} node(s)",
-            specs.len()
-        )));
+    let spec = FlowSpec::linear(specs.to_vec(), StreamSettings::default());
+    validate_graph(&spec).map(|_| ())
+}
+
+/// Checks a flow's graph (E0203): at least one source and one sink; sources
+/// have no inputs and sinks no outputs; every other stage has both; every
+/// component exports its role's interface; the graph is a DAG. Returns the
+/// stages most-downstream first.
+pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
+    let stages = &spec.stages;
+    let topology = |m: String| Err(FlowError::Topology(m));
+    if !stages.iter().any(|s| s.role == StageRole::Source)
+        || !stages.iter().any(|s| s.role == StageRole::Sink)
+    {
+        return topology(format!(
+            "a flow needs at least one source and one sink, found {} node(s)",
+            stages.len()
+        ));
     }
-    for (i, spec) in specs.iter().enumerate() {
-        let expected_edge = if i == 0 {
-            spec.role == StageRole::Source
-        } else if i == specs.len() - 1 {
-            spec.role == StageRole::Sink
-        } else {
-            !matches!(spec.role, StageRole::Source | StageRole::Sink)
-        };
-        if !expected_edge {
-            return Err(FlowError::Topology(format!(
-                "node `{}` is a {:?} at position {} of the chain; a linear flow runs source → transforms → sink",
-                spec.name,
-                spec.role,
-                i + 1
-            )));
+    let mut inputs = vec![0usize; stages.len()];
+    let mut outputs = vec![0usize; stages.len()];
+    for edge in &spec.edges {
+        if edge.from >= stages.len() || edge.to >= stages.len() {
+            return topology(format!(
+                "stream `{}` names a node that does not exist",
+                edge.name
+            ));
         }
-        if !spec.component.exports().contains(spec.role.interface()) {
-            let found: Vec<String> = spec
+        outputs[edge.from] += 1;
+        inputs[edge.to] += 1;
+    }
+    for (i, stage) in stages.iter().enumerate() {
+        let problem = match stage.role {
+            StageRole::Source if inputs[i] > 0 => {
+                Some("is a source with an input; sources must have no inputs")
+            }
+            StageRole::Sink if outputs[i] > 0 => {
+                Some("is a sink with an output; sinks must have no outputs")
+            }
+            StageRole::Source if outputs[i] == 0 => Some("is a source with no output stream"),
+            StageRole::Sink if inputs[i] == 0 => Some("is a sink with no input stream"),
+            StageRole::Source | StageRole::Sink => None,
+            _ if inputs[i] == 0 => Some("has no input stream"),
+            _ if outputs[i] == 0 => Some("has no output stream"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return topology(format!("node `{}` {problem}", stage.name));
+        }
+        if !stage.component.exports().contains(stage.role.interface()) {
+            let found: Vec<String> = stage
                 .component
                 .exports()
                 .iter()
                 .map(|i| i.to_string())
                 .collect();
-            return Err(FlowError::Topology(format!(
+            return topology(format!(
                 "node `{}` declares interface {} but its component exports only {}",
-                spec.name,
-                spec.role.interface(),
+                stage.name,
+                stage.role.interface(),
                 found.join(", ")
-            )));
+            ));
         }
     }
-    Ok(())
+    // Kahn's algorithm: sources first; anything left over sits on a cycle.
+    let mut remaining = inputs.clone();
+    let mut ready: Vec<usize> = (0..stages.len()).filter(|&i| remaining[i] == 0).collect();
+    let mut order = Vec::with_capacity(stages.len());
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for edge in spec.edges.iter().filter(|e| e.from == i) {
+            remaining[edge.to] -= 1;
+            if remaining[edge.to] == 0 {
+                ready.push(edge.to);
+            }
+        }
+    }
+    if order.len() != stages.len() {
+        let on_cycle: Vec<&str> = (0..stages.len())
+            .filter(|i| !order.contains(i))
+            .map(|i| stages[i].name.as_str())
+            .collect();
+        return topology(format!(
+            "the streams form a cycle through {}; the graph must be a DAG",
+            on_cycle.join(", ")
+        ));
+    }
+    order.reverse();
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flow can be built on one thread and driven from another (the actor
+    /// layer moves it onto an arbiter).
+    #[test]
+    fn a_flow_is_send() {
+        fn is_send<T: Send>() {}
+        is_send::<Flow>();
+    }
 }

@@ -323,6 +323,7 @@ impl ResourceManager {
             });
         }
         entry.state = entry.state.send(Owner::Component(from))?;
+        entry.transit_refs = 1;
         let (capacity, size) = (entry.capacity, entry.bytes.len() as u64);
         self.refund(from, capacity);
         self.ledger.record_produced(size);
@@ -357,15 +358,32 @@ impl ResourceManager {
     // HOT PATH
     pub fn forward(&mut self, id: BufferId) -> Result<(), ResourceError> {
         let entry = self.table.get_mut(id, "forward")?;
-        entry.state = entry.state.send(Owner::Host)?;
+        if entry.state != OwnershipState::Transit {
+            entry.state = entry.state.send(Owner::Host)?;
+        }
         Ok(())
     }
 
-    /// Returns a host-owned (or in-transit) buffer to its pool: → Pooled.
+    /// The same buffer goes down `extra` more streams (router or fan-out):
+    /// it stays in transit until every holder released it. No bytes move.
+    // HOT PATH
+    pub fn share(&mut self, id: BufferId, extra: u32) -> Result<(), ResourceError> {
+        let entry = self.table.get_mut(id, "share")?;
+        entry.transit_refs = entry.transit_refs.saturating_add(extra);
+        Ok(())
+    }
+
+    /// One holder lets go of a host-owned (or in-transit) buffer; the last
+    /// one returns it to its pool: → Pooled.
     // HOT PATH
     pub fn release(&mut self, id: BufferId) -> Result<(), ResourceError> {
-        let entry = self.table.get(id, "release")?;
+        let entry = self.table.get_mut(id, "release")?;
         entry.state.release(Owner::Host)?;
+        if entry.transit_refs > 1 {
+            entry.transit_refs -= 1;
+            entry.state = OwnershipState::Transit;
+            return Ok(());
+        }
         let storage = self.table.remove(id, "release")?;
         self.pool.release(storage);
         Ok(())
@@ -411,6 +429,32 @@ impl ResourceManager {
     /// The content type of a live buffer.
     pub fn content_type(&self, id: BufferId) -> Result<&str, ResourceError> {
         Ok(&self.table.get(id, "content-type")?.content_type)
+    }
+
+    /// Sets the content type of a buffer the host holds (from the element
+    /// metadata a component returned with it). Reuses the string's capacity.
+    // HOT PATH
+    pub fn set_content_type(
+        &mut self,
+        id: BufferId,
+        content_type: &str,
+    ) -> Result<(), ResourceError> {
+        let entry = self.table.get_mut(id, "set-content-type")?;
+        if entry.content_type != content_type {
+            entry.content_type.clear();
+            entry.content_type.push_str(content_type);
+        }
+        Ok(())
+    }
+
+    /// Copies a buffer's content type into `out` (no allocation once `out`
+    /// has grown to fit).
+    // HOT PATH
+    pub fn copy_content_type(&self, id: BufferId, out: &mut String) -> Result<(), ResourceError> {
+        let entry = self.table.get(id, "content-type")?;
+        out.clear();
+        out.push_str(&entry.content_type);
+        Ok(())
     }
 
     /// Resolves a guest wire handle.
@@ -741,6 +785,28 @@ mod tests {
                 .component_stats(PROC, CopyReason::PayloadWrite)
                 .bytes,
             8
+        );
+    }
+
+    #[test]
+    fn a_shared_buffer_returns_to_the_pool_after_its_last_holder() {
+        let mut rm = manager();
+        let b = produce(&mut rm, SRC, b"fan-out");
+        rm.accept_output(SRC, b).unwrap();
+        rm.share(b, 2).unwrap();
+        for consumer in [PROC, SINK] {
+            rm.lend(b, consumer).unwrap();
+            assert_eq!(rm.guest_read_all(consumer, b).unwrap(), b"fan-out");
+            rm.end_lend(b).unwrap();
+            rm.release(b).unwrap();
+            assert_eq!(rm.state(b).unwrap(), OwnershipState::Transit);
+        }
+        rm.release(b).unwrap();
+        assert_eq!(rm.live_buffers(), 0);
+        assert_eq!(
+            rm.ledger().payload_copies().operations,
+            3,
+            "one write, two reads, no copy for sharing"
         );
     }
 

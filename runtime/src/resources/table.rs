@@ -46,6 +46,10 @@ pub struct BufferEntry {
     pub content_type: String,
     /// The component currently holding a borrow, if any.
     pub borrower: Option<super::handle::ComponentId>,
+    /// Queues (or consumers) holding this buffer while it is in transit:
+    /// more than one when a router or a fan-out sends the same buffer down
+    /// several streams. Released to the pool when the last one lets go.
+    pub transit_refs: u32,
 }
 
 #[derive(Debug)]
@@ -93,6 +97,7 @@ impl ResourceTable {
                         state: OwnershipState::Pooled,
                         content_type: String::new(),
                         borrower: None,
+                        transit_refs: 0,
                     },
                 });
                 index
@@ -107,6 +112,7 @@ impl ResourceTable {
         slot.entry.state = state;
         slot.entry.content_type.clear();
         slot.entry.borrower = None;
+        slot.entry.transit_refs = 0;
         self.live += 1;
         Ok(BufferId::new(index, slot.generation))
     }

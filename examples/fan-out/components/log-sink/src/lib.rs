@@ -1,0 +1,36 @@
+//! Log sink — prints received log events.
+
+wit_bindgen::generate!({
+    world: "data-sink",
+    path: "../../wit/torvyn-streaming",
+});
+
+use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
+use exports::torvyn::streaming::sink::Guest as SinkGuest;
+use torvyn::streaming::types::*;
+
+struct LogSink;
+static mut INITIALIZED: bool = false;
+
+impl LifecycleGuest for LogSink {
+    fn init(_config: String) -> Result<(), ProcessError> {
+        unsafe { INITIALIZED = true; }
+        Ok(())
+    }
+    fn teardown() { unsafe { INITIALIZED = false; } }
+}
+
+impl SinkGuest for LogSink {
+    fn push(element: StreamElement) -> Result<BackpressureSignal, ProcessError> {
+        let bytes = element.payload.read_all();
+        let text = String::from_utf8_lossy(&bytes);
+        println!("[log-sink] Received log: {}", text);
+        Ok(BackpressureSignal::Ready)
+    }
+    fn complete() -> Result<(), ProcessError> {
+        println!("[log-sink] Stream complete.");
+        Ok(())
+    }
+}
+
+export!(LogSink);

@@ -1,0 +1,253 @@
+//! Flow graph checks for `torvyn link` (E0203): every node's interface is
+//! a known Torvyn interface, edge ports exist, the graph is a connected
+//! DAG, and roles are consistent — sources have no inputs and at least
+//! one output, sinks no outputs and at least one input, everything else
+//! both. Unlike [`crate::topology::plan_linear`], fan-out and fan-in are
+//! fine here: this is the contract, not what the stage loop runs today.
+
+use crate::config::FlowDef;
+use crate::engine::TorvynInterface;
+use crate::topology::TopologyError;
+use std::collections::{HashMap, VecDeque};
+
+/// The nodes in a topological order (sources first).
+pub fn check_graph(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, TopologyError> {
+    let fail = |message: String| TopologyError {
+        flow: flow_name.to_string(),
+        message,
+    };
+    if flow.nodes.is_empty() {
+        return Err(fail("the flow has no nodes".into()));
+    }
+    let mut roles = HashMap::new();
+    for (name, node) in flow.nodes() {
+        let interface = TorvynInterface::from_wit_name(&node.interface)
+            .filter(|i| i.is_processing())
+            .ok_or_else(|| {
+                fail(format!(
+                    "node `{name}` declares unknown interface `{}`",
+                    node.interface
+                ))
+            })?;
+        roles.insert(name, interface);
+    }
+    let mut inputs: HashMap<&str, usize> = HashMap::new();
+    let mut outputs: HashMap<&str, Vec<&str>> = HashMap::new();
+    for edge in flow.edges() {
+        for (end, port, expected) in [(&edge.from, "from", "output"), (&edge.to, "to", "input")] {
+            let Some(role) = roles.get(end.node.as_str()) else {
+                return Err(fail(format!(
+                    "an edge names node `{}`, which is not defined",
+                    end.node
+                )));
+            };
+            let router_out = *role == TorvynInterface::Router && port == "from";
+            if !router_out && end.port != expected {
+                return Err(fail(format!(
+                    "edge `{}` uses port `{}` of node `{}`, which has no such port (a {} has `{expected}` here)",
+                    edge.stream_name(),
+                    end.port,
+                    end.node,
+                    role
+                )));
+            }
+        }
+        *inputs.entry(edge.to.node.as_str()).or_default() += 1;
+        outputs
+            .entry(edge.from.node.as_str())
+            .or_default()
+            .push(edge.to.node.as_str());
+    }
+    for (name, _) in flow.nodes() {
+        let role = &roles[name];
+        let ins = inputs.get(name).copied().unwrap_or(0);
+        let outs = outputs.get(name).map_or(0, Vec::len);
+        let problem = match role {
+            TorvynInterface::Source if ins > 0 => Some("a source must have no inputs"),
+            TorvynInterface::Source if outs == 0 => Some("a source needs an output edge"),
+            TorvynInterface::Sink if outs > 0 => Some("a sink must have no outputs"),
+            TorvynInterface::Sink if ins == 0 => Some("a sink needs an input edge"),
+            TorvynInterface::Source | TorvynInterface::Sink => None,
+            _ if ins == 0 || outs == 0 => {
+                Some("a processing stage needs an input and an output edge")
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(fail(format!("node `{name}` ({role}): {problem}")));
+        }
+    }
+    // Kahn's algorithm, in file order for determinism.
+    let mut remaining: HashMap<&str, usize> = flow
+        .nodes()
+        .map(|(n, _)| (n, inputs.get(n).copied().unwrap_or(0)))
+        .collect();
+    let mut ready: VecDeque<&str> = flow
+        .nodes()
+        .map(|(n, _)| n)
+        .filter(|n| remaining[n] == 0)
+        .collect();
+    let mut order = Vec::new();
+    while let Some(node) = ready.pop_front() {
+        order.push(node.to_string());
+        for next in outputs.get(node).into_iter().flatten() {
+            if let Some(count) = remaining.get_mut(next) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push_back(next);
+                }
+            }
+        }
+    }
+    if order.len() != flow.nodes.len() {
+        let cycle: Vec<&str> = flow
+            .nodes()
+            .map(|(n, _)| n)
+            .filter(|n| !order.iter().any(|o| o == n))
+            .collect();
+        return Err(fail(format!(
+            "the edges form a cycle through {}; the graph must be a DAG",
+            cycle.join(", ")
+        )));
+    }
+    // Connectivity: one weakly connected component.
+    let mut seen = vec![order[0].as_str()];
+    let mut queue = vec![order[0].as_str()];
+    while let Some(node) = queue.pop() {
+        for edge in flow.edges() {
+            let other = if edge.from.node == node {
+                edge.to.node.as_str()
+            } else if edge.to.node == node {
+                edge.from.node.as_str()
+            } else {
+                continue;
+            };
+            if !seen.contains(&other) {
+                seen.push(other);
+                queue.push(other);
+            }
+        }
+    }
+    if seen.len() != flow.nodes.len() {
+        let stray: Vec<&str> = flow
+            .nodes()
+            .map(|(n, _)| n)
+            .filter(|n| !seen.contains(n))
+            .collect();
+        return Err(fail(format!(
+            "node(s) {} are not connected to the rest of the flow",
+            stray.join(", ")
+        )));
+    }
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Manifest;
+    use crate::error::{Coded, ErrorCode};
+    use std::path::Path;
+
+    fn flow(body: &str) -> FlowDef {
+        let text = format!(
+            "[torvyn]\nname = \"t\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n{body}"
+        );
+        Manifest::from_str_at(&text, Path::new("Torvyn.toml"))
+            .unwrap()
+            .flows
+            .into_iter()
+            .next()
+            .unwrap()
+            .1
+    }
+
+    fn node(name: &str, iface: &str) -> String {
+        format!("[flow.main.nodes.{name}]\ncomponent = \"file://{name}.wasm\"\ninterface = \"torvyn:{iface}\"\n")
+    }
+
+    fn edge(from: &str, from_port: &str, to: &str) -> String {
+        format!("[[flow.main.edges]]\nfrom = {{ node = \"{from}\", port = \"{from_port}\" }}\nto = {{ node = \"{to}\", port = \"input\" }}\n")
+    }
+
+    #[test]
+    fn a_fan_out_through_a_router_is_a_valid_dag() {
+        let f = flow(
+            &[
+                node("src", "streaming/source"),
+                node("r", "filtering/router"),
+                node("a", "streaming/sink"),
+                node("b", "streaming/sink"),
+                edge("src", "output", "r"),
+                edge("r", "high", "a"),
+                edge("r", "low", "b"),
+            ]
+            .concat(),
+        );
+        assert_eq!(check_graph("main", &f).unwrap(), ["src", "r", "a", "b"]);
+    }
+
+    #[test]
+    fn cycles_role_violations_bad_ports_and_islands_are_e0203() {
+        let cyc = flow(
+            &[
+                node("s", "streaming/source"),
+                node("p", "streaming/processor"),
+                node("q", "streaming/processor"),
+                node("k", "streaming/sink"),
+                edge("s", "output", "p"),
+                edge("p", "output", "q"),
+                edge("q", "output", "p"),
+                edge("q", "output", "k"),
+            ]
+            .concat(),
+        );
+        let err = check_graph("main", &cyc).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::TopologyInvalid);
+        assert!(err.message.contains("cycle"), "{err}");
+
+        let sink_out = flow(
+            &[
+                node("s", "streaming/source"),
+                node("k", "streaming/sink"),
+                node("p", "streaming/processor"),
+                edge("s", "output", "k"),
+                edge("k", "output", "p"),
+            ]
+            .concat(),
+        );
+        assert!(check_graph("main", &sink_out)
+            .unwrap_err()
+            .message
+            .contains("sink must have no outputs"));
+
+        let port = flow(
+            &[
+                node("s", "streaming/source"),
+                node("k", "streaming/sink"),
+                edge("s", "out", "k"),
+            ]
+            .concat(),
+        );
+        assert!(check_graph("main", &port)
+            .unwrap_err()
+            .message
+            .contains("port `out`"));
+
+        let island = flow(
+            &[
+                node("s", "streaming/source"),
+                node("k", "streaming/sink"),
+                node("s2", "streaming/source"),
+                node("k2", "streaming/sink"),
+                edge("s", "output", "k"),
+                edge("s2", "output", "k2"),
+            ]
+            .concat(),
+        );
+        assert!(check_graph("main", &island)
+            .unwrap_err()
+            .message
+            .contains("not connected"));
+    }
+}

@@ -1,0 +1,501 @@
+//! `torvyn link` as a function: everything that must hold before a flow
+//! may start, checked statically from the manifest and the compiled
+//! components' embedded WIT.
+//!
+//! 1. The flow graph (E0203, [`super::graph`]).
+//! 2. Each component decodes (E0210) and exports its node's interface (E0203).
+//! 3. Each edge: version rules and the structural check of the data the
+//!    downstream consumes against what the upstream was compiled with
+//!    (E0201 / E0200).
+//! 4. Each component against the runtime's own contract (E0201 / E0200).
+//! 5. Capabilities: manifest vs imports (E0103), required vs granted
+//!    (E0202); the resolved grants become the node's sandbox, and each
+//!    resolution is an audit event.
+
+use super::compat::{missing_items, Side};
+use super::embedded::ComponentContract;
+use super::error::ContractError;
+use super::graph::check_graph;
+use super::host::host_contract;
+use super::version::{compare, Verdict};
+use crate::config::{ConfigError, FlowDef, Manifest};
+use crate::engine::TorvynInterface;
+use crate::error::{Coded, ErrorCode};
+use crate::security::{
+    self, AuditKind, AuditLog, Declared, ResolvedCapabilities, SandboxConfig, SecurityError,
+};
+use crate::topology::TopologyError;
+use semver::Version;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The package whose types cross every edge.
+const STREAMING: &str = "torvyn:streaming";
+const STREAMING_TYPES: &str = "torvyn:streaming/types";
+
+/// Why a flow does not link.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// A contract problem.
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    /// A capability problem.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    /// A graph problem.
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+    /// A component manifest that does not load.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl Coded for LinkError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            LinkError::Contract(e) => e.code(),
+            LinkError::Security(e) => e.code(),
+            LinkError::Topology(e) => e.code(),
+            LinkError::Config(e) => e.code(),
+        }
+    }
+    fn location(&self) -> Option<String> {
+        match self {
+            LinkError::Contract(e) => e.location(),
+            LinkError::Security(e) => e.location(),
+            LinkError::Topology(e) => e.location(),
+            LinkError::Config(e) => e.location(),
+        }
+    }
+    fn help(&self) -> String {
+        match self {
+            LinkError::Contract(e) => e.help(),
+            LinkError::Security(e) => e.help(),
+            LinkError::Topology(e) => e.help(),
+            LinkError::Config(e) => e.help(),
+        }
+    }
+}
+
+/// What linking needs.
+pub struct LinkInput<'a> {
+    /// The pipeline manifest.
+    pub manifest: &'a Manifest,
+    /// Its directory (relative paths are relative to it).
+    pub project_root: &'a Path,
+    /// The flow's name.
+    pub flow_name: &'a str,
+    /// The flow.
+    pub flow: &'a FlowDef,
+    /// Each node's compiled component: (node name, .wasm path).
+    pub components: &'a [(String, PathBuf)],
+    /// Where grant resolutions are audited.
+    pub audit: Arc<AuditLog>,
+}
+
+/// One linked node.
+#[derive(Debug, Clone)]
+pub struct LinkedNode {
+    /// Node name.
+    pub name: String,
+    /// Its declared interface.
+    pub interface: TorvynInterface,
+    /// The `torvyn:streaming` version its component was compiled against.
+    pub contract_version: Option<Version>,
+    /// Its resolved capabilities.
+    pub capabilities: ResolvedCapabilities,
+    /// The sandbox built from them.
+    pub sandbox: SandboxConfig,
+}
+
+/// A flow that links.
+#[derive(Debug, Clone)]
+pub struct LinkedFlow {
+    /// Flow name.
+    pub name: String,
+    /// Nodes in topological order (sources first).
+    pub nodes: Vec<LinkedNode>,
+    /// Number of edges.
+    pub edges: usize,
+    /// Edges checked, as (upstream, downstream).
+    pub checked_edges: Vec<(String, String)>,
+}
+
+impl LinkedFlow {
+    /// The node called `name`.
+    pub fn node(&self, name: &str) -> Option<&LinkedNode> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+/// Links `input.flow`; the first problem found is the error.
+pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkError> {
+    let order = check_graph(input.flow_name, input.flow)?;
+    let mut contracts = Vec::new();
+    for name in &order {
+        let path = input
+            .components
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+            .ok_or_else(|| ContractError::ComponentUnreadable {
+                path: PathBuf::from(name),
+                reason: "no component was resolved for this node".into(),
+            })?;
+        let contract = ComponentContract::load(&path)?;
+        let node = input
+            .flow
+            .node(name)
+            .map(|n| n.interface.clone())
+            .unwrap_or_default();
+        let interface = TorvynInterface::from_wit_name(&node).ok_or_else(|| TopologyError {
+            flow: input.flow_name.into(),
+            message: format!("node `{name}` declares unknown interface `{node}`"),
+        })?;
+        let exports = contract.torvyn_exports();
+        if !exports.contains(&interface) {
+            return Err(ContractError::NotExported {
+                location: input.manifest.location_of(&[
+                    "flow",
+                    input.flow_name,
+                    "nodes",
+                    name,
+                    "interface",
+                ]),
+                node: name.clone(),
+                interface: interface.to_string(),
+                exports: if exports.is_empty() {
+                    "no Torvyn interface".into()
+                } else {
+                    exports
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            }
+            .into());
+        }
+        contracts.push((name.clone(), interface, contract));
+    }
+    let find = |name: &str| {
+        contracts
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, c)| c)
+    };
+    let mut checked_edges = Vec::new();
+    for edge in input.flow.edges() {
+        if let (Some(up), Some(down)) = (find(&edge.from.node), find(&edge.to.node)) {
+            check_edge((&edge.from.node, up), (&edge.to.node, down))?;
+            checked_edges.push((edge.from.node.clone(), edge.to.node.clone()));
+        }
+    }
+    for (name, _, contract) in &contracts {
+        check_against_runtime(name, contract)?;
+    }
+    let mut nodes = Vec::new();
+    for (name, interface, contract) in contracts {
+        let capabilities = resolve_capabilities(input, &name, &contract)?;
+        let sandbox =
+            SandboxConfig::from_resolved(&capabilities, input.project_root, input.audit.clone())?;
+        input.audit.record(
+            AuditKind::GrantResolution,
+            &name,
+            &capabilities
+                .granted
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            &if capabilities.skipped.is_empty() {
+                "resolved".to_string()
+            } else {
+                format!(
+                    "resolved; optional not granted: {}",
+                    capabilities.skipped.join(", ")
+                )
+            },
+        )?;
+        nodes.push(LinkedNode {
+            name,
+            interface,
+            contract_version: contract.package_version(STREAMING),
+            capabilities,
+            sandbox,
+        });
+    }
+    Ok(LinkedFlow {
+        name: input.flow_name.into(),
+        nodes,
+        edges: input.flow.edges().len(),
+        checked_edges,
+    })
+}
+
+/// Version rules and structural check of one edge: the downstream
+/// consumes what the upstream produces.
+pub fn check_edge(
+    (up_name, up): (&str, &ComponentContract),
+    (down_name, down): (&str, &ComponentContract),
+) -> Result<(), ContractError> {
+    let (Some(provided), Some(required)) = (
+        up.package_version(STREAMING),
+        down.package_version(STREAMING),
+    ) else {
+        return Ok(());
+    };
+    let verdict = compare(&required, &provided);
+    if verdict == Verdict::MajorMismatch {
+        return Err(ContractError::MajorVersionMismatch {
+            consumer: down_name.into(),
+            consumer_version: required.to_string(),
+            provider: up_name.into(),
+            provider_version: provided.to_string(),
+            package: STREAMING.into(),
+        });
+    }
+    if let (Some((d_id, _)), Some((u_id, _))) = (
+        down.interface(STREAMING_TYPES),
+        up.interface(STREAMING_TYPES),
+    ) {
+        let missing = missing_items(
+            Side {
+                resolve: &down.resolve,
+                interface: d_id,
+            },
+            Side {
+                resolve: &up.resolve,
+                interface: u_id,
+            },
+            false,
+            false,
+        );
+        if !missing.is_empty() {
+            return Err(ContractError::MissingItem {
+                consumer: down_name.into(),
+                consumer_version: required.to_string(),
+                provider: up_name.into(),
+                provider_version: provided.to_string(),
+                package: STREAMING.into(),
+                item: missing.join(", "),
+            });
+        }
+    }
+    if verdict == Verdict::ProviderTooOld {
+        return Err(ContractError::ProviderTooOld {
+            consumer: down_name.into(),
+            consumer_version: required.to_string(),
+            provider: up_name.into(),
+            provider_version: provided.to_string(),
+            package: STREAMING.into(),
+        });
+    }
+    Ok(())
+}
+
+/// A component against the contract the runtime implements: it may
+/// import only what the runtime provides, and must export what the
+/// runtime calls, at compatible versions.
+pub fn check_against_runtime(
+    name: &str,
+    contract: &ComponentContract,
+) -> Result<(), ContractError> {
+    let Some(host) = host_contract() else {
+        return Ok(());
+    };
+    const RUNTIME: &str = "the runtime";
+    let world = &contract.resolve.worlds[contract.world];
+    let items = world
+        .imports
+        .values()
+        .map(|i| (i, true))
+        .chain(world.exports.values().map(|i| (i, false)));
+    for (item, imported) in items {
+        let wit_parser::WorldItem::Interface { id, .. } = item else {
+            continue;
+        };
+        let Some(r) = super::InterfaceRef::of(&contract.resolve, *id) else {
+            continue;
+        };
+        if r.namespace != "torvyn" {
+            continue;
+        }
+        let host_pkg = host
+            .packages
+            .iter()
+            .find(|(_, p)| p.name.namespace == r.namespace && p.name.name == r.package);
+        let Some((_, host_pkg)) = host_pkg else {
+            return Err(ContractError::MissingItem {
+                consumer: name.into(),
+                consumer_version: r.version.as_ref().map_or("?".into(), ToString::to_string),
+                provider: RUNTIME.into(),
+                provider_version: super::version::CURRENT_CONTRACT.into(),
+                package: r.package_name(),
+                item: format!("package `{}`", r.package_name()),
+            });
+        };
+        let (Some(mine), Some(theirs)) = (r.version.clone(), host_pkg.name.version.clone()) else {
+            continue;
+        };
+        let fail_version = |verdict| match verdict {
+            Verdict::MajorMismatch => Some(ContractError::MajorVersionMismatch {
+                consumer: name.into(),
+                consumer_version: mine.to_string(),
+                provider: RUNTIME.into(),
+                provider_version: theirs.to_string(),
+                package: r.package_name(),
+            }),
+            _ => None,
+        };
+        if let Some(e) = fail_version(compare(&mine, &theirs)) {
+            return Err(e);
+        }
+        let Some(&host_iface) = host_pkg.interfaces.get(&r.interface) else {
+            return Err(ContractError::MissingItem {
+                consumer: name.into(),
+                consumer_version: mine.to_string(),
+                provider: RUNTIME.into(),
+                provider_version: theirs.to_string(),
+                package: r.package_name(),
+                item: format!("interface `{}`", r.unversioned()),
+            });
+        };
+        let component = Side {
+            resolve: &contract.resolve,
+            interface: *id,
+        };
+        let runtime = Side {
+            resolve: host,
+            interface: host_iface,
+        };
+        let missing = if imported {
+            missing_items(component, runtime, true, true)
+        } else {
+            missing_items(runtime, component, false, true)
+        };
+        if !missing.is_empty() {
+            let (consumer, cv, provider, pv) = if imported {
+                (
+                    name.to_string(),
+                    mine.to_string(),
+                    RUNTIME.to_string(),
+                    theirs.to_string(),
+                )
+            } else {
+                (
+                    RUNTIME.to_string(),
+                    theirs.to_string(),
+                    name.to_string(),
+                    mine.to_string(),
+                )
+            };
+            return Err(ContractError::MissingItem {
+                consumer,
+                consumer_version: cv,
+                provider,
+                provider_version: pv,
+                package: r.package_name(),
+                item: format!("{} (in `{}`)", missing.join(", "), r.unversioned()),
+            });
+        }
+        if imported && compare(&mine, &theirs) == Verdict::ProviderTooOld {
+            return Err(ContractError::ProviderTooOld {
+                consumer: name.into(),
+                consumer_version: mine.to_string(),
+                provider: RUNTIME.into(),
+                provider_version: theirs.to_string(),
+                package: r.package_name(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The component manifest that declares `node`'s capabilities, and where
+/// it is: `<path>/Torvyn.toml` of the `[[component]]` the node names, when
+/// that file exists; otherwise the pipeline manifest's own `[capabilities]`
+/// (a single-component project writes both in one file).
+pub fn component_manifest(
+    manifest: &Manifest,
+    project_root: &Path,
+    reference: &str,
+) -> Result<(Option<Manifest>, String), ConfigError> {
+    if let Some(decl) = manifest.component(reference) {
+        let path = project_root.join(&decl.path).join("Torvyn.toml");
+        if path.is_file() {
+            let shown = Path::new(&decl.path)
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect::<PathBuf>()
+                .join("Torvyn.toml")
+                .display()
+                .to_string();
+            return Ok((Some(Manifest::load(&path)?), shown));
+        }
+    }
+    Ok((None, "Torvyn.toml".to_string()))
+}
+
+fn resolve_capabilities(
+    input: &LinkInput<'_>,
+    name: &str,
+    contract: &ComponentContract,
+) -> Result<ResolvedCapabilities, LinkError> {
+    let reference = input
+        .flow
+        .node(name)
+        .map(|n| n.component.clone())
+        .unwrap_or_default();
+    let (own, shown) = component_manifest(input.manifest, input.project_root, &reference)?;
+    let declared_config = own
+        .as_ref()
+        .map_or(&input.manifest.capabilities, |m| &m.capabilities);
+    let declared = Declared::parse(declared_config, &shown)?;
+    security::cross_check(name, &declared, &contract.imports(), &shown)?;
+    let security_config = &input.manifest.security;
+    let (key, grants) = if security_config.grants.contains_key(name) {
+        (name, security_config.grants_for(name))
+    } else {
+        (reference.as_str(), security_config.grants_for(&reference))
+    };
+    let mut parsed =
+        security::parse_grants(key, grants).map_err(|e| locate(e, input.manifest, key))?;
+    parsed.dedup();
+    Ok(security::resolve(
+        name,
+        &declared,
+        &parsed,
+        security_config.default_capability_policy,
+    )?)
+}
+
+fn locate(error: SecurityError, manifest: &Manifest, key: &str) -> SecurityError {
+    match error {
+        SecurityError::UnknownCapability {
+            text,
+            place,
+            reason,
+            suggestion,
+            ..
+        } => {
+            let grants = manifest.security.grants_for(key);
+            let index = grants
+                .iter()
+                .position(|g| g.trim() == text)
+                .map(|i| i.to_string());
+            let location = index.and_then(|i| {
+                manifest.location_of(&["security", "grants", key, "capabilities", i.as_str()])
+            });
+            SecurityError::UnknownCapability {
+                text,
+                place,
+                reason,
+                suggestion,
+                location,
+            }
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,31 @@
+//! Contracts: the WIT a project writes and the WIT its compiled
+//! components carry, and whether they fit.
+//!
+//! - [`wit_dir`]: parsing a project's `wit/` with `wit-parser` (E0100, E0101).
+//! - [`world`]: world consistency (E0102) and what a world imports.
+//! - [`embedded`]: the world a compiled component embeds (`wit-component`).
+//! - [`version`]: the spec's version rules (E0201) and deprecations (E0110).
+//! - [`compat`]: the structural check, naming what is missing (E0200).
+//! - [`graph`]: the flow graph as a DAG with consistent roles (E0203).
+//! - [`host`]: the contract the runtime implements.
+//! - [`link`]: `torvyn link` (and the check `torvyn run` makes first).
+
+// Checks run once per command and their errors carry names, versions and
+// locations; their size does not matter, their detail does.
+#![allow(clippy::result_large_err)]
+
+pub mod compat;
+pub mod embedded;
+mod error;
+pub mod graph;
+pub mod host;
+mod interface_ref;
+pub mod link;
+pub mod version;
+pub mod wit_dir;
+pub mod world;
+
+pub use embedded::ComponentContract;
+pub use error::ContractError;
+pub use interface_ref::InterfaceRef;
+pub use link::{link_flow, LinkError, LinkInput, LinkedFlow, LinkedNode};

@@ -1,0 +1,91 @@
+//! From a loaded `Torvyn.toml` to the settings the engine and the stage
+//! loop take: one place that maps configuration onto runtime types.
+
+use crate::config::{self, BackpressurePolicy, Manifest, ResolvedBackpressure};
+use crate::engine::EngineConfig;
+use crate::reactor::{FlowSettings, Policy, StreamSettings};
+use crate::resources::{ExhaustionPolicy, PoolConfig, ResourceLimits};
+
+/// Engine settings from `[runtime]`.
+pub fn engine_config(manifest: &Manifest) -> EngineConfig {
+    EngineConfig {
+        fuel_per_invocation: manifest.runtime.fuel_per_invocation,
+        max_memory_per_component: manifest.runtime.max_memory_per_component.bytes(),
+        ..EngineConfig::default()
+    }
+}
+
+/// Flow settings from `[runtime]`, `[runtime.pools]` and the flow's own keys.
+pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
+    let runtime = &manifest.runtime;
+    let pools = &runtime.pools;
+    let queue_depth = manifest
+        .flows
+        .get(flow_name)
+        .and_then(|f| f.default_queue_depth)
+        .unwrap_or(runtime.backpressure.default_queue_depth);
+    FlowSettings {
+        flow_name: flow_name.to_string(),
+        queue_depth: queue_depth as usize,
+        pools: PoolConfig {
+            small: pools.small_pool_size as usize,
+            medium: pools.medium_pool_size as usize,
+            large: pools.large_pool_size as usize,
+            huge: pools.huge_pool_size as usize,
+            exhaustion_policy: match pools.exhaustion_policy {
+                config::ExhaustionPolicy::FallbackAlloc => ExhaustionPolicy::FallbackAlloc,
+                config::ExhaustionPolicy::Error => ExhaustionPolicy::Error,
+            },
+        },
+        limits: ResourceLimits {
+            component_budget: runtime.max_memory_per_component.bytes(),
+            ..ResourceLimits::default()
+        },
+        ..FlowSettings::default()
+    }
+}
+
+/// A stream's queue and policy from its resolved backpressure settings.
+pub fn stream_settings(resolved: &ResolvedBackpressure) -> StreamSettings {
+    StreamSettings {
+        capacity: (resolved.queue_depth as usize).max(1),
+        policy: match resolved.policy {
+            BackpressurePolicy::Block => Policy::Block,
+            BackpressurePolicy::DropOldest => Policy::DropOldest,
+            BackpressurePolicy::DropNewest => Policy::DropNewest,
+            BackpressurePolicy::Error => Policy::Error,
+            BackpressurePolicy::RateLimit => Policy::RateLimit {
+                per_second: resolved.max_elements_per_second.unwrap_or(1),
+            },
+        },
+        low_watermark_ratio: resolved.low_watermark_ratio,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_carries_its_rate() {
+        let resolved = ResolvedBackpressure {
+            queue_depth: 16,
+            policy: BackpressurePolicy::RateLimit,
+            low_watermark_ratio: 0.25,
+            max_elements_per_second: Some(200),
+        };
+        let s = stream_settings(&resolved);
+        assert_eq!(s.capacity, 16);
+        assert_eq!(s.policy, Policy::RateLimit { per_second: 200 });
+        assert_eq!(s.low_watermark_ratio, 0.25);
+    }
+
+    #[test]
+    fn flow_queue_depth_overrides_the_runtime_default() {
+        let text = "[torvyn]\nname = \"x\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n[runtime.backpressure]\ndefault_queue_depth = 8\n[flow.main]\ndefault_queue_depth = 4\n[flow.main.nodes.a]\ncomponent = \"a\"\ninterface = \"torvyn:streaming/source\"\n";
+        let manifest =
+            Manifest::from_str_at(text, std::path::Path::new("Torvyn.toml")).expect("parses");
+        assert_eq!(flow_settings(&manifest, "main").queue_depth, 4);
+        assert_eq!(flow_settings(&manifest, "other").queue_depth, 8);
+    }
+}
