@@ -5,12 +5,13 @@ use crate::component_build::ComponentResolver;
 use crate::output::{exit_code, Output};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, TorvynHandle, TorvynHost};
 use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Coded, Diagnostic};
 use torvyn_runtime::flow_config;
 use torvyn_runtime::reactor::{
-    validate_graph, EdgeSpec, Flow, FlowReport, FlowSettings, FlowSpec, StageSpec,
+    validate_graph, EdgeSpec, FlowReport, FlowSettings, FlowSpec, StageSpec,
 };
 use torvyn_runtime::topology::plan_graph;
 
@@ -78,6 +79,18 @@ fn validation<E: Coded>(e: E) -> Failure {
         VALIDATION_FAILED
     };
     Failure { diagnostic, exit }
+}
+
+/// A flow failure carries the flow's own diagnostic (a trap's E0410, a
+/// deadline's E0400, …); other host errors render as themselves.
+fn host_failure(e: HostError) -> Failure {
+    match e {
+        HostError::Flow { diagnostic, .. } => Failure {
+            diagnostic,
+            exit: PIPELINE_ERROR,
+        },
+        other => pipeline(other),
+    }
 }
 
 fn pipeline<E: Coded>(e: E) -> Failure {
@@ -166,11 +179,32 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
         deadline,
         ..flow_config::flow_settings(&manifest, flow_name)
     };
-    let mut running = Flow::start_graph(&engine, spec, settings).map_err(pipeline)?;
+    // The flow runs under the actor runtime: a supervised FlowActor on a
+    // worker arbiter, driven in batches, exactly as a long-lived host runs it.
+    let host = TorvynHost::builder()
+        .engine(engine)
+        .runtime_config(&manifest.runtime)
+        .build()
+        .map_err(host_failure)?;
+    let result = run_on_host(&host, spec, settings, flow_name, out);
+    host.shutdown();
+    result
+}
+
+fn run_on_host(
+    host: &TorvynHandle,
+    spec: FlowSpec,
+    settings: FlowSettings,
+    flow_name: &str,
+    out: &Output,
+) -> Result<FlowReport, Failure> {
+    let id = host
+        .start_flow(ActorFlowSpec::graph(spec).with_settings(settings))
+        .map_err(host_failure)?;
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
-    running.run_to_completion().map_err(pipeline)
+    host.await_completion(id).map_err(host_failure)
 }
 
 /// The directory holding the manifest (paths in it are relative to it).

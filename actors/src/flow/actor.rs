@@ -1,0 +1,348 @@
+//! [`FlowActor`]: owns one flow (its Wasmtime stores) on a worker arbiter
+//! and drives it in batches.
+//!
+//! Between two batches the actor yields to its arbiter (a `yield_now`
+//! future, then a [`RunBatch`] notification to itself): the arbiter polls
+//! its other flows, and on the next poll of this actor its mailbox (pause,
+//! resume, cancel, inspect) is served before the next batch runs. A plain
+//! `ctx.notify` would not yield: actix keeps polling an actor while it has
+//! ready work, which would starve every other flow on the arbiter.
+
+use super::driver::{BatchOutcome, FlowDriver};
+use super::messages::{Cancel, Inspect, Pause, Resume, RunBatch, SetPriority};
+use super::{FlowInspection, FlowSpec, Priority};
+use crate::counters::FlowCounters;
+use crate::error::{Cancelled, HostError};
+use crate::events::{EventBatch, EventPublisher, FlowEvent, FlowEventKind};
+use crate::ids::FlowId;
+use crate::state::FlowState;
+use crate::supervisor::messages::FlowExited;
+use crate::supervisor::Supervisor;
+use actix::prelude::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use torvyn_runtime::engine::WasmEngine;
+use torvyn_runtime::error::{Diagnostic, ErrorCode};
+use torvyn_runtime::reactor::FlowReport;
+
+/// Publish the full report (which allocates) at most this often.
+const FULL_PUBLISH_EVERY: Duration = Duration::from_millis(1);
+
+/// One running flow.
+pub struct FlowActor {
+    id: FlowId,
+    name: String,
+    arbiter: usize,
+    state: FlowState,
+    spec: Option<FlowSpec>,
+    engine: WasmEngine,
+    driver: Option<FlowDriver>,
+    counters: Arc<FlowCounters>,
+    events: EventPublisher,
+    pending: Vec<FlowEvent>,
+    supervisor: Addr<Supervisor>,
+    priority: Priority,
+    batch_elements: usize,
+    quantum: Duration,
+    /// A `RunBatch` is on its way; never schedule two.
+    scheduled: bool,
+    last_full_publish: Instant,
+    final_report: Option<FlowReport>,
+    failure: Option<Diagnostic>,
+}
+
+impl FlowActor {
+    pub(crate) fn new(
+        id: FlowId,
+        arbiter: usize,
+        spec: FlowSpec,
+        engine: WasmEngine,
+        counters: Arc<FlowCounters>,
+        events: EventPublisher,
+        supervisor: Addr<Supervisor>,
+    ) -> Self {
+        let batch_elements = spec.batch.elements_for(spec.priority);
+        Self {
+            id,
+            name: spec.settings.flow_name.clone(),
+            arbiter,
+            state: FlowState::Created,
+            priority: spec.priority,
+            quantum: spec.batch.quantum,
+            spec: Some(spec),
+            engine,
+            driver: None,
+            counters,
+            events,
+            pending: Vec::new(),
+            supervisor,
+            batch_elements,
+            scheduled: false,
+            last_full_publish: Instant::now(),
+            final_report: None,
+            failure: None,
+        }
+    }
+
+    /// The checked transition: updates the state, its atomic, and queues
+    /// the event. An invalid transition here is a host bug and is logged.
+    fn transition(&mut self, to: FlowState) -> Result<(), HostError> {
+        let from = self.state;
+        self.state = from.transition_to(to)?;
+        self.counters.set_state(to);
+        self.pending.push(FlowEvent {
+            flow: self.id,
+            at: SystemTime::now(),
+            kind: FlowEventKind::StateChanged { from, to },
+        });
+        Ok(())
+    }
+
+    fn flush_events(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.pending);
+        self.events.publish(
+            EventBatch {
+                flow: self.id,
+                events,
+            },
+            &self.counters,
+        );
+    }
+
+    /// Created → Validated → Instantiated → Running (or Suspended).
+    fn bring_up(&mut self) -> Result<(), HostError> {
+        let Some(spec) = self.spec.take() else {
+            return Ok(());
+        };
+        if let Err(e) = FlowDriver::validate(&spec.topology) {
+            return Err(HostError::flow(self.id, &e, None));
+        }
+        self.transition(FlowState::Validated)?;
+        let driver = FlowDriver::start(&self.engine, spec.topology, spec.settings)
+            .map_err(|e| HostError::flow(self.id, &e, None))?;
+        self.driver = Some(driver);
+        self.transition(FlowState::Instantiated)?;
+        self.transition(FlowState::Running)?;
+        if spec.start_suspended {
+            self.transition(FlowState::Suspended)?;
+        }
+        Ok(())
+    }
+
+    /// Yields the arbiter, then runs the next batch (unless one is already
+    /// on its way).
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        if self.scheduled {
+            return;
+        }
+        self.scheduled = true;
+        // WARM PATH: one boxed future per batch, never per element.
+        ctx.spawn(
+            actix::fut::wrap_future::<_, Self>(tokio::task::yield_now())
+                .map(|(), _act, ctx| ctx.notify(RunBatch)),
+        );
+    }
+
+    fn publish_full(&mut self) {
+        if let Some(report) = self.driver.as_ref().and_then(FlowDriver::report) {
+            self.counters.publish(&report);
+            self.last_full_publish = Instant::now();
+        }
+    }
+
+    /// Ends the flow: terminal state, final counters, event flush, tell the
+    /// supervisor, stop.
+    fn finish(&mut self, ctx: &mut Context<Self>, outcome: Result<FlowReport, HostError>) {
+        let outcome = match outcome {
+            Ok(report) => {
+                self.counters.publish(&report);
+                let done = self
+                    .transition(FlowState::Draining)
+                    .and_then(|()| self.transition(FlowState::Completed));
+                match done {
+                    Ok(()) => Ok(report),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => {
+                if let HostError::Flow {
+                    diagnostic, report, ..
+                } = &e
+                {
+                    if let Some(report) = report {
+                        self.counters.publish(report);
+                    }
+                    self.failure = Some(diagnostic.clone());
+                }
+                if let Err(invalid) = self.transition(FlowState::Failed) {
+                    tracing::error!(flow = %self.id, error = %invalid, "flow failed in a terminal state");
+                }
+                Err(e)
+            }
+        };
+        self.final_report = match &outcome {
+            Ok(report) => Some(report.clone()),
+            Err(HostError::Flow { report, .. }) => report.as_deref().cloned(),
+            Err(_) => None,
+        };
+        self.driver = None;
+        self.flush_events();
+        let live_buffers = self.final_report.as_ref().map_or(0, |r| r.live_buffers);
+        self.supervisor.do_send(FlowExited {
+            id: self.id,
+            arbiter: self.arbiter,
+            live_buffers,
+            cancelled: self
+                .failure
+                .as_ref()
+                .is_some_and(|d| d.code == ErrorCode::FlowCancelled),
+            inspection: self.inspection(),
+            outcome,
+        });
+        ctx.stop();
+    }
+
+    fn inspection(&self) -> FlowInspection {
+        FlowInspection {
+            id: self.id,
+            name: self.name.clone(),
+            state: self.state,
+            priority: self.priority,
+            arbiter: self.arbiter,
+            counters: self.counters.snapshot(),
+            report: self
+                .driver
+                .as_ref()
+                .and_then(FlowDriver::report)
+                .or_else(|| self.final_report.clone()),
+            queue_depths: self.driver.as_ref().and_then(FlowDriver::queue_depths),
+            failure: self.failure.clone(),
+        }
+    }
+}
+
+impl Actor for FlowActor {
+    type Context = Context<Self>;
+
+    /// Runs on the flow's arbiter: the flow's stores are created here.
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        match self.bring_up() {
+            Ok(()) => {
+                self.flush_events();
+                if self.state == FlowState::Running {
+                    self.schedule(ctx);
+                }
+            }
+            Err(e) => self.finish(ctx, Err(e)),
+        }
+    }
+}
+
+impl Handler<RunBatch> for FlowActor {
+    type Result = ();
+
+    // HOT PATH (per batch): the driver's batch, one atomic publish, and a
+    // full report at most once per millisecond.
+    fn handle(&mut self, _: RunBatch, ctx: &mut Context<Self>) {
+        self.scheduled = false;
+        if self.state != FlowState::Running {
+            return;
+        }
+        let Some(driver) = self.driver.as_mut() else {
+            return;
+        };
+        match driver.run_batch(self.batch_elements, self.quantum) {
+            Ok(BatchOutcome::More) => {
+                self.counters.publish_batch(driver.delivered());
+                if self.last_full_publish.elapsed() >= FULL_PUBLISH_EVERY {
+                    self.publish_full();
+                }
+                self.schedule(ctx);
+            }
+            Ok(BatchOutcome::Wait(wait)) => {
+                self.counters.publish_batch(driver.delivered());
+                // Rate-limited: come back when the next element may go;
+                // control messages are served meanwhile.
+                ctx.run_later(wait, |_act, ctx| ctx.notify(RunBatch));
+            }
+            Ok(BatchOutcome::Finished) => match driver.report() {
+                Some(report) => self.finish(ctx, Ok(report)),
+                None => {
+                    let error = HostError::HostStopped;
+                    self.finish(ctx, Err(error));
+                }
+            },
+            Err(e) => {
+                let report = driver.report();
+                let error = HostError::flow(self.id, &e, report);
+                self.finish(ctx, Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<Pause> for FlowActor {
+    type Result = Result<FlowState, HostError>;
+
+    fn handle(&mut self, _: Pause, _: &mut Context<Self>) -> Self::Result {
+        if self.state != FlowState::Suspended {
+            self.transition(FlowState::Suspended)?;
+            self.publish_full();
+            self.flush_events();
+        }
+        Ok(self.state)
+    }
+}
+
+impl Handler<Resume> for FlowActor {
+    type Result = Result<FlowState, HostError>;
+
+    fn handle(&mut self, _: Resume, ctx: &mut Context<Self>) -> Self::Result {
+        if self.state != FlowState::Running {
+            self.transition(FlowState::Running)?;
+            self.flush_events();
+            self.schedule(ctx);
+        }
+        Ok(self.state)
+    }
+}
+
+impl Handler<Cancel> for FlowActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Cancel, ctx: &mut Context<Self>) {
+        if self.state.is_terminal() {
+            return;
+        }
+        let report = self.driver.take().and_then(FlowDriver::cancel);
+        let cancelled = Cancelled {
+            flow: self.name.clone(),
+        };
+        let error = HostError::flow(self.id, &cancelled, report);
+        self.finish(ctx, Err(error));
+    }
+}
+
+impl Handler<Inspect> for FlowActor {
+    type Result = MessageResult<Inspect>;
+
+    fn handle(&mut self, _: Inspect, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.inspection())
+    }
+}
+
+impl Handler<SetPriority> for FlowActor {
+    type Result = ();
+
+    fn handle(&mut self, SetPriority(priority): SetPriority, _: &mut Context<Self>) {
+        self.priority = priority;
+        self.batch_elements = super::BatchPolicy {
+            elements: None,
+            quantum: self.quantum,
+        }
+        .elements_for(priority);
+    }
+}

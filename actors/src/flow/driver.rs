@@ -1,0 +1,234 @@
+//! The adapter between a FlowActor and the runtime's flow type. It is the
+//! only file that knows which flow type runs (today the synchronous
+//! [`LinearFlow`]); swapping in the reactor's DAG flow touches nothing else.
+//!
+//! # From elements to steps
+//!
+//! [`LinearFlow::run_batch`] takes a budget of *steps*, one stage
+//! invocation each. In a linear flow of S stages an element costs S steps
+//! (one pull plus one call per downstream stage), so a batch of N elements
+//! is a budget of N × S steps. The budget is spent in chunks of
+//! [`CHUNK_ELEMENTS`] elements with one clock read after each chunk, so the
+//! time quantum is honoured within one chunk and the clock is read once per
+//! 8 elements, not per element. Aggregators that drop elements make an
+//! element cost fewer steps downstream; the batch then covers a few more
+//! elements, which is harmless.
+//!
+//! # Guest calls run off the async runtime
+//!
+//! wasmtime-wasi's synchronous bindings block on a Tokio future for guest
+//! I/O (`blocking-flush` behind every `println!` and panic message of a
+//! guest) and panic when the calling thread is already driving a runtime,
+//! which an actix arbiter is; `block_in_place` cannot help (actix runs
+//! actors in a `LocalSet`, where Tokio forbids it). So each worker arbiter
+//! has one companion plain thread ("torvyn-wasm"), created on first use,
+//! and the driver hands it the flow for each batch and waits for it back:
+//! the arbiter thread is blocked for the batch exactly as if it ran it
+//! inline (the scheduling model is unchanged), at the cost of two thread
+//! hand-offs per batch. Outside a Tokio runtime the driver runs inline.
+//! The real fix is for the engine's WASI I/O not to need Tokio; then
+//! [`on_wasm_thread`] becomes a direct call.
+
+use super::Topology;
+use std::cell::RefCell;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use torvyn_runtime::engine::{EngineError, WasmEngine};
+use torvyn_runtime::reactor::{
+    validate_graph, validate_linear, Flow, FlowError, FlowProgress, FlowReport, FlowSettings,
+};
+
+type LinearFlow = Flow;
+
+/// Elements run between two clock reads.
+pub(crate) const CHUNK_ELEMENTS: usize = 8;
+
+/// Whether the flow has more work after a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BatchOutcome {
+    /// More batches to run.
+    More,
+    /// Nothing can run before this much time passes (rate limiting).
+    Wait(Duration),
+    /// The source ended, everything was delivered and the flow is torn down.
+    Finished,
+}
+
+/// A running flow, as the FlowActor sees it.
+pub(crate) struct FlowDriver {
+    /// `None` only while a batch runs on the Wasm thread, or after that
+    /// thread died with it.
+    flow: Option<Box<LinearFlow>>,
+    steps_per_element: usize,
+}
+
+/// Work for a worker's companion thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+struct WasmThread {
+    jobs: mpsc::SyncSender<Job>,
+}
+
+thread_local! {
+    static WASM_THREAD: RefCell<Option<WasmThread>> = const { RefCell::new(None) };
+}
+
+fn spawn_wasm_thread() -> Option<WasmThread> {
+    let (jobs, rx) = mpsc::sync_channel::<Job>(1);
+    std::thread::Builder::new()
+        .name("torvyn-wasm".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                job();
+            }
+        })
+        .ok()?;
+    Some(WasmThread { jobs })
+}
+
+fn wasm_thread_died() -> FlowError {
+    FlowError::Engine(EngineError::Setup(
+        "the worker's Wasm thread stopped during a component call".into(),
+    ))
+}
+
+/// Runs `f` where guest calls may block on Tokio: inline outside a Tokio
+/// runtime, else on this thread's companion thread (this thread waits).
+/// `f` and its result move across; nothing is borrowed.
+// WARM PATH: once per batch (one boxed job, two hand-offs).
+fn on_wasm_thread<T, F>(f: F) -> Result<T, FlowError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(f());
+    }
+    let (tx, rx) = mpsc::sync_channel::<T>(1);
+    let job: Job = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    let sent = WASM_THREAD.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = spawn_wasm_thread();
+        }
+        slot.as_ref().map(|t| t.jobs.send(job).is_ok())
+    });
+    if sent != Some(true) {
+        return Err(wasm_thread_died());
+    }
+    rx.recv().map_err(|_| wasm_thread_died())
+}
+
+impl FlowDriver {
+    /// Checks the topology and stage roles without instantiating anything.
+    pub(crate) fn validate(topology: &Topology) -> Result<(), FlowError> {
+        match topology {
+            Topology::Chain(stages) => validate_linear(stages),
+            Topology::Graph(graph) => validate_graph(graph).map(|_| ()),
+        }
+    }
+
+    /// Instantiates every stage and initialises it (on the arbiter's Wasm
+    /// thread; the stores then belong to this driver on the arbiter).
+    pub(crate) fn start(
+        engine: &WasmEngine,
+        topology: Topology,
+        settings: FlowSettings,
+    ) -> Result<Self, FlowError> {
+        let steps_per_element = topology.stage_count().max(1);
+        let engine = engine.clone();
+        let flow = on_wasm_thread(move || {
+            match topology {
+                Topology::Chain(stages) => Flow::start(&engine, stages, settings),
+                Topology::Graph(graph) => Flow::start_graph(&engine, graph, settings),
+            }
+            .map(Box::new)
+        })??;
+        Ok(Self {
+            flow: Some(flow),
+            steps_per_element,
+        })
+    }
+
+    /// Runs up to `elements` elements, stopping early once `quantum` has
+    /// passed. On error the flow has already torn itself down.
+    // HOT PATH: no allocation, no lock, no message; one clock read per chunk.
+    pub(crate) fn run_batch(
+        &mut self,
+        elements: usize,
+        quantum: Duration,
+    ) -> Result<BatchOutcome, FlowError> {
+        let steps_per_element = self.steps_per_element;
+        // The flow travels to the Wasm thread and back: a pointer move.
+        let flow = self.flow.take().ok_or_else(wasm_thread_died)?;
+        let (flow, outcome) = on_wasm_thread(move || {
+            let mut flow = flow;
+            let outcome = run_chunks(&mut flow, elements, quantum, steps_per_element);
+            (flow, outcome)
+        })?;
+        self.flow = Some(flow);
+        outcome
+    }
+
+    /// Elements delivered so far (cheap).
+    pub(crate) fn delivered(&self) -> u64 {
+        self.flow.as_ref().map_or(0, |f| f.report_delivered())
+    }
+
+    /// A full snapshot (allocates: per-stage names; call per publish, not
+    /// per element).
+    pub(crate) fn report(&self) -> Option<FlowReport> {
+        self.flow.as_ref().map(|f| f.report())
+    }
+
+    /// Current depth of each stream's queue, in stream order.
+    pub(crate) fn queue_depths(&self) -> Option<Vec<usize>> {
+        self.report()
+            .map(|r| r.streams.iter().map(|s| s.depth).collect())
+    }
+
+    /// Stops the flow where it stands: drops every component instance and
+    /// every buffer. Returns the counters at that moment (`live_buffers`
+    /// counts the elements in flight, reclaimed by the drop).
+    ///
+    /// Components get `lifecycle.teardown` (on the Wasm thread, where
+    /// guest I/O works) before the flow is dropped.
+    pub(crate) fn cancel(mut self) -> Option<FlowReport> {
+        let report = self.report();
+        if let Some(flow) = self.flow.take() {
+            let _ = on_wasm_thread(move || {
+                let mut flow = flow;
+                flow.cancel();
+            });
+        }
+        report
+    }
+}
+
+/// Up to `elements` elements in chunks of [`CHUNK_ELEMENTS`], stopping
+/// once `quantum` has passed.
+// HOT PATH: no allocation, no lock, no message; one clock read per chunk.
+fn run_chunks(
+    flow: &mut LinearFlow,
+    elements: usize,
+    quantum: Duration,
+    steps_per_element: usize,
+) -> Result<BatchOutcome, FlowError> {
+    let began = Instant::now();
+    let mut left = elements;
+    while left > 0 {
+        let chunk = left.min(CHUNK_ELEMENTS);
+        match flow.run_batch(chunk * steps_per_element)? {
+            FlowProgress::Finished => return Ok(BatchOutcome::Finished),
+            FlowProgress::Waiting(wait) => return Ok(BatchOutcome::Wait(wait)),
+            FlowProgress::Running => {}
+        }
+        left -= chunk;
+        if began.elapsed() >= quantum {
+            break;
+        }
+    }
+    Ok(BatchOutcome::More)
+}

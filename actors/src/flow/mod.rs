@@ -1,0 +1,193 @@
+//! One flow's life on an arbiter: [`FlowSpec`] (what to run), the
+//! [`FlowActor`] that owns and drives it, its messages, and the adapter
+//! ([`driver`]) between the actor and the runtime's flow type.
+//!
+//! # Batches
+//!
+//! A FlowActor runs its flow in batches of N elements or a time quantum
+//! (100 µs by default), whichever comes first. N comes from the flow's
+//! [`Priority`] (Critical 128 / High 64 / Normal 32 / Low 16 /
+//! Background 8), or from [`BatchPolicy::elements`], and never exceeds
+//! [`MAX_BATCH_ELEMENTS`] (256). How N maps onto the runtime's step budget
+//! is the driver's business (see [`driver`]).
+
+mod actor;
+pub(crate) mod driver;
+pub mod messages;
+
+pub use actor::FlowActor;
+
+use crate::counters::CounterSnapshot;
+use crate::ids::FlowId;
+use crate::state::FlowState;
+use std::time::Duration;
+use torvyn_runtime::error::Diagnostic;
+use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec as GraphSpec, StageSpec};
+
+/// Hard ceiling on elements per batch, whatever the priority.
+pub const MAX_BATCH_ELEMENTS: usize = 256;
+
+/// A flow's scheduling priority: how many elements it processes per batch
+/// before yielding its arbiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Priority {
+    /// 128 elements per batch.
+    Critical,
+    /// 64 elements per batch.
+    High,
+    /// 32 elements per batch (default).
+    #[default]
+    Normal,
+    /// 16 elements per batch.
+    Low,
+    /// 8 elements per batch.
+    Background,
+}
+
+impl Priority {
+    /// Elements per batch at this priority.
+    pub fn elements_per_batch(self) -> usize {
+        match self {
+            Priority::Critical => 128,
+            Priority::High => 64,
+            Priority::Normal => 32,
+            Priority::Low => 16,
+            Priority::Background => 8,
+        }
+    }
+}
+
+/// How a flow's batches are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchPolicy {
+    /// Elements per batch; `None` takes the priority's.
+    pub elements: Option<usize>,
+    /// Longest a batch runs before the flow yields (checked every few
+    /// elements, so a batch may overrun it by up to that many elements).
+    pub quantum: Duration,
+}
+
+impl Default for BatchPolicy {
+    fn default() -> Self {
+        Self {
+            elements: None,
+            quantum: Duration::from_micros(100),
+        }
+    }
+}
+
+impl BatchPolicy {
+    /// Elements per batch for `priority`, within 1..=[`MAX_BATCH_ELEMENTS`].
+    pub fn elements_for(&self, priority: Priority) -> usize {
+        self.elements
+            .unwrap_or_else(|| priority.elements_per_batch())
+            .clamp(1, MAX_BATCH_ELEMENTS)
+    }
+}
+
+/// The shape of a flow: a chain of stages, or any DAG.
+#[derive(Clone)]
+pub enum Topology {
+    /// Stages source first, sink last; every stream uses
+    /// `FlowSettings::queue_depth` and the `block` policy.
+    Chain(Vec<StageSpec>),
+    /// Stages and streams with per-stream settings.
+    Graph(GraphSpec),
+}
+
+impl Topology {
+    /// Number of stages.
+    pub fn stage_count(&self) -> usize {
+        match self {
+            Topology::Chain(stages) => stages.len(),
+            Topology::Graph(graph) => graph.stages.len(),
+        }
+    }
+}
+
+/// Everything needed to start a flow.
+#[derive(Clone)]
+pub struct FlowSpec {
+    /// Its stages and streams.
+    pub topology: Topology,
+    /// Queue depth, pools, limits, deadline, element limit.
+    pub settings: FlowSettings,
+    /// Scheduling priority.
+    pub priority: Priority,
+    /// Batch size and time quantum.
+    pub batch: BatchPolicy,
+    /// Start `Suspended` (instantiated, nothing pulled) until resumed.
+    pub start_suspended: bool,
+}
+
+impl FlowSpec {
+    /// A chain of these stages with default settings and `Normal` priority.
+    pub fn new(stages: Vec<StageSpec>) -> Self {
+        Self::with_topology(Topology::Chain(stages))
+    }
+
+    /// A flow of any DAG (from `torvyn_runtime::reactor::FlowSpec`).
+    pub fn graph(graph: GraphSpec) -> Self {
+        Self::with_topology(Topology::Graph(graph))
+    }
+
+    fn with_topology(topology: Topology) -> Self {
+        Self {
+            topology,
+            settings: FlowSettings::default(),
+            priority: Priority::default(),
+            batch: BatchPolicy::default(),
+            start_suspended: false,
+        }
+    }
+
+    /// Replaces the flow settings.
+    pub fn with_settings(mut self, settings: FlowSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Sets the priority.
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Sets the batch policy.
+    pub fn with_batch(mut self, batch: BatchPolicy) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Starts the flow `Suspended`: instantiated, but nothing runs until
+    /// [`TorvynHandle::resume`](crate::TorvynHandle::resume).
+    pub fn suspended(mut self) -> Self {
+        self.start_suspended = true;
+        self
+    }
+}
+
+/// What `inspect` shows about a flow.
+#[derive(Debug, Clone)]
+pub struct FlowInspection {
+    /// The flow.
+    pub id: FlowId,
+    /// Its name (`FlowSettings::flow_name`).
+    pub name: String,
+    /// Its state.
+    pub state: FlowState,
+    /// Its priority.
+    pub priority: Priority,
+    /// The worker arbiter it runs on (0-based).
+    pub arbiter: usize,
+    /// Its live counters.
+    pub counters: CounterSnapshot,
+    /// The flow's full report (per-stage counters, copy ledger totals,
+    /// peak queue depth), when the flow got as far as instantiation.
+    pub report: Option<FlowReport>,
+    /// Current depth of each queue in flow order, when the runtime exposes
+    /// it (the linear stage loop does not yet; see the driver).
+    pub queue_depths: Option<Vec<usize>>,
+    /// Why it failed, when it did.
+    pub failure: Option<Diagnostic>,
+}

@@ -1,0 +1,365 @@
+//! [`TorvynHost`] / [`TorvynHandle`]: start the actor system on its own
+//! threads and drive flows from plain synchronous Rust.
+//!
+//! The host runs an actix system on one thread (the root supervisor and
+//! the resource, capability and observability actors) plus a fixed pool of
+//! worker arbiters (threads) that run the flows. Every handle call sends a
+//! message and blocks the calling thread until the answer arrives; no async
+//! runtime is needed by the caller. Do not call the handle from inside an
+//! actor or a flow (it would block that thread).
+
+use crate::capability::messages::{AuditLog, Check, Grant, Revoke};
+use crate::capability::{AuditEvent, CapabilityActor};
+use crate::error::HostError;
+use crate::events::{EventPublisher, FlowEvent};
+use crate::flow::{FlowInspection, FlowSpec, Priority};
+use crate::ids::FlowId;
+use crate::observability::messages::{DroppedEvents, Snapshot};
+use crate::observability::{FlowMetrics, ObservabilityActor};
+use crate::resource::messages::Stats;
+use crate::resource::{ResourceActor, ResourceStats};
+use crate::state::FlowState;
+use crate::supervisor::messages::{
+    ArbiterLoads, AwaitFlow, CancelFlow, InspectFlow, PauseFlow, ResumeFlow, SetFlowPriority,
+    Shutdown, StartFlow, SubscribeFlow,
+};
+use crate::supervisor::Supervisor;
+use actix::dev::ToEnvelope;
+use actix::prelude::*;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use torvyn_runtime::config::RuntimeConfig;
+use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::reactor::FlowReport;
+
+/// The environment variable naming the worker thread count when neither
+/// the builder nor a runtime config sets it.
+pub const WORKER_THREADS_ENV: &str = "TORVYN_RUNTIME_WORKER_THREADS";
+
+/// Default capacity (in batches) of the flow → observability event channel.
+pub const DEFAULT_EVENT_CHANNEL_CAPACITY: usize = 4096;
+
+/// Entry point: `TorvynHost::builder()…build()`.
+#[derive(Debug)]
+pub struct TorvynHost;
+
+impl TorvynHost {
+    /// A builder with defaults: one worker per core, a fresh engine with
+    /// default settings, no global buffer budget.
+    pub fn builder() -> TorvynHostBuilder {
+        TorvynHostBuilder::default()
+    }
+}
+
+/// Configures and starts a host.
+#[derive(Default)]
+pub struct TorvynHostBuilder {
+    engine: Option<WasmEngine>,
+    engine_config: Option<EngineConfig>,
+    worker_threads: Option<usize>,
+    buffer_budget: Option<u64>,
+    event_capacity: Option<usize>,
+}
+
+impl TorvynHostBuilder {
+    /// Shares an existing engine (and its compiled-component cache); the
+    /// `StageSpec`s of every flow must come from this engine.
+    pub fn engine(mut self, engine: WasmEngine) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Creates the engine from these settings (ignored when
+    /// [`engine`](Self::engine) is given).
+    pub fn engine_config(mut self, config: EngineConfig) -> Self {
+        self.engine_config = Some(config);
+        self
+    }
+
+    /// Takes `[runtime] worker_threads`, `fuel_per_invocation` and
+    /// `max_memory_per_component` from a loaded runtime config (which has
+    /// already applied `TORVYN_RUNTIME_*` environment overrides).
+    pub fn runtime_config(mut self, config: &RuntimeConfig) -> Self {
+        self.worker_threads = Some(config.effective_worker_threads());
+        self.engine_config = Some(EngineConfig {
+            fuel_per_invocation: config.fuel_per_invocation,
+            max_memory_per_component: config.max_memory_per_component.bytes(),
+            ..EngineConfig::default()
+        });
+        self
+    }
+
+    /// Worker arbiters (threads) that run flows. Default:
+    /// `TORVYN_RUNTIME_WORKER_THREADS`, else the number of cores.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Host buffer bytes all running flows may reserve together; a flow
+    /// that does not fit fails to start with E0310. Default: unlimited.
+    pub fn buffer_budget(mut self, bytes: u64) -> Self {
+        self.buffer_budget = Some(bytes);
+        self
+    }
+
+    /// Capacity, in batches, of the event channel from flows to the
+    /// observability actor (events beyond it are dropped and counted).
+    pub fn event_channel_capacity(mut self, batches: usize) -> Self {
+        self.event_capacity = Some(batches);
+        self
+    }
+
+    fn resolved_workers(&self) -> usize {
+        self.worker_threads
+            .or_else(|| {
+                std::env::var(WORKER_THREADS_ENV)
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
+    /// Starts the actor system on its own threads and returns a handle.
+    pub fn build(self) -> Result<TorvynHandle, HostError> {
+        let workers = self.resolved_workers();
+        let engine = match self.engine {
+            Some(engine) => engine,
+            None => WasmEngine::new(self.engine_config.unwrap_or_default())
+                .map_err(|e| HostError::Startup(e.to_string()))?,
+        };
+        let budget = self.buffer_budget;
+        let capacity = self
+            .event_capacity
+            .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("torvyn-host".into())
+            .spawn(move || {
+                let runner = System::new();
+                let arbiters = runner.block_on(async move {
+                    let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
+                    let (publisher, events) = EventPublisher::bounded(capacity);
+                    let resource = ResourceActor::new(budget).start();
+                    let capability = CapabilityActor::default().start();
+                    let observability = ObservabilityActor::new(events, publisher.clone()).start();
+                    let supervisor = Supervisor::new(
+                        engine,
+                        arbiters.iter().map(Arbiter::handle).collect(),
+                        resource.clone(),
+                        observability.clone(),
+                        publisher,
+                    )
+                    .start();
+                    let _ = ready_tx.send(Actors {
+                        system: System::current(),
+                        supervisor,
+                        resource,
+                        capability,
+                        observability,
+                    });
+                    arbiters
+                });
+                if let Err(e) = runner.run() {
+                    tracing::error!(error = %e, "the Torvyn host's actor system failed");
+                }
+                for arbiter in arbiters {
+                    arbiter.stop();
+                    let _ = arbiter.join();
+                }
+            })
+            .map_err(|e| HostError::Startup(e.to_string()))?;
+        let actors = ready_rx
+            .recv()
+            .map_err(|_| HostError::Startup("the host thread exited while starting".into()))?;
+        Ok(TorvynHandle {
+            inner: Arc::new(HostInner {
+                actors,
+                workers,
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+}
+
+struct Actors {
+    system: System,
+    supervisor: Addr<Supervisor>,
+    resource: Addr<ResourceActor>,
+    capability: Addr<CapabilityActor>,
+    observability: Addr<ObservabilityActor>,
+}
+
+struct HostInner {
+    actors: Actors,
+    workers: usize,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl HostInner {
+    fn stop_and_join(&self) {
+        self.actors.supervisor.do_send(Shutdown);
+        self.actors.system.stop();
+        let thread = match self.thread.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(thread) = thread {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+impl Drop for HostInner {
+    /// The last handle gone stops the host.
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// A handle to a running host: cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct TorvynHandle {
+    inner: Arc<HostInner>,
+}
+
+fn ask<A, M>(addr: &Addr<A>, msg: M) -> Result<M::Result, HostError>
+where
+    A: Actor + Handler<M>,
+    A::Context: ToEnvelope<A, M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    futures_executor::block_on(addr.send(msg)).map_err(|_| HostError::HostStopped)
+}
+
+impl TorvynHandle {
+    fn supervisor<M>(&self, msg: M) -> Result<M::Result, HostError>
+    where
+        Supervisor: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        ask(&self.inner.actors.supervisor, msg)
+    }
+
+    /// Worker arbiters running flows.
+    pub fn worker_threads(&self) -> usize {
+        self.inner.workers
+    }
+
+    /// Starts a flow on the least-loaded worker. Returns once the flow is
+    /// `Created`; validation and instantiation happen on its worker
+    /// (failures surface through [`await_completion`](Self::await_completion)).
+    pub fn start_flow(&self, spec: FlowSpec) -> Result<FlowId, HostError> {
+        self.supervisor(StartFlow(spec))?
+    }
+
+    /// Pauses a running flow after its current batch; returns the new state
+    /// (`Suspended`). Pausing a suspended flow is a no-op.
+    pub fn pause(&self, id: FlowId) -> Result<FlowState, HostError> {
+        self.supervisor(PauseFlow(id))?
+    }
+
+    /// Resumes a suspended flow; returns the new state (`Running`).
+    pub fn resume(&self, id: FlowId) -> Result<FlowState, HostError> {
+        self.supervisor(ResumeFlow(id))?
+    }
+
+    /// Cancels a flow: it ends `Failed` with E0402. Idempotent; cancelling a
+    /// flow that already ended does nothing.
+    pub fn cancel(&self, id: FlowId) -> Result<(), HostError> {
+        self.supervisor(CancelFlow(id))?
+    }
+
+    /// Changes a flow's priority (its batch size) from its next batch on.
+    pub fn set_priority(&self, id: FlowId, priority: Priority) -> Result<(), HostError> {
+        self.supervisor(SetFlowPriority(id, priority))?
+    }
+
+    /// State, counters and full report of a flow (live or ended).
+    pub fn inspect(&self, id: FlowId) -> Result<FlowInspection, HostError> {
+        self.supervisor(InspectFlow(id))?
+    }
+
+    /// The flow's events: every one so far, then live ones; the receiver
+    /// closes after the terminal transition.
+    pub fn subscribe(&self, id: FlowId) -> Result<kanal::Receiver<FlowEvent>, HostError> {
+        self.supervisor(SubscribeFlow(id))?
+    }
+
+    /// Blocks until the flow ends: its report, or its failure (with the
+    /// flow's error code: E0401 for a trap, E0402 when cancelled, …).
+    pub fn await_completion(&self, id: FlowId) -> Result<FlowReport, HostError> {
+        let rx = self.supervisor(AwaitFlow(id))??;
+        futures_executor::block_on(rx).map_err(|_| HostError::HostStopped)?
+    }
+
+    /// Counter snapshots of every flow (read from their atomics).
+    pub fn metrics(&self) -> Result<Vec<FlowMetrics>, HostError> {
+        ask(&self.inner.actors.observability, Snapshot)
+    }
+
+    /// Events dropped so far: (flow → observability channel full,
+    /// subscriber channels full).
+    pub fn dropped_events(&self) -> Result<(u64, u64), HostError> {
+        ask(&self.inner.actors.observability, DroppedEvents)
+    }
+
+    /// Live flows on each worker arbiter.
+    pub fn arbiter_loads(&self) -> Result<Vec<usize>, HostError> {
+        self.supervisor(ArbiterLoads)
+    }
+
+    /// The global buffer budget accounting and leak records.
+    pub fn resource_stats(&self) -> Result<ResourceStats, HostError> {
+        ask(&self.inner.actors.resource, Stats)
+    }
+
+    /// Grants `capability` to `component` (audited).
+    pub fn grant_capability(&self, component: &str, capability: &str) -> Result<(), HostError> {
+        ask(
+            &self.inner.actors.capability,
+            Grant {
+                component: component.into(),
+                capability: capability.into(),
+            },
+        )
+    }
+
+    /// Withdraws a grant (audited).
+    pub fn revoke_capability(&self, component: &str, capability: &str) -> Result<(), HostError> {
+        ask(
+            &self.inner.actors.capability,
+            Revoke {
+                component: component.into(),
+                capability: capability.into(),
+            },
+        )
+    }
+
+    /// Whether `component` holds `capability` (audited).
+    pub fn check_capability(&self, component: &str, capability: &str) -> Result<bool, HostError> {
+        ask(
+            &self.inner.actors.capability,
+            Check {
+                component: component.into(),
+                capability: capability.into(),
+            },
+        )
+    }
+
+    /// The capability audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEvent>, HostError> {
+        ask(&self.inner.actors.capability, AuditLog)
+    }
+
+    /// Cancels every live flow, stops the actor system and joins its
+    /// threads. Later calls on any clone return [`HostError::HostStopped`].
+    pub fn shutdown(&self) {
+        self.inner.stop_and_join();
+    }
+}

@@ -1,0 +1,53 @@
+//! Everything the [`ObservabilityActor`](super::ObservabilityActor)
+//! understands.
+
+use super::FlowMetrics;
+use crate::counters::FlowCounters;
+use crate::error::HostError;
+use crate::events::FlowEvent;
+use crate::flow::FlowInspection;
+use crate::ids::FlowId;
+use actix::Message;
+use std::sync::Arc;
+
+/// A flow started: read its counters from now on.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct RegisterFlow {
+    /// The flow.
+    pub id: FlowId,
+    /// Its name.
+    pub name: String,
+    /// Its counters, written by its FlowActor.
+    pub counters: Arc<FlowCounters>,
+}
+
+/// A flow ended: deliver its last events, close its subscriptions.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct RetireFlow {
+    /// The flow.
+    pub id: FlowId,
+    /// Its final inspection.
+    pub inspection: FlowInspection,
+}
+
+/// A receiver of the flow's events: every event so far (replayed), then
+/// the live ones; it closes after the terminal transition.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<kanal::Receiver<FlowEvent>, HostError>")]
+pub struct Subscribe {
+    /// The flow.
+    pub id: FlowId,
+}
+
+/// Counter snapshots of every known flow.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<FlowMetrics>")]
+pub struct Snapshot;
+
+/// Events lost host-wide: (dropped on the flow → observability channel,
+/// dropped on full subscriber channels).
+#[derive(Debug, Message)]
+#[rtype(result = "(u64, u64)")]
+pub struct DroppedEvents;

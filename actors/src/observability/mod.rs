@@ -1,0 +1,196 @@
+//! [`ObservabilityActor`]: collects every flow's counters and events and
+//! serves them to `inspect`, `subscribe` and metric snapshots.
+//!
+//! Counters are read from each flow's [`FlowCounters`] atomics (no message
+//! to the flow). Events arrive in batches on one bounded channel shared by
+//! all FlowActors (a stream of this actor); each flow keeps a short history
+//! so a late subscriber still sees every transition, in order, and is
+//! handed on to subscriber channels, bounded too, counting what a slow
+//! subscriber misses.
+
+pub mod messages;
+
+use crate::counters::{CounterSnapshot, FlowCounters};
+use crate::error::HostError;
+use crate::events::{EventBatch, EventPublisher, FlowEvent};
+use crate::ids::FlowId;
+use crate::state::FlowState;
+use actix::prelude::*;
+use messages::{DroppedEvents, RegisterFlow, RetireFlow, Snapshot, Subscribe};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Events kept per flow for late subscribers.
+pub const HISTORY_PER_FLOW: usize = 64;
+/// Capacity of each subscriber channel.
+pub const SUBSCRIBER_CAPACITY: usize = 256;
+
+/// One flow's counters at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowMetrics {
+    /// The flow.
+    pub id: FlowId,
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: FlowState,
+    /// Its counters.
+    pub counters: CounterSnapshot,
+}
+
+struct Tracked {
+    name: String,
+    counters: Arc<FlowCounters>,
+    history: Vec<FlowEvent>,
+    subscribers: Vec<kanal::Sender<FlowEvent>>,
+    retired: bool,
+}
+
+/// Collects counters and events of every flow.
+pub struct ObservabilityActor {
+    flows: HashMap<FlowId, Tracked>,
+    /// A clone of the stream's receiver, to drain pending batches before a
+    /// flow is retired.
+    events: kanal::Receiver<EventBatch>,
+    publisher: EventPublisher,
+    subscriber_dropped: u64,
+}
+
+impl ObservabilityActor {
+    /// An actor consuming `events` (the receiver of `publisher`).
+    pub fn new(events: kanal::Receiver<EventBatch>, publisher: EventPublisher) -> Self {
+        Self {
+            flows: HashMap::new(),
+            events,
+            publisher,
+            subscriber_dropped: 0,
+        }
+    }
+
+    fn tracked(&mut self, id: FlowId) -> &mut Tracked {
+        self.flows.entry(id).or_insert_with(|| Tracked {
+            name: String::new(),
+            counters: Arc::new(FlowCounters::default()),
+            history: Vec::new(),
+            subscribers: Vec::new(),
+            retired: false,
+        })
+    }
+
+    fn ingest(&mut self, batch: EventBatch) {
+        let mut dropped = 0;
+        let flow = self.tracked(batch.flow);
+        for event in batch.events {
+            flow.subscribers
+                .retain(|s| match s.try_send(event.clone()) {
+                    Ok(true) => true,
+                    Ok(false) => {
+                        dropped += 1;
+                        true
+                    }
+                    Err(_) => false,
+                });
+            if flow.history.len() < HISTORY_PER_FLOW {
+                flow.history.push(event);
+            }
+        }
+        self.subscriber_dropped += dropped;
+    }
+
+    fn drain_pending(&mut self) {
+        while let Ok(Some(batch)) = self.events.try_recv() {
+            self.ingest(batch);
+        }
+    }
+}
+
+impl Actor for ObservabilityActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let rx = self.events.clone().to_async();
+        ctx.add_stream(futures_util::stream::unfold(rx, |rx| async move {
+            rx.recv().await.ok().map(|batch| (batch, rx))
+        }));
+    }
+}
+
+impl StreamHandler<EventBatch> for ObservabilityActor {
+    fn handle(&mut self, batch: EventBatch, _: &mut Context<Self>) {
+        self.ingest(batch);
+    }
+
+    /// The stream ends only when every publisher is gone; keep serving.
+    fn finished(&mut self, _: &mut Context<Self>) {}
+}
+
+impl Handler<RegisterFlow> for ObservabilityActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RegisterFlow, _: &mut Context<Self>) {
+        let flow = self.tracked(msg.id);
+        flow.name = msg.name;
+        flow.counters = msg.counters;
+    }
+}
+
+impl Handler<RetireFlow> for ObservabilityActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RetireFlow, _: &mut Context<Self>) {
+        self.drain_pending();
+        let flow = self.tracked(msg.id);
+        flow.retired = true;
+        flow.counters.set_state(msg.inspection.state);
+        // Dropping the senders closes every subscription.
+        flow.subscribers.clear();
+    }
+}
+
+impl Handler<Subscribe> for ObservabilityActor {
+    type Result = Result<kanal::Receiver<FlowEvent>, HostError>;
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) -> Self::Result {
+        self.drain_pending();
+        let flow = self
+            .flows
+            .get_mut(&msg.id)
+            .ok_or(HostError::UnknownFlow(msg.id))?;
+        let (tx, rx) = kanal::bounded(SUBSCRIBER_CAPACITY.max(flow.history.len()));
+        for event in &flow.history {
+            // Cannot fill: the channel holds the whole history.
+            let _ = tx.try_send(event.clone());
+        }
+        if !flow.retired {
+            flow.subscribers.push(tx);
+        }
+        Ok(rx)
+    }
+}
+
+impl Handler<Snapshot> for ObservabilityActor {
+    type Result = MessageResult<Snapshot>;
+
+    fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Self::Result {
+        let mut all: Vec<FlowMetrics> = self
+            .flows
+            .iter()
+            .map(|(id, f)| FlowMetrics {
+                id: *id,
+                name: f.name.clone(),
+                state: f.counters.state(),
+                counters: f.counters.snapshot(),
+            })
+            .collect();
+        all.sort_by_key(|m| m.id);
+        MessageResult(all)
+    }
+}
+
+impl Handler<DroppedEvents> for ObservabilityActor {
+    type Result = MessageResult<DroppedEvents>;
+
+    fn handle(&mut self, _: DroppedEvents, _: &mut Context<Self>) -> Self::Result {
+        MessageResult((self.publisher.dropped(), self.subscriber_dropped))
+    }
+}

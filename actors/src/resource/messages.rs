@@ -1,0 +1,34 @@
+//! Everything the [`ResourceActor`](super::ResourceActor) understands.
+
+use super::ResourceStats;
+use crate::error::HostError;
+use crate::ids::FlowId;
+use actix::Message;
+
+/// Reserve a starting flow's share of the global buffer budget.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), HostError>")]
+pub struct Reserve {
+    /// The flow.
+    pub flow: FlowId,
+    /// Host buffer bytes it may hold at most (stages × component budget).
+    pub bytes: u64,
+}
+
+/// A flow ended: release its reservation and check it leaked nothing.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct FlowTeardown {
+    /// The flow.
+    pub flow: FlowId,
+    /// Buffers still alive after its teardown.
+    pub live_buffers: usize,
+    /// Whether it was cancelled (its in-flight buffers were dropped with
+    /// it, which is not a leak).
+    pub cancelled: bool,
+}
+
+/// The accounting so far.
+#[derive(Debug, Message)]
+#[rtype(result = "ResourceStats")]
+pub struct Stats;

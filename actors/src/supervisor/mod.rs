@@ -1,0 +1,342 @@
+//! The root [`Supervisor`]: starts flows on the worker arbiters, routes
+//! control requests to them, records how each ended and wakes whoever
+//! awaits it.
+//!
+//! It also plays the per-flow FlowSupervisor's part for now (watching the
+//! flow's exit); restart strategies and intensity (OTP semantics) are a
+//! later issue and will put a FlowSupervisor between this actor and each
+//! FlowActor.
+
+pub mod messages;
+
+use crate::counters::FlowCounters;
+use crate::error::HostError;
+use crate::events::EventPublisher;
+use crate::flow::messages::{Cancel, Inspect, Pause, Resume, SetPriority};
+use crate::flow::{FlowActor, FlowInspection, FlowSpec};
+use crate::ids::FlowId;
+use crate::observability::messages::{RegisterFlow, RetireFlow, Subscribe};
+use crate::observability::ObservabilityActor;
+use crate::resource::messages::{FlowTeardown, Reserve};
+use crate::resource::ResourceActor;
+use crate::state::{FlowState, InvalidTransition};
+use actix::prelude::*;
+use messages::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use torvyn_runtime::engine::WasmEngine;
+
+enum FlowRecord {
+    Live {
+        addr: Addr<FlowActor>,
+        waiters: Vec<oneshot::Sender<FlowOutcome>>,
+    },
+    Finished {
+        outcome: FlowOutcome,
+        inspection: Box<FlowInspection>,
+    },
+}
+
+/// The root of the actor tree.
+pub struct Supervisor {
+    engine: WasmEngine,
+    arbiters: Vec<ArbiterHandle>,
+    load: Vec<usize>,
+    cursor: usize,
+    next_id: u64,
+    flows: HashMap<FlowId, FlowRecord>,
+    resource: Addr<ResourceActor>,
+    observability: Addr<ObservabilityActor>,
+    events: EventPublisher,
+}
+
+impl Supervisor {
+    pub(crate) fn new(
+        engine: WasmEngine,
+        arbiters: Vec<ArbiterHandle>,
+        resource: Addr<ResourceActor>,
+        observability: Addr<ObservabilityActor>,
+        events: EventPublisher,
+    ) -> Self {
+        let load = vec![0; arbiters.len()];
+        Self {
+            engine,
+            arbiters,
+            load,
+            cursor: 0,
+            next_id: 1,
+            flows: HashMap::new(),
+            resource,
+            observability,
+            events,
+        }
+    }
+
+    /// The least-loaded arbiter; ties go round-robin.
+    fn pick_arbiter(&mut self) -> usize {
+        let n = self.arbiters.len();
+        let mut best = self.cursor % n;
+        for k in 0..n {
+            let i = (self.cursor + k) % n;
+            if self.load[i] < self.load[best] {
+                best = i;
+            }
+        }
+        self.cursor = (best + 1) % n;
+        best
+    }
+
+    fn spawn_flow(&mut self, id: FlowId, spec: FlowSpec, ctx: &mut Context<Self>) {
+        let arbiter = self.pick_arbiter();
+        self.load[arbiter] += 1;
+        let counters = Arc::new(FlowCounters::default());
+        self.observability.do_send(RegisterFlow {
+            id,
+            name: spec.settings.flow_name.clone(),
+            counters: Arc::clone(&counters),
+        });
+        let engine = self.engine.clone();
+        let events = self.events.clone();
+        let supervisor = ctx.address();
+        // The closure runs on the arbiter: the flow's stores are built there.
+        let addr = FlowActor::start_in_arbiter(&self.arbiters[arbiter], move |_| {
+            FlowActor::new(id, arbiter, spec, engine, counters, events, supervisor)
+        });
+        self.flows.insert(
+            id,
+            FlowRecord::Live {
+                addr,
+                waiters: Vec::new(),
+            },
+        );
+    }
+
+    /// The answer for a flow whose actor is gone by the time a request
+    /// reached it.
+    fn gone(&self, id: FlowId, wanted: FlowState) -> HostError {
+        match self.flows.get(&id) {
+            Some(FlowRecord::Finished { inspection, .. }) => InvalidTransition {
+                from: inspection.state,
+                to: wanted,
+            }
+            .into(),
+            Some(FlowRecord::Live { .. }) => HostError::HostStopped,
+            None => HostError::UnknownFlow(id),
+        }
+    }
+
+    fn live(&self, id: FlowId) -> Result<Result<Addr<FlowActor>, &FlowRecord>, HostError> {
+        match self.flows.get(&id) {
+            None => Err(HostError::UnknownFlow(id)),
+            Some(FlowRecord::Live { addr, .. }) => Ok(Ok(addr.clone())),
+            Some(finished) => Ok(Err(finished)),
+        }
+    }
+
+    /// Pause or resume, for both handlers.
+    fn control<M>(
+        &mut self,
+        id: FlowId,
+        msg: M,
+        wanted: FlowState,
+    ) -> ResponseActFuture<Self, Result<FlowState, HostError>>
+    where
+        M: Message<Result = Result<FlowState, HostError>> + Send + 'static,
+        FlowActor: Handler<M>,
+    {
+        let addr = match self.live(id) {
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+            Ok(Err(_)) => return Box::pin(fut::ready(Err(self.gone(id, wanted)))),
+            Ok(Ok(addr)) => addr,
+        };
+        Box::pin(
+            addr.send(msg)
+                .into_actor(self)
+                .map(move |res, act, _| res.unwrap_or_else(|_| Err(act.gone(id, wanted)))),
+        )
+    }
+}
+
+impl Actor for Supervisor {
+    type Context = Context<Self>;
+}
+
+/// Host buffer bytes a flow may hold at most: each stage's budget.
+fn budget_of(spec: &FlowSpec) -> u64 {
+    spec.settings.limits.component_budget * spec.topology.stage_count() as u64
+}
+
+impl Handler<StartFlow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowId, HostError>>;
+
+    fn handle(&mut self, StartFlow(spec): StartFlow, _: &mut Context<Self>) -> Self::Result {
+        let id = FlowId::new(self.next_id);
+        self.next_id += 1;
+        let reserve = self.resource.send(Reserve {
+            flow: id,
+            bytes: budget_of(&spec),
+        });
+        Box::pin(reserve.into_actor(self).map(move |res, act, ctx| {
+            res.map_err(|_| HostError::HostStopped)??;
+            act.spawn_flow(id, spec, ctx);
+            Ok(id)
+        }))
+    }
+}
+
+impl Handler<PauseFlow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
+
+    fn handle(&mut self, PauseFlow(id): PauseFlow, _: &mut Context<Self>) -> Self::Result {
+        self.control(id, Pause, FlowState::Suspended)
+    }
+}
+
+impl Handler<ResumeFlow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
+
+    fn handle(&mut self, ResumeFlow(id): ResumeFlow, _: &mut Context<Self>) -> Self::Result {
+        self.control(id, Resume, FlowState::Running)
+    }
+}
+
+impl Handler<CancelFlow> for Supervisor {
+    type Result = ResponseFuture<Result<(), HostError>>;
+
+    fn handle(&mut self, CancelFlow(id): CancelFlow, _: &mut Context<Self>) -> Self::Result {
+        let live = self.live(id).map(|r| r.ok());
+        Box::pin(async move {
+            match live? {
+                // A flow that already ended is as cancelled as it gets.
+                None => Ok(()),
+                Some(addr) => {
+                    let _ = addr.send(Cancel).await;
+                    Ok(())
+                }
+            }
+        })
+    }
+}
+
+impl Handler<SetFlowPriority> for Supervisor {
+    type Result = Result<(), HostError>;
+
+    fn handle(&mut self, msg: SetFlowPriority, _: &mut Context<Self>) -> Self::Result {
+        if let Ok(addr) = self.live(msg.0)? {
+            addr.do_send(SetPriority(msg.1));
+        }
+        Ok(())
+    }
+}
+
+impl Handler<InspectFlow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowInspection, HostError>>;
+
+    fn handle(&mut self, InspectFlow(id): InspectFlow, _: &mut Context<Self>) -> Self::Result {
+        let addr = match self.live(id) {
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+            Ok(Err(FlowRecord::Finished { inspection, .. })) => {
+                return Box::pin(fut::ready(Ok((**inspection).clone())))
+            }
+            Ok(Err(FlowRecord::Live { .. })) => {
+                return Box::pin(fut::ready(Err(HostError::HostStopped)))
+            }
+            Ok(Ok(addr)) => addr,
+        };
+        Box::pin(
+            addr.send(Inspect)
+                .into_actor(self)
+                .map(move |res, act, _| match res {
+                    Ok(inspection) => Ok(inspection),
+                    Err(_) => match act.flows.get(&id) {
+                        Some(FlowRecord::Finished { inspection, .. }) => Ok((**inspection).clone()),
+                        _ => Err(HostError::HostStopped),
+                    },
+                }),
+        )
+    }
+}
+
+impl Handler<AwaitFlow> for Supervisor {
+    type Result = Result<oneshot::Receiver<FlowOutcome>, HostError>;
+
+    fn handle(&mut self, AwaitFlow(id): AwaitFlow, _: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        match self.flows.get_mut(&id) {
+            None => return Err(HostError::UnknownFlow(id)),
+            Some(FlowRecord::Live { waiters, .. }) => waiters.push(tx),
+            Some(FlowRecord::Finished { outcome, .. }) => {
+                let _ = tx.send(outcome.clone());
+            }
+        }
+        Ok(rx)
+    }
+}
+
+impl Handler<SubscribeFlow> for Supervisor {
+    type Result = ResponseFuture<Result<kanal::Receiver<crate::events::FlowEvent>, HostError>>;
+
+    fn handle(&mut self, SubscribeFlow(id): SubscribeFlow, _: &mut Context<Self>) -> Self::Result {
+        if !self.flows.contains_key(&id) {
+            return Box::pin(async move { Err(HostError::UnknownFlow(id)) });
+        }
+        // Sent after the flow's RegisterFlow, so the observability actor
+        // knows it.
+        let request = self.observability.send(Subscribe { id });
+        Box::pin(async move { request.await.map_err(|_| HostError::HostStopped)? })
+    }
+}
+
+impl Handler<ArbiterLoads> for Supervisor {
+    type Result = MessageResult<ArbiterLoads>;
+
+    fn handle(&mut self, _: ArbiterLoads, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.load.clone())
+    }
+}
+
+impl Handler<FlowExited> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: FlowExited, _: &mut Context<Self>) {
+        if let Some(load) = self.load.get_mut(msg.arbiter) {
+            *load = load.saturating_sub(1);
+        }
+        self.resource.do_send(FlowTeardown {
+            flow: msg.id,
+            live_buffers: msg.live_buffers,
+            cancelled: msg.cancelled,
+        });
+        self.observability.do_send(RetireFlow {
+            id: msg.id,
+            inspection: msg.inspection.clone(),
+        });
+        let previous = self.flows.insert(
+            msg.id,
+            FlowRecord::Finished {
+                outcome: msg.outcome.clone(),
+                inspection: Box::new(msg.inspection),
+            },
+        );
+        if let Some(FlowRecord::Live { waiters, .. }) = previous {
+            for waiter in waiters {
+                let _ = waiter.send(msg.outcome.clone());
+            }
+        }
+    }
+}
+
+impl Handler<Shutdown> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        for record in self.flows.values() {
+            if let FlowRecord::Live { addr, .. } = record {
+                addr.do_send(Cancel);
+            }
+        }
+        ctx.stop();
+        System::current().stop();
+    }
+}

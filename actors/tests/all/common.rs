@@ -1,0 +1,100 @@
+//! Shared helpers: one engine and compiled components per test process.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use torvyn_actors::{FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost};
+use torvyn_runtime::engine::{CompiledComponent, EngineConfig, WasmEngine};
+use torvyn_runtime::reactor::{FlowSettings, StageRole, StageSpec};
+
+/// One engine for the whole test binary (compiled components are shared).
+pub fn engine() -> &'static WasmEngine {
+    static ENGINE: OnceLock<WasmEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        WasmEngine::new(EngineConfig {
+            fuel_per_invocation: 1_000_000,
+            cache_dir: None,
+            ..EngineConfig::default()
+        })
+        .expect("engine")
+    })
+}
+
+/// A test component, compiled once.
+pub fn component(name: &str) -> CompiledComponent {
+    engine()
+        .load_component(&torvyn_e2e::test_component(name))
+        .expect("component loads")
+}
+
+/// A stage of `component` named `name`.
+pub fn stage(name: &str, component_name: &str, role: StageRole, config: &str) -> StageSpec {
+    StageSpec {
+        name: name.into(),
+        component: component(component_name),
+        role,
+        config: config.into(),
+        sandbox: Default::default(),
+    }
+}
+
+/// counter-source (`count`) → passthrough → quiet-sink.
+pub fn source_pass_sink(count: u64) -> Vec<StageSpec> {
+    vec![
+        stage(
+            "source",
+            "counter-source",
+            StageRole::Source,
+            &format!(r#"{{"count": {count}, "payload_size": 64}}"#),
+        ),
+        stage("pass", "passthrough", StageRole::Processor, ""),
+        stage("sink", "quiet-sink", StageRole::Sink, ""),
+    ]
+}
+
+/// A flow spec named `name`.
+pub fn spec(name: &str, stages: Vec<StageSpec>) -> FlowSpec {
+    FlowSpec::new(stages).with_settings(FlowSettings {
+        flow_name: name.into(),
+        ..FlowSettings::default()
+    })
+}
+
+/// A host with `workers` worker arbiters on the shared engine.
+pub fn host(workers: usize) -> TorvynHandle {
+    TorvynHost::builder()
+        .engine(engine().clone())
+        .worker_threads(workers)
+        .build()
+        .expect("host starts")
+}
+
+/// Polls `inspect` until `cond` holds (panics after 20 s).
+pub fn wait_until(
+    host: &TorvynHandle,
+    id: FlowId,
+    what: &str,
+    cond: impl Fn(&torvyn_actors::FlowInspection) -> bool,
+) -> torvyn_actors::FlowInspection {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let inspection = host.inspect(id).expect("inspect");
+        if cond(&inspection) {
+            return inspection;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {inspection:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Waits until the flow has delivered at least `n` elements.
+pub fn wait_delivered(host: &TorvynHandle, id: FlowId, n: u64) {
+    wait_until(host, id, "deliveries", |i| {
+        i.counters.elements_delivered >= n || i.state.is_terminal()
+    });
+    let state = host.inspect(id).expect("inspect").state;
+    assert!(!state.is_terminal(), "flow ended early: {state}");
+    let _ = FlowState::Running;
+}

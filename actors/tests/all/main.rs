@@ -1,0 +1,13 @@
+//! End-to-end tests of the actor layer with real components: one file per
+//! behaviour, one test binary (linked once).
+
+mod common;
+
+mod cancel_mid_flow;
+mod failing_flow;
+mod inspect_states;
+mod pause_resume_mid_flow;
+mod run_to_completion;
+mod spread_over_arbiters;
+mod subscribe_lifecycle;
+mod thousand_flows;
