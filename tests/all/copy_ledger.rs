@@ -32,6 +32,10 @@ fn source_processor_sink_makes_four_copies_per_element() {
     assert_eq!(json["copies"], 200);
     assert_eq!(json["copy_bytes"], 4 * 50 * 100);
     assert_eq!(json["copy_amplification"], 2.0);
+    assert_eq!(
+        json["leaked_buffers"], 0,
+        "every buffer went back to its pool"
+    );
     let expected = torvyn_e2e::quiet_sink_line(torvyn_e2e::counter_payloads(50, 100));
     assert!(
         run.stdout.contains(&expected),

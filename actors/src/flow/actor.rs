@@ -190,7 +190,10 @@ impl FlowActor {
         };
         self.driver = None;
         self.flush_events();
-        let live_buffers = self.final_report.as_ref().map_or(0, |r| r.live_buffers);
+        let live_buffers = self
+            .final_report
+            .as_ref()
+            .map_or(0, |r| r.live_buffers.max(r.leaked_buffers));
         self.supervisor.do_send(FlowExited {
             id: self.id,
             arbiter: self.arbiter,

@@ -242,6 +242,7 @@ fn report_json(report: &FlowReport) -> serde_json::Value {
             "name": s.name, "invocations": s.invocations, "errors": s.errors, "busy_ns": s.busy_ns,
         })).collect::<Vec<_>>(),
         "events_dropped": report.events_dropped,
+        "leaked_buffers": report.leaked_buffers,
         "streams": report.streams.iter().map(|s| serde_json::json!({
             "name": s.name,
             "consumer": s.consumer,

@@ -70,8 +70,12 @@ pub struct FlowReport {
     pub copy_amplification: f64,
     /// Highest depth any queue reached.
     pub peak_queue_depth: usize,
-    /// Buffers alive right now (0 after a clean teardown).
+    /// Buffers alive right now (0 after teardown, which reclaims them).
     pub live_buffers: usize,
+    /// Buffers teardown found still alive and reclaimed: 0 for a flow that
+    /// completed cleanly; more means a guest kept buffer handles, or the
+    /// flow stopped with elements in flight.
+    pub leaked_buffers: usize,
     /// Events dropped because nobody drained them in time.
     pub events_dropped: u64,
     /// Per-stage counters, in definition order.

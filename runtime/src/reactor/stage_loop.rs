@@ -248,6 +248,9 @@ pub struct Flow {
     finished_after: Option<Duration>,
     clock: FlowClock,
     events: EventBuffer,
+    /// Buffers still alive at teardown (reclaimed then): a guest that kept
+    /// a handle, or elements in flight when the flow failed or was cancelled.
+    leaked: usize,
 }
 
 /// The flow type the rest of the code base used before DAG support; a
@@ -384,6 +387,7 @@ impl Flow {
             finished_after: None,
             clock: FlowClock::new(),
             events: EventBuffer::new(event_capacity),
+            leaked: 0,
         };
         for (i, stage) in spec.stages.iter().enumerate() {
             let node = &mut flow.nodes[i];
@@ -710,7 +714,17 @@ impl Flow {
         if let Some(began) = began {
             node.busy_ns += began.elapsed().as_nanos() as u64;
         }
-        let outcome = outcome?;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // The call trapped: the element in hand goes back to the pool.
+                if let Some(shared) = self.shared.as_deref_mut() {
+                    let _ = shared.resources.end_lend(input.buffer);
+                    let _ = shared.resources.release(input.buffer);
+                }
+                return Err(e.into());
+            }
+        };
         self.shared_mut()
             .resources
             .end_lend(input.buffer)
@@ -1000,14 +1014,27 @@ impl Flow {
                 tracing::warn!(component = %node.name, error = %e, "teardown failed");
             }
         }
-        for stream in &mut self.streams {
-            while stream.queue.pop().is_some() {}
+        // Elements still queued (a failure or a cancel) go back to the pool
+        // the regular way, so what reclaim finds below is a real leak.
+        let shared = self.shared.as_deref_mut();
+        if let Some(shared) = shared {
+            for stream in &mut self.streams {
+                while let Some(element) = stream.queue.pop() {
+                    let _ = shared.resources.release(element.buffer);
+                }
+            }
+            for node in &mut self.nodes {
+                while let Some(element) = node.pending.pop_front() {
+                    let _ = shared.resources.release(element.buffer);
+                }
+            }
         }
         if let Some(shared) = self.shared.as_mut() {
             let leaked = shared.resources.reclaim_all();
             if leaked > 0 {
                 tracing::debug!(leaked, "buffers reclaimed at teardown");
             }
+            self.leaked = leaked;
         }
     }
 
@@ -1060,6 +1087,7 @@ impl Flow {
                 .max()
                 .unwrap_or(0),
             live_buffers: resources.map(|r| r.live_buffers()).unwrap_or(0),
+            leaked_buffers: self.leaked,
             events_dropped: self.events.dropped(),
             stages: self
                 .nodes
