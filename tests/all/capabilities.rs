@@ -89,3 +89,117 @@ fn audit_can_go_to_stdout_or_be_off() {
     p.run(&["run"]).expect_code(0);
     assert!(!p.path().join(".torvyn").exists());
 }
+
+/// What `fs-reader` needs, declared in the pipeline manifest (so it
+/// applies to both nodes): filesystem read, required; the wall clock its
+/// `std::fs` import pulls in (`wasi:filesystem/types` uses `datetime`), optional.
+const NEEDS_FS_READ: &str =
+    "\n[capabilities.required]\nwasi-filesystem-read = true\n[capabilities.optional]\nwasi-clocks = true\n";
+
+/// A project whose flow is `fs-reader` (reading `<project>/<file>`) →
+/// `quiet-sink`, with `extra` TOML appended, and a data tree
+/// `input/a.txt` + `secret/b.txt` next to the manifest.
+fn fs_project(file: &str, extra: &str) -> Project {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    for (sub, name, text) in [("input", "a.txt", A_TXT), ("secret", "b.txt", B_TXT)] {
+        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
+        std::fs::write(root.join(sub).join(name), text).expect("write data");
+    }
+    let config = format!(r#"{{"path": "{}"}}"#, root.join(file).display());
+    let (source, sink) = (component("fs-reader"), component("quiet-sink"));
+    let manifest = format!(
+        "{}{NEEDS_FS_READ}{extra}",
+        linear_manifest(&[
+            ("source", &source, SOURCE, &config),
+            ("sink", &sink, SINK, "")
+        ])
+    );
+    std::fs::write(root.join("Torvyn.toml"), manifest).expect("write manifest");
+    Project { dir }
+}
+
+const A_TXT: &str = "granted: the content of input/a.txt\n";
+const B_TXT: &str = "secret: the content of secret/b.txt\n";
+
+/// Grant syntax for a host directory: `wasi:filesystem/read:<dir>` preopens
+/// host directory `<dir>` at the *same* path inside the guest (an absolute
+/// `<dir>` as is, a relative one resolved against the manifest's directory
+/// on the host); there is no separate host → guest path mapping. Both nodes
+/// get it because the declaration is the pipeline manifest's.
+fn grant_input(root: &std::path::Path) -> String {
+    let grant = format!("wasi:filesystem/read:{}", root.join("input").display());
+    format!(
+        "\n[security.grants.source]\ncapabilities = [\"{grant}\"]\n[security.grants.sink]\ncapabilities = [\"{grant}\"]\n"
+    )
+}
+
+fn fs_run(file: &str, grant: bool) -> (Project, crate::harness::Run) {
+    let p = fs_project(file, "");
+    if grant {
+        let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
+        std::fs::write(
+            p.path().join("Torvyn.toml"),
+            format!("{manifest}{}", grant_input(p.path())),
+        )
+        .unwrap();
+    }
+    let run = p.run(&["run"]);
+    (p, run)
+}
+
+/// A file under a granted `wasi:filesystem/read:<dir>` subtree is readable
+/// by the guest through plain `std::fs`: its exact bytes reach the sink.
+#[test]
+fn a_granted_directory_is_readable_in_the_guest() {
+    let (_p, run) = fs_run("input/a.txt", true);
+    run.expect_code(0);
+    let expected = torvyn_e2e::quiet_sink_line([A_TXT]);
+    assert!(
+        run.stdout.lines().any(|l| l == expected),
+        "expected `{expected}`\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// A file outside every granted subtree is invisible to the guest: the
+/// read fails inside the component (it emits its `ERROR: <kind>` text) and
+/// the pipeline itself still succeeds; the secret's bytes never arrive.
+#[test]
+fn a_file_outside_the_grant_is_not_readable() {
+    let (_p, run) = fs_run("secret/b.txt", true);
+    run.expect_code(0);
+    let leaked = torvyn_e2e::quiet_sink_line([B_TXT]);
+    assert!(!run.stdout.contains(&leaked), "{}", run.stdout);
+    let denied: Vec<String> = DENIAL_KINDS
+        .iter()
+        .map(|kind| torvyn_e2e::quiet_sink_line([format!("ERROR: {kind}")]))
+        .collect();
+    assert!(
+        run.stdout.lines().any(|l| denied.iter().any(|d| d == l)),
+        "expected one of {denied:?}\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// Required filesystem read with no grant at all: `torvyn run` refuses to
+/// start (E0202, exit 2) and no component runs.
+#[test]
+fn a_required_filesystem_read_without_a_grant_refuses_to_start() {
+    let (_p, run) = fs_run("input/a.txt", false);
+    run.expect_code(2).expect_error("E0202");
+    assert!(run.stderr.contains("filesystem"), "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("[quiet-sink]"),
+        "nothing ran: {}",
+        run.stdout
+    );
+}
+
+/// How `std::io::ErrorKind` (Debug) names a path no preopen covers:
+/// wasi-libc finds no preopen for it and reports `ENOENT` (observed:
+/// `NotFound`); `PermissionDenied` is accepted should a toolchain map the
+/// missing capability differently.
+const DENIAL_KINDS: &[&str] = &["NotFound", "PermissionDenied"];

@@ -44,6 +44,7 @@ pub const TEST_COMPONENTS: &[&str] = &[
     "even-filter",
     "parity-router",
     "count-aggregator",
+    "fs-reader",
 ];
 
 /// The repository root (the directory holding the root `Cargo.toml`).
