@@ -2,8 +2,7 @@
 //! a known Torvyn interface, edge ports exist, the graph is a connected
 //! DAG, and roles are consistent — sources have no inputs and at least
 //! one output, sinks no outputs and at least one input, everything else
-//! both. Unlike [`crate::topology::plan_linear`], fan-out and fan-in are
-//! fine here: this is the contract, not what the stage loop runs today.
+//! both. [`crate::topology::plan_graph`] builds on these checks.
 
 use crate::config::FlowDef;
 use crate::engine::TorvynInterface;
