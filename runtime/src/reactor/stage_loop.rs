@@ -588,15 +588,14 @@ impl Flow {
             let targets = self.nodes[n].outputs.len();
             return self.emit(n, element, None, targets);
         }
-        let Some((stream, input)) = self.take_input(n) else {
-            return Ok(());
-        };
-        let _ = stream;
-        self.run_element(n, input)
+        match self.take_input(n) {
+            Some(input) => self.run_element(n, input),
+            None => Ok(()),
+        }
     }
 
     /// Takes the next input of `n`, round-robin over its non-empty inputs.
-    fn take_input(&mut self, n: usize) -> Option<(usize, QueuedElement)> {
+    fn take_input(&mut self, n: usize) -> Option<QueuedElement> {
         let node = &self.nodes[n];
         let count = node.inputs.len();
         for offset in 0..count {
@@ -614,7 +613,7 @@ impl Flow {
                     });
                 }
                 self.nodes[n].next_input = (k + 1) % count;
-                return Some((s, element));
+                return Some(element);
             }
         }
         None
