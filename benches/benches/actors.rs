@@ -111,6 +111,44 @@ fn actor_vs_bare(c: &mut Criterion) {
     host.shutdown();
 }
 
+/// Steady state: one long flow each way (200,000 elements), so per-flow
+/// start-up and the first batch's scheduling latency do not weigh in.
+fn long_flow_ratio(_: &mut Criterion) {
+    const ELEMENTS: u64 = 200_000;
+    let engine = engine();
+    let host = TorvynHost::builder()
+        .engine(engine.clone())
+        .worker_threads(1)
+        .build()
+        .expect("host");
+    let bare = LinearFlow::start(
+        &engine,
+        stages(&engine, ELEMENTS, true),
+        FlowSettings::default(),
+    )
+    .expect("starts")
+    .run_to_completion()
+    .expect("runs");
+    let id = host
+        .start_flow(FlowSpec::new(stages(&engine, ELEMENTS, true)))
+        .expect("starts");
+    let actor = host.await_completion(id).expect("runs");
+    host.shutdown();
+    assert_eq!(
+        (bare.elements_delivered, actor.elements_delivered),
+        (ELEMENTS, ELEMENTS)
+    );
+    let per = |d: std::time::Duration| d.as_nanos() as f64 / ELEMENTS as f64;
+    let (b, a) = (per(bare.duration), per(actor.duration));
+    println!(
+        "steady state ({ELEMENTS} elements, counter-source → passthrough → quiet-sink): \
+         bare stage loop {b:.0} ns/element, actor runtime {a:.0} ns/element, \
+         actor/bare throughput {:.3}, host overhead {:.0} ns/element/stage",
+        b / a,
+        (a - b) / 3.0
+    );
+}
+
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -175,5 +213,5 @@ fn idle_flows(_: &mut Criterion) {
     host.shutdown();
 }
 
-criterion_group!(benches, actor_vs_bare, idle_flows);
+criterion_group!(benches, actor_vs_bare, long_flow_ratio, idle_flows);
 criterion_main!(benches);
