@@ -1,12 +1,7 @@
 //! Copy accounting through the real binary: every payload copy a guest
 //! causes is counted, and nothing else is.
 
-use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
-
-fn json_summary(stdout: &str) -> serde_json::Value {
-    serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .expect("json summary on the last stdout line")
-}
+use crate::harness::{component, json_summary, Project, PROCESSOR, SINK, SOURCE};
 
 /// Source → processor → sink makes exactly 4 payload copies per element
 /// (source write, processor read + write, sink read), as the spec says.
@@ -27,7 +22,7 @@ fn source_processor_sink_makes_four_copies_per_element() {
     ]);
     let run = project.run(&["run", "--format", "json"]);
     run.expect_code(0);
-    let json = json_summary(&run.stdout);
+    let json = json_summary(&run);
     assert_eq!(json["elements_delivered"], 50);
     assert_eq!(json["copies"], 200);
     assert_eq!(json["copy_bytes"], 4 * 50 * 100);
@@ -60,7 +55,7 @@ fn source_sink_makes_two_copies_per_element() {
     ]);
     let run = project.run(&["run", "--format", "json"]);
     run.expect_code(0);
-    let json = json_summary(&run.stdout);
+    let json = json_summary(&run);
     assert_eq!(json["copies"], 20);
     assert_eq!(json["copy_bytes"], 2 * 10 * 64);
     assert_eq!(
@@ -87,7 +82,7 @@ fn limit_bounds_an_endless_source() {
     ]);
     let run = project.run(&["run", "--limit", "100", "--format", "json"]);
     run.expect_code(0);
-    let json = json_summary(&run.stdout);
+    let json = json_summary(&run);
     assert_eq!(json["elements_pulled"], 100);
     assert_eq!(json["elements_delivered"], 100);
     assert!(

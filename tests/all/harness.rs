@@ -141,13 +141,11 @@ pub fn linear_manifest(nodes: &[(&str, &str, &str, &str)]) -> String {
 pub fn redact(text: &str, project: &Path) -> String {
     let mut out = text.replace(&project.display().to_string(), "[PROJECT]");
     out = out.replace(&torvyn_e2e::repo_root().display().to_string(), "[REPO]");
-    let duration = regex_lite_duration(&out);
-    out = duration;
-    out
+    redact_durations(&out)
 }
 
 /// `Duration: 787µs` / `12ms` / `1.2s` → `Duration: [DURATION]`.
-fn regex_lite_duration(text: &str) -> String {
+fn redact_durations(text: &str) -> String {
     text.lines()
         .map(|line| match line.find("Duration: ") {
             Some(at) => {

@@ -1,6 +1,6 @@
 //! The spec's Hello World example, built from its unchanged sources.
 
-use crate::harness::{redact, torvyn};
+use crate::harness::{json_summary, redact, torvyn};
 
 /// `torvyn run flow.main` in examples/hello-world prints the spec's seven
 /// `[hello-sink]` lines on stdout, and the runtime's lines on stderr.
@@ -34,8 +34,7 @@ fn limit_stops_the_source_after_n_elements() {
     torvyn_e2e::build_hello_world();
     let run = torvyn(&dir, &["run", "--limit", "2", "--format", "json"]);
     run.expect_code(0);
-    let json: serde_json::Value =
-        serde_json::from_str(run.stdout.lines().last().unwrap_or("")).expect("json summary");
+    let json = json_summary(&run);
     assert_eq!(json["elements_delivered"], 2);
     assert_eq!(json["exit_code"], 0);
     assert!(run.stdout.contains("seq=1: Hello, World! (message 2)"));

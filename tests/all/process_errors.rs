@@ -2,7 +2,7 @@
 //! configurable error policies): `fatal` fails the flow, the others skip
 //! the element and count it.
 
-use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
+use crate::harness::{component, json_summary, Project, PROCESSOR, SINK, SOURCE};
 
 fn run_kind(kind: &str) -> crate::harness::Run {
     let source = component("counter-source");
@@ -27,8 +27,7 @@ fn run_kind(kind: &str) -> crate::harness::Run {
 fn fatal_fails_the_flow() {
     let run = run_kind("fatal");
     run.expect_code(1);
-    let json: serde_json::Value =
-        serde_json::from_str(run.stdout.lines().last().unwrap_or("")).expect("json");
+    let json = json_summary(&run);
     assert_eq!(json["errors"][0]["code"], "E0410");
     assert!(json["errors"][0]["message"]
         .as_str()
@@ -47,8 +46,7 @@ fn non_fatal_errors_skip_the_element() {
     ] {
         let run = run_kind(kind);
         run.expect_code(0);
-        let json: serde_json::Value =
-            serde_json::from_str(run.stdout.lines().last().unwrap_or("")).expect("json");
+        let json = json_summary(&run);
         assert_eq!(json["elements_delivered"], 9, "{kind}");
         assert_eq!(json["element_errors"], 1, "{kind}");
         assert!(
