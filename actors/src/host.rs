@@ -20,8 +20,8 @@ use crate::resource::messages::Stats;
 use crate::resource::{ResourceActor, ResourceStats};
 use crate::state::FlowState;
 use crate::supervisor::messages::{
-    ArbiterLoads, AwaitFlow, CancelFlow, InspectFlow, PauseFlow, ResumeFlow, SetFlowPriority,
-    Shutdown, StartFlow, SubscribeFlow,
+    ArbiterLoads, AwaitFlow, CancelFlow, DrainFlow, InspectFlow, PauseFlow, ResumeFlow,
+    SetFlowPriority, Shutdown, StartFlow, SubscribeFlow,
 };
 use crate::supervisor::Supervisor;
 use actix::dev::ToEnvelope;
@@ -30,7 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use torvyn_runtime::config::RuntimeConfig;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::flow_config::pool_config;
 use torvyn_runtime::reactor::FlowReport;
+use torvyn_runtime::resources::PoolConfig;
 
 /// The environment variable naming the worker thread count when neither
 /// the builder nor a runtime config sets it.
@@ -58,6 +60,7 @@ pub struct TorvynHostBuilder {
     engine_config: Option<EngineConfig>,
     worker_threads: Option<usize>,
     buffer_budget: Option<u64>,
+    pools: Option<PoolConfig>,
     event_capacity: Option<usize>,
 }
 
@@ -81,6 +84,7 @@ impl TorvynHostBuilder {
     /// already applied `TORVYN_RUNTIME_*` environment overrides).
     pub fn runtime_config(mut self, config: &RuntimeConfig) -> Self {
         self.worker_threads = Some(config.effective_worker_threads());
+        self.pools = Some(pool_config(config));
         self.engine_config = Some(EngineConfig {
             fuel_per_invocation: config.fuel_per_invocation,
             max_memory_per_component: config.max_memory_per_component.bytes(),
@@ -100,6 +104,13 @@ impl TorvynHostBuilder {
     /// that does not fit fails to start with E0310. Default: unlimited.
     pub fn buffer_budget(mut self, bytes: u64) -> Self {
         self.buffer_budget = Some(bytes);
+        self
+    }
+
+    /// Sizes of the host's shared buffer pools (`[runtime.pools]`),
+    /// allocated when the host starts. Default: the spec's defaults.
+    pub fn pools(mut self, pools: PoolConfig) -> Self {
+        self.pools = Some(pools);
         self
     }
 
@@ -130,6 +141,7 @@ impl TorvynHostBuilder {
                 .map_err(|e| HostError::Startup(e.to_string()))?,
         };
         let budget = self.buffer_budget;
+        let pools = self.pools.unwrap_or_default();
         let capacity = self
             .event_capacity
             .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
@@ -141,7 +153,7 @@ impl TorvynHostBuilder {
                 let arbiters = runner.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
                     let (publisher, events) = EventPublisher::bounded(capacity);
-                    let resource = ResourceActor::new(budget).start();
+                    let resource = ResourceActor::new(budget, pools).start();
                     let capability = CapabilityActor::default().start();
                     let observability = ObservabilityActor::new(events, publisher.clone()).start();
                     let supervisor = Supervisor::new(
@@ -262,6 +274,14 @@ impl TorvynHandle {
     /// (`Suspended`). Pausing a suspended flow is a no-op.
     pub fn pause(&self, id: FlowId) -> Result<FlowState, HostError> {
         self.supervisor(PauseFlow(id))?
+    }
+
+    /// Stops a flow gracefully: its sources are not pulled again, what is
+    /// in flight drains, every sink completes; returns the new state
+    /// (`Draining`; [`await_completion`](Self::await_completion) then
+    /// returns the report of a `Completed` flow).
+    pub fn drain(&self, id: FlowId) -> Result<FlowState, HostError> {
+        self.supervisor(DrainFlow(id))?
     }
 
     /// Resumes a suspended flow; returns the new state (`Running`).

@@ -23,34 +23,56 @@
 //!
 //! # Example
 //!
-//! ```no_run
-//! use torvyn_actors::{FlowSpec, TorvynHost};
+//! Start a host, run a two-stage flow, pause it, look inside, resume it and
+//! wait for its report (this example runs as a doctest; its two components
+//! are the test guests of `examples/test-components`):
+//!
+//! ```
+//! use std::path::Path;
+//! use torvyn_actors::{FlowSpec, FlowState, TorvynHost};
 //! use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 //! use torvyn_runtime::reactor::{StageRole, StageSpec};
+//! # let counter_source = torvyn_e2e::test_component("counter-source");
+//! # let quiet_sink = torvyn_e2e::test_component("quiet-sink");
 //!
+//! // One engine per process: it compiles and caches the components.
 //! let engine = WasmEngine::new(EngineConfig::default())?;
-//! let stage = |name: &str, path: &str, role, config: &str| -> Result<StageSpec, Box<dyn std::error::Error>> {
+//! let stage = |name: &str, wasm: &Path, role, config: &str| -> Result<StageSpec, Box<dyn std::error::Error>> {
 //!     Ok(StageSpec {
 //!         name: name.into(),
-//!         component: engine.load_component(std::path::Path::new(path))?,
+//!         component: engine.load_component(wasm)?,
 //!         role,
 //!         config: config.into(),
 //!         sandbox: Default::default(),
+//!         scheduling: Default::default(),
 //!     })
 //! };
 //! let host = TorvynHost::builder().engine(engine.clone()).worker_threads(2).build()?;
-//! let id = host.start_flow(FlowSpec::new(vec![
-//!     stage("source", "counter_source.wasm", StageRole::Source, r#"{"count": 100}"#)?,
-//!     stage("sink", "quiet_sink.wasm", StageRole::Sink, "")?,
-//! ]))?;
+//!
+//! // A flow that starts suspended, so that it can be inspected before it runs.
+//! let id = host.start_flow(
+//!     FlowSpec::new(vec![
+//!         stage("source", &counter_source, StageRole::Source, r#"{"count": 100}"#)?,
+//!         stage("sink", &quiet_sink, StageRole::Sink, "")?,
+//!     ])
+//!     .suspended(),
+//! )?;
+//! while host.inspect(id)?.state != FlowState::Suspended {
+//!     std::thread::yield_now();
+//! }
+//! let inspection = host.inspect(id)?;
+//! assert_eq!(inspection.counters.elements_delivered, 0);
+//!
+//! host.resume(id)?;
 //! let report = host.await_completion(id)?;
 //! assert_eq!(report.elements_delivered, 100);
+//! assert_eq!(host.inspect(id)?.state, FlowState::Completed);
 //! host.shutdown();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! A complete, runnable version of this example that builds the test
-//! components is `actors/tests/run_to_completion.rs`.
+//! More: `actors/tests/all/` (pause / resume / cancel mid-flow, lifecycle
+//! events, 1,000 concurrent flows).
 
 #![deny(missing_docs)]
 

@@ -55,6 +55,7 @@ fn stages(engine: &WasmEngine, count: u64, with_processor: bool) -> Vec<StageSpe
         role,
         config,
         sandbox: Default::default(),
+        scheduling: Default::default(),
     };
     let mut v = vec![stage(
         "source",

@@ -43,6 +43,7 @@ fn source_sink(c: &mut Criterion) {
                 role: StageRole::Source,
                 config,
                 sandbox: SandboxConfig::default(),
+                scheduling: Default::default(),
             },
             StageSpec {
                 name: "sink".into(),
@@ -50,6 +51,7 @@ fn source_sink(c: &mut Criterion) {
                 role: StageRole::Sink,
                 config: String::new(),
                 sandbox: SandboxConfig::default(),
+                scheduling: Default::default(),
             },
         ];
         let mut flow =

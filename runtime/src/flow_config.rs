@@ -15,10 +15,24 @@ pub fn engine_config(manifest: &Manifest) -> EngineConfig {
     }
 }
 
+/// The buffer pools of `[runtime.pools]`.
+pub fn pool_config(runtime: &config::RuntimeConfig) -> PoolConfig {
+    let pools = &runtime.pools;
+    PoolConfig {
+        small: pools.small_pool_size as usize,
+        medium: pools.medium_pool_size as usize,
+        large: pools.large_pool_size as usize,
+        huge: pools.huge_pool_size as usize,
+        exhaustion_policy: match pools.exhaustion_policy {
+            config::ExhaustionPolicy::FallbackAlloc => ExhaustionPolicy::FallbackAlloc,
+            config::ExhaustionPolicy::Error => ExhaustionPolicy::Error,
+        },
+    }
+}
+
 /// Flow settings from `[runtime]`, `[runtime.pools]` and the flow's own keys.
 pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
     let runtime = &manifest.runtime;
-    let pools = &runtime.pools;
     let queue_depth = manifest
         .flows
         .get(flow_name)
@@ -27,16 +41,7 @@ pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
     FlowSettings {
         flow_name: flow_name.to_string(),
         queue_depth: queue_depth as usize,
-        pools: PoolConfig {
-            small: pools.small_pool_size as usize,
-            medium: pools.medium_pool_size as usize,
-            large: pools.large_pool_size as usize,
-            huge: pools.huge_pool_size as usize,
-            exhaustion_policy: match pools.exhaustion_policy {
-                config::ExhaustionPolicy::FallbackAlloc => ExhaustionPolicy::FallbackAlloc,
-                config::ExhaustionPolicy::Error => ExhaustionPolicy::Error,
-            },
-        },
+        pools: pool_config(runtime),
         limits: ResourceLimits {
             component_budget: runtime.max_memory_per_component.bytes(),
             ..ResourceLimits::default()

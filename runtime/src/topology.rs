@@ -2,10 +2,10 @@
 //! roles from each node's declared interface, streams from the edges with
 //! their backpressure settings, and structural errors (E0203).
 
-use crate::config::FlowDef;
+use crate::config::{FanOutMode, FlowDef, MergeMode};
 use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
-use crate::reactor::StageRole;
+use crate::reactor::{FanOut, Merge, NodeScheduling, StageRole};
 use std::collections::HashMap;
 
 /// One node of a planned flow.
@@ -21,6 +21,8 @@ pub struct PlannedNode {
     pub role: StageRole,
     /// Its `lifecycle.init` config string.
     pub config: String,
+    /// Its fan-out and merge policies.
+    pub scheduling: NodeScheduling,
 }
 
 /// One stream of a planned flow.
@@ -36,6 +38,8 @@ pub struct PlannedEdge {
     pub to: usize,
     /// Effective backpressure settings.
     pub backpressure: crate::config::ResolvedBackpressure,
+    /// Merge priority at the downstream node.
+    pub priority: u32,
 }
 
 /// A flow's nodes (in file order) and streams, checked for structure.
@@ -80,6 +84,16 @@ pub fn plan_graph(
             interface,
             role,
             config: node.config.clone(),
+            scheduling: NodeScheduling {
+                fan_out: match node.fan_out {
+                    FanOutMode::MinDemand => FanOut::MinDemand,
+                    FanOutMode::Independent => FanOut::IndependentPerBranch,
+                },
+                merge: match node.merge {
+                    MergeMode::RoundRobin => Merge::RoundRobin,
+                    MergeMode::Priority => Merge::Priority,
+                },
+            },
         });
     }
     let mut edges = Vec::new();
@@ -96,6 +110,7 @@ pub fn plan_graph(
             from_port: edge.from.port.clone(),
             to: lookup(&edge.to.node)?,
             backpressure: flow.stream_backpressure(edge, defaults),
+            priority: edge.priority,
         });
     }
     Ok(GraphPlan { nodes, edges })

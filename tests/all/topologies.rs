@@ -2,7 +2,8 @@
 //! fan-out and fan-in, built from the test guests.
 
 use crate::harness::{
-    component, json_summary, stream, Project, AGGREGATOR, FILTER, ROUTER, SINK, SOURCE,
+    component, dag_manifest, json_summary, stream, Project, AGGREGATOR, FILTER, ROUTER, SINK,
+    SOURCE,
 };
 use torvyn_e2e::{counter_payloads, quiet_sink_line};
 
@@ -294,4 +295,141 @@ fn fan_in_does_not_starve_a_source() {
     let json = json_summary(&run);
     assert_eq!(json["elements_delivered"], 100);
     assert_eq!(stream(&json, "b-to-sink")["transferred"], 10, "{json}");
+}
+
+/// source → `fast` (quiet sink) and `slow` (a sink that pauses after every
+/// element), both edges `block` at depth 4; `source_extra` is more TOML for
+/// the source node (e.g. its `fan_out`).
+fn fan_out_to_a_pausing_branch(source_extra: &str) -> Project {
+    let source = component("counter-source");
+    let fast = component("quiet-sink");
+    let slow = component("slow-sink");
+    let edge = "backpressure = { queue_depth = 4, policy = \"block\" }";
+    let manifest = dag_manifest(
+        &[
+            ("source", &source, SOURCE, &counter_config(300, SIZE)),
+            ("fast", &fast, SINK, ""),
+            ("slow", &slow, SINK, r#"{"pause_every": 1}"#),
+        ],
+        &[
+            ("source", "output", "fast", edge),
+            ("source", "output", "slow", edge),
+        ],
+        "",
+    )
+    .replace(
+        "[flow.main.nodes.source]\n",
+        &format!("[flow.main.nodes.source]\n{source_extra}\n"),
+    );
+    Project::with_manifest(&manifest)
+}
+
+/// Min-demand fan-out (the default): the producer never outruns its slowest
+/// branch, so even a branch that pauses after every element receives all
+/// 300 elements, and nothing is lagged or dropped.
+#[test]
+fn min_demand_fan_out_waits_for_the_slowest_branch() {
+    let run = fan_out_to_a_pausing_branch("").run(&["run", "flow.main", "--format", "json"]);
+    run.expect_code(0);
+    let json = json_summary(&run);
+    assert_eq!(stream(&json, "source-to-fast")["transferred"], 300);
+    assert_eq!(stream(&json, "source-to-slow")["transferred"], 300);
+    assert_eq!(stream(&json, "source-to-slow")["lagged"], 0);
+    assert_eq!(json["elements_delivered"], 600);
+    assert_eq!(json["elements_dropped"], 0);
+}
+
+/// Independent-per-branch fan-out: the fast branch pulls ahead and gets
+/// every element while the pausing branch misses what it cannot take; every
+/// missed element is counted (`lagged`), so transferred + lagged = pulled on
+/// each branch, and the flow still completes with no leak.
+#[test]
+fn independent_fan_out_lets_the_fast_branch_pull_ahead() {
+    let run = fan_out_to_a_pausing_branch("fan_out = \"independent\"").run(&[
+        "run",
+        "flow.main",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = json_summary(&run);
+    let slow = stream(&json, "source-to-slow");
+    let slow_got = slow["transferred"].as_u64().expect("transferred");
+    let lagged = slow["lagged"].as_u64().expect("lagged");
+    assert_eq!(stream(&json, "source-to-fast")["transferred"], 300);
+    assert_eq!(stream(&json, "source-to-fast")["lagged"], 0);
+    assert_eq!(slow_got + lagged, 300, "{slow}");
+    assert!(lagged > 0, "the pausing branch fell behind: {slow}");
+    assert_eq!(json["elements_delivered"], 300 + slow_got);
+    assert_eq!(json["elements_dropped"], lagged);
+    assert_eq!(json["leaked_buffers"], 0);
+    assert!(
+        run.stdout
+            .contains(&format!("[slow-sink] received={slow_got}")),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Two sources of different payload sizes (a: 16 B, b: 48 B) into a sink
+/// that pauses after every element (so both queues fill), merged with
+/// `merge`; returns the payload lengths in arrival order.
+fn arrival_order(merge: &str) -> Vec<usize> {
+    let source = component("counter-source");
+    let sink = component("slow-sink");
+    let edge = "backpressure = { queue_depth = 8, policy = \"block\" }";
+    let manifest = dag_manifest(
+        &[
+            ("a", &source, SOURCE, &counter_config(40, 16)),
+            ("b", &source, SOURCE, &counter_config(40, 48)),
+            (
+                "sink",
+                &sink,
+                SINK,
+                r#"{"pause_every": 1, "log_lengths": 1}"#,
+            ),
+        ],
+        &[
+            ("a", "output", "sink", edge),
+            ("b", "output", "sink", &format!("{edge}\npriority = 10")),
+        ],
+        "",
+    )
+    .replace(
+        "[flow.main.nodes.sink]\n",
+        &format!("[flow.main.nodes.sink]\nmerge = \"{merge}\"\n"),
+    );
+    let run = Project::with_manifest(&manifest).run(&["run", "flow.main"]);
+    run.expect_code(0);
+    let lengths: Vec<usize> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("[slow-sink] len="))
+        .map(|n| n.parse().expect("a length"))
+        .collect();
+    assert_eq!(lengths.len(), 80, "{}", run.stdout);
+    lengths
+}
+
+/// Priority merge: while the high-priority input (b) has elements, the
+/// sink takes nothing from a. Only a's first element, delivered before b
+/// had pulled anything, precedes b's forty.
+#[test]
+fn priority_merge_drains_the_high_priority_input_first() {
+    let order = arrival_order("priority");
+    let first: Vec<usize> = order[..41].to_vec();
+    assert_eq!(first.iter().filter(|&&n| n == 48).count(), 40, "{order:?}");
+    assert!(order[41..].iter().all(|&n| n == 16), "{order:?}");
+}
+
+/// Round-robin merge (the default) under the same load interleaves both
+/// inputs: a's elements are not held back behind b's.
+#[test]
+fn round_robin_merge_interleaves_inputs_under_the_same_load() {
+    let order = arrival_order("round-robin");
+    let a_in_first_half = order[..40].iter().filter(|&&n| n == 16).count();
+    assert!(
+        (15..=25).contains(&a_in_first_half),
+        "expected interleaving, got {order:?}"
+    );
 }

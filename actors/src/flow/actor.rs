@@ -9,7 +9,7 @@
 //! ready work, which would starve every other flow on the arbiter.
 
 use super::driver::{BatchOutcome, FlowDriver};
-use super::messages::{Cancel, Inspect, Pause, Resume, RunBatch, SetPriority};
+use super::messages::{Cancel, Drain, Inspect, Pause, Resume, RunBatch, SetPriority};
 use super::{FlowInspection, FlowSpec, Priority};
 use crate::counters::FlowCounters;
 use crate::error::{Cancelled, HostError};
@@ -159,9 +159,12 @@ impl FlowActor {
         let outcome = match outcome {
             Ok(report) => {
                 self.counters.publish(&report);
-                let done = self
-                    .transition(FlowState::Draining)
-                    .and_then(|()| self.transition(FlowState::Completed));
+                let draining = if self.state == FlowState::Draining {
+                    Ok(())
+                } else {
+                    self.transition(FlowState::Draining)
+                };
+                let done = draining.and_then(|()| self.transition(FlowState::Completed));
                 match done {
                     Ok(()) => Ok(report),
                     Err(e) => Err(e),
@@ -194,10 +197,15 @@ impl FlowActor {
             .final_report
             .as_ref()
             .map_or(0, |r| r.live_buffers.max(r.leaked_buffers));
+        let pool_buffers_held = self
+            .final_report
+            .as_ref()
+            .map_or(0, |r| r.pool_buffers_held);
         self.supervisor.do_send(FlowExited {
             id: self.id,
             arbiter: self.arbiter,
             live_buffers,
+            pool_buffers_held,
             cancelled: self
                 .failure
                 .as_ref()
@@ -251,7 +259,7 @@ impl Handler<RunBatch> for FlowActor {
     // full report at most once per millisecond.
     fn handle(&mut self, _: RunBatch, ctx: &mut Context<Self>) {
         self.scheduled = false;
-        if self.state != FlowState::Running {
+        if !matches!(self.state, FlowState::Running | FlowState::Draining) {
             return;
         }
         let Some(driver) = self.driver.as_mut() else {
@@ -293,8 +301,36 @@ impl Handler<Pause> for FlowActor {
     fn handle(&mut self, _: Pause, _: &mut Context<Self>) -> Self::Result {
         if self.state != FlowState::Suspended {
             self.transition(FlowState::Suspended)?;
+            // A suspended flow keeps no free buffers: its cache goes back
+            // to the shared pools (it refills on resume).
+            if let Some(driver) = self.driver.as_mut() {
+                driver.trim_buffers();
+            }
             self.publish_full();
             self.flush_events();
+        }
+        Ok(self.state)
+    }
+}
+
+impl Handler<Drain> for FlowActor {
+    type Result = Result<FlowState, HostError>;
+
+    fn handle(&mut self, _: Drain, ctx: &mut Context<Self>) -> Self::Result {
+        if matches!(self.state, FlowState::Running | FlowState::Suspended) {
+            if let Some(driver) = self.driver.as_mut() {
+                if let Err(e) = driver.drain() {
+                    let error = HostError::flow(self.id, &e, None);
+                    self.finish(ctx, Err(error.clone()));
+                    return Err(error);
+                }
+            }
+            if self.state == FlowState::Suspended {
+                self.transition(FlowState::Running)?;
+            }
+            self.transition(FlowState::Draining)?;
+            self.flush_events();
+            self.schedule(ctx);
         }
         Ok(self.state)
     }

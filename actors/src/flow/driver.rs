@@ -14,20 +14,18 @@
 //! element cost fewer steps downstream; the batch then covers a few more
 //! elements, which is harmless.
 //!
-//! # Guest calls run off the async runtime
+//! # Which thread runs the guests
 //!
-//! wasmtime-wasi's synchronous bindings block on a Tokio future for guest
-//! I/O (`blocking-flush` behind every `println!` and panic message of a
-//! guest) and panic when the calling thread is already driving a runtime,
-//! which an actix arbiter is; `block_in_place` cannot help (actix runs
-//! actors in a `LocalSet`, where Tokio forbids it). So each worker arbiter
-//! has one companion plain thread ("torvyn-wasm"), created on first use,
-//! and the driver hands it the flow for each batch and waits for it back:
-//! the arbiter thread is blocked for the batch exactly as if it ran it
-//! inline (the scheduling model is unchanged), at the cost of two thread
-//! hand-offs per batch. Outside a Tokio runtime the driver runs inline.
-//! The real fix is for the engine's WASI I/O not to need Tokio; then
-//! [`on_wasm_thread`] becomes a direct call.
+//! Normally the arbiter thread itself: the engine's blocking WASI I/O
+//! (stdio, clocks, poll) does not need the arbiter's Tokio runtime (see
+//! `torvyn_runtime::engine::wasi_io`), so a batch is a plain function call.
+//! A flow with a component granted filesystem or network access is the
+//! exception: wasmtime-wasi's filesystem and socket calls block on the
+//! *current* Tokio runtime and panic on a thread that already drives one, as
+//! an arbiter does. Such a flow ([`Placement::WasmThread`]) runs its
+//! batches on the arbiter's companion plain thread ("torvyn-wasm", created
+//! on first use); the arbiter waits for the batch, so the scheduling model
+//! is the same, at the cost of two thread hand-offs per batch.
 
 use super::Topology;
 use std::cell::RefCell;
@@ -54,12 +52,36 @@ pub(crate) enum BatchOutcome {
     Finished,
 }
 
+/// Where a flow's guest calls run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// On the arbiter thread, inline.
+    Inline,
+    /// On the arbiter's companion thread (filesystem or network granted).
+    WasmThread,
+}
+
+impl Placement {
+    fn of(topology: &Topology) -> Self {
+        if topology
+            .stages()
+            .iter()
+            .any(|stage| stage.sandbox.needs_tokio_free_thread())
+        {
+            Placement::WasmThread
+        } else {
+            Placement::Inline
+        }
+    }
+}
+
 /// A running flow, as the FlowActor sees it.
 pub(crate) struct FlowDriver {
     /// `None` only while a batch runs on the Wasm thread, or after that
     /// thread died with it.
     flow: Option<Box<LinearFlow>>,
     steps_per_element: usize,
+    placement: Placement,
 }
 
 /// Work for a worker's companion thread.
@@ -92,16 +114,18 @@ fn wasm_thread_died() -> FlowError {
     ))
 }
 
-/// Runs `f` where guest calls may block on Tokio: inline outside a Tokio
-/// runtime, else on this thread's companion thread (this thread waits).
-/// `f` and its result move across; nothing is borrowed.
-// WARM PATH: once per batch (one boxed job, two hand-offs).
-fn on_wasm_thread<T, F>(f: F) -> Result<T, FlowError>
+/// Runs `f` where its guest calls can run: inline for
+/// [`Placement::Inline`] or outside a Tokio runtime, else on this thread's
+/// companion thread (this thread waits). `f` and its result move across;
+/// nothing is borrowed.
+// WARM PATH: once per batch (inline: a direct call; else one boxed job and
+// two hand-offs).
+fn on_wasm_thread<T, F>(placement: Placement, f: F) -> Result<T, FlowError>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if tokio::runtime::Handle::try_current().is_err() {
+    if placement == Placement::Inline || tokio::runtime::Handle::try_current().is_err() {
         return Ok(f());
     }
     let (tx, rx) = mpsc::sync_channel::<T>(1);
@@ -138,8 +162,9 @@ impl FlowDriver {
         settings: FlowSettings,
     ) -> Result<Self, FlowError> {
         let steps_per_element = topology.stage_count().max(1);
+        let placement = Placement::of(&topology);
         let engine = engine.clone();
-        let flow = on_wasm_thread(move || {
+        let flow = on_wasm_thread(placement, move || {
             match topology {
                 Topology::Chain(stages) => Flow::start(&engine, stages, settings),
                 Topology::Graph(graph) => Flow::start_graph(&engine, graph, settings),
@@ -149,6 +174,7 @@ impl FlowDriver {
         Ok(Self {
             flow: Some(flow),
             steps_per_element,
+            placement,
         })
     }
 
@@ -163,13 +189,28 @@ impl FlowDriver {
         let steps_per_element = self.steps_per_element;
         // The flow travels to the Wasm thread and back: a pointer move.
         let flow = self.flow.take().ok_or_else(wasm_thread_died)?;
-        let (flow, outcome) = on_wasm_thread(move || {
+        let (flow, outcome) = on_wasm_thread(self.placement, move || {
             let mut flow = flow;
             let outcome = run_chunks(&mut flow, elements, quantum, steps_per_element);
             (flow, outcome)
         })?;
         self.flow = Some(flow);
         outcome
+    }
+
+    /// Stops the sources; the flow drains in the next batches.
+    pub(crate) fn drain(&mut self) -> Result<(), FlowError> {
+        match self.flow.as_mut() {
+            Some(flow) => flow.drain(),
+            None => Err(wasm_thread_died()),
+        }
+    }
+
+    /// Gives the flow's cached free buffers back to the shared pools.
+    pub(crate) fn trim_buffers(&mut self) {
+        if let Some(flow) = self.flow.as_mut() {
+            flow.trim_buffers();
+        }
     }
 
     /// Elements delivered so far (cheap).
@@ -196,12 +237,19 @@ impl FlowDriver {
     /// Components get `lifecycle.teardown` (on the Wasm thread, where
     /// guest I/O works) before the flow is dropped.
     pub(crate) fn cancel(mut self) -> Option<FlowReport> {
-        let report = self.report();
+        let mut report = self.report();
         if let Some(flow) = self.flow.take() {
-            let _ = on_wasm_thread(move || {
+            // What the flow still holds of the shared pools once torn down
+            // (teardown gives everything back; more is a leak).
+            let held = on_wasm_thread(self.placement, move || {
                 let mut flow = flow;
                 flow.cancel();
+                flow.resources()
+                    .map_or(0, |r| r.pool().borrowed_from_shared())
             });
+            if let (Some(report), Ok(held)) = (report.as_mut(), held) {
+                report.pool_buffers_held = held;
+            }
         }
         report
     }

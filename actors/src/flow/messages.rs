@@ -23,6 +23,12 @@ pub struct Pause;
 #[rtype(result = "Result<FlowState, HostError>")]
 pub struct Resume;
 
+/// Graceful stop (`Running`/`Suspended → Draining`): no more source pulls,
+/// in-flight elements drain, sinks complete, then `Completed`. Idempotent.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlowState, HostError>")]
+pub struct Drain;
+
 /// Stop the flow for good (`→ Failed`, code E0402). Idempotent.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]

@@ -103,6 +103,14 @@ impl Topology {
             Topology::Graph(graph) => graph.stages.len(),
         }
     }
+
+    /// The stages, in declaration order.
+    pub fn stages(&self) -> &[StageSpec] {
+        match self {
+            Topology::Chain(stages) => stages,
+            Topology::Graph(graph) => &graph.stages,
+        }
+    }
 }
 
 /// Everything needed to start a flow.

@@ -4,10 +4,13 @@ use super::ResourceStats;
 use crate::error::HostError;
 use crate::ids::FlowId;
 use actix::Message;
+use std::sync::Arc;
+use torvyn_runtime::resources::SharedPool;
 
-/// Reserve a starting flow's share of the global buffer budget.
+/// Reserve a starting flow's share of the global buffer budget; the reply
+/// is the shared pool its buffer cache refills from.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<(), HostError>")]
+#[rtype(result = "Result<Arc<SharedPool>, HostError>")]
 pub struct Reserve {
     /// The flow.
     pub flow: FlowId,
@@ -23,6 +26,8 @@ pub struct FlowTeardown {
     pub flow: FlowId,
     /// Buffers still alive after its teardown.
     pub live_buffers: usize,
+    /// Pool buffers it had not given back to the shared pool.
+    pub pool_buffers_held: u64,
     /// Whether it was cancelled (its in-flight buffers were dropped with
     /// it, which is not a leak).
     pub cancelled: bool,

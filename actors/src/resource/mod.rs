@@ -1,11 +1,13 @@
-//! [`ResourceActor`]: the global buffer-budget ledger and the leak check at
-//! flow teardown.
+//! [`ResourceActor`]: the host's buffer pools, the global buffer-budget
+//! ledger and the leak check at flow teardown.
 //!
-//! Each flow's buffers live in its own resource manager (inside the
-//! runtime's flow); this actor holds what is global: how many bytes all
-//! running flows may hold together, which flow reserved what, and whether a
-//! finished flow left buffers behind. The per-flow buffer cache refilled in
-//! batches arrives with the reactor's pools.
+//! The actor owns the process-wide [`SharedPool`] (`[runtime.pools]`,
+//! pre-allocated at start). A starting flow reserves its budget here and
+//! gets the pool back in the reply; its resource manager then allocates
+//! from a small per-flow cache refilled from that pool in batches (never a
+//! message or a lock per element) and gives everything back at teardown.
+//! This actor then checks that the finished flow holds nothing: no live
+//! buffer, no pool buffer left outside the shared pool.
 
 pub mod messages;
 
@@ -14,7 +16,9 @@ use crate::ids::FlowId;
 use actix::prelude::*;
 use messages::{FlowTeardown, Reserve, Stats};
 use std::collections::HashMap;
+use std::sync::Arc;
 use torvyn_runtime::error::{Coded, ErrorCode};
+use torvyn_runtime::resources::{PoolConfig, SharedPool, SharedTierStats, Tier};
 
 /// What the ResourceActor has counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,29 +33,41 @@ pub struct ResourceStats {
     pub flows_torn_down: u64,
     /// Reservations refused (budget exhausted).
     pub refused: u64,
-    /// Flows that ended normally with buffers still alive.
+    /// Flows that ended normally with buffers still alive, or that did not
+    /// give every pool buffer back.
     pub leaking_flows: Vec<(FlowId, usize)>,
+    /// The shared pools, per tier (small, medium, large, huge).
+    pub pools: [SharedTierStats; 4],
 }
 
-/// Owns the global buffer budget.
-#[derive(Debug, Default)]
+impl ResourceStats {
+    /// Pool buffers out of the shared pools (in flows' caches or live).
+    pub fn pool_buffers_outstanding(&self) -> u64 {
+        self.pools.iter().map(SharedTierStats::outstanding).sum()
+    }
+}
+
+/// Owns the shared pools and the global buffer budget.
+#[derive(Debug)]
 pub struct ResourceActor {
     budget: Option<u64>,
+    pool: Arc<SharedPool>,
     reservations: HashMap<FlowId, u64>,
     stats: ResourceStats,
 }
 
 impl ResourceActor {
     /// An actor enforcing `budget` bytes across all flows (`None`:
-    /// account only).
-    pub fn new(budget: Option<u64>) -> Self {
+    /// account only), owning pre-allocated pools sized by `pools`.
+    pub fn new(budget: Option<u64>, pools: PoolConfig) -> Self {
         Self {
             budget,
+            pool: SharedPool::preallocated(pools),
+            reservations: HashMap::new(),
             stats: ResourceStats {
                 budget_bytes: budget,
                 ..ResourceStats::default()
             },
-            ..Self::default()
         }
     }
 }
@@ -83,7 +99,7 @@ impl Coded for BudgetRefused {
 }
 
 impl Handler<Reserve> for ResourceActor {
-    type Result = Result<(), HostError>;
+    type Result = Result<Arc<SharedPool>, HostError>;
 
     fn handle(&mut self, msg: Reserve, _: &mut Context<Self>) -> Self::Result {
         if let Some(budget) = self.budget {
@@ -101,7 +117,7 @@ impl Handler<Reserve> for ResourceActor {
         self.stats.reserved_bytes += msg.bytes;
         self.reservations.insert(msg.flow, msg.bytes);
         self.stats.active_flows = self.reservations.len();
-        Ok(())
+        Ok(Arc::clone(&self.pool))
     }
 }
 
@@ -117,6 +133,11 @@ impl Handler<FlowTeardown> for ResourceActor {
         if msg.live_buffers > 0 && !msg.cancelled {
             tracing::error!(flow = %msg.flow, live_buffers = msg.live_buffers, "flow leaked buffers");
             self.stats.leaking_flows.push((msg.flow, msg.live_buffers));
+        } else if msg.pool_buffers_held > 0 {
+            tracing::error!(flow = %msg.flow, held = msg.pool_buffers_held, "flow kept pool buffers after teardown");
+            self.stats
+                .leaking_flows
+                .push((msg.flow, msg.pool_buffers_held as usize));
         }
     }
 }
@@ -125,7 +146,9 @@ impl Handler<Stats> for ResourceActor {
     type Result = MessageResult<Stats>;
 
     fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.stats.clone())
+        let mut stats = self.stats.clone();
+        stats.pools = Tier::ALL.map(|tier| self.pool.stats(tier));
+        MessageResult(stats)
     }
 }
 
@@ -139,7 +162,7 @@ mod tests {
     fn test_resource_actor_budget_and_leak_check() {
         let sys = System::new();
         sys.block_on(async {
-            let addr = ResourceActor::new(Some(100)).start();
+            let addr = ResourceActor::new(Some(100), PoolConfig::default()).start();
             let a = FlowId::new(1);
             let b = FlowId::new(2);
             assert!(addr
@@ -152,6 +175,7 @@ mod tests {
             addr.do_send(FlowTeardown {
                 flow: a,
                 live_buffers: 2,
+                pool_buffers_held: 0,
                 cancelled: false,
             });
             assert!(addr
@@ -162,6 +186,7 @@ mod tests {
             addr.do_send(FlowTeardown {
                 flow: b,
                 live_buffers: 3,
+                pool_buffers_held: 0,
                 cancelled: true,
             });
             let stats = addr.send(Stats).await.unwrap();

@@ -23,6 +23,11 @@ pub struct StartFlow(pub FlowSpec);
 #[rtype(result = "Result<FlowState, HostError>")]
 pub struct PauseFlow(pub FlowId);
 
+/// Drain a flow (graceful stop).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlowState, HostError>")]
+pub struct DrainFlow(pub FlowId);
+
 /// Resume a flow.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<FlowState, HostError>")]
@@ -73,6 +78,8 @@ pub struct FlowExited {
     pub arbiter: usize,
     /// Buffers alive after its teardown.
     pub live_buffers: usize,
+    /// Pool buffers it had not given back after its teardown.
+    pub pool_buffers_held: u64,
     /// Whether it was cancelled.
     pub cancelled: bool,
     /// Its final inspection.

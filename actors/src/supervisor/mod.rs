@@ -12,7 +12,7 @@ pub mod messages;
 use crate::counters::FlowCounters;
 use crate::error::HostError;
 use crate::events::EventPublisher;
-use crate::flow::messages::{Cancel, Inspect, Pause, Resume, SetPriority};
+use crate::flow::messages::{Cancel, Drain, Inspect, Pause, Resume, SetPriority};
 use crate::flow::{FlowActor, FlowInspection, FlowSpec};
 use crate::ids::FlowId;
 use crate::observability::messages::{RegisterFlow, RetireFlow, Subscribe};
@@ -178,7 +178,9 @@ impl Handler<StartFlow> for Supervisor {
             bytes: budget_of(&spec),
         });
         Box::pin(reserve.into_actor(self).map(move |res, act, ctx| {
-            res.map_err(|_| HostError::HostStopped)??;
+            let pool = res.map_err(|_| HostError::HostStopped)??;
+            let mut spec = spec;
+            spec.settings.shared_pool = Some(pool);
             act.spawn_flow(id, spec, ctx);
             Ok(id)
         }))
@@ -190,6 +192,14 @@ impl Handler<PauseFlow> for Supervisor {
 
     fn handle(&mut self, PauseFlow(id): PauseFlow, _: &mut Context<Self>) -> Self::Result {
         self.control(id, Pause, FlowState::Suspended)
+    }
+}
+
+impl Handler<DrainFlow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
+
+    fn handle(&mut self, DrainFlow(id): DrainFlow, _: &mut Context<Self>) -> Self::Result {
+        self.control(id, Drain, FlowState::Draining)
     }
 }
 
@@ -306,6 +316,7 @@ impl Handler<FlowExited> for Supervisor {
         self.resource.do_send(FlowTeardown {
             flow: msg.id,
             live_buffers: msg.live_buffers,
+            pool_buffers_held: msg.pool_buffers_held,
             cancelled: msg.cancelled,
         });
         self.observability.do_send(RetireFlow {

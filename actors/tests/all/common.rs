@@ -34,6 +34,7 @@ pub fn stage(name: &str, component_name: &str, role: StageRole, config: &str) ->
         role,
         config: config.into(),
         sandbox: Default::default(),
+        scheduling: Default::default(),
     }
 }
 

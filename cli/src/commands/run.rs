@@ -150,6 +150,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
                 .node(&node.name)
                 .map(|n| n.sandbox.clone())
                 .unwrap_or_default(),
+            scheduling: node.scheduling,
         });
     }
     let edges = plan
@@ -161,6 +162,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
             from_port: e.from_port.clone(),
             to: e.to,
             settings: flow_config::stream_settings(&e.backpressure),
+            priority: e.priority,
         })
         .collect();
     let spec = FlowSpec { stages, edges };
@@ -254,6 +256,7 @@ fn report_json(report: &FlowReport) -> serde_json::Value {
             "transferred": s.transferred,
             "dropped_oldest": s.dropped_oldest,
             "dropped_newest": s.dropped_newest,
+            "lagged": s.lagged,
             "backpressure_active": s.backpressure_active,
             "backpressure_events": s.backpressure_events,
             "backpressure_ns": s.backpressure_ns,

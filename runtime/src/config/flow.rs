@@ -43,6 +43,34 @@ pub struct NodeDef {
     /// String passed to `lifecycle.init()` (default "").
     #[serde(default)]
     pub config: String,
+    /// How a node with several outputs is gated (default `min-demand`).
+    #[serde(default)]
+    pub fan_out: FanOutMode,
+    /// How a node with several inputs merges them (default `round-robin`).
+    #[serde(default)]
+    pub merge: MergeMode,
+}
+
+/// `fan_out` of a node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FanOutMode {
+    /// The producer never outruns its slowest gating consumer.
+    #[default]
+    MinDemand,
+    /// Faster branches pull ahead; a full branch misses elements (counted).
+    Independent,
+}
+
+/// `merge` of a node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MergeMode {
+    /// Equal turns across inputs.
+    #[default]
+    RoundRobin,
+    /// Highest edge `priority` first.
+    Priority,
 }
 
 /// One end of an edge.
@@ -69,6 +97,10 @@ pub struct EdgeDef {
     /// Per-stream backpressure overrides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backpressure: Option<StreamBackpressure>,
+    /// Merge priority at the downstream node when its `merge` is
+    /// `priority` (higher first; default 0).
+    #[serde(default)]
+    pub priority: u32,
 }
 
 impl EdgeDef {
@@ -175,6 +207,7 @@ mod tests {
                 port: "input".into(),
             },
             backpressure: None,
+            priority: 0,
         }
     }
 

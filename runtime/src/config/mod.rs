@@ -50,7 +50,10 @@ mod tests;
 
 pub use capabilities::{CapabilitiesConfig, TorvynCapabilities};
 pub use error::{ConfigError, Origin};
-pub use flow::{EdgeDef, Endpoint, FlowDef, NodeDef, ResolvedBackpressure, StreamBackpressure};
+pub use flow::{
+    EdgeDef, Endpoint, FanOutMode, FlowDef, MergeMode, NodeDef, ResolvedBackpressure,
+    StreamBackpressure,
+};
 pub use jsonschema::{component_schema, pipeline_schema};
 pub use layers::{default_user_config_path, LayerSources};
 pub use manifest::Manifest;

@@ -330,6 +330,18 @@ fn node() -> TableShape {
             "Configuration string passed to lifecycle.init(). JSON recommended.",
         )
         .default(json!("")),
+        Field::new(
+            "fan_out",
+            Shape::Enum(&["min-demand", "independent"]),
+            "Fan-out gating: min-demand (never outrun the slowest consumer) or independent (faster branches pull ahead; a full branch misses elements, counted as lagged).",
+        )
+        .default(json!("min-demand")),
+        Field::new(
+            "merge",
+            Shape::Enum(&["round-robin", "priority"]),
+            "Fan-in merge: round-robin (equal turns) or priority (highest edge priority first).",
+        )
+        .default(json!("round-robin")),
     ])
 }
 
@@ -391,6 +403,12 @@ fn edge() -> TableShape {
             Shape::Table(stream_backpressure()),
             "Per-stream backpressure overrides.",
         ),
+        Field::new(
+            "priority",
+            int(0, U32),
+            "Merge priority at the downstream node when its merge is \"priority\" (higher first).",
+        )
+        .default(json!(0)),
     ])
 }
 

@@ -14,6 +14,7 @@ pub mod error;
 mod host;
 pub mod instance;
 pub mod state;
+pub mod wasi_io;
 
 pub use component::{CompiledComponent, ExportSet, TorvynInterface};
 pub use error::{EngineError, InvokeError, InvokeFailure};
@@ -92,6 +93,7 @@ impl WasmEngine {
         let mut linker = Linker::<ComponentState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| EngineError::Setup(e.to_string()))?;
+        wasi_io::shadow_blocking_io(&mut linker).map_err(|e| EngineError::Setup(e.to_string()))?;
         bindings::Runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError::Setup(e.to_string()))?;
 

@@ -42,6 +42,9 @@ pub enum FlowEvent {
     },
 }
 
+/// Events a new buffer has room for before it first grows.
+const INITIAL_EVENT_CAPACITY: usize = 8;
+
 /// A bounded event buffer.
 #[derive(Debug)]
 pub struct EventBuffer {
@@ -51,17 +54,21 @@ pub struct EventBuffer {
 }
 
 impl EventBuffer {
-    /// A buffer holding at most `capacity` undrained events.
+    /// A buffer holding at most `capacity` undrained events. It starts
+    /// small and grows (doubling) up to `capacity` the first times a burst
+    /// needs it; draining keeps its storage, so a flow in steady state
+    /// never allocates here, and an idle flow holds a few hundred bytes.
     pub fn new(capacity: usize) -> Self {
         Self {
-            events: Vec::with_capacity(capacity),
+            events: Vec::with_capacity(capacity.min(INITIAL_EVENT_CAPACITY)),
             capacity,
             dropped: 0,
         }
     }
 
     /// Records an event, or counts it as dropped when full.
-    // HOT PATH: never allocates (pre-sized).
+    // HOT PATH: allocates only while the buffer first grows to a burst's
+    // size (at most log2(capacity) times per flow).
     pub fn push(&mut self, event: FlowEvent) {
         if self.events.len() < self.capacity {
             self.events.push(event);

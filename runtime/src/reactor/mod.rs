@@ -19,6 +19,6 @@ pub use events::FlowEvent;
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};
 pub use stage_loop::{
-    validate_graph, validate_linear, EdgeSpec, Flow, FlowProgress, FlowSettings, FlowSpec,
-    LinearFlow, StageRole, StageSpec,
+    validate_graph, validate_linear, EdgeSpec, FanOut, Flow, FlowProgress, FlowSettings, FlowSpec,
+    LinearFlow, Merge, NodeScheduling, StageRole, StageSpec,
 };

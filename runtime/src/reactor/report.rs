@@ -37,6 +37,9 @@ pub struct StreamReport {
     pub dropped_oldest: u64,
     /// Elements dropped by `drop-newest`.
     pub dropped_newest: u64,
+    /// Elements this branch of an independent fan-out missed because it
+    /// could not take them.
+    pub lagged: u64,
     /// Whether backpressure is active now.
     pub backpressure_active: bool,
     /// Backpressure episodes.
@@ -76,6 +79,9 @@ pub struct FlowReport {
     /// completed cleanly; more means a guest kept buffer handles, or the
     /// flow stopped with elements in flight.
     pub leaked_buffers: usize,
+    /// Pool buffers the flow holds (cached or live) that it took from the
+    /// shared pools: 0 after teardown, which gives everything back.
+    pub pool_buffers_held: u64,
     /// Events dropped because nobody drained them in time.
     pub events_dropped: u64,
     /// Per-stage counters, in definition order.

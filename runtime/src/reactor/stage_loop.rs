@@ -26,10 +26,12 @@ use crate::engine::{
     CompiledComponent, ComponentInstance, FlowContextData, FlowShared, TorvynInterface, WasmEngine,
 };
 use crate::resources::{
-    BufferId, ComponentId, PoolConfig, ResourceError, ResourceLimits, ResourceManager,
+    BufferId, BufferPool, ComponentId, PoolConfig, ResourceError, ResourceLimits, ResourceManager,
+    SharedPool,
 };
 use crate::security::SandboxConfig;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::component::Resource;
 
@@ -90,6 +92,43 @@ pub struct StageSpec {
     pub config: String,
     /// Its WASI authority, from its resolved capability grants.
     pub sandbox: SandboxConfig,
+    /// How it shares demand across its outputs and merges its inputs.
+    pub scheduling: NodeScheduling,
+}
+
+/// How a producer with several output streams (a fan-out) is gated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FanOut {
+    /// The producer runs only when every gating output (`block`,
+    /// `rate-limit`) can take an element: it never outruns the slowest
+    /// consumer, and nothing is lost.
+    #[default]
+    MinDemand,
+    /// The producer runs when any output can take an element, so fast
+    /// branches pull ahead; a gating branch that cannot take an element
+    /// when it is emitted misses it (counted per stream as `lagged`).
+    IndependentPerBranch,
+}
+
+/// How a consumer with several input streams (a fan-in) picks its next
+/// element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Merge {
+    /// Equal turns: the next non-empty input after the last one served.
+    #[default]
+    RoundRobin,
+    /// The non-empty input with the highest [`EdgeSpec::priority`] first
+    /// (ties in edge order).
+    Priority,
+}
+
+/// A node's fan-out and fan-in policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeScheduling {
+    /// Fan-out gating.
+    pub fan_out: FanOut,
+    /// Fan-in merge.
+    pub merge: Merge,
 }
 
 /// One stream (edge) of a flow.
@@ -105,6 +144,9 @@ pub struct EdgeSpec {
     pub to: usize,
     /// Queue and backpressure settings.
     pub settings: StreamSettings,
+    /// Merge priority at its consumer under [`Merge::Priority`] (higher
+    /// first; default 0).
+    pub priority: u32,
 }
 
 /// The stages and streams of a flow.
@@ -126,6 +168,7 @@ impl FlowSpec {
                 from_port: "output".into(),
                 to: i,
                 settings,
+                priority: 0,
             })
             .collect();
         Self { stages, edges }
@@ -139,8 +182,12 @@ pub struct FlowSettings {
     pub flow_name: String,
     /// Queue capacity of each stream of a flow built with [`Flow::start`].
     pub queue_depth: usize,
-    /// Buffer pools.
+    /// Buffer pools (for a flow without `shared_pool`: its private,
+    /// on-demand pools).
     pub pools: PoolConfig,
+    /// The host's shared pools the flow's buffer cache refills from
+    /// (`None`: private pools from `pools`).
+    pub shared_pool: Option<Arc<SharedPool>>,
     /// Buffer limits.
     pub limits: ResourceLimits,
     /// Pull at most this many elements from the sources, in all.
@@ -162,6 +209,7 @@ impl Default for FlowSettings {
             flow_name: "main".into(),
             queue_depth: 64,
             pools: PoolConfig::default(),
+            shared_pool: None,
             limits: ResourceLimits::default(),
             element_limit: None,
             deadline: None,
@@ -193,6 +241,7 @@ struct Node {
     outputs: Vec<usize>,
     /// Round-robin position over `inputs` (fan-in).
     next_input: usize,
+    scheduling: NodeScheduling,
     /// Aggregates from `flush`, emitted as credit allows.
     pending: VecDeque<QueuedElement>,
     flushed: bool,
@@ -219,6 +268,31 @@ struct Stream {
     transferred: u64,
     dropped_oldest: u64,
     dropped_newest: u64,
+    /// Elements an independent fan-out branch missed because it was full.
+    lagged: u64,
+    /// Merge priority at the consumer.
+    priority: u32,
+}
+
+impl Stream {
+    /// Whether a gating stream can take an element now: credit, no active
+    /// backpressure, and a rate-limit token if it has a limiter.
+    // HOT PATH: one clock read per call at most, shared through `now`.
+    fn accepts(&mut self, now: &mut Option<Instant>) -> bool {
+        !self.watermark.is_active() && self.has_room(now)
+    }
+
+    /// Whether the queue has a free slot (credit) and the rate limit, if
+    /// any, allows one more element now.
+    fn has_room(&mut self, now: &mut Option<Instant>) -> bool {
+        if self.credit.available() == 0 {
+            return false;
+        }
+        match self.limiter.as_mut() {
+            Some(limiter) => limiter.check(*now.get_or_insert_with(Instant::now)).is_ok(),
+            None => true,
+        }
+    }
 }
 
 enum Action {
@@ -286,8 +360,12 @@ impl Flow {
         settings: FlowSettings,
     ) -> Result<Self, FlowError> {
         let order = validate_graph(&spec)?;
-        let resources = ResourceManager::new(
-            settings.pools,
+        let pool = match &settings.shared_pool {
+            Some(shared) => BufferPool::over(Arc::clone(shared)),
+            None => BufferPool::new(settings.pools),
+        };
+        let resources = ResourceManager::with_pool(
+            pool,
             settings.limits,
             spec.stages.len(),
             settings.copy_records,
@@ -324,6 +402,7 @@ impl Flow {
                 inputs: Vec::new(),
                 outputs: Vec::new(),
                 next_input: 0,
+                scheduling: stage.scheduling,
                 pending: VecDeque::new(),
                 flushed: false,
                 finished: false,
@@ -358,7 +437,17 @@ impl Flow {
                 transferred: 0,
                 dropped_oldest: 0,
                 dropped_newest: 0,
+                lagged: 0,
+                priority: edge.priority,
             });
+        }
+        // Priority merge scans inputs highest priority first (a stable sort
+        // keeps edge order among equals).
+        for node in &mut nodes {
+            if node.scheduling.merge == Merge::Priority {
+                node.inputs
+                    .sort_by_key(|&s| std::cmp::Reverse(streams[s].priority));
+            }
         }
         let event_capacity = settings.event_capacity;
         let sources: Vec<usize> = order
@@ -558,26 +647,28 @@ impl Flow {
         None
     }
 
-    /// Whether every output stream of `n` can take an element now
-    /// (min-demand across a fan-out).
+    /// Whether `n` may produce now: every gating output can take an element
+    /// ([`FanOut::MinDemand`]), or at least one can
+    /// ([`FanOut::IndependentPerBranch`]). Outputs that drop or fail on
+    /// overflow never gate.
     fn outputs_ready(&mut self, n: usize) -> bool {
+        let independent = self.nodes[n].scheduling.fan_out == FanOut::IndependentPerBranch;
         let mut now = None;
+        let mut gating = 0;
+        let mut open = 0;
         for k in 0..self.nodes[n].outputs.len() {
             let stream = &mut self.streams[self.nodes[n].outputs[k]];
             if !stream.settings.policy.gates_producer() {
                 continue;
             }
-            if stream.watermark.is_active() || stream.credit.available() == 0 {
+            gating += 1;
+            if stream.accepts(&mut now) {
+                open += 1;
+            } else if !independent {
                 return false;
             }
-            if let Some(limiter) = stream.limiter.as_mut() {
-                let now = *now.get_or_insert_with(Instant::now);
-                if limiter.check(now).is_err() {
-                    return false;
-                }
-            }
         }
-        true
+        gating == 0 || open > 0
     }
 
     fn run_node(&mut self, n: usize) -> Result<(), FlowError> {
@@ -594,12 +685,17 @@ impl Flow {
         }
     }
 
-    /// Takes the next input of `n`, round-robin over its non-empty inputs.
+    /// Takes the next input of `n`: round-robin over its non-empty inputs,
+    /// or the first non-empty one in priority order ([`Merge::Priority`]).
     fn take_input(&mut self, n: usize) -> Option<QueuedElement> {
         let node = &self.nodes[n];
         let count = node.inputs.len();
+        let start = match node.scheduling.merge {
+            Merge::RoundRobin => node.next_input,
+            Merge::Priority => 0,
+        };
         for offset in 0..count {
-            let k = (node.next_input + offset) % count;
+            let k = (start + offset) % count;
             let s = node.inputs[k];
             let stream = &mut self.streams[s];
             if let Some(element) = stream.queue.pop() {
@@ -834,7 +930,14 @@ impl Flow {
     /// Puts one reference of `element` on stream `s`, applying its policy when full.
     // HOT PATH
     fn enqueue(&mut self, n: usize, s: usize, element: QueuedElement) -> Result<(), FlowError> {
+        let independent = self.nodes[n].scheduling.fan_out == FanOut::IndependentPerBranch;
         let stream = &mut self.streams[s];
+        if independent && stream.settings.policy.gates_producer() && !stream.has_room(&mut None) {
+            // An independent branch that cannot keep up misses the element.
+            stream.lagged += 1;
+            self.dropped += 1;
+            return self.release(n, element.buffer);
+        }
         if stream.queue.is_full() {
             match stream.settings.policy {
                 Policy::DropOldest => {
@@ -1034,6 +1137,7 @@ impl Flow {
                 tracing::debug!(leaked, "buffers reclaimed at teardown");
             }
             self.leaked = leaked;
+            shared.resources.trim_pool();
         }
     }
 
@@ -1056,6 +1160,27 @@ impl Flow {
     /// The resource manager (ledger, pools, live buffers).
     pub fn resources(&self) -> Option<&ResourceManager> {
         self.shared.as_ref().map(|s| &s.resources)
+    }
+
+    /// Graceful stop: the sources are not pulled again; what is in flight
+    /// drains through the flow, aggregators flush, every sink completes, and
+    /// the flow then finishes as if its sources had ended. Idempotent.
+    pub fn drain(&mut self) -> Result<(), FlowError> {
+        for k in 0..self.sources.len() {
+            let n = self.sources[k];
+            if !self.nodes[n].finished {
+                self.finish_node(n)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives the flow's cached free buffers back to the shared pools (a
+    /// suspended flow keeps none; its live buffers stay).
+    pub fn trim_buffers(&mut self) {
+        if let Some(shared) = self.shared.as_mut() {
+            shared.resources.trim_pool();
+        }
     }
 
     /// Elements pushed into sinks so far (cheap; no snapshot).
@@ -1087,6 +1212,7 @@ impl Flow {
                 .unwrap_or(0),
             live_buffers: resources.map(|r| r.live_buffers()).unwrap_or(0),
             leaked_buffers: self.leaked,
+            pool_buffers_held: resources.map_or(0, |r| r.pool().borrowed_from_shared()),
             events_dropped: self.events.dropped(),
             stages: self
                 .nodes
@@ -1111,6 +1237,7 @@ impl Flow {
                     transferred: s.transferred,
                     dropped_oldest: s.dropped_oldest,
                     dropped_newest: s.dropped_newest,
+                    lagged: s.lagged,
                     backpressure_active: s.watermark.is_active(),
                     backpressure_events: s.watermark.episodes(),
                     backpressure_ns: s.watermark.total().as_nanos() as u64,

@@ -43,16 +43,28 @@ pub struct ResourceManager {
 }
 
 impl ResourceManager {
-    /// A manager for a flow of `components` components.
+    /// A manager for a flow of `components` components, with private
+    /// on-demand pools.
     pub fn new(
         pools: PoolConfig,
         limits: ResourceLimits,
         components: usize,
         record_capacity: usize,
     ) -> Self {
+        Self::with_pool(BufferPool::new(pools), limits, components, record_capacity)
+    }
+
+    /// A manager allocating through `pool` (a cache over the host's shared
+    /// pools).
+    pub fn with_pool(
+        pool: BufferPool,
+        limits: ResourceLimits,
+        components: usize,
+        record_capacity: usize,
+    ) -> Self {
         Self {
             table: ResourceTable::default(),
-            pool: BufferPool::new(pools),
+            pool,
             ledger: CopyLedger::new(components, record_capacity),
             limits,
             held: vec![0; components],
@@ -488,6 +500,12 @@ impl ResourceManager {
     /// The pools.
     pub fn pool(&self) -> &BufferPool {
         &self.pool
+    }
+
+    /// Gives every cached free buffer back to the shared pools (live
+    /// buffers stay where they are).
+    pub fn trim_pool(&mut self) {
+        self.pool.trim();
     }
 
     // ---- internals ----

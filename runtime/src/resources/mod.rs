@@ -3,7 +3,8 @@
 //!
 //! - [`handle`]: buffer ids (slot index + generation) and their wire form.
 //! - [`ownership`]: the ownership state machine (Pooled → Owned → Borrowed → Owned → Pooled, plus Transit).
-//! - [`pool`]: tiered buffer pools (256 B / 4 KiB / 64 KiB / 1 MiB).
+//! - [`pool`]: buffer tiers (256 B / 4 KiB / 64 KiB / 1 MiB) and a flow's buffer cache.
+//! - [`shared_pool`]: the process-wide pools the caches refill from.
 //! - [`ledger`]: the per-flow copy ledger and copy amplification.
 //! - [`table`]: the generational resource table holding live buffers.
 //! - [`manager`]: [`ResourceManager`], the façade the host functions and the stage loop use.
@@ -14,6 +15,7 @@ pub mod ledger;
 pub mod manager;
 pub mod ownership;
 pub mod pool;
+pub mod shared_pool;
 pub mod table;
 
 pub use error::ResourceError;
@@ -22,4 +24,5 @@ pub use ledger::{CopyLedger, CopyReason, CopyStats, TransferRecord};
 pub use manager::{ResourceLimits, ResourceManager};
 pub use ownership::{Owner, OwnershipState};
 pub use pool::{BufferPool, ExhaustionPolicy, PoolConfig, PoolStats, Tier};
+pub use shared_pool::{SharedPool, SharedTierStats};
 pub use table::BufferKind;

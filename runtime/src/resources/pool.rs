@@ -1,8 +1,11 @@
 //! Tiered buffer pools: 256 B, 4 KiB, 64 KiB and 1 MiB buffers, sized from
-//! `[runtime.pools]`. Small, medium and large tiers are pre-allocated; the
-//! huge tier is filled on demand and caches at most its configured count.
+//! `[runtime.pools]`. The buffers live in a process-wide
+//! [`SharedPool`]; each flow allocates from its own small [`BufferPool`]
+//! cache, refilled in batches.
 
 use super::error::ResourceError;
+use super::shared_pool::{SharedPool, TakeOutcome};
+use std::sync::Arc;
 
 /// A pool tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,38 +142,50 @@ pub struct PooledBytes {
     pub tier: Option<Tier>,
 }
 
-/// The tiered pools of one resource manager.
+/// Most buffers a flow's cache keeps per tier, and how many it moves from
+/// or to the shared pool at once (half of that).
+const CACHE_LIMIT: [usize; 4] = [64, 16, 4, 1];
+
+/// One flow's buffer cache: a small free list per tier, refilled from and
+/// spilled to the [`SharedPool`] in batches, so the per-element path takes
+/// no lock. Dropping it (or [`BufferPool::trim`]) gives every cached buffer
+/// back. A flow that never allocates holds nothing.
 #[derive(Debug)]
 pub struct BufferPool {
-    config: PoolConfig,
-    free: [Vec<Vec<u8>>; 4],
+    shared: Arc<SharedPool>,
+    cache: [Vec<Vec<u8>>; 4],
     stats: [PoolStats; 4],
+    /// Refill / spill batches moved to or from the shared pool.
+    refills: u64,
+    /// Buffers taken from the shared pool and not (yet) given back.
+    borrowed_from_shared: u64,
 }
 
 impl BufferPool {
-    /// Creates the pools, pre-allocating the small, medium and large tiers.
+    /// A cache over a private, on-demand shared pool (a flow run on its
+    /// own).
     pub fn new(config: PoolConfig) -> Self {
-        let free = Tier::ALL.map(|tier| {
-            let cached = config.count(tier);
-            let mut list = Vec::with_capacity(cached);
-            if tier != Tier::Huge {
-                list.extend((0..cached).map(|_| Vec::with_capacity(tier.buffer_size())));
-            }
-            list
-        });
+        Self::over(SharedPool::on_demand(config))
+    }
+
+    /// A cache over `shared` (the host's pools).
+    pub fn over(shared: Arc<SharedPool>) -> Self {
         let stats = Tier::ALL.map(|tier| PoolStats {
-            capacity: config.count(tier),
-            available: free[tier.slot()].len(),
+            capacity: shared.config().count(tier),
             ..PoolStats::default()
         });
         Self {
-            config,
-            free,
+            shared,
+            cache: Default::default(),
             stats,
+            refills: 0,
+            borrowed_from_shared: 0,
         }
     }
 
     /// Takes a buffer able to hold `capacity_hint` bytes from the best-fit tier.
+    // HOT PATH: a pop from the cache; one refill batch per CACHE_LIMIT / 2
+    // allocations when it runs dry.
     pub fn acquire(&mut self, capacity_hint: u64) -> Result<PooledBytes, ResourceError> {
         let Some(tier) = Tier::for_size(capacity_hint) else {
             let size =
@@ -184,53 +199,111 @@ impl BufferPool {
             });
         };
         let slot = tier.slot();
+        if self.cache[slot].is_empty() {
+            self.refill(tier)?;
+        }
+        let bytes = match self.cache[slot].pop() {
+            Some(bytes) => bytes,
+            // `refill` always leaves at least one buffer or fails.
+            None => Vec::with_capacity(tier.buffer_size()),
+        };
         let stats = &mut self.stats[slot];
         stats.allocated += 1;
-        if let Some(bytes) = self.free[slot].pop() {
-            stats.available -= 1;
-            return Ok(PooledBytes {
-                bytes,
-                tier: Some(tier),
-            });
-        }
-        if tier != Tier::Huge {
-            stats.exhaustion_events += 1;
-            if self.config.exhaustion_policy == ExhaustionPolicy::Error {
-                stats.allocated -= 1;
-                return Err(ResourceError::PoolExhausted {
-                    tier: tier.name(),
-                    capacity: stats.capacity,
-                });
-            }
-            stats.fallback_count += 1;
-        }
+        stats.available = self.cache[slot].len();
         Ok(PooledBytes {
-            bytes: Vec::with_capacity(tier.buffer_size()),
+            bytes,
             tier: Some(tier),
         })
     }
 
-    /// Gives storage back; it is cached if its tier has room, freed otherwise.
+    /// Gives storage back to the cache; a full cache spills half of itself
+    /// to the shared pool first.
+    // HOT PATH: a push onto the cache (a spill batch when it is full).
     pub fn release(&mut self, mut storage: PooledBytes) {
         let Some(tier) = storage.tier else { return };
         let slot = tier.slot();
+        if self.cache[slot].len() >= CACHE_LIMIT[slot] {
+            let keep = CACHE_LIMIT[slot] / 2;
+            let mut spill = self.cache[slot].split_off(keep);
+            self.borrowed_from_shared -= spill.len() as u64;
+            self.shared.give_back(tier, &mut spill);
+            self.refills += 1;
+        }
+        storage.bytes.clear();
+        self.cache[slot].push(storage.bytes);
         let stats = &mut self.stats[slot];
         stats.returned += 1;
-        if self.free[slot].len() < self.config.count(tier) {
-            storage.bytes.clear();
-            self.free[slot].push(storage.bytes);
-            stats.available += 1;
+        stats.available = self.cache[slot].len();
+    }
+
+    fn refill(&mut self, tier: Tier) -> Result<(), ResourceError> {
+        let slot = tier.slot();
+        let limit = CACHE_LIMIT[slot];
+        if self.cache[slot].capacity() == 0 {
+            self.cache[slot].reserve_exact(limit);
+        }
+        let stats = &mut self.stats[slot];
+        match self
+            .shared
+            .take(tier, (limit / 2).max(1), &mut self.cache[slot])
+        {
+            Ok(TakeOutcome::Pooled(n)) => self.borrowed_from_shared += n as u64,
+            Ok(TakeOutcome::Fallback) => {
+                self.borrowed_from_shared += 1;
+                stats.exhaustion_events += 1;
+                stats.fallback_count += 1;
+            }
+            Err(e) => {
+                stats.exhaustion_events += 1;
+                return Err(e);
+            }
+        }
+        self.refills += 1;
+        Ok(())
+    }
+
+    /// Gives every cached buffer back to the shared pool (a suspended or
+    /// finished flow keeps nothing).
+    pub fn trim(&mut self) {
+        for tier in Tier::ALL {
+            let slot = tier.slot();
+            self.borrowed_from_shared -= self.cache[slot].len() as u64;
+            self.shared.give_back(tier, &mut self.cache[slot]);
+            self.cache[slot] = Vec::new();
+            self.stats[slot].available = 0;
         }
     }
 
-    /// Counters of one tier.
+    /// Counters of one tier, as seen by this flow (`available` = cached).
     pub fn stats(&self, tier: Tier) -> PoolStats {
         self.stats[tier.slot()]
     }
 
+    /// Buffers this flow took from the shared pool and has not given back
+    /// (cached or live). Zero after a clean teardown.
+    pub fn borrowed_from_shared(&self) -> u64 {
+        self.borrowed_from_shared
+    }
+
+    /// Batches moved between this cache and the shared pool.
+    pub fn refills(&self) -> u64 {
+        self.refills
+    }
+
+    /// The pools this cache refills from.
+    pub fn shared(&self) -> &Arc<SharedPool> {
+        &self.shared
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &PoolConfig {
-        &self.config
+        self.shared.config()
+    }
+}
+
+impl Drop for BufferPool {
+    fn drop(&mut self) {
+        self.trim();
     }
 }
 
@@ -263,17 +336,25 @@ mod tests {
     }
 
     #[test]
-    fn acquire_takes_from_the_preallocated_tier_and_release_returns() {
-        let mut pool = BufferPool::new(small_config(ExhaustionPolicy::Error));
-        assert_eq!(pool.stats(Tier::Small).available, 2);
+    fn acquire_refills_from_the_shared_pool_and_release_returns_to_the_cache() {
+        let shared = SharedPool::preallocated(small_config(ExhaustionPolicy::Error));
+        let mut pool = BufferPool::over(Arc::clone(&shared));
+        assert_eq!(
+            pool.stats(Tier::Small).available,
+            0,
+            "an unused cache holds nothing"
+        );
         let b = pool.acquire(10).unwrap();
         assert_eq!(b.tier, Some(Tier::Small));
         assert!(b.bytes.capacity() >= 256);
-        assert_eq!(pool.stats(Tier::Small).available, 1);
         pool.release(b);
         let s = pool.stats(Tier::Small);
-        assert_eq!((s.available, s.allocated, s.returned), (2, 1, 1));
+        assert_eq!((s.allocated, s.returned), (1, 1));
         assert_eq!(s.reuse_rate(), 1.0);
+        assert_eq!(shared.stats(Tier::Small).outstanding(), s.available as u64);
+        drop(pool);
+        let after = shared.stats(Tier::Small);
+        assert_eq!((after.outstanding(), after.available), (0, 2));
     }
 
     #[test]
@@ -299,17 +380,39 @@ mod tests {
             (s.fallback_count, s.exhaustion_events, s.allocated),
             (1, 1, 3)
         );
-        // Releasing more than the tier holds frees the surplus.
         pool.release(a);
         pool.release(b);
         pool.release(c);
-        assert_eq!(pool.stats(Tier::Small).available, 2);
+        // Trimming returns them; the shared tier keeps only its count.
+        let shared = Arc::clone(pool.shared());
+        pool.trim();
+        assert_eq!(shared.stats(Tier::Small).available, 2);
+        assert_eq!(shared.stats(Tier::Small).outstanding(), 0);
+    }
+
+    #[test]
+    fn a_full_cache_spills_half_to_the_shared_pool() {
+        let shared = SharedPool::on_demand(PoolConfig {
+            small: 1000,
+            ..PoolConfig::default()
+        });
+        let mut pool = BufferPool::over(Arc::clone(&shared));
+        let held: Vec<_> = (0..200).map(|_| pool.acquire(8).unwrap()).collect();
+        for b in held {
+            pool.release(b);
+        }
+        let cached = pool.stats(Tier::Small).available;
+        assert!(cached <= CACHE_LIMIT[0], "cache bounded: {cached}");
+        assert_eq!(
+            shared.stats(Tier::Small).outstanding(),
+            cached as u64,
+            "everything not cached is back in the shared pool"
+        );
     }
 
     #[test]
     fn huge_tier_is_on_demand_and_oversize_bypasses_pools() {
         let mut pool = BufferPool::new(small_config(ExhaustionPolicy::Error));
-        assert_eq!(pool.stats(Tier::Huge).available, 0);
         let h = pool.acquire(100_000).unwrap();
         assert_eq!(h.tier, Some(Tier::Huge));
         assert_eq!(pool.stats(Tier::Huge).fallback_count, 0);

@@ -62,6 +62,16 @@ pub struct SandboxConfig {
     pub monitor: Option<Arc<CapabilityMonitor>>,
 }
 
+impl SandboxConfig {
+    /// Whether the component's WASI calls may block on Tokio in ways only a
+    /// thread that drives no Tokio runtime survives: filesystem and socket
+    /// calls keep wasmtime-wasi's own blocking implementation (see
+    /// [`crate::engine::wasi_io`]); stdio, clocks and poll do not.
+    pub fn needs_tokio_free_thread(&self) -> bool {
+        !self.preopens.is_empty() || !self.network.is_empty()
+    }
+}
+
 impl Default for SandboxConfig {
     /// Deny-all except stdout and stderr.
     fn default() -> Self {

@@ -8,6 +8,8 @@
 //! - `pause_every` (default 0 = never): return `pause` from every
 //!   `pause_every`-th `push` (the element itself is accepted), `ready`
 //!   otherwise.
+//! - `log_lengths` (default 0): when 1, print `[slow-sink] len=<payload bytes>`
+//!   for every element as it arrives (tests read the arrival order).
 //!
 //! Like `quiet-sink` it reads every payload and keeps counts and a checksum;
 //! on `complete()` it prints exactly one line to stdout:
@@ -37,6 +39,7 @@ use torvyn::streaming::types::{BackpressureSignal, ProcessError, StreamElement};
 struct SlowSink {
     spin: u64,
     pause_every: u64,
+    log_lengths: bool,
     received: u64,
     bytes: u64,
     checksum: Fnv1a,
@@ -54,6 +57,10 @@ impl LifecycleGuest for SlowSink {
             pause_every: parsed
                 .u64_or("pause_every", 0)
                 .map_err(ProcessError::InvalidInput)?,
+            log_lengths: parsed
+                .u64_or("log_lengths", 0)
+                .map_err(ProcessError::InvalidInput)?
+                != 0,
             ..SlowSink::default()
         });
         Ok(())
@@ -74,6 +81,9 @@ impl SinkGuest for SlowSink {
             s.received += 1;
             s.bytes += payload.len() as u64;
             s.checksum.update(&payload);
+            if s.log_lengths {
+                println!("[slow-sink] len={}", payload.len());
+            }
             if s.pause_every != 0 && s.received % s.pause_every == 0 {
                 Ok(BackpressureSignal::Pause)
             } else {
