@@ -20,8 +20,8 @@ use crate::resource::messages::Stats;
 use crate::resource::{ResourceActor, ResourceStats};
 use crate::state::FlowState;
 use crate::supervisor::messages::{
-    ArbiterLoads, AwaitFlow, CancelFlow, DrainFlow, InspectFlow, PauseFlow, ResumeFlow,
-    SetFlowPriority, Shutdown, StartFlow, SubscribeFlow,
+    ArbiterLoads, AwaitFlow, CancelFlow, DrainFlow, InjectFlowActorFault, InjectFlowFault,
+    InspectFlow, PauseFlow, ResumeFlow, SetFlowPriority, Shutdown, StartFlow, SubscribeFlow,
 };
 use crate::supervisor::Supervisor;
 use actix::dev::ToEnvelope;
@@ -274,6 +274,28 @@ impl TorvynHandle {
     /// (`Suspended`). Pausing a suspended flow is a no-op.
     pub fn pause(&self, id: FlowId) -> Result<FlowState, HostError> {
         self.supervisor(PauseFlow(id))?
+    }
+
+    /// Fault injection (tests): the named component of a running flow
+    /// misbehaves on its `fault.at`-th invocation from now (trap, error,
+    /// hang, memory growth or a stall; see
+    /// [`Fault`](torvyn_runtime::reactor::supervision::Fault)).
+    pub fn inject_fault(
+        &self,
+        id: FlowId,
+        fault: torvyn_runtime::reactor::supervision::Fault,
+    ) -> Result<FlowState, HostError> {
+        self.supervisor(InjectFlowFault(id, fault))?
+    }
+
+    /// Fault injection (tests): the flow's actor itself misbehaves (a panic
+    /// in its batch handler, a dropped or delayed control message).
+    pub fn inject_actor_fault(
+        &self,
+        id: FlowId,
+        fault: crate::flow::ActorFault,
+    ) -> Result<FlowState, HostError> {
+        self.supervisor(InjectFlowActorFault(id, fault))?
     }
 
     /// Stops a flow gracefully: its sources are not pulled again, what is

@@ -91,7 +91,7 @@ pub mod supervisor;
 pub use counters::{CounterSnapshot, FlowCounters};
 pub use error::HostError;
 pub use events::{FlowEvent, FlowEventKind};
-pub use flow::{BatchPolicy, FlowInspection, FlowSpec, Priority, Topology};
+pub use flow::{ActorFault, BatchPolicy, FlowInspection, FlowSpec, Priority, Topology};
 pub use host::{TorvynHandle, TorvynHost, TorvynHostBuilder};
 pub use ids::FlowId;
 pub use state::{FlowState, InvalidTransition};

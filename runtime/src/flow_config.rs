@@ -3,8 +3,13 @@
 
 use crate::config::{self, BackpressurePolicy, Manifest, ResolvedBackpressure};
 use crate::engine::EngineConfig;
+use crate::reactor::supervision::{
+    ErrorPolicy, FlowSupervision, Intensity, NodeSupervision, RestartType, Strategy,
+};
 use crate::reactor::{FlowSettings, Policy, StreamSettings};
 use crate::resources::{ExhaustionPolicy, PoolConfig, ResourceLimits};
+use std::path::Path;
+use std::time::Duration;
 
 /// Engine settings from `[runtime]`.
 pub fn engine_config(manifest: &Manifest) -> EngineConfig {
@@ -46,7 +51,73 @@ pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
             component_budget: runtime.max_memory_per_component.bytes(),
             ..ResourceLimits::default()
         },
+        supervision: manifest
+            .flows
+            .get(flow_name)
+            .map(|f| flow_supervision(&f.supervision))
+            .unwrap_or_default(),
+        node_supervision: manifest
+            .flows
+            .get(flow_name)
+            .map(|f| {
+                f.nodes
+                    .iter()
+                    .map(|(name, node)| (name.clone(), node_supervision(node, None)))
+                    .collect()
+            })
+            .unwrap_or_default(),
         ..FlowSettings::default()
+    }
+}
+
+/// `[flow.<name>.supervision]` as the reactor takes it.
+pub fn flow_supervision(def: &config::SupervisionDef) -> FlowSupervision {
+    FlowSupervision {
+        strategy: match def.strategy {
+            config::StrategyDef::OneForOne => Strategy::OneForOne,
+            config::StrategyDef::OneForAll => Strategy::OneForAll,
+            config::StrategyDef::RestForOne => Strategy::RestForOne,
+        },
+        intensity: Intensity {
+            max_restarts: def.max_restarts,
+            window: Duration::from_millis(def.restart_window_ms),
+        },
+    }
+}
+
+/// A node's `restart`, `on_error`, `retries` and `dead_letter_file`; a
+/// relative dead-letter file is resolved against `root` when given.
+pub fn node_supervision(node: &config::NodeDef, root: Option<&Path>) -> NodeSupervision {
+    NodeSupervision {
+        restart: match node.restart {
+            config::RestartDef::Permanent => RestartType::Permanent,
+            config::RestartDef::Transient => RestartType::Transient,
+            config::RestartDef::Temporary => RestartType::Temporary,
+        },
+        on_error: match node.on_error {
+            config::OnErrorDef::Skip => ErrorPolicy::Skip,
+            config::OnErrorDef::Retry => ErrorPolicy::Retry {
+                retries: node.retries,
+            },
+            config::OnErrorDef::DeadLetter => ErrorPolicy::DeadLetter,
+            config::OnErrorDef::Fail => ErrorPolicy::Fail,
+        },
+        dead_letter_file: node.dead_letter_file.as_ref().map(|file| match root {
+            Some(root) => root.join(file),
+            None => file.into(),
+        }),
+    }
+}
+
+/// Resolves the flow's relative dead-letter files against `root` (the
+/// manifest's directory).
+pub fn resolve_dead_letter_files(settings: &mut FlowSettings, root: &Path) {
+    for (_, node) in &mut settings.node_supervision {
+        if let Some(file) = node.dead_letter_file.as_mut() {
+            if file.is_relative() {
+                *file = root.join(&*file);
+            }
+        }
     }
 }
 

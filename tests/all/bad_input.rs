@@ -125,7 +125,7 @@ fn a_trapping_guest_is_reported_not_a_panic() {
         ("boom", &trap, PROCESSOR, r#"{"at": 3}"#),
         ("sink", &sink, SINK, ""),
     ]);
-    let run = project.run(&["run"]);
+    let run = project.run(&["run", "--config", "flow.main.supervision.max_restarts=0"]);
     run.expect_code(1).expect_error("E0410");
     assert!(run.stderr.contains("component `boom`"), "{}", run.stderr);
     assert!(run.stderr.contains("trapped"), "{}", run.stderr);

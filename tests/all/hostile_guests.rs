@@ -1,5 +1,8 @@
 //! Hostile guests are stopped by the sandbox and reported with their codes;
-//! the host never hangs or crashes.
+//! the host never hangs or crashes. Each hostile element is stopped, the
+//! component restarted (default supervision: permanent, 3 restarts in 5 s),
+//! and the fourth failure escalates: the flow fails with the sandbox's
+//! code (exit 1).
 
 use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
 
@@ -8,7 +11,7 @@ fn run_with(processor: &str, extra: &[&str]) -> crate::harness::Run {
     let hostile = component(processor);
     let sink = component("quiet-sink");
     let project = Project::linear(&[
-        ("source", &source, SOURCE, r#"{"count": 5}"#),
+        ("source", &source, SOURCE, r#"{"count": 10}"#),
         ("hostile", &hostile, PROCESSOR, r#"{"at": 2}"#),
         ("sink", &sink, SINK, ""),
     ]);

@@ -1,6 +1,7 @@
-//! What the stage loop does with each `process-error` kind (before
-//! configurable error policies): `fatal` fails the flow, the others skip
-//! the element and count it.
+//! What the stage loop does with each `process-error` kind under the
+//! default error policy (`skip`): `fatal` tears the component down (here
+//! with no restart allowed, so the flow fails), the others skip the element
+//! and count it.
 
 use crate::harness::{component, json_summary, Project, PROCESSOR, SINK, SOURCE};
 
@@ -19,10 +20,16 @@ fn run_kind(kind: &str) -> crate::harness::Run {
         ("errors", &errors, PROCESSOR, &config),
         ("sink", &sink, SINK, ""),
     ]);
-    project.run(&["run", "--format", "json"])
+    project.run(&[
+        "run",
+        "--format",
+        "json",
+        "--config",
+        "flow.main.supervision.max_restarts=0",
+    ])
 }
 
-/// `fatal` fails the flow with E0410 and exit 1.
+/// `fatal` with no restart allowed fails the flow with E0410 and exit 1.
 #[test]
 fn fatal_fails_the_flow() {
     let run = run_kind("fatal");
@@ -55,4 +62,30 @@ fn non_fatal_errors_skip_the_element() {
             run.stdout
         );
     }
+}
+
+/// Default supervision through the binary: a component that traps once is
+/// restarted (a fresh instance), the element it trapped on is skipped, the
+/// flow completes (exit 0) and the summary counts the restart.
+#[test]
+fn a_single_trap_is_restarted_and_the_flow_completes() {
+    let source = component("counter-source");
+    let trap = component("trap-processor");
+    let sink = component("quiet-sink");
+    let project = Project::linear(&[
+        (
+            "source",
+            &source,
+            SOURCE,
+            r#"{"count": 10, "payload_size": 8}"#,
+        ),
+        ("boom", &trap, PROCESSOR, r#"{"at": 3}"#),
+        ("sink", &sink, SINK, ""),
+    ]);
+    let run = project.run(&["run", "--format", "json"]);
+    run.expect_code(0);
+    let json = json_summary(&run);
+    assert_eq!(json["elements_delivered"], 9);
+    assert_eq!(json["stages"][1]["restarts"], 1, "{json}");
+    assert!(run.stderr.contains("restarting"), "{}", run.stderr);
 }

@@ -9,7 +9,10 @@
 //! ready work, which would starve every other flow on the arbiter.
 
 use super::driver::{BatchOutcome, FlowDriver};
-use super::messages::{Cancel, Drain, Inspect, Pause, Resume, RunBatch, SetPriority};
+use super::messages::{
+    Cancel, Drain, InjectActorFault, InjectFault, Inspect, Pause, Resume, RunBatch, SetPriority,
+};
+use super::ActorFault;
 use super::{FlowInspection, FlowSpec, Priority};
 use crate::counters::FlowCounters;
 use crate::error::{Cancelled, HostError};
@@ -19,10 +22,12 @@ use crate::state::FlowState;
 use crate::supervisor::messages::FlowExited;
 use crate::supervisor::Supervisor;
 use actix::prelude::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Diagnostic, ErrorCode};
+use torvyn_runtime::reactor::FlowError;
 use torvyn_runtime::reactor::FlowReport;
 
 /// Publish the full report (which allocates) at most this often.
@@ -49,6 +54,8 @@ pub struct FlowActor {
     last_full_publish: Instant,
     final_report: Option<FlowReport>,
     failure: Option<Diagnostic>,
+    /// Injected actor faults (tests): pending, in order.
+    actor_faults: Vec<ActorFault>,
 }
 
 impl FlowActor {
@@ -81,6 +88,7 @@ impl FlowActor {
             last_full_publish: Instant::now(),
             final_report: None,
             failure: None,
+            actor_faults: Vec::new(),
         }
     }
 
@@ -235,6 +243,63 @@ impl FlowActor {
     }
 }
 
+impl FlowActor {
+    /// Takes the first pending actor fault matching `wanted`.
+    fn take_actor_fault(&mut self, wanted: impl Fn(ActorFault) -> bool) -> bool {
+        match self.actor_faults.iter().position(|&f| wanted(f)) {
+            Some(i) => {
+                self.actor_faults.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Injected control-message faults: `true` when this message is to be
+    /// dropped; a delay is served here (blocking the arbiter, as a slow
+    /// handler would).
+    fn control_fault(&mut self) -> bool {
+        if self.take_actor_fault(|f| f == ActorFault::DropNextControl) {
+            return true;
+        }
+        let delay = self.actor_faults.iter().find_map(|f| match f {
+            ActorFault::DelayNextControl(d) => Some(*d),
+            _ => None,
+        });
+        if let Some(delay) = delay {
+            self.take_actor_fault(|f| matches!(f, ActorFault::DelayNextControl(_)));
+            std::thread::sleep(delay);
+        }
+        false
+    }
+}
+
+impl Handler<InjectFault> for FlowActor {
+    type Result = Result<FlowState, HostError>;
+
+    fn handle(&mut self, InjectFault(fault): InjectFault, _: &mut Context<Self>) -> Self::Result {
+        if let Some(driver) = self.driver.as_mut() {
+            driver
+                .inject_fault(fault)
+                .map_err(|e| HostError::flow(self.id, &e, None))?;
+        }
+        Ok(self.state)
+    }
+}
+
+impl Handler<InjectActorFault> for FlowActor {
+    type Result = Result<FlowState, HostError>;
+
+    fn handle(
+        &mut self,
+        InjectActorFault(fault): InjectActorFault,
+        _: &mut Context<Self>,
+    ) -> Self::Result {
+        self.actor_faults.push(fault);
+        Ok(self.state)
+    }
+}
+
 impl Actor for FlowActor {
     type Context = Context<Self>;
 
@@ -262,10 +327,46 @@ impl Handler<RunBatch> for FlowActor {
         if !matches!(self.state, FlowState::Running | FlowState::Draining) {
             return;
         }
+        let panic_now = self.take_actor_fault(|f| f == ActorFault::PanicInNextBatch);
+        let (elements, quantum) = (self.batch_elements, self.quantum);
         let Some(driver) = self.driver.as_mut() else {
             return;
         };
-        match driver.run_batch(self.batch_elements, self.quantum) {
+        // A panic in the batch (a host bug, or an injected one) fails this
+        // flow only: the arbiter, its other flows and the host carry on.
+        let batch = catch_unwind(AssertUnwindSafe(|| {
+            if panic_now {
+                panic!("injected panic in the FlowActor's batch handler");
+            }
+            driver.run_batch(elements, quantum)
+        }));
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a non-string panic".into());
+                tracing::error!(flow = %self.id, %message, "the flow's batch panicked; failing the flow");
+                let report = driver.report();
+                // The flow's state may be torn: drop it without running
+                // anything more in it (a panic in its drop is contained too).
+                let driver = self.driver.take();
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(driver)));
+                let error = FlowError::HostPanic {
+                    flow: self.name.clone(),
+                    message,
+                };
+                let error = HostError::flow(self.id, &error, report);
+                self.finish(ctx, Err(error));
+                return;
+            }
+        };
+        let Some(driver) = self.driver.as_mut() else {
+            return;
+        };
+        match batch {
             Ok(BatchOutcome::More) => {
                 self.counters.publish_batch(driver.delivered());
                 if self.last_full_publish.elapsed() >= FULL_PUBLISH_EVERY {
@@ -299,6 +400,9 @@ impl Handler<Pause> for FlowActor {
     type Result = Result<FlowState, HostError>;
 
     fn handle(&mut self, _: Pause, _: &mut Context<Self>) -> Self::Result {
+        if self.control_fault() {
+            return Ok(self.state);
+        }
         if self.state != FlowState::Suspended {
             self.transition(FlowState::Suspended)?;
             // A suspended flow keeps no free buffers: its cache goes back
@@ -317,6 +421,9 @@ impl Handler<Drain> for FlowActor {
     type Result = Result<FlowState, HostError>;
 
     fn handle(&mut self, _: Drain, ctx: &mut Context<Self>) -> Self::Result {
+        if self.control_fault() {
+            return Ok(self.state);
+        }
         if matches!(self.state, FlowState::Running | FlowState::Suspended) {
             if let Some(driver) = self.driver.as_mut() {
                 if let Err(e) = driver.drain() {
@@ -340,6 +447,9 @@ impl Handler<Resume> for FlowActor {
     type Result = Result<FlowState, HostError>;
 
     fn handle(&mut self, _: Resume, ctx: &mut Context<Self>) -> Self::Result {
+        if self.control_fault() {
+            return Ok(self.state);
+        }
         if self.state != FlowState::Running {
             self.transition(FlowState::Running)?;
             self.flush_events();

@@ -198,6 +198,17 @@ impl FlowDriver {
         outcome
     }
 
+    /// Plans a component fault (tests).
+    pub(crate) fn inject_fault(
+        &mut self,
+        fault: torvyn_runtime::reactor::supervision::Fault,
+    ) -> Result<(), FlowError> {
+        match self.flow.as_mut() {
+            Some(flow) => flow.inject_fault(fault),
+            None => Err(wasm_thread_died()),
+        }
+    }
+
     /// Stops the sources; the flow drains in the next batches.
     pub(crate) fn drain(&mut self) -> Result<(), FlowError> {
         match self.flow.as_mut() {

@@ -43,3 +43,14 @@ pub struct Inspect;
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SetPriority(pub Priority);
+
+/// Plan a component fault in the running flow (tests): the named node
+/// misbehaves on its `at`-th invocation from now.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlowState, HostError>")]
+pub struct InjectFault(pub torvyn_runtime::reactor::supervision::Fault);
+
+/// Make the FlowActor itself misbehave (tests).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlowState, HostError>")]
+pub struct InjectActorFault(pub super::ActorFault);

@@ -24,6 +24,19 @@ use std::time::Duration;
 use torvyn_runtime::error::Diagnostic;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec as GraphSpec, StageSpec};
 
+/// A fault of the FlowActor itself, for fault-injection tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorFault {
+    /// The next batch handler panics (the actor catches it: the flow fails
+    /// with E0410, the arbiter, the host and the other flows carry on).
+    PanicInNextBatch,
+    /// The next control message (pause, resume, drain) is ignored: the
+    /// caller gets the unchanged state back.
+    DropNextControl,
+    /// The next control message is handled this late.
+    DelayNextControl(Duration),
+}
+
 /// Hard ceiling on elements per batch, whatever the priority.
 pub const MAX_BATCH_ELEMENTS: usize = 256;
 

@@ -23,6 +23,16 @@ pub struct StartFlow(pub FlowSpec);
 #[rtype(result = "Result<FlowState, HostError>")]
 pub struct PauseFlow(pub FlowId);
 
+/// Inject a component fault into a flow (tests).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlowState, HostError>")]
+pub struct InjectFlowFault(pub FlowId, pub torvyn_runtime::reactor::supervision::Fault);
+
+/// Inject a FlowActor fault (tests).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlowState, HostError>")]
+pub struct InjectFlowActorFault(pub FlowId, pub crate::flow::ActorFault);
+
 /// Drain a flow (graceful stop).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<FlowState, HostError>")]

@@ -12,7 +12,9 @@ pub mod messages;
 use crate::counters::FlowCounters;
 use crate::error::HostError;
 use crate::events::EventPublisher;
-use crate::flow::messages::{Cancel, Drain, Inspect, Pause, Resume, SetPriority};
+use crate::flow::messages::{
+    Cancel, Drain, InjectActorFault, InjectFault, Inspect, Pause, Resume, SetPriority,
+};
 use crate::flow::{FlowActor, FlowInspection, FlowSpec};
 use crate::ids::FlowId;
 use crate::observability::messages::{RegisterFlow, RetireFlow, Subscribe};
@@ -192,6 +194,22 @@ impl Handler<PauseFlow> for Supervisor {
 
     fn handle(&mut self, PauseFlow(id): PauseFlow, _: &mut Context<Self>) -> Self::Result {
         self.control(id, Pause, FlowState::Suspended)
+    }
+}
+
+impl Handler<InjectFlowFault> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
+
+    fn handle(&mut self, msg: InjectFlowFault, _: &mut Context<Self>) -> Self::Result {
+        self.control(msg.0, InjectFault(msg.1), FlowState::Running)
+    }
+}
+
+impl Handler<InjectFlowActorFault> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
+
+    fn handle(&mut self, msg: InjectFlowActorFault, _: &mut Context<Self>) -> Self::Result {
+        self.control(msg.0, InjectActorFault(msg.1), FlowState::Running)
     }
 }
 

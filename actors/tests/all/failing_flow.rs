@@ -1,9 +1,9 @@
 use crate::common::*;
-use torvyn_actors::{FlowState, HostError};
+use torvyn_actors::{FlowSpec, FlowState, HostError};
 use torvyn_runtime::error::{Coded, ErrorCode};
 use torvyn_runtime::reactor::{FlowSettings, LinearFlow, StageRole};
 
-/// A trapping component fails its flow with the same error code as the bare
+/// A trapping component (no restart allowed) fails its flow with the same error code as the bare
 /// stage loop, located at the trapping node; the host stays up and runs the
 /// next flow.
 #[test]
@@ -25,14 +25,23 @@ fn a_trap_fails_the_flow_and_the_host_runs_the_next_one() {
             stage("sink", "quiet-sink", StageRole::Sink, ""),
         ]
     };
-    let expected = LinearFlow::start(engine(), trapping(), FlowSettings::default())
+    // No restart allowed: the first trap fails the flow.
+    let no_restart = || {
+        let mut settings = FlowSettings::default();
+        settings.supervision.intensity.max_restarts = 0;
+        settings
+    };
+    let expected = LinearFlow::start(engine(), trapping(), no_restart())
         .expect("starts")
         .run_to_completion()
         .expect_err("traps");
 
     let host = host(2);
     let id = host
-        .start_flow(spec("trapping", trapping()))
+        .start_flow(FlowSpec::new(trapping()).with_settings(FlowSettings {
+            flow_name: "trapping".into(),
+            ..no_restart()
+        }))
         .expect("starts");
     let error = host.await_completion(id).expect_err("fails");
     assert_eq!(error.code(), expected.code());

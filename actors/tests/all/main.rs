@@ -10,4 +10,5 @@ mod pause_resume_mid_flow;
 mod run_to_completion;
 mod spread_over_arbiters;
 mod subscribe_lifecycle;
+mod supervision;
 mod thousand_flows;

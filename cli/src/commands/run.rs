@@ -176,11 +176,12 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
         if edge_count == 1 { "" } else { "s" }
     ));
 
-    let settings = FlowSettings {
+    let mut settings = FlowSettings {
         element_limit: args.limit,
         deadline,
         ..flow_config::flow_settings(&manifest, flow_name)
     };
+    flow_config::resolve_dead_letter_files(&mut settings, &root);
     // The flow runs under the actor runtime: a supervised FlowActor on a
     // worker arbiter, driven in batches, exactly as a long-lived host runs it.
     let host = TorvynHost::builder()
@@ -242,6 +243,8 @@ fn report_json(report: &FlowReport) -> serde_json::Value {
         "peak_queue_depth": report.peak_queue_depth,
         "stages": report.stages.iter().map(|s| serde_json::json!({
             "name": s.name, "invocations": s.invocations, "errors": s.errors, "busy_ns": s.busy_ns,
+            "restarts": s.restarts, "retries": s.retries, "dead_lettered": s.dead_lettered,
+            "timeouts": s.timeouts, "ended_abnormally": s.ended_abnormally,
         })).collect::<Vec<_>>(),
         "events_dropped": report.events_dropped,
         "leaked_buffers": report.leaked_buffers,
@@ -257,6 +260,7 @@ fn report_json(report: &FlowReport) -> serde_json::Value {
             "dropped_oldest": s.dropped_oldest,
             "dropped_newest": s.dropped_newest,
             "lagged": s.lagged,
+            "dropped_closed": s.dropped_closed,
             "backpressure_active": s.backpressure_active,
             "backpressure_events": s.backpressure_events,
             "backpressure_ns": s.backpressure_ns,

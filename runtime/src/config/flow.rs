@@ -29,6 +29,71 @@ pub struct FlowDef {
     pub nodes: IndexMap<String, NodeDef>,
     /// Stream connections, in file order.
     pub edges: Vec<EdgeDef>,
+    /// `[flow.<name>.supervision]`: restart strategy and intensity.
+    pub supervision: SupervisionDef,
+}
+
+/// `[flow.<name>.supervision]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupervisionDef {
+    /// Which components restart together.
+    pub strategy: StrategyDef,
+    /// Restarts allowed within `restart_window_ms`.
+    pub max_restarts: u32,
+    /// The restart intensity's sliding window.
+    pub restart_window_ms: u64,
+}
+
+impl Default for SupervisionDef {
+    fn default() -> Self {
+        Self {
+            strategy: StrategyDef::OneForOne,
+            max_restarts: 3,
+            restart_window_ms: 5000,
+        }
+    }
+}
+
+/// `strategy` of `[flow.<name>.supervision]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyDef {
+    /// Restart only the failed component.
+    #[default]
+    OneForOne,
+    /// Restart every component of the flow.
+    OneForAll,
+    /// Restart the failed component and those after it.
+    RestForOne,
+}
+
+/// `restart` of a node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartDef {
+    /// After a trap or a fatal error.
+    #[default]
+    Permanent,
+    /// After a trap only.
+    Transient,
+    /// Never.
+    Temporary,
+}
+
+/// `on_error` of a node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnErrorDef {
+    /// Drop the element (counted).
+    #[default]
+    Skip,
+    /// Call again, up to `retries` times.
+    Retry,
+    /// Send it to the dead-letter destination.
+    DeadLetter,
+    /// Fail the flow.
+    Fail,
 }
 
 /// `[flow.<name>.nodes.<node>]` — one component instance.
@@ -49,6 +114,23 @@ pub struct NodeDef {
     /// How a node with several inputs merges them (default `round-robin`).
     #[serde(default)]
     pub merge: MergeMode,
+    /// When its component is restarted after failing (default `permanent`).
+    #[serde(default)]
+    pub restart: RestartDef,
+    /// What happens to an element it fails on (default `skip`).
+    #[serde(default)]
+    pub on_error: OnErrorDef,
+    /// Retries under `on_error = "retry"` (default 3).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// JSON-lines file receiving dead letters when the node has no
+    /// `dead-letter` edge (relative to the manifest's directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_file: Option<String>,
+}
+
+fn default_retries() -> u32 {
+    3
 }
 
 /// `fan_out` of a node.

@@ -342,6 +342,29 @@ fn node() -> TableShape {
             "Fan-in merge: round-robin (equal turns) or priority (highest edge priority first).",
         )
         .default(json!("round-robin")),
+        Field::new(
+            "restart",
+            Shape::Enum(&["permanent", "transient", "temporary"]),
+            "When the component is restarted after failing: permanent (after a trap or a fatal error), transient (after a trap only) or temporary (never; the node closes).",
+        )
+        .default(json!("permanent")),
+        Field::new(
+            "on_error",
+            Shape::Enum(&["skip", "retry", "dead-letter", "fail"]),
+            "What happens to an element the component failed on: skip (counted), retry (up to `retries` times, then dead-letter if possible), dead-letter or fail (the flow).",
+        )
+        .default(json!("skip")),
+        Field::new(
+            "retries",
+            int(0, U32),
+            "Retries under on_error = \"retry\".",
+        )
+        .default(json!(3)),
+        Field::new(
+            "dead_letter_file",
+            non_empty(),
+            "JSON-lines file receiving dead letters when the node has no `dead-letter` edge (relative to the manifest).",
+        ),
     ])
 }
 
@@ -456,6 +479,35 @@ fn flow() -> TableShape {
             "Stream connections.",
         )
         .default(json!([])),
+        Field::new(
+            "supervision",
+            Shape::Table(supervision()),
+            "Restart strategy and intensity of this flow's components.",
+        ),
+    ])
+}
+
+/// `[flow.<name>.supervision]`.
+fn supervision() -> TableShape {
+    TableShape::new(vec![
+        Field::new(
+            "strategy",
+            Shape::Enum(&["one_for_one", "one_for_all", "rest_for_one"]),
+            "Which components restart with a failed one: just it, all, or it and those after it in topological order.",
+        )
+        .default(json!("one_for_one")),
+        Field::new(
+            "max_restarts",
+            int(0, U32),
+            "Restarts allowed within restart_window_ms; one more fails the flow.",
+        )
+        .default(json!(3)),
+        Field::new(
+            "restart_window_ms",
+            int(1, i64::MAX),
+            "The restart intensity's sliding window, in milliseconds.",
+        )
+        .default(json!(5000)),
     ])
 }
 

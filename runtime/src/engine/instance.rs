@@ -174,6 +174,19 @@ impl ComponentInstance {
         self.poisoned
     }
 
+    /// Fault injection (tests): fails `function` as if the guest had
+    /// trapped with `kind`, poisoning the instance exactly like a real trap.
+    pub fn inject_trap(&mut self, function: &'static str, kind: InvokeFailure) -> InvokeError {
+        self.poisoned = true;
+        let code = match kind {
+            InvokeFailure::OutOfFuel => ErrorCode::ComponentTimeout,
+            InvokeFailure::StackOverflow => ErrorCode::SandboxViolation,
+            InvokeFailure::MemoryLimit => ErrorCode::BudgetExceeded,
+            _ => ErrorCode::FatalComponentError,
+        };
+        self.failure(function, kind, code, format!("injected fault: {kind}"))
+    }
+
     /// Current linear memory size is not tracked yet; fuel consumed by the last call.
     pub fn fuel_consumed_last_call(&self) -> u64 {
         if self.fuel_per_invocation == 0 {

@@ -34,6 +34,49 @@ pub enum FlowError {
         /// Its message.
         message: String,
     },
+    /// A non-fatal `process-error` under the `fail` error policy.
+    #[error("component `{component}` failed an element in `{function}`: {error}")]
+    ElementFailed {
+        /// Node name.
+        component: String,
+        /// The function that failed.
+        function: &'static str,
+        /// The process-error, rendered.
+        error: String,
+    },
+    /// A component failed more often than the flow's restart intensity
+    /// allows.
+    #[error("component `{component}` failed again after {restarts} restarts within {window_ms} ms (restart intensity exceeded): {cause}")]
+    RestartIntensity {
+        /// Node name.
+        component: String,
+        /// Restarts allowed in the window.
+        restarts: u32,
+        /// The window.
+        window_ms: u64,
+        /// The last failure's code.
+        code: crate::error::ErrorCode,
+        /// The last failure, rendered.
+        cause: String,
+    },
+    /// A node's supervision settings cannot work (e.g. `dead-letter` with
+    /// nowhere to send).
+    #[error("node `{component}`: {message}")]
+    Supervision {
+        /// Node name.
+        component: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The host code driving the flow panicked (a Torvyn bug, or an
+    /// injected fault); the flow is failed, the host carries on.
+    #[error("flow `{flow}`: the host panicked while running it: {message}")]
+    HostPanic {
+        /// Flow name.
+        flow: String,
+        /// The panic message.
+        message: String,
+    },
     /// A component handed the runtime a buffer it did not own, or a stale one.
     #[error("component `{component}` returned an unusable buffer: {source}")]
     Ownership {
@@ -90,9 +133,12 @@ impl Coded for FlowError {
             FlowError::Topology(_) => ErrorCode::TopologyInvalid,
             FlowError::Engine(e) => e.code(),
             FlowError::Invoke(e) => e.code(),
-            FlowError::InitFailed { .. } | FlowError::Fatal { .. } => {
-                ErrorCode::FatalComponentError
-            }
+            FlowError::InitFailed { .. }
+            | FlowError::Fatal { .. }
+            | FlowError::ElementFailed { .. }
+            | FlowError::Supervision { .. }
+            | FlowError::HostPanic { .. } => ErrorCode::FatalComponentError,
+            FlowError::RestartIntensity { code, .. } => *code,
             FlowError::Ownership { source, .. } => source.code(),
             FlowError::DeadlineExceeded { .. } => ErrorCode::FlowDeadlineExceeded,
             FlowError::UnknownPort { .. } => ErrorCode::RouterPortUnknown,
@@ -113,11 +159,19 @@ impl Coded for FlowError {
                 component,
                 function,
                 ..
+            }
+            | FlowError::ElementFailed {
+                component,
+                function,
+                ..
             } => Some(format!("component `{component}`, function `{function}`")),
+            FlowError::RestartIntensity { component, .. }
+            | FlowError::Supervision { component, .. } => Some(format!("component `{component}`")),
             FlowError::Ownership { component, .. } => Some(format!("component `{component}`")),
             FlowError::UnknownPort { component, .. } => Some(format!("router `{component}`")),
             FlowError::QueueFull { stream, .. } => Some(format!("stream `{stream}`")),
             FlowError::Topology(_)
+            | FlowError::HostPanic { .. }
             | FlowError::DeadlineExceeded { .. }
             | FlowError::Cancelled { .. }
             | FlowError::Stalled { .. } => None,
@@ -133,6 +187,15 @@ impl Coded for FlowError {
             }
             FlowError::DeadlineExceeded { .. } => {
                 "raise --timeout, or find the slow component with `torvyn trace`".into()
+            }
+            FlowError::RestartIntensity { .. } => {
+                "the component keeps failing: fix it, or raise [flow.<name>.supervision] max_restarts / restart_window_ms".into()
+            }
+            FlowError::ElementFailed { .. } => {
+                "the node's on_error policy is `fail`; choose skip, retry or dead-letter to keep the flow running".into()
+            }
+            FlowError::Supervision { .. } => {
+                "give the node a `dead-letter` edge (from = { node = \"<node>\", port = \"dead-letter\" }) or a dead_letter_file".into()
             }
             other => other.code().default_help().into(),
         }

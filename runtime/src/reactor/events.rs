@@ -25,6 +25,11 @@ pub enum FlowEvent {
         /// How long backpressure lasted.
         duration: Duration,
     },
+    /// A component was restarted (a fresh instance) by supervision.
+    ComponentRestarted {
+        /// Node index.
+        node: usize,
+    },
     /// A sink answered `pause`; delivery to it resumes at the next batch.
     SinkPaused {
         /// Node index.

@@ -18,6 +18,8 @@ pub use error::FlowError;
 pub use events::FlowEvent;
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};
+pub mod supervision;
+
 pub use stage_loop::{
     validate_graph, validate_linear, EdgeSpec, FanOut, Flow, FlowProgress, FlowSettings, FlowSpec,
     LinearFlow, Merge, NodeScheduling, StageRole, StageSpec,

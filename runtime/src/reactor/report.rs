@@ -14,6 +14,16 @@ pub struct StageReport {
     pub errors: u64,
     /// Wall time spent inside the component.
     pub busy_ns: u64,
+    /// Times its component was restarted (a fresh instance).
+    pub restarts: u64,
+    /// Calls repeated under the `retry` error policy.
+    pub retries: u64,
+    /// Elements sent to its dead-letter destination.
+    pub dead_lettered: u64,
+    /// `deadline-exceeded` errors it returned.
+    pub timeouts: u64,
+    /// Its component failed and was not restarted: the node closed.
+    pub ended_abnormally: bool,
 }
 
 /// Counters and state of one stream.
@@ -40,6 +50,8 @@ pub struct StreamReport {
     /// Elements this branch of an independent fan-out missed because it
     /// could not take them.
     pub lagged: u64,
+    /// Elements dropped because the consumer ended abnormally.
+    pub dropped_closed: u64,
     /// Whether backpressure is active now.
     pub backpressure_active: bool,
     /// Backpressure episodes.

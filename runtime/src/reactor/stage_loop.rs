@@ -18,6 +18,9 @@ use super::error::FlowError;
 use super::events::{EventBuffer, FlowEvent};
 use super::queue::BoundedQueue;
 use super::report::{FlowReport, StageReport, StreamReport};
+use super::supervision::{
+    ErrorPolicy, ExitKind, Fault, FaultKind, FlowSupervision, NodeSupervision, RestartWindow,
+};
 use crate::engine::bindings::types::{
     BackpressureSignal, ElementMeta, FlowContext, OutputElement, ProcessError, ProcessResult,
     StreamElement,
@@ -30,10 +33,14 @@ use crate::resources::{
     SharedPool,
 };
 use crate::security::SandboxConfig;
+use stage_failures::{CallFailure, Injected, DEAD_LETTER_PORT};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::component::Resource;
+
+#[path = "stage_failures.rs"]
+mod stage_failures;
 
 /// What a stage does in a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +208,13 @@ pub struct FlowSettings {
     pub stage_timing: bool,
     /// Undrained events kept before new ones are counted as dropped.
     pub event_capacity: usize,
+    /// Restart strategy and intensity.
+    pub supervision: FlowSupervision,
+    /// Per-node restart types and error policies, by node name (nodes not
+    /// listed get the defaults).
+    pub node_supervision: Vec<(String, NodeSupervision)>,
+    /// Faults to inject (tests).
+    pub faults: Vec<Fault>,
 }
 
 impl Default for FlowSettings {
@@ -216,6 +230,9 @@ impl Default for FlowSettings {
             copy_records: 0,
             stage_timing: false,
             event_capacity: 1024,
+            supervision: FlowSupervision::default(),
+            node_supervision: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }
@@ -235,6 +252,24 @@ struct Node {
     name: String,
     role: StageRole,
     instance: ComponentInstance,
+    /// What a restart instantiates and initialises again.
+    component: CompiledComponent,
+    sandbox: SandboxConfig,
+    config: String,
+    supervision: NodeSupervision,
+    /// Injected faults, by invocation, and the next one due.
+    faults: Vec<(u64, FaultKind)>,
+    next_fault: usize,
+    /// Output streams that are not dead-letter streams.
+    regular_outputs: usize,
+    /// Whether a `dead-letter` stream leaves this node.
+    has_dead_letter_stream: bool,
+    restarts: u64,
+    retries: u64,
+    dead_lettered: u64,
+    timeouts: u64,
+    /// The component failed and was not restarted: the node is closed.
+    ended_abnormally: bool,
     /// Re-used argument of every call (its strings keep their capacity).
     scratch: StreamElement,
     inputs: Vec<usize>,
@@ -256,6 +291,11 @@ struct Node {
 }
 
 struct Stream {
+    /// Carries dead letters (its upstream port is `dead-letter`).
+    dead_letter: bool,
+    /// Its consumer ended abnormally: elements sent here are dropped.
+    closed: bool,
+    dropped_closed: u64,
     name: String,
     from_port: String,
     to: usize,
@@ -325,6 +365,11 @@ pub struct Flow {
     /// Buffers still alive at teardown (reclaimed then): a guest that kept
     /// a handle, or elements in flight when the flow failed or was cancelled.
     leaked: usize,
+    /// For restarts.
+    engine: WasmEngine,
+    /// Position of each node in topological order (`rest_for_one`).
+    topo_position: Vec<usize>,
+    restart_window: RestartWindow,
 }
 
 /// The flow type the rest of the code base used before DAG support; a
@@ -386,10 +431,36 @@ impl Flow {
                 &stage.name,
                 &stage.sandbox,
             )?;
+            let supervision = settings
+                .node_supervision
+                .iter()
+                .find(|(name, _)| *name == stage.name)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
+            let mut faults: Vec<(u64, FaultKind)> = settings
+                .faults
+                .iter()
+                .filter(|f| f.node == stage.name)
+                .map(|f| (f.at, f.kind.clone()))
+                .collect();
+            faults.sort_by_key(|(at, _)| *at);
             nodes.push(Node {
                 name: stage.name.clone(),
                 role: stage.role,
                 instance,
+                component: stage.component.clone(),
+                sandbox: stage.sandbox.clone(),
+                config: stage.config.clone(),
+                supervision,
+                faults,
+                next_fault: 0,
+                regular_outputs: 0,
+                has_dead_letter_stream: false,
+                restarts: 0,
+                retries: 0,
+                dead_lettered: 0,
+                timeouts: 0,
+                ended_abnormally: false,
                 scratch: StreamElement {
                     meta: ElementMeta {
                         sequence: 0,
@@ -416,9 +487,18 @@ impl Flow {
         let mut streams = Vec::with_capacity(spec.edges.len());
         for (s, edge) in spec.edges.iter().enumerate() {
             let capacity = edge.settings.capacity.max(1);
+            let dead_letter = edge.from_port == DEAD_LETTER_PORT;
             nodes[edge.from].outputs.push(s);
+            if dead_letter {
+                nodes[edge.from].has_dead_letter_stream = true;
+            } else {
+                nodes[edge.from].regular_outputs += 1;
+            }
             nodes[edge.to].inputs.push(s);
             streams.push(Stream {
+                dead_letter,
+                closed: false,
+                dropped_closed: 0,
                 name: edge.name.clone(),
                 from_port: edge.from_port.clone(),
                 to: edge.to,
@@ -449,7 +529,16 @@ impl Flow {
                     .sort_by_key(|&s| std::cmp::Reverse(streams[s].priority));
             }
         }
+        for node in &nodes {
+            node.check_dead_letter_destination()?;
+        }
         let event_capacity = settings.event_capacity;
+        // `order` is most downstream first; topological order is its reverse.
+        let mut topo_position = vec![0; nodes.len()];
+        for (position, &n) in order.iter().rev().enumerate() {
+            topo_position[n] = position;
+        }
+        let restart_window = RestartWindow::new(settings.supervision.intensity);
         let sources: Vec<usize> = order
             .iter()
             .copied()
@@ -477,6 +566,9 @@ impl Flow {
             clock: FlowClock::new(),
             events: EventBuffer::new(event_capacity),
             leaked: 0,
+            engine: engine.clone(),
+            topo_position,
+            restart_window,
         };
         for (i, stage) in spec.stages.iter().enumerate() {
             let node = &mut flow.nodes[i];
@@ -658,7 +750,7 @@ impl Flow {
         let mut open = 0;
         for k in 0..self.nodes[n].outputs.len() {
             let stream = &mut self.streams[self.nodes[n].outputs[k]];
-            if !stream.settings.policy.gates_producer() {
+            if stream.closed || !stream.settings.policy.gates_producer() {
                 continue;
             }
             gating += 1;
@@ -724,13 +816,26 @@ impl Flow {
             self.events.push(FlowEvent::SourceResumed { node: n });
         }
         let timing = self.settings.stage_timing;
+        let injected = self.take_fault(n, "pull");
         let node = &mut self.nodes[n];
         let began = timing.then(Instant::now);
-        let result = node.instance.pull(&mut self.shared)?;
+        let call = match injected {
+            Some(Injected::Trap(e)) => Err(e),
+            Some(Injected::Error(e)) => Ok(Err(e)),
+            None => node.instance.pull(&mut self.shared),
+        };
         node.invocations += 1;
         if let Some(began) = began {
             node.busy_ns += began.elapsed().as_nanos() as u64;
         }
+        let result = match call {
+            Ok(result) => result,
+            Err(trap) => {
+                self.nodes[n].errors += 1;
+                self.component_failed(n, ExitKind::Trap, &FlowError::Invoke(trap))?;
+                return Ok(());
+            }
+        };
         match result {
             Ok(Some(output)) => {
                 self.pulled += 1;
@@ -738,7 +843,7 @@ impl Flow {
                 self.next_sequence += 1;
                 let timestamp = self.clock.now_ns();
                 let element = self.accept(n, output, sequence, timestamp)?;
-                let targets = self.nodes[n].outputs.len();
+                let targets = self.nodes[n].regular_outputs;
                 self.emit(n, element, None, targets)?;
                 if !self.outputs_ready(n) {
                     self.nodes[n].source_paused = true;
@@ -750,18 +855,93 @@ impl Flow {
                 Ok(())
             }
             Ok(None) => self.finish_node(n),
+            Err(ProcessError::Fatal(message)) => {
+                self.nodes[n].errors += 1;
+                let error = FlowError::Fatal {
+                    component: self.nodes[n].name.clone(),
+                    function: "pull",
+                    message,
+                };
+                self.component_failed(n, ExitKind::Fatal, &error)?;
+                Ok(())
+            }
             Err(e) => self.stage_error(n, "pull", e),
         }
     }
 
-    /// Lends `input` to stage `n`, calls it, and routes what it returns.
+    /// Runs stage `n` on `input`: calls it, applies its error policy and
+    /// supervision when the call fails, and routes what it returns.
     fn run_element(&mut self, n: usize, input: QueuedElement) -> Result<(), FlowError> {
+        let mut attempt = 0;
+        loop {
+            let failure = match self.invoke(n, input)? {
+                Ok(outcome) => return self.route_outcome(n, input, outcome),
+                Err(failure) => failure,
+            };
+            self.nodes[n].errors += 1;
+            let role = self.nodes[n].role;
+            let (error, exit) = match failure {
+                CallFailure::Trap(trap) => (FlowError::Invoke(trap), Some(ExitKind::Trap)),
+                CallFailure::Error(ProcessError::Fatal(message)) => (
+                    FlowError::Fatal {
+                        component: self.nodes[n].name.clone(),
+                        function: function_of(role),
+                        message,
+                    },
+                    Some(ExitKind::Fatal),
+                ),
+                CallFailure::Error(e) => {
+                    if matches!(e, ProcessError::DeadlineExceeded) {
+                        self.nodes[n].timeouts += 1;
+                    }
+                    let error = FlowError::ElementFailed {
+                        component: self.nodes[n].name.clone(),
+                        function: function_of(role),
+                        error: describe(&e),
+                    };
+                    tracing::warn!(component = %self.nodes[n].name, error = %error, "element failed");
+                    (error, None)
+                }
+            };
+            if let Some(exit) = exit {
+                if !self.component_failed(n, exit, &error)? {
+                    // The component ended for good: its element can only be
+                    // dead-lettered or dropped.
+                    return self.dispose(n, input, false, &error);
+                }
+            }
+            match self.nodes[n].supervision.on_error {
+                ErrorPolicy::Retry { retries } if attempt < retries => {
+                    attempt += 1;
+                    self.nodes[n].retries += 1;
+                }
+                ErrorPolicy::Retry { .. } => return self.dispose(n, input, false, &error),
+                ErrorPolicy::Skip => return self.dispose(n, input, true, &error),
+                ErrorPolicy::DeadLetter => return self.dispose(n, input, false, &error),
+                ErrorPolicy::Fail => {
+                    self.release(n, input.buffer)?;
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// Lends `input` to stage `n` and calls it (or plays an injected
+    /// fault). The loan ends whatever happens; the buffer stays alive.
+    // HOT PATH
+    fn invoke(
+        &mut self,
+        n: usize,
+        input: QueuedElement,
+    ) -> Result<Result<Outcome, CallFailure>, FlowError> {
         let id = ComponentId(n as u32);
         let shared = self.shared_mut();
         shared
             .resources
             .lend(input.buffer, id)
             .map_err(|source| ownership(&self.nodes[n].name, source))?;
+        let role = self.nodes[n].role;
+        let injected = self.take_fault(n, function_of(role));
         let node = &mut self.nodes[n];
         let Some(shared) = self.shared.as_deref_mut() else {
             return Err(FlowError::Stalled {
@@ -781,57 +961,63 @@ impl Flow {
         node.scratch.meta.timestamp_ns = input.timestamp_ns;
         node.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
         let began = self.settings.stage_timing.then(Instant::now);
-        let role = node.role;
-        let outcome = match role {
-            StageRole::Processor => node
-                .instance
-                .process(&mut self.shared, &node.scratch)
-                .map(|r| r.map(Outcome::Processed)),
-            StageRole::Filter => node
-                .instance
-                .evaluate(&mut self.shared, &node.scratch)
-                .map(|r| r.map(Outcome::Filtered)),
-            StageRole::Router => node
-                .instance
-                .route(&mut self.shared, &node.scratch)
-                .map(|r| r.map(Outcome::Routed)),
-            StageRole::Aggregator => node
-                .instance
-                .ingest(&mut self.shared, &node.scratch)
-                .map(|r| r.map(Outcome::Ingested)),
-            StageRole::Sink => node
-                .instance
-                .push(&mut self.shared, &node.scratch)
-                .map(|r| r.map(Outcome::Pushed)),
-            StageRole::Source => Ok(Ok(Outcome::Filtered(false))),
+        let outcome = match injected {
+            Some(Injected::Trap(e)) => Err(e),
+            Some(Injected::Error(e)) => Ok(Err(e)),
+            None => match role {
+                StageRole::Processor => node
+                    .instance
+                    .process(&mut self.shared, &node.scratch)
+                    .map(|r| r.map(Outcome::Processed)),
+                StageRole::Filter => node
+                    .instance
+                    .evaluate(&mut self.shared, &node.scratch)
+                    .map(|r| r.map(Outcome::Filtered)),
+                StageRole::Router => node
+                    .instance
+                    .route(&mut self.shared, &node.scratch)
+                    .map(|r| r.map(Outcome::Routed)),
+                StageRole::Aggregator => node
+                    .instance
+                    .ingest(&mut self.shared, &node.scratch)
+                    .map(|r| r.map(Outcome::Ingested)),
+                StageRole::Sink => node
+                    .instance
+                    .push(&mut self.shared, &node.scratch)
+                    .map(|r| r.map(Outcome::Pushed)),
+                StageRole::Source => Ok(Ok(Outcome::Filtered(false))),
+            },
         };
         node.invocations += 1;
         if let Some(began) = began {
             node.busy_ns += began.elapsed().as_nanos() as u64;
         }
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                // The call trapped: the element in hand goes back to the pool.
-                if let Some(shared) = self.shared.as_deref_mut() {
-                    let _ = shared.resources.end_lend(input.buffer);
-                    let _ = shared.resources.release(input.buffer);
-                }
-                return Err(e.into());
-            }
-        };
         self.shared_mut()
             .resources
             .end_lend(input.buffer)
             .map_err(|source| ownership(&self.nodes[n].name, source))?;
+        Ok(match outcome {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(error)) => Err(CallFailure::Error(error)),
+            Err(trap) => Err(CallFailure::Trap(trap)),
+        })
+    }
+
+    /// Routes what stage `n` returned for `input`.
+    fn route_outcome(
+        &mut self,
+        n: usize,
+        input: QueuedElement,
+        outcome: Outcome,
+    ) -> Result<(), FlowError> {
         match outcome {
-            Ok(Outcome::Filtered(true)) => {
+            Outcome::Filtered(true) => {
                 // The same buffer moves on: no copy, no allocation.
                 self.forward(n, input)?;
-                let targets = self.nodes[n].outputs.len();
+                let targets = self.nodes[n].regular_outputs;
                 self.emit(n, input, None, targets)
             }
-            Ok(Outcome::Routed(ports)) => {
+            Outcome::Routed(ports) => {
                 let targets = self.route_targets(n, &ports)?;
                 if targets == 0 {
                     self.dropped += 1;
@@ -840,14 +1026,13 @@ impl Flow {
                 self.forward(n, input)?;
                 self.emit(n, input, Some(&ports), targets)
             }
-            Ok(Outcome::Processed(ProcessResult::Emit(output)))
-            | Ok(Outcome::Ingested(Some(output))) => {
+            Outcome::Processed(ProcessResult::Emit(output)) | Outcome::Ingested(Some(output)) => {
                 let element = self.accept(n, output, input.sequence, input.timestamp_ns)?;
                 self.release(n, input.buffer)?;
-                let targets = self.nodes[n].outputs.len();
+                let targets = self.nodes[n].regular_outputs;
                 self.emit(n, element, None, targets)
             }
-            Ok(Outcome::Pushed(signal)) => {
+            Outcome::Pushed(signal) => {
                 self.delivered += 1;
                 if signal == BackpressureSignal::Pause {
                     self.nodes[n].sink_paused = true;
@@ -855,15 +1040,11 @@ impl Flow {
                 }
                 self.release(n, input.buffer)
             }
-            Ok(Outcome::Filtered(false))
-            | Ok(Outcome::Processed(ProcessResult::Drop))
-            | Ok(Outcome::Ingested(None)) => {
+            Outcome::Filtered(false)
+            | Outcome::Processed(ProcessResult::Drop)
+            | Outcome::Ingested(None) => {
                 self.dropped += 1;
                 self.release(n, input.buffer)
-            }
-            Err(e) => {
-                self.release(n, input.buffer)?;
-                self.stage_error(n, function_of(role), e)
             }
         }
     }
@@ -917,6 +1098,9 @@ impl Flow {
         }
         for k in 0..self.nodes[n].outputs.len() {
             let s = self.nodes[n].outputs[k];
+            if self.streams[s].dead_letter && ports.is_none() {
+                continue;
+            }
             if let Some(ports) = ports {
                 if !ports.iter().any(|p| *p == self.streams[s].from_port) {
                     continue;
@@ -932,6 +1116,12 @@ impl Flow {
     fn enqueue(&mut self, n: usize, s: usize, element: QueuedElement) -> Result<(), FlowError> {
         let independent = self.nodes[n].scheduling.fan_out == FanOut::IndependentPerBranch;
         let stream = &mut self.streams[s];
+        if stream.closed {
+            // Its consumer ended abnormally and was not restarted.
+            stream.dropped_closed += 1;
+            self.dropped += 1;
+            return self.release(n, element.buffer);
+        }
         if independent && stream.settings.policy.gates_producer() && !stream.has_room(&mut None) {
             // An independent branch that cannot keep up misses the element.
             stream.lagged += 1;
@@ -1079,9 +1269,9 @@ impl Flow {
         })
     }
 
-    /// A component returned a `process-error`. Until error policies arrive
-    /// (supervision), `fatal` fails the flow and every other kind skips the
-    /// element, counted as an error.
+    /// A `process-error` from a call with no element in hand (a source's
+    /// `pull`, an aggregator's `flush`): counted and skipped; `fatal` fails
+    /// the flow.
     fn stage_error(
         &mut self,
         n: usize,
@@ -1090,6 +1280,9 @@ impl Flow {
     ) -> Result<(), FlowError> {
         let node = &mut self.nodes[n];
         node.errors += 1;
+        if matches!(error, ProcessError::DeadlineExceeded) {
+            node.timeouts += 1;
+        }
         if let ProcessError::Fatal(message) = error {
             return Err(FlowError::Fatal {
                 component: node.name.clone(),
@@ -1222,6 +1415,11 @@ impl Flow {
                     invocations: s.invocations,
                     errors: s.errors,
                     busy_ns: s.busy_ns,
+                    restarts: s.restarts,
+                    retries: s.retries,
+                    dead_lettered: s.dead_lettered,
+                    timeouts: s.timeouts,
+                    ended_abnormally: s.ended_abnormally,
                 })
                 .collect(),
             streams: self
@@ -1238,6 +1436,7 @@ impl Flow {
                     dropped_oldest: s.dropped_oldest,
                     dropped_newest: s.dropped_newest,
                     lagged: s.lagged,
+                    dropped_closed: s.dropped_closed,
                     backpressure_active: s.watermark.is_active(),
                     backpressure_events: s.watermark.episodes(),
                     backpressure_ns: s.watermark.total().as_nanos() as u64,

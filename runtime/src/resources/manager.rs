@@ -421,6 +421,29 @@ impl ResourceManager {
         ids.len()
     }
 
+    /// Reclaims the buffers `component` owns (its instance is being
+    /// replaced: its handles die with the old store). Returns how many.
+    pub fn reclaim_owned_by(&mut self, component: ComponentId) -> usize {
+        let owner = Owner::Component(component);
+        let mut reclaimed = 0;
+        for id in self.table.live_ids() {
+            let owned = matches!(
+                self.state(id),
+                Ok(OwnershipState::Owned(o)) if o == owner
+            );
+            if owned {
+                if let Ok(storage) = self.table.remove(id, "reclaim") {
+                    self.pool.release(storage);
+                    reclaimed += 1;
+                }
+            }
+        }
+        if let Some(held) = self.held.get_mut(component.0 as usize) {
+            *held = 0;
+        }
+        reclaimed
+    }
+
     // ---- inspection ----
 
     /// The ownership state of a live buffer.

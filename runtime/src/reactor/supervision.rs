@@ -1,0 +1,295 @@
+//! Component supervision inside a flow, in the style of OTP supervisors.
+//!
+//! A component *exits abnormally* when a call traps (any trap: a panic,
+//! `unreachable`, fuel or deadline exhaustion, a stack overflow, the memory
+//! limit) or returns `process-error::fatal`. What happens next:
+//!
+//! - its node's [`RestartType`] decides whether it is restarted:
+//!   `permanent` (default) after either exit, `transient` only after a trap
+//!   (a `fatal` return is the component's own decision to stop), `temporary`
+//!   never;
+//! - the flow's [`Strategy`] decides which components restart with it:
+//!   `one_for_one` (default) just it, `one_for_all` every component of the
+//!   flow, `rest_for_one` it and every component after it in the flow's
+//!   topological order. A restart is a fresh `Store` instantiated from the
+//!   cached `InstancePre`, then `lifecycle.init(config)` again; a trapped
+//!   instance is never called again. Queued elements are host buffers and
+//!   survive restarts;
+//! - the flow's restart intensity ([`Intensity`], default 3 restarts in
+//!   5 s) bounds how often: one more restart fails the flow with the
+//!   original error's code;
+//! - a component that is not restarted *ends*: its node closes, what is
+//!   queued for it is dropped (counted), producers that feed only closed
+//!   streams end too, and the rest of the flow carries on to completion.
+//!
+//! The element in hand when the component failed, and the element of every
+//! non-fatal `process-error` (`invalid-input`, `unavailable`, `internal`),
+//! go through the node's [`ErrorPolicy`]: `skip` (default, counted), `retry`
+//! (call again, on the fresh instance after a restart, up to `retries`
+//! times, then dead-letter if the node has a dead-letter destination, else
+//! skip), `dead-letter` (to the node's `dead-letter` port, an edge to any
+//! sink, or a JSON-lines file) or `fail` (the flow fails with the error).
+//! `deadline-exceeded` is counted as a timeout, then follows the policy.
+//! A normal end (a source's end of stream) is never a reason to restart.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Which components restart together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Only the failed component.
+    #[default]
+    OneForOne,
+    /// Every component of the flow.
+    OneForAll,
+    /// The failed component and every component after it in topological
+    /// order.
+    RestForOne,
+}
+
+/// When a node's component is restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestartType {
+    /// After a trap or a `fatal` error.
+    #[default]
+    Permanent,
+    /// After a trap only.
+    Transient,
+    /// Never.
+    Temporary,
+}
+
+/// Why a component exited abnormally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    /// A trap (including fuel, deadline, stack and memory limits).
+    Trap,
+    /// A `process-error::fatal` return.
+    Fatal,
+}
+
+impl RestartType {
+    /// Whether a component of this type restarts after `exit`.
+    pub fn restarts_after(self, exit: ExitKind) -> bool {
+        match self {
+            RestartType::Permanent => true,
+            RestartType::Transient => exit == ExitKind::Trap,
+            RestartType::Temporary => false,
+        }
+    }
+}
+
+/// What happens to an element a component failed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorPolicy {
+    /// Drop it (counted).
+    #[default]
+    Skip,
+    /// Call again with it, up to `retries` times; then dead-letter it if
+    /// the node has a destination, else skip it.
+    Retry {
+        /// Further attempts after the first.
+        retries: u32,
+    },
+    /// Send it to the node's dead-letter destination.
+    DeadLetter,
+    /// Fail the flow.
+    Fail,
+}
+
+/// Restart intensity: at most `max_restarts` within `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intensity {
+    /// Restarts allowed in the window.
+    pub max_restarts: u32,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+impl Default for Intensity {
+    fn default() -> Self {
+        Self {
+            max_restarts: 3,
+            window: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A flow's supervision settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlowSupervision {
+    /// Which components restart together.
+    pub strategy: Strategy,
+    /// How often.
+    pub intensity: Intensity,
+}
+
+/// A node's supervision settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeSupervision {
+    /// When its component restarts.
+    pub restart: RestartType,
+    /// What happens to an element it failed on.
+    pub on_error: ErrorPolicy,
+    /// JSON-lines file for dead letters (when it has no `dead-letter` edge).
+    pub dead_letter_file: Option<PathBuf>,
+}
+
+/// The restarts of one flow within the sliding window.
+#[derive(Debug)]
+pub struct RestartWindow {
+    intensity: Intensity,
+    recent: VecDeque<Instant>,
+    total: u64,
+}
+
+impl RestartWindow {
+    /// An empty window.
+    pub fn new(intensity: Intensity) -> Self {
+        Self {
+            intensity,
+            recent: VecDeque::with_capacity(intensity.max_restarts as usize + 1),
+            total: 0,
+        }
+    }
+
+    /// Records a restart at `now`; `false` when it is one too many.
+    pub fn admit(&mut self, now: Instant) -> bool {
+        while let Some(&first) = self.recent.front() {
+            if now.duration_since(first) > self.intensity.window {
+                self.recent.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.recent.len() >= self.intensity.max_restarts as usize {
+            return false;
+        }
+        self.recent.push_back(now);
+        self.total += 1;
+        true
+    }
+
+    /// Restarts admitted so far.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The limits in force.
+    pub fn intensity(&self) -> Intensity {
+        self.intensity
+    }
+}
+
+/// A fault to inject into a running flow (tests only; see
+/// [`FlowSettings::faults`](super::FlowSettings::faults)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The node whose component misbehaves.
+    pub node: String,
+    /// On its `at`-th invocation (1-based, counted over the node's life,
+    /// restarts included).
+    pub at: u64,
+    /// How.
+    pub kind: FaultKind,
+}
+
+/// How an injected fault misbehaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The call traps (the instance is poisoned).
+    Trap,
+    /// The call returns this process-error (the guest is not called).
+    Error(InjectedError),
+    /// The call never returns: stopped as fuel / deadline exhaustion (E0401).
+    Hang,
+    /// The call grows memory past the limit (E0310).
+    GrowMemory,
+    /// The stage stalls this long before the call (the call then runs).
+    Stall(Duration),
+}
+
+/// A process-error kind to inject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InjectedError {
+    /// `invalid-input`.
+    InvalidInput,
+    /// `unavailable`.
+    Unavailable,
+    /// `internal`.
+    Internal,
+    /// `deadline-exceeded`.
+    DeadlineExceeded,
+    /// `fatal`.
+    Fatal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn restart_types_follow_the_exit_kind() {
+        use ExitKind::*;
+        use RestartType::*;
+        assert!(Permanent.restarts_after(Trap) && Permanent.restarts_after(Fatal));
+        assert!(Transient.restarts_after(Trap) && !Transient.restarts_after(Fatal));
+        assert!(!Temporary.restarts_after(Trap) && !Temporary.restarts_after(Fatal));
+    }
+
+    #[test]
+    fn the_window_admits_max_restarts_then_refuses_until_it_slides() {
+        let mut w = RestartWindow::new(Intensity {
+            max_restarts: 3,
+            window: Duration::from_secs(5),
+        });
+        let t0 = Instant::now();
+        assert!(w.admit(t0));
+        assert!(w.admit(t0 + Duration::from_secs(1)));
+        assert!(w.admit(t0 + Duration::from_secs(2)), "just under the limit");
+        assert!(!w.admit(t0 + Duration::from_secs(3)), "one too many");
+        assert!(
+            w.admit(t0 + Duration::from_millis(5_001)),
+            "the first slid out"
+        );
+        assert_eq!(w.total(), 4);
+    }
+
+    #[test]
+    fn zero_restarts_refuses_the_first() {
+        let mut w = RestartWindow::new(Intensity {
+            max_restarts: 0,
+            window: Duration::from_secs(1),
+        });
+        assert!(!w.admit(Instant::now()));
+    }
+
+    proptest! {
+        /// Whatever the arrival times, no window of `window` length ever
+        /// contains more admitted restarts than `max_restarts`.
+        #[test]
+        fn never_more_than_max_in_any_window(
+            max in 0u32..6,
+            gaps in proptest::collection::vec(0u64..3000, 1..60),
+        ) {
+            let window = Duration::from_millis(2000);
+            let mut w = RestartWindow::new(Intensity { max_restarts: max, window });
+            let t0 = Instant::now();
+            let mut t = t0;
+            let mut admitted = Vec::new();
+            for gap in gaps {
+                t += Duration::from_millis(gap);
+                if w.admit(t) {
+                    admitted.push(t);
+                }
+            }
+            for (i, &start) in admitted.iter().enumerate() {
+                let inside = admitted[i..].iter().filter(|&&x| x.duration_since(start) <= window).count();
+                prop_assert!(inside <= max as usize);
+            }
+        }
+    }
+}
