@@ -150,7 +150,9 @@ impl RestartWindow {
     pub fn new(intensity: Intensity) -> Self {
         Self {
             intensity,
-            recent: VecDeque::with_capacity(intensity.max_restarts as usize + 1),
+            // Grows only as restarts happen: a huge `max_restarts` must
+            // not reserve memory up front.
+            recent: VecDeque::with_capacity((intensity.max_restarts as usize).min(16) + 1),
             total: 0,
         }
     }
@@ -256,6 +258,16 @@ mod tests {
             "the first slid out"
         );
         assert_eq!(w.total(), 4);
+    }
+
+    #[test]
+    fn a_huge_limit_reserves_nothing_up_front() {
+        let mut w = RestartWindow::new(Intensity {
+            max_restarts: u32::MAX,
+            window: Duration::from_secs(1),
+        });
+        assert!(w.admit(Instant::now()));
+        assert!(w.recent.capacity() < 1024);
     }
 
     #[test]
