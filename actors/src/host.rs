@@ -79,17 +79,13 @@ impl TorvynHostBuilder {
         self
     }
 
-    /// Takes `[runtime] worker_threads`, `fuel_per_invocation` and
-    /// `max_memory_per_component` from a loaded runtime config (which has
-    /// already applied `TORVYN_RUNTIME_*` environment overrides).
+    /// Takes `[runtime] worker_threads`, the pools and the engine settings
+    /// (fuel, deadlines, memory limit) from a loaded runtime config (which
+    /// has already applied `TORVYN_RUNTIME_*` environment overrides).
     pub fn runtime_config(mut self, config: &RuntimeConfig) -> Self {
         self.worker_threads = Some(config.effective_worker_threads());
         self.pools = Some(pool_config(config));
-        self.engine_config = Some(EngineConfig {
-            fuel_per_invocation: config.fuel_per_invocation,
-            max_memory_per_component: config.max_memory_per_component.bytes(),
-            ..EngineConfig::default()
-        });
+        self.engine_config = Some(EngineConfig::from_runtime(config));
         self
     }
 

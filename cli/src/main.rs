@@ -33,16 +33,21 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Verify that a pipeline's components are compatible and can be composed.
     Link(commands::link::LinkArgs),
+    /// Run every flow of one or more manifests, supervised, until SIGTERM/SIGINT.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    // A long-lived host logs its flows' lifecycle by default.
+    let serving = matches!(cli.command, Command::Serve(_));
+    init_logging(cli.verbose || serving, cli.quiet);
     let out = Output::new(cli.format, cli.quiet);
     let code = match cli.command {
         Command::Run(args) => commands::run::run(args, &out),
         Command::Check(args) => commands::check::run(args, &out),
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
+        Command::Serve(args) => commands::serve::run(args, &out),
     };
     ExitCode::from(code)
 }

@@ -188,7 +188,7 @@ impl ErrorCode {
             CapacityExceeded => "allocate a larger buffer or write in smaller chunks",
             BudgetExceeded => "increase [runtime] max_memory_per_component or reduce the component's memory use",
             FlowDeadlineExceeded => "increase the timeout or find the slow component",
-            ComponentTimeout => "increase [runtime] fuel_per_invocation or optimize the component",
+            ComponentTimeout => "increase [runtime] max_invocation_time_ms (or fuel_per_invocation when set), or optimize the component",
             FlowCancelled => "check the cancellation reason in the flow trace",
             FatalComponentError => "the component cannot continue; review its logs for the cause",
             CapabilityDenied => "grant the capability in [security.grants.<component>], or stop using it",

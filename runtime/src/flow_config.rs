@@ -13,11 +13,7 @@ use std::time::Duration;
 
 /// Engine settings from `[runtime]`.
 pub fn engine_config(manifest: &Manifest) -> EngineConfig {
-    EngineConfig {
-        fuel_per_invocation: manifest.runtime.fuel_per_invocation,
-        max_memory_per_component: manifest.runtime.max_memory_per_component.bytes(),
-        ..EngineConfig::default()
-    }
+    EngineConfig::from_runtime(&manifest.runtime)
 }
 
 /// The buffer pools of `[runtime.pools]`.

@@ -13,4 +13,5 @@ mod hello_world;
 mod hostile_guests;
 mod link;
 mod process_errors;
+mod serve;
 mod topologies;

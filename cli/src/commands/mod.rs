@@ -2,4 +2,6 @@
 
 pub mod check;
 pub mod link;
+pub mod prepare;
 pub mod run;
+pub mod serve;

@@ -15,8 +15,12 @@ pub struct RuntimeConfig {
     pub worker_threads: Option<usize>,
     /// Wasm linear memory limit per component instance (default 64MiB).
     pub max_memory_per_component: ByteSize,
-    /// Wasmtime fuel per component call (default 1,000,000); 0 = unlimited.
+    /// Wasmtime fuel per component call; 0 = unlimited (default 0: the
+    /// epoch deadline below is the default bound, see the README).
     pub fuel_per_invocation: u64,
+    /// Wall-clock deadline per component call, in milliseconds, enforced
+    /// by epoch interruption (default 1000); 0 = none.
+    pub max_invocation_time_ms: u64,
     /// Timeout for `lifecycle.init()` calls, in milliseconds (default 5000).
     pub component_init_timeout_ms: u64,
     /// Timeout for `lifecycle.teardown()` calls, in milliseconds (default 2000).
@@ -32,7 +36,8 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             worker_threads: None,
             max_memory_per_component: ByteSize::mib(64),
-            fuel_per_invocation: 1_000_000,
+            fuel_per_invocation: 0,
+            max_invocation_time_ms: 1000,
             component_init_timeout_ms: 5000,
             component_teardown_timeout_ms: 2000,
             backpressure: BackpressureConfig::default(),
@@ -156,7 +161,8 @@ mod tests {
         let runtime = RuntimeConfig::default();
         assert_eq!(runtime.worker_threads, None);
         assert_eq!(runtime.max_memory_per_component.bytes(), 64 << 20);
-        assert_eq!(runtime.fuel_limit(), Some(1_000_000));
+        assert_eq!(runtime.fuel_limit(), None);
+        assert_eq!(runtime.max_invocation_time_ms, 1000);
         assert_eq!(runtime.init_timeout(), Duration::from_secs(5));
         assert_eq!(runtime.teardown_timeout(), Duration::from_secs(2));
         assert_eq!(runtime.backpressure.default_queue_depth, 64);
@@ -181,6 +187,11 @@ mod tests {
             ..RuntimeConfig::default()
         };
         assert_eq!(runtime.fuel_limit(), None);
+        let metered = RuntimeConfig {
+            fuel_per_invocation: 1_000_000,
+            ..RuntimeConfig::default()
+        };
+        assert_eq!(metered.fuel_limit(), Some(1_000_000));
     }
 
     #[test]

@@ -596,7 +596,13 @@ fn runtime() -> TableShape {
             int(0, i64::MAX),
             "Wasmtime fuel budget per component call; 0 = unlimited.",
         )
-        .default(json!(1_000_000)),
+        .default(json!(0)),
+        Field::new(
+            "max_invocation_time_ms",
+            int(0, i64::MAX),
+            "Wall-clock deadline per component call in milliseconds (epoch interruption); 0 = none.",
+        )
+        .default(json!(1000)),
         Field::new(
             "component_init_timeout_ms",
             int(1, i64::MAX),

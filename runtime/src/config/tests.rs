@@ -510,7 +510,8 @@ fn defaults_follow_the_reference() {
     assert!(m.components.is_empty() && m.flows.is_empty());
     assert_eq!(m.runtime.worker_threads, None);
     assert_eq!(m.runtime.max_memory_per_component, ByteSize::mib(64));
-    assert_eq!(m.runtime.fuel_per_invocation, 1_000_000);
+    assert_eq!(m.runtime.fuel_per_invocation, 0);
+    assert_eq!(m.runtime.max_invocation_time_ms, 1000);
     assert_eq!(m.runtime.component_init_timeout_ms, 5000);
     assert_eq!(m.runtime.component_teardown_timeout_ms, 2000);
     assert_eq!(m.runtime.backpressure.default_queue_depth, 64);

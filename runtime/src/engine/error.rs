@@ -115,6 +115,9 @@ pub enum InvokeFailure {
     Trapped,
     /// The per-invocation fuel budget ran out.
     OutOfFuel,
+    /// The call ran past its wall-clock deadline (epoch interruption):
+    /// `max_invocation_time_ms`, or the init / teardown timeout.
+    DeadlineExceeded,
     /// The Wasm stack overflowed.
     StackOverflow,
     /// Linear memory growth beyond the per-component limit.
@@ -130,6 +133,7 @@ impl std::fmt::Display for InvokeFailure {
         f.write_str(match self {
             InvokeFailure::Trapped => "trapped",
             InvokeFailure::OutOfFuel => "exceeded its fuel budget",
+            InvokeFailure::DeadlineExceeded => "exceeded its deadline",
             InvokeFailure::StackOverflow => "overflowed its stack",
             InvokeFailure::MemoryLimit => "exceeded its memory limit",
             InvokeFailure::ContractViolation => "violated the buffer contract",
@@ -154,6 +158,7 @@ impl Coded for InvokeError {
         match self.kind {
             InvokeFailure::Trapped => "the guest panicked or hit `unreachable`; its stderr above shows the panic message".into(),
             InvokeFailure::OutOfFuel => "raise [runtime] fuel_per_invocation (0 = unlimited) or make the component do less per call".into(),
+            InvokeFailure::DeadlineExceeded => "raise the [runtime] key named above (0 = no deadline) or make the component do less per call".into(),
             InvokeFailure::StackOverflow => "the guest recursed too deeply; bound its recursion".into(),
             InvokeFailure::MemoryLimit => "raise [runtime] max_memory_per_component or reduce the component's memory use".into(),
             InvokeFailure::ContractViolation | InvokeFailure::Poisoned => self.code.default_help().into(),

@@ -1,13 +1,16 @@
 //! One instantiated component: its `Store`, its loaded exports, and one
 //! typed method per exported function. Every call refills the fuel budget,
-//! moves the flow's shared state into the store for the duration of the
-//! call, and turns traps into [`InvokeError`]s with stable codes.
+//! sets the store's epoch deadline (`max_invocation_time_ms`, or the init /
+//! teardown timeout for lifecycle calls), moves the flow's shared state into
+//! the store for the duration of the call, and turns traps into
+//! [`InvokeError`]s with stable codes.
 
 use super::bindings::types::{
     BackpressureSignal, OutputElement, ProcessError, ProcessResult, StreamElement,
 };
 use super::bindings::{aggregator, filter, lifecycle, processor, router, sink, source};
 use super::component::{CompiledComponent, ExportSet, TorvynInterface};
+use super::epoch::ticks_for;
 use super::error::{EngineError, InvokeError, InvokeFailure};
 use super::state::{ComponentState, FlowShared, HostTrap};
 use super::WasmEngine;
@@ -76,12 +79,43 @@ struct LoadedExports {
     aggregator: Option<aggregator::Guest>,
 }
 
+/// One wall-clock deadline: the `[runtime]` key it comes from, its value,
+/// and the epoch ticks it is.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    key: &'static str,
+    ms: u64,
+    ticks: u64,
+}
+
+impl Deadline {
+    fn new(key: &'static str, ms: u64) -> Self {
+        Self {
+            key,
+            ms,
+            ticks: ticks_for(ms),
+        }
+    }
+}
+
+/// The deadlines of an engine with epoch interruption on.
+#[derive(Debug, Clone, Copy)]
+struct Deadlines {
+    call: Deadline,
+    init: Deadline,
+    teardown: Deadline,
+}
+
 /// A live component instance.
 pub struct ComponentInstance {
     store: Store<ComponentState>,
     exports: LoadedExports,
     export_set: ExportSet,
     fuel_per_invocation: u64,
+    /// `None` when the engine has no epoch interruption.
+    deadlines: Option<Deadlines>,
+    /// The deadline of the call in progress (names it when it is exceeded).
+    current: Option<Deadline>,
     poisoned: bool,
 }
 
@@ -118,6 +152,16 @@ impl ComponentInstance {
         if fuel > 0 {
             store.set_fuel(fuel).map_err(instantiate_error)?;
         }
+        let config = engine.config();
+        let deadlines = config.uses_epochs().then(|| Deadlines {
+            call: Deadline::new("max_invocation_time_ms", config.max_invocation_time_ms),
+            init: Deadline::new("component_init_timeout_ms", config.init_timeout_ms),
+            teardown: Deadline::new("component_teardown_timeout_ms", config.teardown_timeout_ms),
+        });
+        if let Some(d) = &deadlines {
+            // Instantiation may run start functions: bound it like init.
+            store.set_epoch_deadline(d.init.ticks);
+        }
         let instance = compiled
             .pre
             .instantiate(&mut store)
@@ -150,6 +194,8 @@ impl ComponentInstance {
             exports,
             export_set: compiled.exports,
             fuel_per_invocation: fuel,
+            deadlines,
+            current: None,
             poisoned: false,
         })
     }
@@ -196,12 +242,25 @@ impl ComponentInstance {
             .saturating_sub(self.store.get_fuel().unwrap_or(0))
     }
 
-    /// Runs one guest call with the flow's state lent to the store.
-    // HOT PATH: one pointer move in, one out, a fuel refill.
+    /// Runs one guest call under `max_invocation_time_ms`.
+    // HOT PATH
     fn call<R>(
         &mut self,
         flow: &mut Option<Box<FlowShared>>,
         function: &'static str,
+        f: impl FnOnce(&LoadedExports, &mut Store<ComponentState>) -> wasmtime::Result<R>,
+    ) -> Call<R> {
+        let deadline = self.deadlines.map(|d| d.call);
+        self.call_within(flow, function, deadline, f)
+    }
+
+    /// Runs one guest call with the flow's state lent to the store.
+    // HOT PATH: one pointer move in, one out, a fuel refill, a deadline store.
+    fn call_within<R>(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        function: &'static str,
+        deadline: Option<Deadline>,
         f: impl FnOnce(&LoadedExports, &mut Store<ComponentState>) -> wasmtime::Result<R>,
     ) -> Call<R> {
         if self.poisoned {
@@ -216,6 +275,10 @@ impl ComponentInstance {
             // Cannot fail: fuel is enabled on the engine whenever the budget is non-zero.
             let _ = self.store.set_fuel(self.fuel_per_invocation);
         }
+        if let Some(deadline) = deadline {
+            self.store.set_epoch_deadline(deadline.ticks);
+        }
+        self.current = deadline;
         if let Some(shared) = flow.take() {
             self.store.data_mut().lend_flow(shared);
         }
@@ -261,6 +324,20 @@ impl ComponentInstance {
             };
             return self.failure(function, kind, trap.code, trap.message.clone());
         }
+        if let (Some(wasmtime::Trap::Interrupt), Some(deadline)) =
+            (error.downcast_ref::<wasmtime::Trap>(), self.current)
+        {
+            let detail = format!(
+                "the call ran past its {} ms deadline ([runtime] {})",
+                deadline.ms, deadline.key
+            );
+            return self.failure(
+                function,
+                InvokeFailure::DeadlineExceeded,
+                ErrorCode::ComponentTimeout,
+                detail,
+            );
+        }
         let (kind, code) = match error.downcast_ref::<wasmtime::Trap>() {
             Some(wasmtime::Trap::OutOfFuel) | Some(wasmtime::Trap::Interrupt) => {
                 (InvokeFailure::OutOfFuel, ErrorCode::ComponentTimeout)
@@ -288,18 +365,22 @@ impl ComponentInstance {
         if self.exports.lifecycle.is_none() {
             return Ok(Ok(()));
         }
-        self.call(flow, "init", |e, store| match &e.lifecycle {
+        let deadline = self.deadlines.map(|d| d.init);
+        self.call_within(flow, "init", deadline, |e, store| match &e.lifecycle {
             Some(l) => l.call_init(store, config),
             None => Ok(Ok(())),
         })
     }
 
-    /// `lifecycle.teardown()`, if exported.
+    /// `lifecycle.teardown()`, if exported, within
+    /// `component_teardown_timeout_ms`: an overrun is interrupted (E0401)
+    /// and poisons the instance, which the caller then drops.
     pub fn teardown(&mut self, flow: &mut Option<Box<FlowShared>>) -> Call<()> {
         if self.exports.lifecycle.is_none() || self.poisoned {
             return Ok(());
         }
-        self.call(flow, "teardown", |e, store| match &e.lifecycle {
+        let deadline = self.deadlines.map(|d| d.teardown);
+        self.call_within(flow, "teardown", deadline, |e, store| match &e.lifecycle {
             Some(l) => l.call_teardown(store),
             None => Ok(()),
         })

@@ -6,10 +6,12 @@
 //! - [`component`]: loading, compiling and caching components; which Torvyn
 //!   interfaces a component exports.
 //! - [`instance`]: one instantiated component and its typed calls.
+//! - [`epoch`]: the ticker thread behind per-call wall-clock deadlines.
 
 #[allow(missing_docs)]
 pub mod bindings;
 pub mod component;
+mod epoch;
 pub mod error;
 mod host;
 pub mod instance;
@@ -17,6 +19,7 @@ pub mod state;
 pub mod wasi_io;
 
 pub use component::{CompiledComponent, ExportSet, TorvynInterface};
+pub use epoch::EPOCH_TICK;
 pub use error::{EngineError, InvokeError, InvokeFailure};
 pub use instance::ComponentInstance;
 pub use state::{ComponentState, FlowContextData, FlowShared};
@@ -31,6 +34,13 @@ use wasmtime::component::{HasSelf, Linker};
 pub struct EngineConfig {
     /// Fuel per component call; 0 disables fuel metering.
     pub fuel_per_invocation: u64,
+    /// Wall-clock deadline per component call, in milliseconds (epoch
+    /// interruption); 0 = none.
+    pub max_invocation_time_ms: u64,
+    /// Deadline of a `lifecycle.init` call, in milliseconds; 0 = none.
+    pub init_timeout_ms: u64,
+    /// Deadline of a `lifecycle.teardown` call, in milliseconds; 0 = none.
+    pub teardown_timeout_ms: u64,
     /// Linear memory limit per component instance, in bytes.
     pub max_memory_per_component: u64,
     /// Maximum Wasm stack per call, in bytes.
@@ -42,11 +52,34 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            fuel_per_invocation: 1_000_000,
+            fuel_per_invocation: 0,
+            max_invocation_time_ms: 1000,
+            init_timeout_ms: 5000,
+            teardown_timeout_ms: 2000,
             max_memory_per_component: 64 << 20,
             max_wasm_stack: 512 << 10,
             cache_dir: default_cache_dir(),
         }
+    }
+}
+
+impl EngineConfig {
+    /// The engine settings of a loaded `[runtime]` table (the cache
+    /// directory and the stack limit keep their defaults).
+    pub fn from_runtime(runtime: &crate::config::RuntimeConfig) -> Self {
+        Self {
+            fuel_per_invocation: runtime.fuel_per_invocation,
+            max_invocation_time_ms: runtime.max_invocation_time_ms,
+            init_timeout_ms: runtime.component_init_timeout_ms,
+            teardown_timeout_ms: runtime.component_teardown_timeout_ms,
+            max_memory_per_component: runtime.max_memory_per_component.bytes(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether any deadline needs epoch interruption (and its ticker).
+    pub fn uses_epochs(&self) -> bool {
+        self.max_invocation_time_ms > 0 || self.init_timeout_ms > 0 || self.teardown_timeout_ms > 0
     }
 }
 
@@ -74,10 +107,14 @@ struct EngineInner {
     config: EngineConfig,
     /// Compiled components by SHA-256 of their bytes (cold path only).
     compiled: Mutex<HashMap<[u8; 32], wasmtime::component::Component>>,
+    /// Advances the epoch while the engine lives (when deadlines are on);
+    /// stopped and joined when the last clone of the engine is dropped.
+    _ticker: Option<epoch::Ticker>,
 }
 
 impl WasmEngine {
-    /// Configures Wasmtime (synchronous component calls, fuel if enabled)
+    /// Configures Wasmtime (synchronous component calls, fuel if enabled,
+    /// epoch interruption if any deadline is set, with its ticker thread)
     /// and links the host interfaces and WASI p2.
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
         let mut wasm_config = wasmtime::Config::new();
@@ -86,6 +123,7 @@ impl WasmEngine {
         // off makes every synchronous call about 3x cheaper.
         wasm_config.concurrency_support(false);
         wasm_config.consume_fuel(config.fuel_per_invocation > 0);
+        wasm_config.epoch_interruption(config.uses_epochs());
         wasm_config.max_wasm_stack(config.max_wasm_stack);
         let engine =
             wasmtime::Engine::new(&wasm_config).map_err(|e| EngineError::Setup(e.to_string()))?;
@@ -97,12 +135,18 @@ impl WasmEngine {
         bindings::Runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError::Setup(e.to_string()))?;
 
+        let ticker = if config.uses_epochs() {
+            Some(epoch::Ticker::start(&engine).map_err(|e| EngineError::Setup(e.to_string()))?)
+        } else {
+            None
+        };
         Ok(Self {
             inner: Arc::new(EngineInner {
                 engine,
                 linker,
                 config,
                 compiled: Mutex::new(HashMap::new()),
+                _ticker: ticker,
             }),
         })
     }

@@ -1,10 +1,13 @@
 //! `infinite-loop`: a hostile managed transform
 //! (`torvyn:streaming/managed-transform`) whose `process()` never returns.
 //!
-//! Config: `{"at": K}` (default 0). Elements with `meta.sequence < K` are
-//! copied through like `passthrough`; from sequence `K` on, `process()` spins
-//! forever on a counter laundered through `black_box`, so the optimizer
-//! cannot delete the loop. Only fuel or epoch interruption can stop it.
+//! Config: `{"at": K, "in": "process"}` (defaults 0 and `"process"`).
+//! Elements with `meta.sequence < K` are copied through like `passthrough`;
+//! from sequence `K` on, `process()` spins forever on a counter laundered
+//! through `black_box`, so the optimizer cannot delete the loop. Only fuel or
+//! epoch interruption can stop it. With `"in": "init"` the spin happens in
+//! `lifecycle.init` instead (for init timeouts); with `"in": "teardown"`, in
+//! `lifecycle.teardown` (elements then all pass through).
 
 wit_bindgen::generate!({
     world: "torvyn:streaming/managed-transform",
@@ -28,6 +31,16 @@ use torvyn::streaming::types::{OutputElement, ProcessError, StreamElement};
 struct InfiniteLoop {
     /// First element (by `meta.sequence`) that misbehaves.
     at: u64,
+    /// Whether teardown spins (then process never does).
+    in_teardown: bool,
+}
+
+/// Never returns.
+fn spin() -> ! {
+    let mut spins: u64 = 0;
+    loop {
+        spins = black_box(spins.wrapping_add(1));
+    }
 }
 
 static STATE: Global<InfiniteLoop> = Global::new();
@@ -51,23 +64,40 @@ impl LifecycleGuest for InfiniteLoop {
     fn init(config: String) -> Result<(), ProcessError> {
         let parsed = Config::parse(&config).map_err(ProcessError::InvalidInput)?;
         let at = parsed.u64_or("at", 0).map_err(ProcessError::InvalidInput)?;
-        STATE.set(InfiniteLoop { at });
+        let place = parsed
+            .str_opt("in")
+            .map_err(ProcessError::InvalidInput)?
+            .unwrap_or("process");
+        match place {
+            "init" => spin(),
+            "process" | "teardown" => {}
+            other => {
+                return Err(ProcessError::InvalidInput(format!(
+                    "infinite-loop: `in` must be init, process or teardown, not {other}"
+                )))
+            }
+        }
+        STATE.set(InfiniteLoop {
+            at,
+            in_teardown: place == "teardown",
+        });
         Ok(())
     }
 
-    fn teardown() {}
+    fn teardown() {
+        if STATE.with(|s| s.in_teardown) {
+            spin();
+        }
+    }
 }
 
 impl ProcessorGuest for InfiniteLoop {
     fn process(input: StreamElement) -> Result<ProcessResult, ProcessError> {
-        let at = STATE.with(|s| s.at);
-        if input.meta.sequence < at {
+        let (at, in_teardown) = STATE.with(|s| (s.at, s.in_teardown));
+        if in_teardown || input.meta.sequence < at {
             return pass_through(&input);
         }
-        let mut spins: u64 = 0;
-        loop {
-            spins = black_box(spins.wrapping_add(1));
-        }
+        spin()
     }
 }
 

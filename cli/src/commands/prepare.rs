@@ -1,0 +1,130 @@
+//! From a loaded manifest to a planned, checked and linked [`FlowSpec`]
+//! (shared by `torvyn run` and `torvyn serve`), and the failures of those
+//! steps with their exit codes.
+
+use crate::component_build::ComponentResolver;
+use crate::output::{exit_code, Output};
+use std::path::{Path, PathBuf};
+use torvyn_actors::HostError;
+use torvyn_runtime::config::{FlowDef, Manifest};
+use torvyn_runtime::engine::WasmEngine;
+use torvyn_runtime::error::{Coded, Diagnostic};
+use torvyn_runtime::flow_config;
+use torvyn_runtime::reactor::{validate_graph, EdgeSpec, FlowSpec, StageSpec};
+use torvyn_runtime::topology::plan_graph;
+
+/// Exit code when validation or linking fails before the flow starts.
+pub const VALIDATION_FAILED: u8 = 2;
+/// Exit code when the running pipeline fails.
+pub const PIPELINE_ERROR: u8 = 1;
+
+/// Plans flow `flow_name` of `manifest` (at `manifest_path`), resolves and
+/// builds its components, checks and links it (`torvyn check` and `torvyn
+/// link`), and loads every component into `engine`.
+pub fn flow_spec(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    flow_name: &str,
+    flow: &FlowDef,
+    engine: &WasmEngine,
+    out: &Output,
+) -> Result<FlowSpec, Failure> {
+    let plan = plan_graph(flow_name, flow, &manifest.runtime.backpressure).map_err(validation)?;
+    let root = project_root(manifest_path);
+    let resolver = ComponentResolver::new(&root, manifest, out);
+
+    let mut wasm = Vec::with_capacity(plan.nodes.len());
+    for node in &plan.nodes {
+        let path = resolver
+            .resolve(&node.name, &node.component)
+            .map_err(validation)?;
+        wasm.push((node.name.clone(), path));
+    }
+    // `torvyn check` and `torvyn link` before anything is instantiated.
+    let linked =
+        crate::commands::link::verify(manifest, manifest_path, flow_name, flow, &wasm, true)
+            .map_err(validation)?;
+    let mut stages = Vec::with_capacity(plan.nodes.len());
+    for (node, (_, path)) in plan.nodes.iter().zip(&wasm) {
+        let component = engine.load_component(path).map_err(validation)?;
+        stages.push(StageSpec {
+            name: node.name.clone(),
+            component,
+            role: node.role,
+            config: node.config.clone(),
+            sandbox: linked
+                .node(&node.name)
+                .map(|n| n.sandbox.clone())
+                .unwrap_or_default(),
+            scheduling: node.scheduling,
+        });
+    }
+    let edges = plan
+        .edges
+        .iter()
+        .map(|e| EdgeSpec {
+            name: e.name.clone(),
+            from: e.from,
+            from_port: e.from_port.clone(),
+            to: e.to,
+            settings: flow_config::stream_settings(&e.backpressure),
+            priority: e.priority,
+        })
+        .collect();
+    let spec = FlowSpec { stages, edges };
+    out.status("Validating contracts...  ok");
+    validate_graph(&spec).map_err(validation)?;
+    let edge_count = spec.edges.len();
+    out.status(&format!(
+        "Linking components...    ok ({} components, {} edge{})",
+        spec.stages.len(),
+        edge_count,
+        if edge_count == 1 { "" } else { "s" }
+    ));
+    Ok(spec)
+}
+
+/// A failure: its diagnostic and the exit code it maps to.
+pub struct Failure {
+    pub diagnostic: Diagnostic,
+    pub exit: u8,
+}
+
+pub fn validation<E: Coded>(e: E) -> Failure {
+    let diagnostic = e.diagnostic();
+    // Missing inputs (manifest, component files) keep their own code 2;
+    // everything else found before the flow starts is a validation failure.
+    let exit = if exit_code(&diagnostic) == 2 {
+        2
+    } else {
+        VALIDATION_FAILED
+    };
+    Failure { diagnostic, exit }
+}
+
+/// A flow failure carries the flow's own diagnostic (a trap's E0410, a
+/// deadline's E0400, …); other host errors render as themselves.
+pub fn host_failure(e: HostError) -> Failure {
+    match e {
+        HostError::Flow { diagnostic, .. } => Failure {
+            diagnostic,
+            exit: PIPELINE_ERROR,
+        },
+        other => pipeline(other),
+    }
+}
+
+pub fn pipeline<E: Coded>(e: E) -> Failure {
+    Failure {
+        diagnostic: e.diagnostic(),
+        exit: PIPELINE_ERROR,
+    }
+}
+
+/// The directory holding the manifest (paths in it are relative to it).
+pub fn project_root(manifest: &Path) -> PathBuf {
+    match manifest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
