@@ -18,6 +18,19 @@ pub const VALIDATION_FAILED: u8 = 2;
 /// Exit code when the running pipeline fails.
 pub const PIPELINE_ERROR: u8 = 1;
 
+/// The flow's settings from the manifest (`[runtime]`, the flow's own
+/// keys, supervision), with dead-letter files resolved against the
+/// manifest's directory.
+pub fn flow_settings(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    flow_name: &str,
+) -> torvyn_runtime::reactor::FlowSettings {
+    let mut settings = flow_config::flow_settings(manifest, flow_name);
+    flow_config::resolve_dead_letter_files(&mut settings, &project_root(manifest_path));
+    settings
+}
+
 /// Plans flow `flow_name` of `manifest` (at `manifest_path`), resolves and
 /// builds its components, checks and links it (`torvyn check` and `torvyn
 /// link`), and loads every component into `engine`.

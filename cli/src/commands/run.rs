@@ -80,12 +80,11 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
     let engine = WasmEngine::new(flow_config::engine_config(&manifest)).map_err(validation)?;
     let spec = flow_spec(&manifest, &args.manifest, flow_name, flow, &engine, out)?;
 
-    let mut settings = FlowSettings {
+    let settings = FlowSettings {
         element_limit: args.limit,
         deadline,
-        ..flow_config::flow_settings(&manifest, flow_name)
+        ..super::prepare::flow_settings(&manifest, &args.manifest, flow_name)
     };
-    flow_config::resolve_dead_letter_files(&mut settings, &root);
     // The flow runs under the actor runtime: a supervised FlowActor on a
     // worker arbiter, driven in batches, exactly as a long-lived host runs it.
     let host = TorvynHost::builder()

@@ -145,7 +145,7 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
             let (name, flow) = manifest.flow(Some(&name)).map_err(validation)?;
             out.status(&format!("Loading flow '{name}' from {}", path.display()));
             let spec = flow_spec(&manifest, path, name, flow, &engine, out)?;
-            let settings = flow_config::flow_settings(&manifest, name);
+            let settings = super::prepare::flow_settings(&manifest, path, name);
             slots.push(Slot {
                 label: if several {
                     format!("{}#{name}", path.display())
