@@ -33,6 +33,8 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Verify that a pipeline's components are compatible and can be composed.
     Link(commands::link::LinkArgs),
+    /// Run a pipeline under sustained load and produce a performance report.
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args, &out),
         Command::Check(args) => commands::check::run(args, &out),
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
+        Command::Bench(args) => commands::bench::run(args, &out, cli.format),
     };
     ExitCode::from(code)
 }

@@ -1,19 +1,15 @@
 //! `torvyn run`: load Torvyn.toml, validate and link the flow, instantiate
 //! its components and run it to completion on the stage loop.
 
-use crate::component_build::ComponentResolver;
-use crate::output::{exit_code, Output};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, TorvynHandle, TorvynHost};
-use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
-use torvyn_runtime::engine::WasmEngine;
-use torvyn_runtime::error::{Coded, Diagnostic};
-use torvyn_runtime::flow_config;
-use torvyn_runtime::reactor::{
-    validate_graph, EdgeSpec, FlowReport, FlowSettings, FlowSpec, StageSpec,
+use super::flow_setup::{
+    host_failure, load_manifest, prepare_flow, start_host, validation, Failure,
 };
-use torvyn_runtime::topology::plan_graph;
+use crate::output::Output;
+use std::path::PathBuf;
+use std::time::Duration;
+use torvyn_actors::{FlowSpec as ActorFlowSpec, TorvynHandle};
+use torvyn_runtime::config::parse_duration;
+use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
 
 /// `torvyn run` arguments.
 #[derive(Debug, clap::Args)]
@@ -38,11 +34,6 @@ pub struct RunArgs {
     overrides: Vec<String>,
 }
 
-/// Exit code when validation or linking fails before the flow starts.
-const VALIDATION_FAILED: u8 = 2;
-/// Exit code when the running pipeline fails.
-const PIPELINE_ERROR: u8 = 1;
-
 pub fn run(args: RunArgs, out: &Output) -> u8 {
     match execute(args, out) {
         Ok(report) => {
@@ -64,129 +55,23 @@ pub fn run(args: RunArgs, out: &Output) -> u8 {
     }
 }
 
-struct Failure {
-    diagnostic: Diagnostic,
-    exit: u8,
-}
-
-fn validation<E: Coded>(e: E) -> Failure {
-    let diagnostic = e.diagnostic();
-    // Missing inputs (manifest, component files) keep their own code 2;
-    // everything else found before the flow starts is a validation failure.
-    let exit = if exit_code(&diagnostic) == 2 {
-        2
-    } else {
-        VALIDATION_FAILED
-    };
-    Failure { diagnostic, exit }
-}
-
-/// A flow failure carries the flow's own diagnostic (a trap's E0410, a
-/// deadline's E0400, …); other host errors render as themselves.
-fn host_failure(e: HostError) -> Failure {
-    match e {
-        HostError::Flow { diagnostic, .. } => Failure {
-            diagnostic,
-            exit: PIPELINE_ERROR,
-        },
-        other => pipeline(other),
-    }
-}
-
-fn pipeline<E: Coded>(e: E) -> Failure {
-    Failure {
-        diagnostic: e.diagnostic(),
-        exit: PIPELINE_ERROR,
-    }
-}
-
 fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
-    let manifest =
-        Manifest::load_layered(&args.manifest, LayerSources::from_process(args.overrides))
-            .map_err(validation)?;
+    let manifest = load_manifest(&args.manifest, args.overrides)?;
     let deadline = args
         .timeout
         .as_deref()
         .map(parse_duration)
         .transpose()
         .map_err(validation)?;
-    let wanted = args
-        .flow
-        .as_deref()
-        .or(args.flow_ref.as_deref())
-        .map(|f| f.strip_prefix("flow.").unwrap_or(f));
-    let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
-    let manifest_name = args.manifest.file_name().map_or_else(
-        || args.manifest.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
-
-    let plan = plan_graph(flow_name, flow, &manifest.runtime.backpressure).map_err(validation)?;
-    let root = project_root(&args.manifest);
-    let resolver = ComponentResolver::new(&root, &manifest, out);
-    let engine = WasmEngine::new(flow_config::engine_config(&manifest)).map_err(validation)?;
-
-    let mut wasm = Vec::with_capacity(plan.nodes.len());
-    for node in &plan.nodes {
-        let path = resolver
-            .resolve(&node.name, &node.component)
-            .map_err(validation)?;
-        wasm.push((node.name.clone(), path));
-    }
-    // `torvyn check` and `torvyn link` before anything is instantiated.
-    let linked =
-        crate::commands::link::verify(&manifest, &args.manifest, flow_name, flow, &wasm, true)
-            .map_err(validation)?;
-    let mut stages = Vec::with_capacity(plan.nodes.len());
-    for (node, (_, path)) in plan.nodes.iter().zip(&wasm) {
-        let component = engine.load_component(path).map_err(validation)?;
-        stages.push(StageSpec {
-            name: node.name.clone(),
-            component,
-            role: node.role,
-            config: node.config.clone(),
-            sandbox: linked
-                .node(&node.name)
-                .map(|n| n.sandbox.clone())
-                .unwrap_or_default(),
-        });
-    }
-    let edges = plan
-        .edges
-        .iter()
-        .map(|e| EdgeSpec {
-            name: e.name.clone(),
-            from: e.from,
-            from_port: e.from_port.clone(),
-            to: e.to,
-            settings: flow_config::stream_settings(&e.backpressure),
-        })
-        .collect();
-    let spec = FlowSpec { stages, edges };
-    out.status("Validating contracts...  ok");
-    validate_graph(&spec).map_err(validation)?;
-    let edge_count = spec.edges.len();
-    out.status(&format!(
-        "Linking components...    ok ({} components, {} edge{})",
-        spec.stages.len(),
-        edge_count,
-        if edge_count == 1 { "" } else { "s" }
-    ));
-
+    let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
+    let prepared = prepare_flow(&manifest, &args.manifest, wanted, out)?;
     let settings = FlowSettings {
         element_limit: args.limit,
         deadline,
-        ..flow_config::flow_settings(&manifest, flow_name)
+        ..prepared.settings
     };
-    // The flow runs under the actor runtime: a supervised FlowActor on a
-    // worker arbiter, driven in batches, exactly as a long-lived host runs it.
-    let host = TorvynHost::builder()
-        .engine(engine)
-        .runtime_config(&manifest.runtime)
-        .build()
-        .map_err(host_failure)?;
-    let result = run_on_host(&host, spec, settings, flow_name, out);
+    let host = start_host(&manifest, prepared.engine)?;
+    let result = run_on_host(&host, prepared.spec, settings, &prepared.name, out);
     host.shutdown();
     result
 }
@@ -205,14 +90,6 @@ fn run_on_host(
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
     host.await_completion(id).map_err(host_failure)
-}
-
-/// The directory holding the manifest (paths in it are relative to it).
-fn project_root(manifest: &Path) -> PathBuf {
-    match manifest.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
 }
 
 fn format_duration(d: Duration) -> String {

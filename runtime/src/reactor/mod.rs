@@ -7,6 +7,7 @@ pub mod credit;
 pub mod element;
 pub mod error;
 pub mod events;
+pub mod latency;
 pub mod queue;
 pub mod report;
 pub mod stage_loop;
@@ -16,6 +17,7 @@ pub use credit::{CreditError, CreditLedger};
 pub use element::QueuedElement;
 pub use error::FlowError;
 pub use events::FlowEvent;
+pub use latency::{HistogramSnapshot, LatencySnapshot};
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};
 pub use stage_loop::{

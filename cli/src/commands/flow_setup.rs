@@ -1,0 +1,171 @@
+//! The path from a Torvyn.toml to a flow ready to start, shared by
+//! `torvyn run` and `torvyn bench`: load the manifest, plan the flow's
+//! graph, build or locate its components, check and link them, and turn
+//! the result into the reactor's [`FlowSpec`] and [`FlowSettings`].
+
+use crate::component_build::ComponentResolver;
+use crate::output::{exit_code, Output};
+use std::path::{Path, PathBuf};
+use torvyn_actors::{HostError, TorvynHandle, TorvynHost};
+use torvyn_runtime::config::{LayerSources, Manifest};
+use torvyn_runtime::engine::WasmEngine;
+use torvyn_runtime::error::{Coded, Diagnostic};
+use torvyn_runtime::flow_config;
+use torvyn_runtime::reactor::{validate_graph, EdgeSpec, FlowSettings, FlowSpec, StageSpec};
+use torvyn_runtime::topology::plan_graph;
+
+/// Exit code when validation or linking fails before the flow starts.
+pub const VALIDATION_FAILED: u8 = 2;
+/// Exit code when the running pipeline fails.
+pub const PIPELINE_ERROR: u8 = 1;
+
+/// A command's failure: what to show and the exit code.
+pub struct Failure {
+    pub diagnostic: Diagnostic,
+    pub exit: u8,
+}
+
+/// Anything found wrong before the flow starts.
+pub fn validation<E: Coded>(e: E) -> Failure {
+    let diagnostic = e.diagnostic();
+    // Missing inputs (manifest, component files) keep their own code 2;
+    // everything else found before the flow starts is a validation failure.
+    let exit = if exit_code(&diagnostic) == 2 {
+        2
+    } else {
+        VALIDATION_FAILED
+    };
+    Failure { diagnostic, exit }
+}
+
+/// A flow failure carries the flow's own diagnostic (a trap's E0410, a
+/// deadline's E0400, …); other host errors render as themselves.
+pub fn host_failure(e: HostError) -> Failure {
+    match e {
+        HostError::Flow { diagnostic, .. } => Failure {
+            diagnostic,
+            exit: PIPELINE_ERROR,
+        },
+        other => pipeline(other),
+    }
+}
+
+/// A failure of the running pipeline.
+pub fn pipeline<E: Coded>(e: E) -> Failure {
+    Failure {
+        diagnostic: e.diagnostic(),
+        exit: PIPELINE_ERROR,
+    }
+}
+
+/// Loads Torvyn.toml with its configuration layers and `--config` overrides.
+pub fn load_manifest(path: &Path, overrides: Vec<String>) -> Result<Manifest, Failure> {
+    Manifest::load_layered(path, LayerSources::from_process(overrides)).map_err(validation)
+}
+
+/// A flow checked, linked and ready to start.
+pub struct PreparedFlow {
+    /// The flow's name.
+    pub name: String,
+    /// The engine its components were compiled with.
+    pub engine: WasmEngine,
+    /// Its stages and streams.
+    pub spec: FlowSpec,
+    /// Its settings from the manifest.
+    pub settings: FlowSettings,
+}
+
+/// Plans flow `wanted` (default: the first) of `manifest`, builds or
+/// locates its components, runs `torvyn check` and `torvyn link` on them
+/// and compiles them. Prints the progress lines `torvyn run` shows.
+pub fn prepare_flow(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    wanted: Option<&str>,
+    out: &Output,
+) -> Result<PreparedFlow, Failure> {
+    let wanted = wanted.map(|f| f.strip_prefix("flow.").unwrap_or(f));
+    let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
+    let manifest_name = manifest_path.file_name().map_or_else(
+        || manifest_path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
+
+    let plan = plan_graph(flow_name, flow, &manifest.runtime.backpressure).map_err(validation)?;
+    let root = project_root(manifest_path);
+    let resolver = ComponentResolver::new(&root, manifest, out);
+    let engine = WasmEngine::new(flow_config::engine_config(manifest)).map_err(validation)?;
+
+    let mut wasm = Vec::with_capacity(plan.nodes.len());
+    for node in &plan.nodes {
+        let path = resolver
+            .resolve(&node.name, &node.component)
+            .map_err(validation)?;
+        wasm.push((node.name.clone(), path));
+    }
+    // `torvyn check` and `torvyn link` before anything is instantiated.
+    let linked =
+        crate::commands::link::verify(manifest, manifest_path, flow_name, flow, &wasm, true)
+            .map_err(validation)?;
+    let mut stages = Vec::with_capacity(plan.nodes.len());
+    for (node, (_, path)) in plan.nodes.iter().zip(&wasm) {
+        let component = engine.load_component(path).map_err(validation)?;
+        stages.push(StageSpec {
+            name: node.name.clone(),
+            component,
+            role: node.role,
+            config: node.config.clone(),
+            sandbox: linked
+                .node(&node.name)
+                .map(|n| n.sandbox.clone())
+                .unwrap_or_default(),
+        });
+    }
+    let edges = plan
+        .edges
+        .iter()
+        .map(|e| EdgeSpec {
+            name: e.name.clone(),
+            from: e.from,
+            from_port: e.from_port.clone(),
+            to: e.to,
+            settings: flow_config::stream_settings(&e.backpressure),
+        })
+        .collect();
+    let spec = FlowSpec { stages, edges };
+    out.status("Validating contracts...  ok");
+    validate_graph(&spec).map_err(validation)?;
+    let edge_count = spec.edges.len();
+    out.status(&format!(
+        "Linking components...    ok ({} components, {} edge{})",
+        spec.stages.len(),
+        edge_count,
+        if edge_count == 1 { "" } else { "s" }
+    ));
+    Ok(PreparedFlow {
+        name: flow_name.to_string(),
+        settings: flow_config::flow_settings(manifest, flow_name),
+        engine,
+        spec,
+    })
+}
+
+/// Starts the actor runtime that runs the flows (supervised FlowActors on
+/// worker arbiters, driven in batches, exactly as a long-lived host runs
+/// them) with the manifest's `[runtime]` settings.
+pub fn start_host(manifest: &Manifest, engine: WasmEngine) -> Result<TorvynHandle, Failure> {
+    TorvynHost::builder()
+        .engine(engine)
+        .runtime_config(&manifest.runtime)
+        .build()
+        .map_err(host_failure)
+}
+
+/// The directory holding the manifest (paths in it are relative to it).
+pub fn project_root(manifest: &Path) -> PathBuf {
+    match manifest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
