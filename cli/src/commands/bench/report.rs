@@ -579,6 +579,13 @@ impl BenchReport {
             "copy_amplification",
             self.copy_amplification.to_string(),
         );
+        push(
+            "resources",
+            flow(),
+            "peak_memory_bytes",
+            self.peak_memory_bytes
+                .map_or(String::new(), |b| b.to_string()),
+        );
         for c in &self.copies_by_reason {
             push(
                 "copies",
@@ -588,13 +595,6 @@ impl BenchReport {
             );
             push("copies", c.reason.to_string(), "bytes", c.bytes.to_string());
         }
-        push(
-            "resources",
-            flow(),
-            "peak_memory_bytes",
-            self.peak_memory_bytes
-                .map_or(String::new(), |b| b.to_string()),
-        );
         push("scheduling", flow(), "wakeups", self.wakeups.to_string());
         push("scheduling", flow(), "batches", self.batches.to_string());
         push(
