@@ -272,3 +272,35 @@ fn input_overrides_the_source_config() {
     assert!(report["flow_runs"].as_u64() > Some(1), "{report:#}");
     assert_eq!(report["settings"]["input"], r#"source={"count": 3}"#);
 }
+
+/// The Torvyn side of examples/benchmark-comparison benchmarks as its
+/// bench.sh runs it, and reports the processor's copies.
+#[test]
+fn benchmark_comparison_flow() {
+    let dir = torvyn_e2e::example_dir("benchmark-comparison").join("torvyn");
+    torvyn_e2e::build_example("benchmark-comparison/torvyn");
+    let run = bench(
+        &dir,
+        &[
+            "flow.main",
+            "--input",
+            r#"{"count": 1000, "payload_size": 64}"#,
+            "--report-format",
+            "json",
+        ],
+    );
+    run.expect_code(0);
+    let report = json_report(&run);
+    let names: Vec<&str> = report["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["source", "stamp", "sink"]);
+    assert!(report["elements"].as_u64() > Some(0), "{report:#}");
+    // 64 bytes in, 72 out: every element the sink took carries the
+    // appended timestamp.
+    let elements = report["elements"].as_u64().unwrap_or_default();
+    assert_eq!(report["bytes"].as_u64(), Some(elements * 72), "{report:#}");
+}
