@@ -11,6 +11,11 @@
 //! /proc/self/statm), then all are resumed; after a 0.5 s warmup each
 //! flow's delivered count is read from its counters at the start and end
 //! of a 3 s window. Not a criterion benchmark: it prints a table.
+//!
+//! 10,000 flows (20,000 component instances) need more memory mappings
+//! than Linux's default `vm.max_map_count` (65,530) allows with Wasmtime's
+//! on-demand instance allocator: Wasmtime then panics in `munmap`. Raise
+//! the limit (`sysctl vm.max_map_count=262144`) to run them.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -149,7 +154,11 @@ fn measure(engine: &WasmEngine, flows: usize) -> Row {
     Row {
         flows,
         throughput: total as f64 / dt,
-        min_share: if max == 0 { 0.0 } else { min as f64 / max as f64 },
+        min_share: if max == 0 {
+            0.0
+        } else {
+            min as f64 / max as f64
+        },
         heap_per_flow,
         rss_per_flow,
         start_s,
