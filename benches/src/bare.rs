@@ -1,12 +1,14 @@
-//! The floor: a source and a sink called directly from a loop.
+//! The floor: a source, an optional processor or filter, and a sink
+//! called directly from a loop.
 
 use std::path::Path;
 use torvyn_runtime::engine::bindings::torvyn::resources::buffer_ops;
 use torvyn_runtime::engine::bindings::torvyn::streaming::buffer_allocator;
+use torvyn_runtime::engine::bindings::types::ProcessResult;
 use torvyn_runtime::engine::bindings::types::{
     self, Buffer, BufferError, ElementMeta, FlowContext, MutableBuffer, StreamElement,
 };
-use torvyn_runtime::engine::bindings::{lifecycle, sink, source, Runtime};
+use torvyn_runtime::engine::bindings::{filter, lifecycle, processor, sink, source, Runtime};
 use wasmtime::component::{Component, HasSelf, Linker, Resource};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
@@ -181,6 +183,8 @@ pub fn engine(fuel: bool) -> Engine {
 struct Guest {
     store: Store<BareState>,
     source: Option<source::Guest>,
+    processor: Option<processor::Guest>,
+    filter: Option<filter::Guest>,
     sink: Option<sink::Guest>,
 }
 
@@ -209,33 +213,76 @@ fn instantiate(
     let source = source::GuestIndices::new(&pre)
         .ok()
         .map(|ix| ix.load(&mut store, &instance).expect("source"));
+    let processor = processor::GuestIndices::new(&pre)
+        .ok()
+        .map(|ix| ix.load(&mut store, &instance).expect("processor"));
+    let filter = filter::GuestIndices::new(&pre)
+        .ok()
+        .map(|ix| ix.load(&mut store, &instance).expect("filter"));
     let sink = sink::GuestIndices::new(&pre)
         .ok()
         .map(|ix| ix.load(&mut store, &instance).expect("sink"));
     Guest {
         store,
         source,
+        processor,
+        filter,
         sink,
     }
 }
 
-/// A source and a sink, called directly.
+/// What sits between the source and the sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Middle {
+    /// `processor.process`: its output goes on.
+    Processor,
+    /// `filter.evaluate`: the same bytes go on when it accepts.
+    Filter,
+}
+
+/// A source, an optional middle stage and a sink, called directly. Each
+/// guest has its own store; payload bytes move between the stores'
+/// slabs (a pointer move, as Torvyn's shared table makes no copy either).
 pub struct BarePipeline {
     source: Guest,
+    middle: Option<(Middle, Guest)>,
     sink: Guest,
     element: StreamElement,
     fuel: u64,
     sequence: u64,
 }
 
+/// Moves the bytes of `rep` in `from` into a fresh slot of `to`.
+fn hand_over(from: &mut Guest, rep: u32, to: &mut Guest) -> u32 {
+    let rep = rep & !FROZEN_BIT;
+    let bytes = std::mem::take(&mut from.store.data_mut().buffers[rep as usize]);
+    from.store.data_mut().release(rep);
+    let slot = to.store.data_mut().alloc(0);
+    to.store.data_mut().buffers[slot as usize] = bytes;
+    slot
+}
+
 impl BarePipeline {
     /// `source_wasm` (with `source_config`) feeding `sink_wasm`.
     pub fn new(source_wasm: &Path, source_config: &str, sink_wasm: &Path, fuel: u64) -> Self {
+        Self::with_middle(source_wasm, source_config, None, sink_wasm, fuel)
+    }
+
+    /// `source_wasm` → `middle` (a processor or filter component) → `sink_wasm`.
+    pub fn with_middle(
+        source_wasm: &Path,
+        source_config: &str,
+        middle: Option<(Middle, &Path)>,
+        sink_wasm: &Path,
+        fuel: u64,
+    ) -> Self {
         let engine = engine(fuel > 0);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
         Runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).expect("torvyn host");
         let source = instantiate(&engine, &linker, source_wasm, source_config, fuel);
+        let middle =
+            middle.map(|(kind, path)| (kind, instantiate(&engine, &linker, path, "", fuel)));
         let sink = instantiate(&engine, &linker, sink_wasm, "", fuel);
         let element = StreamElement {
             meta: ElementMeta {
@@ -248,6 +295,7 @@ impl BarePipeline {
         };
         Self {
             source,
+            middle,
             sink,
             element,
             fuel,
@@ -255,7 +303,8 @@ impl BarePipeline {
         }
     }
 
-    /// Moves `n` elements from the source to the sink; returns how many arrived.
+    /// Pulls `n` elements from the source and takes each as far as it
+    /// goes; returns how many reached the sink.
     pub fn run(&mut self, n: u64) -> u64 {
         let mut delivered = 0;
         for _ in 0..n {
@@ -268,12 +317,6 @@ impl BarePipeline {
             let Ok(Ok(Some(output))) = src.call_pull(&mut self.source.store) else {
                 return delivered;
             };
-            let rep = output.payload.rep() & !FROZEN_BIT;
-            // Move the bytes to the sink's store (the bare host has no shared table).
-            let bytes = std::mem::take(&mut self.source.store.data_mut().buffers[rep as usize]);
-            self.source.store.data_mut().release(rep);
-            let sink_rep = self.sink.store.data_mut().alloc(0);
-            self.sink.store.data_mut().buffers[sink_rep as usize] = bytes;
             self.element.meta.sequence = self.sequence;
             self.sequence += 1;
             self.element.meta.content_type.clear();
@@ -281,6 +324,44 @@ impl BarePipeline {
                 .meta
                 .content_type
                 .push_str(&output.meta.content_type);
+            let mut rep = output.payload.rep();
+            let mut holder = &mut self.source;
+            if let Some((kind, middle)) = &mut self.middle {
+                let slot = hand_over(holder, rep, middle);
+                self.element.payload = Resource::new_borrow(slot);
+                if self.fuel > 0 {
+                    let _ = middle.store.set_fuel(self.fuel);
+                }
+                let passes = match kind {
+                    Middle::Processor => match &middle.processor {
+                        Some(p) => match p.call_process(&mut middle.store, &self.element) {
+                            Ok(Ok(ProcessResult::Emit(out))) => {
+                                middle.store.data_mut().release(slot);
+                                rep = out.payload.rep();
+                                true
+                            }
+                            _ => false,
+                        },
+                        None => return delivered,
+                    },
+                    Middle::Filter => match &middle.filter {
+                        Some(f) => {
+                            rep = slot;
+                            matches!(
+                                f.call_evaluate(&mut middle.store, &self.element),
+                                Ok(Ok(true))
+                            )
+                        }
+                        None => return delivered,
+                    },
+                };
+                if !passes {
+                    middle.store.data_mut().release(slot);
+                    continue;
+                }
+                holder = middle;
+            }
+            let sink_rep = hand_over(holder, rep, &mut self.sink);
             self.element.payload = Resource::new_borrow(sink_rep);
             if self.fuel > 0 {
                 let _ = self.sink.store.set_fuel(self.fuel);

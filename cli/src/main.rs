@@ -35,6 +35,8 @@ enum Command {
     Link(commands::link::LinkArgs),
     /// Run every flow of one or more manifests, supervised, until SIGTERM/SIGINT.
     Serve(commands::serve::ServeArgs),
+    /// Run a pipeline under sustained load and produce a performance report.
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args, &out),
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
         Command::Serve(args) => commands::serve::run(args, &out),
+        Command::Bench(args) => commands::bench::run(args, &out, cli.format),
     };
     ExitCode::from(code)
 }

@@ -3,6 +3,7 @@
 
 mod backpressure;
 mod bad_input;
+mod bench;
 mod capabilities;
 mod check;
 mod component_cache;

@@ -1,5 +1,6 @@
 //! One module per `torvyn` subcommand.
 
+pub mod bench;
 pub mod check;
 pub mod link;
 pub mod prepare;

@@ -1,12 +1,14 @@
-//! From a loaded manifest to a planned, checked and linked [`FlowSpec`]
-//! (shared by `torvyn run` and `torvyn serve`), and the failures of those
-//! steps with their exit codes.
+//! The path from a Torvyn.toml to a flow ready to start, shared by
+//! `torvyn run`, `torvyn serve` and `torvyn bench`: load the manifest, plan
+//! the flow's graph, build or locate its components, check and link them,
+//! turn the result into the reactor's [`FlowSpec`] and `FlowSettings`, and
+//! the failures of those steps with their exit codes.
 
 use crate::component_build::ComponentResolver;
 use crate::output::{exit_code, Output};
 use std::path::{Path, PathBuf};
-use torvyn_actors::HostError;
-use torvyn_runtime::config::{FlowDef, Manifest};
+use torvyn_actors::{HostError, TorvynHandle, TorvynHost};
+use torvyn_runtime::config::{FlowDef, LayerSources, Manifest};
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Coded, Diagnostic};
 use torvyn_runtime::flow_config;
@@ -17,6 +19,60 @@ use torvyn_runtime::topology::plan_graph;
 pub const VALIDATION_FAILED: u8 = 2;
 /// Exit code when the running pipeline fails.
 pub const PIPELINE_ERROR: u8 = 1;
+
+/// Loads Torvyn.toml with its configuration layers and `--config` overrides.
+pub fn load_manifest(path: &Path, overrides: Vec<String>) -> Result<Manifest, Failure> {
+    Manifest::load_layered(path, LayerSources::from_process(overrides)).map_err(validation)
+}
+
+/// A flow checked, linked and ready to start.
+pub struct PreparedFlow {
+    /// The flow's name.
+    pub name: String,
+    /// The engine its components were compiled with.
+    pub engine: WasmEngine,
+    /// Its stages and streams.
+    pub spec: FlowSpec,
+    /// Its settings from the manifest.
+    pub settings: torvyn_runtime::reactor::FlowSettings,
+}
+
+/// Plans flow `wanted` (default: the first) of `manifest` on a new engine,
+/// with [`flow_spec`] and [`flow_settings`]. Prints the progress lines
+/// `torvyn run` shows.
+pub fn prepare_flow(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    wanted: Option<&str>,
+    out: &Output,
+) -> Result<PreparedFlow, Failure> {
+    let wanted = wanted.map(|f| f.strip_prefix("flow.").unwrap_or(f));
+    let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
+    let manifest_name = manifest_path.file_name().map_or_else(
+        || manifest_path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
+    let engine = WasmEngine::new(flow_config::engine_config(manifest)).map_err(validation)?;
+    let spec = flow_spec(manifest, manifest_path, flow_name, flow, &engine, out)?;
+    Ok(PreparedFlow {
+        name: flow_name.to_string(),
+        settings: flow_settings(manifest, manifest_path, flow_name),
+        engine,
+        spec,
+    })
+}
+
+/// Starts the actor runtime that runs the flows (supervised FlowActors on
+/// worker arbiters, driven in batches, exactly as a long-lived host runs
+/// them) with the manifest's `[runtime]` settings.
+pub fn start_host(manifest: &Manifest, engine: WasmEngine) -> Result<TorvynHandle, Failure> {
+    TorvynHost::builder()
+        .engine(engine)
+        .runtime_config(&manifest.runtime)
+        .build()
+        .map_err(host_failure)
+}
 
 /// The flow's settings from the manifest (`[runtime]`, the flow's own
 /// keys, supervision), with dead-letter files resolved against the

@@ -1,14 +1,12 @@
 //! `torvyn run`: load Torvyn.toml, validate and link the flow, instantiate
 //! its components and run it to completion on the stage loop.
 
-use crate::commands::prepare::{flow_spec, host_failure, validation, Failure};
+use super::prepare::{host_failure, load_manifest, prepare_flow, start_host, validation, Failure};
 use crate::output::Output;
 use std::path::PathBuf;
 use std::time::Duration;
-use torvyn_actors::{FlowSpec as ActorFlowSpec, TorvynHandle, TorvynHost};
-use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
-use torvyn_runtime::engine::WasmEngine;
-use torvyn_runtime::flow_config;
+use torvyn_actors::{FlowSpec as ActorFlowSpec, TorvynHandle};
+use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
 
 /// `torvyn run` arguments.
@@ -56,43 +54,22 @@ pub fn run(args: RunArgs, out: &Output) -> u8 {
 }
 
 fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
-    let manifest =
-        Manifest::load_layered(&args.manifest, LayerSources::from_process(args.overrides))
-            .map_err(validation)?;
+    let manifest = load_manifest(&args.manifest, args.overrides)?;
     let deadline = args
         .timeout
         .as_deref()
         .map(parse_duration)
         .transpose()
         .map_err(validation)?;
-    let wanted = args
-        .flow
-        .as_deref()
-        .or(args.flow_ref.as_deref())
-        .map(|f| f.strip_prefix("flow.").unwrap_or(f));
-    let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
-    let manifest_name = args.manifest.file_name().map_or_else(
-        || args.manifest.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
-
-    let engine = WasmEngine::new(flow_config::engine_config(&manifest)).map_err(validation)?;
-    let spec = flow_spec(&manifest, &args.manifest, flow_name, flow, &engine, out)?;
-
+    let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
+    let prepared = prepare_flow(&manifest, &args.manifest, wanted, out)?;
     let settings = FlowSettings {
         element_limit: args.limit,
         deadline,
-        ..super::prepare::flow_settings(&manifest, &args.manifest, flow_name)
+        ..prepared.settings
     };
-    // The flow runs under the actor runtime: a supervised FlowActor on a
-    // worker arbiter, driven in batches, exactly as a long-lived host runs it.
-    let host = TorvynHost::builder()
-        .engine(engine)
-        .runtime_config(&manifest.runtime)
-        .build()
-        .map_err(host_failure)?;
-    let result = run_on_host(&host, spec, settings, flow_name, out);
+    let host = start_host(&manifest, prepared.engine)?;
+    let result = run_on_host(&host, prepared.spec, settings, &prepared.name, out);
     host.shutdown();
     result
 }

@@ -1,6 +1,7 @@
 //! [`FlowReport`]: what a flow did — elements, time, copies, queue peaks.
 
-use crate::resources::CopyStats;
+use super::latency::LatencySnapshot;
+use crate::resources::{CopyReason, CopyStats};
 use std::time::Duration;
 
 /// Counters of one stage.
@@ -83,6 +84,8 @@ pub struct FlowReport {
     pub all_copies: CopyStats,
     /// Payload bytes copied ÷ payload bytes produced.
     pub copy_amplification: f64,
+    /// Payload bytes produced (written into buffers by components).
+    pub bytes_produced: u64,
     /// Highest depth any queue reached.
     pub peak_queue_depth: usize,
     /// Buffers alive right now (0 after teardown, which reclaims them).
@@ -100,6 +103,15 @@ pub struct FlowReport {
     pub stages: Vec<StageReport>,
     /// Per-stream counters, in definition order.
     pub streams: Vec<StreamReport>,
+    /// Copies by reason (every [`CopyReason`], in its order).
+    pub copies_by_reason: Box<[(CopyReason, CopyStats)]>,
+    /// Buffers taken from the pools (all tiers).
+    pub pool_allocations: u64,
+    /// Of those, how many the system allocator served (a tier was empty).
+    pub pool_fallbacks: u64,
+    /// Latency histograms, when the flow records them
+    /// (`FlowSettings::stage_timing`).
+    pub latency: Option<Box<LatencySnapshot>>,
 }
 
 impl FlowReport {
