@@ -35,7 +35,7 @@ enum FlowRecord {
         waiters: Vec<oneshot::Sender<FlowOutcome>>,
     },
     Finished {
-        outcome: FlowOutcome,
+        outcome: Box<FlowOutcome>,
         inspection: Box<FlowInspection>,
     },
 }
@@ -295,7 +295,7 @@ impl Handler<AwaitFlow> for Supervisor {
             None => return Err(HostError::UnknownFlow(id)),
             Some(FlowRecord::Live { waiters, .. }) => waiters.push(tx),
             Some(FlowRecord::Finished { outcome, .. }) => {
-                let _ = tx.send(outcome.clone());
+                let _ = tx.send((**outcome).clone());
             }
         }
         Ok(rx)
@@ -344,7 +344,7 @@ impl Handler<FlowExited> for Supervisor {
         let previous = self.flows.insert(
             msg.id,
             FlowRecord::Finished {
-                outcome: msg.outcome.clone(),
+                outcome: Box::new(msg.outcome.clone()),
                 inspection: Box::new(msg.inspection),
             },
         );
