@@ -23,7 +23,7 @@ use crate::supervisor::messages::{
     ArbiterLoads, AwaitFlow, CancelFlow, DrainFlow, InjectFlowActorFault, InjectFlowFault,
     InspectFlow, PauseFlow, ResumeFlow, SetFlowPriority, Shutdown, StartFlow, SubscribeFlow,
 };
-use crate::supervisor::Supervisor;
+use crate::supervisor::{CancelBounds, Supervisor};
 use actix::dev::ToEnvelope;
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -62,6 +62,7 @@ pub struct TorvynHostBuilder {
     buffer_budget: Option<u64>,
     pools: Option<PoolConfig>,
     event_capacity: Option<usize>,
+    cancel: Option<CancelBounds>,
 }
 
 impl TorvynHostBuilder {
@@ -110,6 +111,14 @@ impl TorvynHostBuilder {
         self
     }
 
+    /// Tiered cancellation bounds: how long a cancelled flow's current
+    /// guest call may run before it is interrupted, and how long a cancel
+    /// then waits. Default: 100 ms, then 5 s.
+    pub fn cancel_bounds(mut self, bounds: CancelBounds) -> Self {
+        self.cancel = Some(bounds);
+        self
+    }
+
     /// Capacity, in batches, of the event channel from flows to the
     /// observability actor (events beyond it are dropped and counted).
     pub fn event_channel_capacity(mut self, batches: usize) -> Self {
@@ -138,6 +147,7 @@ impl TorvynHostBuilder {
         };
         let budget = self.buffer_budget;
         let pools = self.pools.unwrap_or_default();
+        let cancel = self.cancel.unwrap_or_default();
         let capacity = self
             .event_capacity
             .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
@@ -158,6 +168,7 @@ impl TorvynHostBuilder {
                         resource.clone(),
                         observability.clone(),
                         publisher,
+                        cancel,
                     )
                     .start();
                     let _ = ready_tx.send(Actors {

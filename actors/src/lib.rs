@@ -95,3 +95,4 @@ pub use flow::{ActorFault, BatchPolicy, FlowInspection, FlowSpec, Priority, Topo
 pub use host::{TorvynHandle, TorvynHost, TorvynHostBuilder};
 pub use ids::FlowId;
 pub use state::{FlowState, InvalidTransition};
+pub use supervisor::CancelBounds;

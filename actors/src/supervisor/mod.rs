@@ -25,7 +25,9 @@ use crate::state::{FlowState, InvalidTransition};
 use actix::prelude::*;
 use messages::*;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 use torvyn_runtime::engine::WasmEngine;
 
@@ -33,6 +35,8 @@ enum FlowRecord {
     Live {
         addr: Addr<FlowActor>,
         waiters: Vec<oneshot::Sender<FlowOutcome>>,
+        /// Interrupts the flow's running guest call (tiered cancellation).
+        interrupt: Arc<AtomicBool>,
     },
     Finished {
         outcome: Box<FlowOutcome>,
@@ -51,6 +55,29 @@ pub struct Supervisor {
     resource: Addr<ResourceActor>,
     observability: Addr<ObservabilityActor>,
     events: EventPublisher,
+    cancel: CancelBounds,
+}
+
+/// Tiered cancellation: how long a cancelled flow may finish its current
+/// guest call before the call is interrupted through the epoch, and how
+/// long the supervisor then waits before it stops waiting for the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CancelBounds {
+    /// Tier 1: the current call may finish (default 100 ms).
+    pub grace: Duration,
+    /// Tier 2: after the interrupt, the flow has this long to stop
+    /// (default 5 s); beyond it the cancel returns and the instance is
+    /// dropped whenever its thread comes back.
+    pub interrupt_timeout: Duration,
+}
+
+impl Default for CancelBounds {
+    fn default() -> Self {
+        Self {
+            grace: Duration::from_millis(100),
+            interrupt_timeout: Duration::from_secs(5),
+        }
+    }
 }
 
 impl Supervisor {
@@ -60,6 +87,7 @@ impl Supervisor {
         resource: Addr<ResourceActor>,
         observability: Addr<ObservabilityActor>,
         events: EventPublisher,
+        cancel: CancelBounds,
     ) -> Self {
         let load = vec![0; arbiters.len()];
         Self {
@@ -72,6 +100,7 @@ impl Supervisor {
             resource,
             observability,
             events,
+            cancel,
         }
     }
 
@@ -89,7 +118,9 @@ impl Supervisor {
         best
     }
 
-    fn spawn_flow(&mut self, id: FlowId, spec: FlowSpec, ctx: &mut Context<Self>) {
+    fn spawn_flow(&mut self, id: FlowId, mut spec: FlowSpec, ctx: &mut Context<Self>) {
+        let interrupt = Arc::new(AtomicBool::new(false));
+        spec.settings.interrupt = Some(Arc::clone(&interrupt));
         let arbiter = self.pick_arbiter();
         self.load[arbiter] += 1;
         let counters = Arc::new(FlowCounters::default());
@@ -110,6 +141,7 @@ impl Supervisor {
             FlowRecord::Live {
                 addr,
                 waiters: Vec::new(),
+                interrupt,
             },
         );
     }
@@ -232,17 +264,39 @@ impl Handler<ResumeFlow> for Supervisor {
 impl Handler<CancelFlow> for Supervisor {
     type Result = ResponseFuture<Result<(), HostError>>;
 
+    /// Tiered: the flow handles `Cancel` between batches (its current
+    /// guest call finishes); if it has not within the grace period, its
+    /// running call is interrupted through the epoch; if it still has not
+    /// answered within the interrupt timeout, the cancel returns anyway.
     fn handle(&mut self, CancelFlow(id): CancelFlow, _: &mut Context<Self>) -> Self::Result {
-        let live = self.live(id).map(|r| r.ok());
+        let live = match self.flows.get(&id) {
+            None => Err(HostError::UnknownFlow(id)),
+            Some(FlowRecord::Live {
+                addr, interrupt, ..
+            }) => Ok(Some((addr.clone(), Arc::clone(interrupt)))),
+            Some(_) => Ok(None),
+        };
+        let bounds = self.cancel;
         Box::pin(async move {
-            match live? {
+            let Some((addr, interrupt)) = live? else {
                 // A flow that already ended is as cancelled as it gets.
-                None => Ok(()),
-                Some(addr) => {
-                    let _ = addr.send(Cancel).await;
-                    Ok(())
+                return Ok(());
+            };
+            let mut reply = std::pin::pin!(addr.send(Cancel));
+            if tokio::time::timeout(bounds.grace, reply.as_mut())
+                .await
+                .is_err()
+            {
+                tracing::warn!(flow = %id, "cancel: the current call did not finish in time; interrupting it");
+                interrupt.store(true, Ordering::Relaxed);
+                if tokio::time::timeout(bounds.interrupt_timeout, reply)
+                    .await
+                    .is_err()
+                {
+                    tracing::error!(flow = %id, "cancel: the flow did not stop after the interrupt; giving up waiting");
                 }
             }
+            Ok(())
         })
     }
 }

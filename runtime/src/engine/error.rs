@@ -118,6 +118,9 @@ pub enum InvokeFailure {
     /// The call ran past its wall-clock deadline (epoch interruption):
     /// `max_invocation_time_ms`, or the init / teardown timeout.
     DeadlineExceeded,
+    /// The flow was cancelled while the call ran: the call was interrupted
+    /// (tiered cancellation).
+    Interrupted,
     /// The Wasm stack overflowed.
     StackOverflow,
     /// Linear memory growth beyond the per-component limit.
@@ -134,6 +137,7 @@ impl std::fmt::Display for InvokeFailure {
             InvokeFailure::Trapped => "trapped",
             InvokeFailure::OutOfFuel => "exceeded its fuel budget",
             InvokeFailure::DeadlineExceeded => "exceeded its deadline",
+            InvokeFailure::Interrupted => "was interrupted because its flow was cancelled",
             InvokeFailure::StackOverflow => "overflowed its stack",
             InvokeFailure::MemoryLimit => "exceeded its memory limit",
             InvokeFailure::ContractViolation => "violated the buffer contract",
@@ -161,7 +165,9 @@ impl Coded for InvokeError {
             InvokeFailure::DeadlineExceeded => "raise the [runtime] key named above (0 = no deadline) or make the component do less per call".into(),
             InvokeFailure::StackOverflow => "the guest recursed too deeply; bound its recursion".into(),
             InvokeFailure::MemoryLimit => "raise [runtime] max_memory_per_component or reduce the component's memory use".into(),
-            InvokeFailure::ContractViolation | InvokeFailure::Poisoned => self.code.default_help().into(),
+            InvokeFailure::ContractViolation
+            | InvokeFailure::Poisoned
+            | InvokeFailure::Interrupted => self.code.default_help().into(),
         }
     }
 }

@@ -17,6 +17,8 @@ use super::WasmEngine;
 use crate::error::ErrorCode;
 use crate::resources::ComponentId;
 use crate::security::SandboxConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use wasmtime::{ResourceLimiter, Store};
 
 /// Caps a component's linear memory and table growth, remembering when the
@@ -121,6 +123,30 @@ pub struct ComponentInstance {
 
 type Call<T> = Result<T, InvokeError>;
 
+/// Epoch ticks between two checks of a running call (interrupt flag,
+/// deadline): 10 ms at the 1 ms tick.
+pub const CHECK_TICKS: u64 = 10;
+
+/// The error the epoch callback raises when the host interrupts a call.
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted by the host")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Arms a call's deadline `ticks` ahead: the epoch callback runs every
+/// [`CHECK_TICKS`] and counts `ticks_left` down.
+// HOT PATH: two stores per call.
+fn arm_deadline(store: &mut Store<ComponentState>, ticks: u64) {
+    store.data_mut().ticks_left = ticks;
+    store.set_epoch_deadline(ticks.min(CHECK_TICKS));
+}
+
 impl ComponentInstance {
     /// Instantiates `compiled` as component `id` named `name` (a fresh
     /// `Store`) in `sandbox`: its WASI context carries only the authority
@@ -160,7 +186,26 @@ impl ComponentInstance {
         });
         if let Some(d) = &deadlines {
             // Instantiation may run start functions: bound it like init.
-            store.set_epoch_deadline(d.init.ticks);
+            arm_deadline(&mut store, d.init.ticks);
+            // Every CHECK_TICKS of guest execution: interrupted by the host
+            // (cancellation), past its deadline, or on for a while longer.
+            store.epoch_deadline_callback(|mut ctx| {
+                let state = ctx.data_mut();
+                if state
+                    .interrupt
+                    .as_ref()
+                    .is_some_and(|flag| flag.load(Ordering::Relaxed))
+                {
+                    return Err(wasmtime::Error::new(Interrupted));
+                }
+                if state.ticks_left <= CHECK_TICKS {
+                    return Err(wasmtime::Trap::Interrupt.into());
+                }
+                state.ticks_left -= CHECK_TICKS;
+                Ok(wasmtime::UpdateDeadline::Continue(
+                    state.ticks_left.min(CHECK_TICKS),
+                ))
+            });
         }
         let instance = compiled
             .pre
@@ -220,6 +265,14 @@ impl ComponentInstance {
         self.poisoned
     }
 
+    /// Lets the host interrupt this instance's calls (tiered
+    /// cancellation): once `flag` is set, a running call traps within
+    /// [`CHECK_TICKS`] epoch ticks. Needs epoch interruption on the engine
+    /// (any of the `[runtime]` time limits above 0).
+    pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) {
+        self.store.data_mut().interrupt = Some(flag);
+    }
+
     /// Fault injection (tests): fails `function` as if the guest had
     /// trapped with `kind`, poisoning the instance exactly like a real trap.
     pub fn inject_trap(&mut self, function: &'static str, kind: InvokeFailure) -> InvokeError {
@@ -276,7 +329,7 @@ impl ComponentInstance {
             let _ = self.store.set_fuel(self.fuel_per_invocation);
         }
         if let Some(deadline) = deadline {
-            self.store.set_epoch_deadline(deadline.ticks);
+            arm_deadline(&mut self.store, deadline.ticks);
         }
         self.current = deadline;
         if let Some(shared) = flow.take() {
@@ -316,6 +369,14 @@ impl ComponentInstance {
     fn classify(&mut self, function: &'static str, error: wasmtime::Error) -> InvokeError {
         self.poisoned = true;
         let detail = format!("{error:#}");
+        if error.downcast_ref::<Interrupted>().is_some() {
+            return self.failure(
+                function,
+                InvokeFailure::Interrupted,
+                ErrorCode::FlowCancelled,
+                "the flow was cancelled during the call".into(),
+            );
+        }
         if let Some(trap) = error.downcast_ref::<HostTrap>() {
             let kind = if trap.code == ErrorCode::BudgetExceeded {
                 InvokeFailure::MemoryLimit

@@ -10,6 +10,8 @@
 use super::instance::MemoryLimiter;
 use crate::error::{Coded, ErrorCode};
 use crate::resources::{ComponentId, ResourceError, ResourceManager};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 /// Per-flow identity and trace context visible to components through
@@ -41,6 +43,11 @@ pub struct ComponentState {
     pub(crate) name: String,
     pub(crate) flow: Option<Box<FlowShared>>,
     pub(crate) limiter: MemoryLimiter,
+    /// Epoch ticks left before the call in progress passes its deadline
+    /// (the epoch callback counts them down).
+    pub(crate) ticks_left: u64,
+    /// Set by the host to interrupt the call in progress (cancellation).
+    pub(crate) interrupt: Option<Arc<AtomicBool>>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -57,6 +64,8 @@ impl ComponentState {
             name,
             flow: None,
             limiter,
+            ticks_left: 0,
+            interrupt: None,
             wasi,
             table: ResourceTable::new(),
         }

@@ -116,6 +116,12 @@ impl Flow {
         error: &FlowError,
     ) -> Result<bool, FlowError> {
         let name = self.nodes[n].name.clone();
+        if error.code() == crate::error::ErrorCode::FlowCancelled {
+            // Interrupted by a cancel: nothing to supervise.
+            return Err(FlowError::Cancelled {
+                flow: self.settings.flow_name.clone(),
+            });
+        }
         if !self.nodes[n].supervision.restart.restarts_after(exit) {
             tracing::warn!(component = %name, error = %error, "component ended; its node closes");
             self.close_node(n)?;
@@ -162,6 +168,10 @@ impl Flow {
             &node.name,
             &node.sandbox,
         )?;
+        let mut fresh = fresh;
+        if let Some(flag) = &self.settings.interrupt {
+            fresh.set_interrupt(std::sync::Arc::clone(flag));
+        }
         let mut old = std::mem::replace(&mut node.instance, fresh);
         if !old.is_poisoned() {
             if let Err(e) = old.teardown(&mut self.shared) {

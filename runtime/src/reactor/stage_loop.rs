@@ -218,6 +218,9 @@ pub struct FlowSettings {
     pub node_supervision: Vec<(String, NodeSupervision)>,
     /// Faults to inject (tests).
     pub faults: Vec<Fault>,
+    /// Set by the host to interrupt a running guest call (tiered
+    /// cancellation); `None`: calls are never interrupted from outside.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for FlowSettings {
@@ -236,6 +239,7 @@ impl Default for FlowSettings {
             supervision: FlowSupervision::default(),
             node_supervision: Vec::new(),
             faults: Vec::new(),
+            interrupt: None,
         }
     }
 }
@@ -429,13 +433,16 @@ impl Flow {
         });
         let mut nodes = Vec::with_capacity(spec.stages.len());
         for (i, stage) in spec.stages.iter().enumerate() {
-            let instance = ComponentInstance::instantiate(
+            let mut instance = ComponentInstance::instantiate(
                 engine,
                 &stage.component,
                 ComponentId(i as u32),
                 &stage.name,
                 &stage.sandbox,
             )?;
+            if let Some(flag) = &settings.interrupt {
+                instance.set_interrupt(Arc::clone(flag));
+            }
             let supervision = settings
                 .node_supervision
                 .iter()
