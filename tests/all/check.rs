@@ -64,11 +64,7 @@ fn a_wit_syntax_error_is_e0100_with_file_line_and_column() {
     );
     let run = p.run(&["check"]);
     run.expect_code(1).expect_error("E0100");
-    assert!(
-        run.stderr.contains("--> wit/world.wit:7:1"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("[wit/world.wit:7:1]"), "{}", run.stderr);
     insta::assert_snapshot!("check_e0100", redact(&run.stderr, p.path()));
 }
 
@@ -106,11 +102,7 @@ fn a_world_without_a_torvyn_export_is_e0102() {
     );
     let run = p.run(&["check"]);
     run.expect_code(1).expect_error("E0102");
-    assert!(
-        run.stderr.contains("--> wit/world.wit:3:7"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("[wit/world.wit:3:7]"), "{}", run.stderr);
     insta::assert_snapshot!("check_e0102", redact(&run.stderr, p.path()));
 }
 

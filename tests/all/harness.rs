@@ -30,7 +30,8 @@ impl Run {
         self
     }
 
-    /// Asserts stderr names `error[<code>]`, and has a help line.
+    /// Asserts stderr names `error[<code>]` (the miette header), and has a
+    /// help line.
     pub fn expect_error(&self, code: &str) -> &Self {
         let header = format!("error[{code}]");
         assert!(
@@ -39,7 +40,7 @@ impl Run {
             self.stderr
         );
         assert!(
-            self.stderr.contains("= help:"),
+            self.stderr.contains("  help: "),
             "expected a help line in stderr:\n{}",
             self.stderr
         );

@@ -6,6 +6,7 @@ mod bad_input;
 mod capabilities;
 mod check;
 mod component_cache;
+mod contract_evolution;
 mod copy_ledger;
 mod examples;
 mod harness;

@@ -2,7 +2,7 @@
 //! its components and run it to completion on the stage loop.
 
 use crate::component_build::ComponentResolver;
-use crate::output::{exit_code, Output};
+use crate::output::Output;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, TorvynHandle, TorvynHost};
@@ -60,25 +60,22 @@ pub fn run(args: RunArgs, out: &Output) -> u8 {
             out.json(report_json(&report), 0);
             0
         }
-        Err(Failure { diagnostic, exit }) => out.fail(&diagnostic, exit),
+        Err(Failure { diagnostics, exit }) => out.fail_all(&diagnostics, &[], exit, Some("run")),
     }
 }
 
 struct Failure {
-    diagnostic: Diagnostic,
+    diagnostics: Vec<Diagnostic>,
     exit: u8,
 }
 
 fn validation<E: Coded>(e: E) -> Failure {
-    let diagnostic = e.diagnostic();
-    // Missing inputs (manifest, component files) keep their own code 2;
-    // everything else found before the flow starts is a validation failure.
-    let exit = if exit_code(&diagnostic) == 2 {
-        2
-    } else {
-        VALIDATION_FAILED
-    };
-    Failure { diagnostic, exit }
+    // Every error found before the flow starts (missing inputs and
+    // validation failures alike) exits with 2.
+    Failure {
+        diagnostics: e.diagnostics(),
+        exit: VALIDATION_FAILED,
+    }
 }
 
 /// A flow failure carries the flow's own diagnostic (a trap's E0410, a
@@ -86,7 +83,7 @@ fn validation<E: Coded>(e: E) -> Failure {
 fn host_failure(e: HostError) -> Failure {
     match e {
         HostError::Flow { diagnostic, .. } => Failure {
-            diagnostic,
+            diagnostics: vec![diagnostic],
             exit: PIPELINE_ERROR,
         },
         other => pipeline(other),
@@ -95,7 +92,7 @@ fn host_failure(e: HostError) -> Failure {
 
 fn pipeline<E: Coded>(e: E) -> Failure {
     Failure {
-        diagnostic: e.diagnostic(),
+        diagnostics: e.diagnostics(),
         exit: PIPELINE_ERROR,
     }
 }
@@ -116,6 +113,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
         .or(args.flow_ref.as_deref())
         .map(|f| f.strip_prefix("flow.").unwrap_or(f));
     let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
+    out.set_root(&project_root(&args.manifest));
     let manifest_name = args.manifest.file_name().map_or_else(
         || args.manifest.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
