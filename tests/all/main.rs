@@ -8,6 +8,7 @@ mod check;
 mod component_cache;
 mod contract_evolution;
 mod copy_ledger;
+mod error_codes;
 mod examples;
 mod harness;
 mod hello_world;

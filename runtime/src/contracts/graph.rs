@@ -274,4 +274,37 @@ mod tests {
             .message
             .contains("not connected"));
     }
+
+    #[test]
+    fn every_graph_problem_is_reported_at_once() {
+        let f = flow(
+            &[
+                node("s", "streaming/source"),
+                node("k", "streaming/sink"),
+                node("x", "streaming/nope"),
+                edge("k", "output", "s"),
+                edge("s", "out", "k"),
+            ]
+            .concat(),
+        );
+        let problems = graph_problems("main", &f).unwrap_err();
+        let text: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.contains("unknown interface `torvyn:streaming/nope`")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.contains("port `out`")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("a source must have no inputs")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("a sink must have no outputs")),
+            "{text:?}"
+        );
+        assert_eq!(check_graph("main", &f).unwrap_err(), problems[0]);
+    }
 }

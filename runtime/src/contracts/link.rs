@@ -531,6 +531,8 @@ pub fn runtime_problems(
             });
         }
     }
+    // An import and an export of the same package fail the same way once.
+    problems.dedup();
     problems
 }
 

@@ -76,3 +76,73 @@ pub fn edge_location(
         .location_of(&field_path)
         .or_else(|| manifest.location_of(&edge_path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Coded, ErrorCode};
+    use std::path::Path;
+
+    fn manifest(edges: &[(&str, &str, &str)]) -> Manifest {
+        let mut text = String::from(
+            "[torvyn]\nname = \"t\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n",
+        );
+        for (name, iface) in [
+            ("s", "streaming/source"),
+            ("r", "filtering/router"),
+            ("a", "streaming/sink"),
+            ("b", "streaming/sink"),
+        ] {
+            text.push_str(&format!(
+                "[flow.main.nodes.{name}]\ncomponent = \"file://{name}.wasm\"\ninterface = \"torvyn:{iface}\"\n"
+            ));
+        }
+        for (from, port, to) in edges {
+            text.push_str(&format!(
+                "[[flow.main.edges]]\nfrom = {{ node = \"{from}\", port = \"{port}\" }}\nto = {{ node = \"{to}\", port = \"input\" }}\n"
+            ));
+        }
+        Manifest::from_str_at(&text, Path::new("Torvyn.toml")).unwrap()
+    }
+
+    fn problems(edges: &[(&str, &str, &str)]) -> Vec<ContractError> {
+        let m = manifest(edges);
+        let flow = m.flow(Some("main")).unwrap().1;
+        router_port_problems(&m, "main", flow)
+    }
+
+    #[test]
+    fn named_router_ports_are_fine() {
+        assert!(problems(&[("s", "output", "r"), ("r", "hi", "a"), ("r", "lo", "b")]).is_empty());
+        // One port to two nodes is a fan-out, not a duplicate.
+        assert!(problems(&[("s", "output", "r"), ("r", "all", "a"), ("r", "all", "b")]).is_empty());
+    }
+
+    #[test]
+    fn unusable_or_duplicate_ports_are_e0204_with_their_place() {
+        let found = problems(&[
+            ("s", "output", "r"),
+            ("r", "input", "a"),
+            ("r", "two words", "b"),
+            ("r", "x", "a"),
+            ("r", "x", "a"),
+        ]);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found
+            .iter()
+            .all(|e| e.code() == ErrorCode::RouterPortUnknown));
+        assert!(found[0].to_string().contains("input side"), "{}", found[0]);
+        assert!(found[1].to_string().contains("whitespace"), "{}", found[1]);
+        assert!(
+            found[2].to_string().contains("a second time"),
+            "{}",
+            found[2]
+        );
+        assert_eq!(found[0].location().as_deref(), Some("Torvyn.toml:21:29"));
+    }
+
+    #[test]
+    fn ports_of_other_nodes_are_left_to_the_graph_check() {
+        assert!(problems(&[("s", "weird", "a")]).is_empty());
+    }
+}
