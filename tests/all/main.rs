@@ -10,6 +10,7 @@ mod contract_evolution;
 mod copy_ledger;
 mod error_codes;
 mod examples;
+mod fuzz_bodies;
 mod harness;
 mod hello_world;
 mod hostile_guests;
