@@ -3,9 +3,10 @@
 mod commands;
 mod component_build;
 mod output;
+mod render;
 
 use clap::{Parser, Subcommand};
-use output::{Format, Output};
+use output::{ColorChoice, Format, Output};
 use std::process::ExitCode;
 
 /// Torvyn: ownership-aware streaming pipelines of WebAssembly components.
@@ -15,6 +16,9 @@ struct Cli {
     /// Output format: human (default) or json.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Color output: auto (default: when stderr is a terminal and NO_COLOR is unset), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Suppress non-essential output.
     #[arg(long, global = true)]
     quiet: bool,
@@ -41,10 +45,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let color = cli.color.resolve();
     // A long-lived host logs its flows' lifecycle by default.
     let serving = matches!(cli.command, Command::Serve(_));
-    init_logging(cli.verbose || serving, cli.quiet);
-    let out = Output::new(cli.format, cli.quiet);
+    init_logging(cli.verbose || serving, cli.quiet, color);
+    let out = Output::new(cli.format, cli.quiet, cli.verbose, color);
     let code = match cli.command {
         Command::Run(args) => commands::run::run(args, &out),
         Command::Check(args) => commands::check::run(args, &out),
@@ -56,7 +61,7 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, filtered by `TORVYN_LOG` (default `warn`, `info` with --verbose).
-fn init_logging(verbose: bool, quiet: bool) {
+fn init_logging(verbose: bool, quiet: bool, color: bool) {
     let default = if quiet {
         "error"
     } else if verbose {
@@ -69,6 +74,7 @@ fn init_logging(verbose: bool, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .try_init();
 }

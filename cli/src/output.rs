@@ -1,8 +1,16 @@
 //! How the CLI talks to people and machines. Runtime progress lines go to
-//! stderr so stdout carries only what the components print; errors render
-//! as rustc-style diagnostics (human) or one JSON object (json).
+//! stderr so stdout carries only what the components print; errors and
+//! warnings render with miette (human), or as one JSON object on stdout
+//! (json) carrying `exit_code`, `errors` and `warnings`.
+//!
+//! Colour: `--color always` forces it, `--color never` and a non-empty
+//! `NO_COLOR` turn it off, and `auto` (the default) colours only when
+//! stderr is a terminal.
 
-use std::io::Write;
+use crate::render;
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use torvyn_runtime::error::Diagnostic;
 
 /// `--format`.
@@ -14,15 +22,61 @@ pub enum Format {
     Json,
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always colour (even when `NO_COLOR` is set).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given `NO_COLOR` and whether stderr is a terminal.
+    pub fn enabled(self, no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => no_color.is_none_or(|v| v.is_empty()) && terminal,
+        }
+    }
+
+    /// [`ColorChoice::enabled`] for this process.
+    pub fn resolve(self) -> bool {
+        self.enabled(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::io::stderr().is_terminal(),
+        )
+    }
+}
+
 /// The CLI's output channel.
 pub struct Output {
     format: Format,
     quiet: bool,
+    verbose: bool,
+    color: bool,
+    /// The project's directory: locations relative to it (WIT files,
+    /// component manifests) are found there for source snippets.
+    root: RefCell<Option<PathBuf>>,
 }
 
 impl Output {
-    pub fn new(format: Format, quiet: bool) -> Self {
-        Self { format, quiet }
+    pub fn new(format: Format, quiet: bool, verbose: bool, color: bool) -> Self {
+        Self {
+            format,
+            quiet,
+            verbose,
+            color,
+            root: RefCell::new(None),
+        }
+    }
+
+    /// Sets the project directory used to find files named in locations.
+    pub fn set_root(&self, root: &Path) {
+        *self.root.borrow_mut() = Some(root.to_path_buf());
     }
 
     /// A `[torvyn] …` progress line (human format, not quiet).
@@ -41,12 +95,10 @@ impl Output {
         }
     }
 
-    /// A warning, rendered like an error but as `warning[…]` (human format).
-    pub fn warn(&self, diagnostic: &Diagnostic) {
-        if self.format == Format::Human {
-            let _ = std::io::stdout().flush();
-            let text = diagnostic.to_string();
-            eprintln!("{}", text.replacen("error[", "warning[", 1));
+    /// A detail line on stdout, only with `--verbose` (human format).
+    pub fn detail(&self, line: &str) {
+        if self.verbose {
+            self.line(line);
         }
     }
 
@@ -57,18 +109,58 @@ impl Output {
         }
     }
 
-    /// Reports a failure and returns its exit code.
-    pub fn fail(&self, diagnostic: &Diagnostic, exit_code: u8) -> u8 {
+    fn render(&self, diagnostic: &Diagnostic, severity: render::Severity) -> String {
+        render::render(
+            diagnostic,
+            severity,
+            self.color,
+            self.root.borrow().as_deref(),
+        )
+    }
+
+    /// Warnings (human format; JSON carries them in [`Output::fail`] and
+    /// [`Output::json`]). Shown even with `--quiet`.
+    pub fn warn_all(&self, warnings: &[Diagnostic]) {
+        if self.format == Format::Human {
+            let _ = std::io::stdout().flush();
+            for warning in warnings {
+                eprint!("{}", self.render(warning, render::Severity::Warning));
+            }
+        }
+    }
+
+    /// Reports every error (and warning) a command found and returns
+    /// `exit_code`. `command` names the command in JSON.
+    pub fn fail_all(
+        &self,
+        errors: &[Diagnostic],
+        warnings: &[Diagnostic],
+        exit_code: u8,
+        command: Option<&str>,
+    ) -> u8 {
         match self.format {
             Format::Human => {
                 let _ = std::io::stdout().flush();
-                eprintln!("{diagnostic}");
+                self.warn_all(warnings);
+                for (i, error) in errors.iter().enumerate() {
+                    if i > 0 {
+                        eprintln!();
+                    }
+                    eprint!("{}", self.render(error, render::Severity::Error));
+                }
+                if errors.len() > 1 {
+                    eprintln!("\n{} errors found.", errors.len());
+                }
             }
             Format::Json => {
-                let value = serde_json::json!({
+                let mut value = serde_json::json!({
                     "exit_code": exit_code,
-                    "errors": [diagnostic_json(diagnostic)],
+                    "errors": errors.iter().map(diagnostic_json).collect::<Vec<_>>(),
+                    "warnings": warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
                 });
+                if let (Some(command), Some(map)) = (command, value.as_object_mut()) {
+                    map.insert("command".into(), command.into());
+                }
                 println!("{value}");
             }
         }
@@ -81,12 +173,14 @@ impl Output {
             if let Some(map) = value.as_object_mut() {
                 map.insert("exit_code".into(), exit_code.into());
                 map.insert("errors".into(), serde_json::json!([]));
+                map.entry("warnings").or_insert(serde_json::json!([]));
             }
             println!("{value}");
         }
     }
 }
 
+/// One error or warning as JSON: `code`, `name`, `message`, `location`, `help`.
 pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
     serde_json::json!({
         "code": d.code.as_str(),
@@ -100,4 +194,32 @@ pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
 /// Exit code for a diagnostic: the code's own (1 or 2).
 pub fn exit_code(d: &Diagnostic) -> u8 {
     u8::try_from(d.code.exit_code()).unwrap_or(1)
+}
+
+/// Exit code for several: 2 when any of them is a missing input, else 1.
+pub fn exit_code_of(all: &[Diagnostic]) -> u8 {
+    if all.iter().any(|d| exit_code(d) == 2) {
+        2
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn color_follows_the_flag_no_color_and_the_terminal() {
+        let none = None;
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(ColorChoice::Auto.enabled(none, true));
+        assert!(!ColorChoice::Auto.enabled(none, false));
+        assert!(!ColorChoice::Auto.enabled(set, true));
+        assert!(ColorChoice::Auto.enabled(empty, true));
+        assert!(ColorChoice::Always.enabled(set, false));
+        assert!(!ColorChoice::Never.enabled(none, true));
+    }
 }

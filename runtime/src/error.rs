@@ -242,6 +242,12 @@ pub trait Coded: std::error::Error {
             help: self.help(),
         }
     }
+
+    /// Every error this value stands for: one, unless it collects several
+    /// found in one pass (`torvyn check` and `torvyn link` report them all).
+    fn diagnostics(&self) -> Vec<Diagnostic> {
+        vec![self.diagnostic()]
+    }
 }
 
 /// A rendered-ready error: code, message, location and fix.

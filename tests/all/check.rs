@@ -4,13 +4,13 @@
 use crate::harness::{redact, Project};
 use std::path::Path;
 
-const MANIFEST: &str = "[torvyn]\nname = \"my-transform\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n\n[[component]]\nname = \"my-transform\"\npath = \".\"\n";
+pub(crate) const MANIFEST: &str = "[torvyn]\nname = \"my-transform\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n\n[[component]]\nname = \"my-transform\"\npath = \".\"\n";
 
-const WORLD: &str = "package my:transform@0.1.0;\n\nworld transform {\n  import torvyn:streaming/types@0.1.0;\n  import torvyn:streaming/buffer-allocator@0.1.0;\n  export torvyn:streaming/processor@0.1.0;\n}\n";
+pub(crate) const WORLD: &str = "package my:transform@0.1.0;\n\nworld transform {\n  import torvyn:streaming/types@0.1.0;\n  import torvyn:streaming/buffer-allocator@0.1.0;\n  export torvyn:streaming/processor@0.1.0;\n}\n";
 
 /// A component project: Torvyn.toml, wit/world.wit, and the canonical
 /// torvyn:streaming package vendored in wit/deps/.
-fn project(manifest: &str, world: &str) -> Project {
+pub(crate) fn project(manifest: &str, world: &str) -> Project {
     let project = Project::with_manifest(manifest);
     let wit = project.path().join("wit");
     let deps = wit.join("deps").join("torvyn-streaming");
@@ -26,7 +26,7 @@ fn project(manifest: &str, world: &str) -> Project {
     project
 }
 
-fn add(project: &Project, path: &str, text: &str) {
+pub(crate) fn add(project: &Project, path: &str, text: &str) {
     let path = project.path().join(path);
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).expect("dir");
     std::fs::write(path, text).expect("write");
@@ -64,11 +64,7 @@ fn a_wit_syntax_error_is_e0100_with_file_line_and_column() {
     );
     let run = p.run(&["check"]);
     run.expect_code(1).expect_error("E0100");
-    assert!(
-        run.stderr.contains("--> wit/world.wit:7:1"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("[wit/world.wit:7:1]"), "{}", run.stderr);
     insta::assert_snapshot!("check_e0100", redact(&run.stderr, p.path()));
 }
 
@@ -106,15 +102,11 @@ fn a_world_without_a_torvyn_export_is_e0102() {
     );
     let run = p.run(&["check"]);
     run.expect_code(1).expect_error("E0102");
-    assert!(
-        run.stderr.contains("--> wit/world.wit:3:7"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("[wit/world.wit:3:7]"), "{}", run.stderr);
     insta::assert_snapshot!("check_e0102", redact(&run.stderr, p.path()));
 }
 
-const PREOPENS: &str = "package wasi:filesystem@0.2.3;\n\ninterface preopens {\n  get-directories: func() -> list<string>;\n}\n";
+pub(crate) const PREOPENS: &str = "package wasi:filesystem@0.2.3;\n\ninterface preopens {\n  get-directories: func() -> list<string>;\n}\n";
 
 #[test]
 fn an_undeclared_capability_is_e0103_and_declaring_it_fixes_it() {

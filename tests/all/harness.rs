@@ -30,7 +30,8 @@ impl Run {
         self
     }
 
-    /// Asserts stderr names `error[<code>]`, and has a help line.
+    /// Asserts stderr names `error[<code>]` (the miette header), and has a
+    /// help line.
     pub fn expect_error(&self, code: &str) -> &Self {
         let header = format!("error[{code}]");
         assert!(
@@ -39,7 +40,7 @@ impl Run {
             self.stderr
         );
         assert!(
-            self.stderr.contains("= help:"),
+            self.stderr.contains("  help: "),
             "expected a help line in stderr:\n{}",
             self.stderr
         );
@@ -65,6 +66,12 @@ fn cache_dir() -> PathBuf {
 
 /// Runs `torvyn <args>` in `dir`.
 pub fn torvyn(dir: &Path, args: &[&str]) -> Run {
+    torvyn_with_env(dir, args, &[])
+}
+
+/// Runs `torvyn <args>` in `dir` with `env` set on top of the usual
+/// test environment.
+pub fn torvyn_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_torvyn"))
         .args(args)
         .current_dir(dir)
@@ -77,6 +84,7 @@ pub fn torvyn(dir: &Path, args: &[&str]) -> Run {
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .envs(env.iter().copied())
         .output()
         .expect("the torvyn binary runs");
     Run::from(output)

@@ -5,7 +5,7 @@
 //! component's manifest against its world's imports (E0103), and
 //! deprecations (E0110, a warning; an error under `--strict`).
 
-use crate::output::{diagnostic_json, exit_code, Output};
+use crate::output::{diagnostic_json, exit_code_of, Output};
 use std::path::{Path, PathBuf};
 use torvyn_runtime::config::Manifest;
 use torvyn_runtime::contracts::link::component_manifest;
@@ -25,61 +25,85 @@ pub struct CheckArgs {
     strict: bool,
 }
 
-/// What a passing check found.
+/// What a check found: the passing steps, warnings, and every error.
+#[derive(Default)]
 struct Report {
     lines: Vec<String>,
     warnings: Vec<Diagnostic>,
+    errors: Vec<Diagnostic>,
 }
 
-pub fn run(args: CheckArgs, out: &Output) -> u8 {
-    match check(&args.manifest) {
-        Ok(report) => {
-            for line in &report.lines {
-                out.line(&format!("  ✓ {line}"));
+impl Report {
+    /// Records `result`'s errors; its value, if it has one.
+    fn take<T, E: Coded>(&mut self, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.errors.extend(e.diagnostics());
+                None
             }
-            for warning in &report.warnings {
-                out.warn(warning);
-            }
-            let code = if args.strict && !report.warnings.is_empty() {
-                2
-            } else {
-                0
-            };
-            out.line("");
-            out.line(match (code, report.warnings.is_empty()) {
-                (0, true) => "  All checks passed.",
-                (0, false) => "  All checks passed, with warnings.",
-                _ => "  Checks failed: warnings are errors under --strict.",
-            });
-            out.json(
-                serde_json::json!({
-                    "command": "check",
-                    "checks": report.lines,
-                    "warnings": report.warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
-                }),
-                code,
-            );
-            code
-        }
-        Err(diagnostic) => {
-            let code = if exit_code(&diagnostic) == 2 { 2 } else { 1 };
-            out.fail(&diagnostic, code)
         }
     }
 }
 
-fn check(manifest_path: &Path) -> Result<Report, Diagnostic> {
-    let manifest = Manifest::load(manifest_path).map_err(|e| e.diagnostic())?;
-    let root = match manifest_path.parent() {
+pub fn run(args: CheckArgs, out: &Output) -> u8 {
+    out.set_root(&project_root(&args.manifest));
+    let report = check(&args.manifest, out);
+    if !report.errors.is_empty() {
+        for line in &report.lines {
+            out.line(&format!("  ✓ {line}"));
+        }
+        let code = exit_code_of(&report.errors);
+        return out.fail_all(&report.errors, &report.warnings, code, Some("check"));
+    }
+    for line in &report.lines {
+        out.line(&format!("  ✓ {line}"));
+    }
+    out.warn_all(&report.warnings);
+    let code = if args.strict && !report.warnings.is_empty() {
+        2
+    } else {
+        0
+    };
+    out.line("");
+    out.line(match (code, report.warnings.is_empty()) {
+        (0, true) => "  All checks passed.",
+        (0, false) => "  All checks passed, with warnings.",
+        _ => "  Checks failed: warnings are errors under --strict.",
+    });
+    out.json(
+        serde_json::json!({
+            "command": "check",
+            "checks": report.lines,
+            "warnings": report.warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        }),
+        code,
+    );
+    code
+}
+
+fn project_root(manifest_path: &Path) -> PathBuf {
+    match manifest_path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// The seven steps; every error found is in the report. Steps after the
+/// manifest's run even when an earlier one failed, as long as they have
+/// what they need (a manifest that loads).
+fn check(manifest_path: &Path, out: &Output) -> Report {
+    let mut report = Report::default();
+    // Steps 1–2: parse and schema.
+    let Some(manifest) = report.take(Manifest::load(manifest_path)) else {
+        return report;
     };
+    let root = project_root(manifest_path);
     let name = manifest_path.file_name().map_or_else(
         || manifest_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mut lines = vec![format!("Manifest valid ({name})")];
-    let mut warnings = Vec::new();
+    report.lines.push(format!("Manifest valid ({name})"));
 
     // Steps 3–5: every contract root parses, resolves, and its worlds export.
     let mut roots: Vec<PathBuf> = wit_dir::roots_in(&root.join("wit"));
@@ -92,20 +116,34 @@ fn check(manifest_path: &Path) -> Result<Report, Diagnostic> {
     }
     let mut parsed = Vec::new();
     let mut files = 0;
+    let contract_errors = report.errors.len();
     for dir in &roots {
-        let wit = wit_dir::load(dir, &root).map_err(|e| e.diagnostic())?;
-        world::check_worlds(&wit, &root).map_err(|e| e.diagnostic())?;
+        let Some(wit) = report.take(wit_dir::load(dir, &root)) else {
+            continue;
+        };
+        for problem in world::world_problems(&wit, &root) {
+            report.errors.push(problem.diagnostic());
+        }
+        out.detail(&format!(
+            "      {}: package {} ({} file{})",
+            dir.strip_prefix(&root).unwrap_or(dir).display(),
+            wit.resolve.packages[wit.package].name,
+            wit.files,
+            if wit.files == 1 { "" } else { "s" }
+        ));
         files += wit.files;
         parsed.push(wit);
     }
-    lines.push(if manifest.components.len() > 1 {
-        format!("Contracts valid ({} components)", manifest.components.len())
-    } else {
-        format!(
-            "Contracts valid ({files} interface file{})",
-            if files == 1 { "" } else { "s" }
-        )
-    });
+    if report.errors.len() == contract_errors {
+        report.lines.push(if manifest.components.len() > 1 {
+            format!("Contracts valid ({} components)", manifest.components.len())
+        } else {
+            format!(
+                "Contracts valid ({files} interface file{})",
+                if files == 1 { "" } else { "s" }
+            )
+        });
+    }
 
     // Step 6: each component's declared capabilities against its world's imports.
     let imports_under = |dir: &Path| -> Vec<InterfaceRef> {
@@ -120,35 +158,48 @@ fn check(manifest_path: &Path) -> Result<Report, Diagnostic> {
             .collect()
     };
     for decl in &manifest.components {
-        let (own, shown) =
-            component_manifest(&manifest, &root, &decl.name).map_err(|e| e.diagnostic())?;
+        let Some((own, shown)) = report.take(component_manifest(&manifest, &root, &decl.name))
+        else {
+            continue;
+        };
         let config = own
             .as_ref()
             .map_or(&manifest.capabilities, |m| &m.capabilities);
-        let declared = Declared::parse(config, &shown).map_err(|e| e.diagnostic())?;
+        let Some(declared) = report.take(Declared::parse(config, &shown)) else {
+            continue;
+        };
         let mut imports = imports_under(&root.join(&decl.path).join("wit"));
         if imports.is_empty() {
             imports = imports_under(&root.join("wit"));
         }
-        security::cross_check(&decl.name, &declared, &imports, &shown)
-            .map_err(|e| e.diagnostic())?;
-        lines.push(format!("Component \"{}\" declared correctly", decl.name));
+        let mismatches = security::cross_check_all(&decl.name, &declared, &imports, &shown);
+        if mismatches.is_empty() {
+            report
+                .lines
+                .push(format!("Component \"{}\" declared correctly", decl.name));
+        }
+        report
+            .errors
+            .extend(mismatches.iter().map(Coded::diagnostic));
     }
     if manifest.components.is_empty() {
-        let declared =
-            Declared::parse(&manifest.capabilities, &name).map_err(|e| e.diagnostic())?;
-        let imports = imports_under(&root.join("wit"));
-        security::cross_check(&manifest.torvyn.name, &declared, &imports, &name)
-            .map_err(|e| e.diagnostic())?;
+        if let Some(declared) = report.take(Declared::parse(&manifest.capabilities, &name)) {
+            let imports = imports_under(&root.join("wit"));
+            let mismatches =
+                security::cross_check_all(&manifest.torvyn.name, &declared, &imports, &name);
+            report
+                .errors
+                .extend(mismatches.iter().map(Coded::diagnostic));
+        }
     }
     for (component, grant) in &manifest.security.grants {
-        security::parse_grants(component, &grant.capabilities).map_err(|e| e.diagnostic())?;
+        report.take(security::parse_grants(component, &grant.capabilities));
     }
 
     // Step 7: deprecations.
     let contract = &manifest.torvyn.contract_version;
     if semver::Version::parse(contract).is_ok_and(|v| is_deprecated(&v)) {
-        warnings.push(
+        report.warnings.push(
             ContractError::Deprecated {
                 what: "[torvyn] contract_version".into(),
                 version: contract.clone(),
@@ -162,7 +213,7 @@ fn check(manifest_path: &Path) -> Result<Report, Diagnostic> {
             let deprecated = package.name.namespace == "torvyn"
                 && package.name.version.as_ref().is_some_and(is_deprecated);
             if deprecated {
-                warnings.push(
+                report.warnings.push(
                     ContractError::Deprecated {
                         what: format!("WIT package `{}`", package.name),
                         version: package
@@ -183,5 +234,5 @@ fn check(manifest_path: &Path) -> Result<Report, Diagnostic> {
             }
         }
     }
-    Ok(Report { lines, warnings })
+    report
 }

@@ -6,11 +6,12 @@
 #![allow(clippy::result_large_err)]
 
 use crate::component_build::ComponentResolver;
-use crate::output::{exit_code, Output};
+use crate::output::{exit_code_of, Output};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use torvyn_runtime::config::{FlowDef, Manifest};
-use torvyn_runtime::contracts::{link_flow, LinkError, LinkInput, LinkedFlow};
+use torvyn_runtime::config::{ConfigError, FlowDef, Manifest};
+use torvyn_runtime::contracts::{link_flow, LinkErrors, LinkInput, LinkedFlow};
+use torvyn_runtime::engine::TorvynInterface;
 use torvyn_runtime::error::{Coded, Diagnostic};
 use torvyn_runtime::security::AuditLog;
 
@@ -44,7 +45,7 @@ pub fn verify(
     flow: &FlowDef,
     components: &[(String, PathBuf)],
     audit: bool,
-) -> Result<LinkedFlow, LinkError> {
+) -> Result<LinkedFlow, LinkErrors> {
     let root = project_root(manifest_path);
     let log = if audit {
         AuditLog::new(
@@ -66,122 +67,165 @@ pub fn verify(
 }
 
 pub fn run(args: LinkArgs, out: &Output, verbose: bool) -> u8 {
-    match execute(&args, out) {
-        Ok(flows) => {
-            for flow in &flows {
-                let chain: Vec<&str> = flow.nodes.iter().map(|n| n.name.as_str()).collect();
-                out.line(&format!(
-                    "  ✓ Flow \"{}\": {}",
-                    flow.name,
-                    chain.join(" → ")
-                ));
-                if verbose {
-                    for node in &flow.nodes {
-                        let version = node
-                            .contract_version
-                            .as_ref()
-                            .map_or("unversioned".into(), |v| v.to_string());
-                        let granted: Vec<String> = node
-                            .capabilities
-                            .granted
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect();
-                        out.line(&format!(
-                            "      {}: {} (torvyn:streaming@{version}); grants: {}",
-                            node.name,
-                            node.interface,
-                            if granted.is_empty() {
-                                "none".into()
-                            } else {
-                                granted.join(", ")
-                            }
-                        ));
-                    }
-                    for (from, to) in &flow.checked_edges {
-                        out.line(&format!("      {from} → {to}: compatible"));
-                    }
-                }
+    out.set_root(&project_root(&args.manifest));
+    let fail = |errors: Vec<Diagnostic>| {
+        let code = exit_code_of(&errors);
+        out.fail_all(&errors, &[], code, Some("link"))
+    };
+    let (manifest, names) = match flows_to_link(&args) {
+        Ok(found) => found,
+        Err(e) => return fail(e.diagnostics()),
+    };
+    let mut flows = Vec::new();
+    let mut errors = Vec::new();
+    for name in &names {
+        match link_one(&args, &manifest, name, out) {
+            Ok(flow) => {
+                print_flow(&manifest, &flow, out, verbose);
+                flows.push(flow);
             }
-            out.line("  ✓ All interfaces compatible");
-            out.line("  ✓ Topology valid (DAG, connected, role-consistent)");
-            out.line("  ✓ Capabilities granted");
-            out.line("");
-            out.line("  Link check passed.");
-            out.json(
-                serde_json::json!({
-                    "command": "link",
-                    "flows": flows.iter().map(|f| serde_json::json!({
-                        "name": f.name,
-                        "nodes": f.nodes.iter().map(|n| serde_json::json!({
-                            "name": n.name,
-                            "interface": n.interface.to_string(),
-                            "contract_version": n.contract_version.as_ref().map(ToString::to_string),
-                            "granted": n.capabilities.granted.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                            "skipped_optional": n.capabilities.skipped,
-                        })).collect::<Vec<_>>(),
-                        "edges": f.edges,
-                    })).collect::<Vec<_>>(),
-                }),
-                0,
-            );
-            0
+            Err(found) => errors.extend(found),
         }
-        Err(diagnostic) => {
-            let code = if exit_code(&diagnostic) == 2 { 2 } else { 1 };
-            out.fail(&diagnostic, code)
+    }
+    if !errors.is_empty() {
+        return fail(errors);
+    }
+    out.line("  ✓ All interfaces compatible");
+    out.line("  ✓ Topology valid (DAG, connected, role-consistent)");
+    out.line("  ✓ Capabilities granted");
+    out.line("");
+    out.line("  Link check passed.");
+    out.json(
+        serde_json::json!({
+            "command": "link",
+            "flows": flows.iter().map(|f| serde_json::json!({
+                "name": f.name,
+                "nodes": f.nodes.iter().map(|n| serde_json::json!({
+                    "name": n.name,
+                    "interface": n.interface.to_string(),
+                    "contract_version": n.contract_version.as_ref().map(ToString::to_string),
+                    "granted": n.capabilities.granted.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "skipped_optional": n.capabilities.skipped,
+                })).collect::<Vec<_>>(),
+                "edges": f.edges,
+            })).collect::<Vec<_>>(),
+        }),
+        0,
+    );
+    0
+}
+
+fn print_flow(manifest: &Manifest, flow: &LinkedFlow, out: &Output, verbose: bool) {
+    let chain: Vec<&str> = flow.nodes.iter().map(|n| n.name.as_str()).collect();
+    out.line(&format!(
+        "  ✓ Flow \"{}\": {}",
+        flow.name,
+        chain.join(" → ")
+    ));
+    if !verbose {
+        return;
+    }
+    let def = manifest.flow(Some(&flow.name)).ok().map(|(_, f)| f);
+    for node in &flow.nodes {
+        let version = node
+            .contract_version
+            .as_ref()
+            .map_or("unversioned".into(), |v| v.to_string());
+        let granted: Vec<String> = node
+            .capabilities
+            .granted
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        out.line(&format!(
+            "      {}: {} (torvyn:streaming@{version}); grants: {}",
+            node.name,
+            node.interface,
+            if granted.is_empty() {
+                "none".into()
+            } else {
+                granted.join(", ")
+            }
+        ));
+        if node.interface == TorvynInterface::Router {
+            let ports: Vec<String> = def
+                .map(|f| {
+                    f.edges()
+                        .iter()
+                        .filter(|e| e.from.node == node.name)
+                        .map(|e| format!("{} → {}", e.from.port, e.to.node))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.line(&format!(
+                "      {} ports (checked when `route` returns them): {}",
+                node.name,
+                ports.join(", ")
+            ));
         }
+    }
+    for (from, to) in &flow.checked_edges {
+        out.line(&format!("      {from} → {to}: compatible"));
     }
 }
 
-fn execute(args: &LinkArgs, out: &Output) -> Result<Vec<LinkedFlow>, Diagnostic> {
-    let manifest = Manifest::load(&args.manifest).map_err(|e| e.diagnostic())?;
+/// The manifest and the names of the flows to link.
+fn flows_to_link(args: &LinkArgs) -> Result<(Manifest, Vec<String>), ConfigError> {
+    let manifest = Manifest::load(&args.manifest)?;
     let wanted = args
         .flow
         .as_deref()
         .or(args.flow_ref.as_deref())
         .map(|f| f.strip_prefix("flow.").unwrap_or(f));
     let names: Vec<String> = match wanted {
-        Some(name) => vec![manifest
-            .flow(Some(name))
-            .map_err(|e| e.diagnostic())?
-            .0
-            .to_string()],
+        Some(name) => vec![manifest.flow(Some(name))?.0.to_string()],
         None => {
-            manifest.flow(None).map_err(|e| e.diagnostic())?;
+            manifest.flow(None)?;
             manifest.flow_names().map(str::to_string).collect()
         }
     };
+    Ok((manifest, names))
+}
+
+/// Links one flow: every component it can locate, every problem found.
+fn link_one(
+    args: &LinkArgs,
+    manifest: &Manifest,
+    name: &str,
+    out: &Output,
+) -> Result<LinkedFlow, Vec<Diagnostic>> {
+    let (flow_name, flow) = manifest.flow(Some(name)).map_err(|e| e.diagnostics())?;
     let root = project_root(&args.manifest);
-    let resolver = ComponentResolver::new(&root, &manifest, out);
-    let mut linked = Vec::new();
-    for name in names {
-        let (flow_name, flow) = manifest.flow(Some(&name)).map_err(|e| e.diagnostic())?;
-        let mut components = Vec::new();
-        for (node, def) in flow.nodes() {
-            let wasm = match &args.components {
-                Some(dir) => {
-                    in_components_dir(dir, node, &def.component).map_err(|e| e.diagnostic())?
-                }
-                None => resolver
-                    .resolve(node, &def.component)
-                    .map_err(|e| e.diagnostic())?,
-            };
-            components.push((node.to_string(), wasm));
+    let resolver = ComponentResolver::new(&root, manifest, out);
+    let mut errors = Vec::new();
+    let mut components = Vec::new();
+    for (node, def) in flow.nodes() {
+        let wasm = match &args.components {
+            Some(dir) => in_components_dir(dir, node, &def.component).map_err(|e| e.diagnostic()),
+            None => resolver
+                .resolve(node, &def.component)
+                .map_err(|e| e.diagnostic()),
+        };
+        match wasm {
+            Ok(wasm) => components.push((node.to_string(), wasm)),
+            Err(d) => errors.push(d),
         }
-        linked.push(
-            verify(
-                &manifest,
-                &args.manifest,
-                flow_name,
-                flow,
-                &components,
-                false,
-            )
-            .map_err(|e| e.diagnostic())?,
-        );
     }
-    Ok(linked)
+    match verify(
+        manifest,
+        &args.manifest,
+        flow_name,
+        flow,
+        &components,
+        false,
+    ) {
+        Ok(linked) if errors.is_empty() => Ok(linked),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.extend(e.diagnostics());
+            Err(errors)
+        }
+    }
 }
 
 fn in_components_dir(

@@ -5,7 +5,7 @@
 //! the failures of those steps with their exit codes.
 
 use crate::component_build::ComponentResolver;
-use crate::output::{exit_code, Output};
+use crate::output::Output;
 use std::path::{Path, PathBuf};
 use torvyn_actors::{HostError, TorvynHandle, TorvynHost};
 use torvyn_runtime::config::{FlowDef, LayerSources, Manifest};
@@ -48,6 +48,7 @@ pub fn prepare_flow(
 ) -> Result<PreparedFlow, Failure> {
     let wanted = wanted.map(|f| f.strip_prefix("flow.").unwrap_or(f));
     let (flow_name, flow) = manifest.flow(wanted).map_err(validation)?;
+    out.set_root(&project_root(manifest_path));
     let manifest_name = manifest_path.file_name().map_or_else(
         || manifest_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -153,22 +154,26 @@ pub fn flow_spec(
     Ok(spec)
 }
 
-/// A failure: its diagnostic and the exit code it maps to.
+/// A failure: every diagnostic found and the exit code it maps to.
 pub struct Failure {
-    pub diagnostic: Diagnostic,
+    pub diagnostics: Vec<Diagnostic>,
     pub exit: u8,
 }
 
+impl Failure {
+    /// Reports the failure and returns its exit code.
+    pub fn report(&self, out: &Output, command: &str) -> u8 {
+        out.fail_all(&self.diagnostics, &[], self.exit, Some(command))
+    }
+}
+
+/// Every error found before the flow starts (missing inputs and
+/// validation failures alike) exits with 2.
 pub fn validation<E: Coded>(e: E) -> Failure {
-    let diagnostic = e.diagnostic();
-    // Missing inputs (manifest, component files) keep their own code 2;
-    // everything else found before the flow starts is a validation failure.
-    let exit = if exit_code(&diagnostic) == 2 {
-        2
-    } else {
-        VALIDATION_FAILED
-    };
-    Failure { diagnostic, exit }
+    Failure {
+        diagnostics: e.diagnostics(),
+        exit: VALIDATION_FAILED,
+    }
 }
 
 /// A flow failure carries the flow's own diagnostic (a trap's E0410, a
@@ -176,7 +181,7 @@ pub fn validation<E: Coded>(e: E) -> Failure {
 pub fn host_failure(e: HostError) -> Failure {
     match e {
         HostError::Flow { diagnostic, .. } => Failure {
-            diagnostic,
+            diagnostics: vec![diagnostic],
             exit: PIPELINE_ERROR,
         },
         other => pipeline(other),
@@ -185,7 +190,7 @@ pub fn host_failure(e: HostError) -> Failure {
 
 pub fn pipeline<E: Coded>(e: E) -> Failure {
     Failure {
-        diagnostic: e.diagnostic(),
+        diagnostics: e.diagnostics(),
         exit: PIPELINE_ERROR,
     }
 }

@@ -49,7 +49,7 @@ pub fn run(args: RunArgs, out: &Output) -> u8 {
             out.json(report_json(&report), 0);
             0
         }
-        Err(Failure { diagnostic, exit }) => out.fail(&diagnostic, exit),
+        Err(failure) => failure.report(out, "run"),
     }
 }
 

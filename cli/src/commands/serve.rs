@@ -66,7 +66,7 @@ const INTERRUPTED: u8 = 130;
 pub fn run(args: ServeArgs, out: &Output) -> u8 {
     match serve(args, out) {
         Ok(code) => code,
-        Err(Failure { diagnostic, exit }) => out.fail(&diagnostic, exit),
+        Err(failure) => failure.report(out, "serve"),
     }
 }
 

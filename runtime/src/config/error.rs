@@ -157,6 +157,19 @@ pub enum ConfigError {
     /// E0702: a flow was requested but the manifest defines none.
     #[error("the manifest defines no flows")]
     NoFlows,
+
+    /// Several schema errors found in one pass (never fewer than two);
+    /// the first one gives the code, every one is reported.
+    #[error("{}", multiple_summary(.0))]
+    Multiple(Vec<ConfigError>),
+}
+
+fn multiple_summary(all: &[ConfigError]) -> String {
+    match all {
+        [] => "configuration errors".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more configuration errors)", rest.len()),
+    }
 }
 
 fn file_name(origin: &Origin) -> String {
@@ -179,6 +192,9 @@ impl Coded for ConfigError {
             | ConfigError::MissingField { .. }
             | ConfigError::UnknownFlow { .. }
             | ConfigError::NoFlows => ErrorCode::ConstraintViolation,
+            ConfigError::Multiple(all) => all
+                .first()
+                .map_or(ErrorCode::ConstraintViolation, Coded::code),
         }
     }
 
@@ -196,6 +212,7 @@ impl Coded for ConfigError {
                 other => Some(other.to_string()),
             },
             ConfigError::UnknownFlow { .. } | ConfigError::NoFlows => None,
+            ConfigError::Multiple(all) => all.first().and_then(Coded::location),
         }
     }
 
@@ -223,7 +240,15 @@ impl Coded for ConfigError {
                 "add a [flow.main] section with [flow.main.nodes.<name>] entries and [[flow.main.edges]]"
                     .to_string()
             }
+            ConfigError::Multiple(all) if !all.is_empty() => all[0].help(),
             _ => self.code().default_help().to_string(),
+        }
+    }
+
+    fn diagnostics(&self) -> Vec<crate::error::Diagnostic> {
+        match self {
+            ConfigError::Multiple(all) => all.iter().flat_map(Coded::diagnostics).collect(),
+            other => vec![other.diagnostic()],
         }
     }
 }

@@ -760,9 +760,15 @@ fn unknown_fields_are_found_at_every_depth() {
     let e = err(&with_header(
         "[flow.main.nodes.a]\ncomponent = \"a\"\ninterface = \"i\"\n[[flow.main.edges]]\nfrom = { node = \"a\", prot = \"output\" }\nto = { node = \"a\", port = \"input\" }\n",
     ));
+    // Both problems of the misspelled key are reported: the unknown
+    // field first, then the field it should have been.
+    let all = e.diagnostics();
     assert_eq!(
-        e.to_string(),
-        "unknown field `prot` in [flow.main.edges[0].from]"
+        all.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+        [
+            "unknown field `prot` in [flow.main.edges[0].from]",
+            "missing required field `port` in [flow.main.edges[0].from]"
+        ]
     );
     assert_eq!(e.help(), "did you mean `port`?");
     assert_eq!(e.location().as_deref(), Some("Torvyn.toml:9:22"));

@@ -22,15 +22,19 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
             let entries = node
                 .entries()
                 .ok_or_else(|| wrong_type(node, shape, path))?;
-            entries
-                .iter()
-                .try_for_each(|e| check(&e.value, value, &path.key(&e.key)))
+            gather(
+                entries
+                    .iter()
+                    .map(|e| check(&e.value, value, &path.key(&e.key))),
+            )
         }
         Shape::List { item, .. } => match &node.kind {
-            Kind::Array(items) => items
-                .iter()
-                .enumerate()
-                .try_for_each(|(i, n)| check(n, item, &path.index(i))),
+            Kind::Array(items) => gather(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| check(n, item, &path.index(i))),
+            ),
             _ => Err(wrong_type(node, shape, path)),
         },
         Shape::Str { non_empty, pattern } => {
@@ -148,11 +152,9 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
             }
             Ok(())
         }
-        Shape::StrList => {
-            match &node.kind {
-                Kind::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| match item
-                    .kind
-                {
+        Shape::StrList => match &node.kind {
+            Kind::Array(items) => {
+                gather(items.iter().enumerate().map(|(i, item)| match item.kind {
                     Kind::Str(_) => Ok(()),
                     _ => Err(ConfigError::InvalidType {
                         field: path.index(i).to_string(),
@@ -160,10 +162,10 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
                         found: item.type_name().into(),
                         origin: item.origin.clone(),
                     }),
-                }),
-                _ => Err(wrong_type(node, shape, path)),
+                }))
             }
-        }
+            _ => Err(wrong_type(node, shape, path)),
+        },
     }
 }
 
@@ -176,23 +178,25 @@ fn check_table(node: &Node, table: &TableShape, path: &KeyPath) -> Result<(), Co
             origin: node.origin.clone(),
         });
     };
+    let mut results = Vec::new();
     for entry in entries {
         let Some(field) = table.field(&entry.key) else {
             let names = table.names();
-            return Err(ConfigError::UnknownField {
+            results.push(Err(ConfigError::UnknownField {
                 field: entry.key.clone(),
                 table: path.table_name(),
                 origin: entry.key_origin.clone(),
                 suggestion: nearest(&entry.key, names.iter().copied()),
                 valid: names.iter().map(|n| n.to_string()).collect(),
-            });
+            }));
+            continue;
         };
-        check(&entry.value, &field.shape, &path.key(&entry.key))?;
+        results.push(check(&entry.value, &field.shape, &path.key(&entry.key)));
     }
     for field in table.fields.iter().filter(|f| f.required) {
         if !entries.iter().any(|e| e.key == field.name) {
             let is_section = matches!(field.shape, Shape::Table(_));
-            return Err(ConfigError::MissingField {
+            results.push(Err(ConfigError::MissingField {
                 field: field.name.to_string(),
                 table: if is_section && path.0.is_empty() {
                     "the manifest".into()
@@ -200,10 +204,28 @@ fn check_table(node: &Node, table: &TableShape, path: &KeyPath) -> Result<(), Co
                     path.table_name()
                 },
                 origin: node.origin.clone(),
-            });
+            }));
         }
     }
-    Ok(())
+    gather(results.into_iter())
+}
+
+/// Every error of `results`, flattened: none, one, or
+/// [`ConfigError::Multiple`].
+fn gather(results: impl Iterator<Item = Result<(), ConfigError>>) -> Result<(), ConfigError> {
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(()) => {}
+            Err(ConfigError::Multiple(inner)) => errors.extend(inner),
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(ConfigError::Multiple(errors)),
+    }
 }
 
 fn wrong_type(node: &Node, shape: &Shape, path: &KeyPath) -> ConfigError {

@@ -54,8 +54,10 @@ pub enum ContractError {
         reason: String,
     },
     /// E0201: the two sides target different major versions of a package.
-    #[error("`{consumer}` targets {package}@{consumer_version} but `{provider}` targets {package}@{provider_version}: different major versions")]
+    #[error("{} but {}: different major versions", side(.consumer, "targets", .package, .consumer_version), side(.provider, "targets", .package, .provider_version))]
     MajorVersionMismatch {
+        /// Where: the edge (or the node) in Torvyn.toml, when known.
+        location: Option<String>,
         /// The consuming side (downstream node, or a component vs the runtime).
         consumer: String,
         /// Its version.
@@ -68,8 +70,10 @@ pub enum ContractError {
         package: String,
     },
     /// E0201: the consumer needs a newer minor version than the provider has.
-    #[error("`{consumer}` requires {package}@{consumer_version} but `{provider}` provides only {package}@{provider_version}")]
+    #[error("{} but {}", side(.consumer, "requires", .package, .consumer_version), side(.provider, "provides only", .package, .provider_version))]
     ProviderTooOld {
+        /// Where: the edge (or the node) in Torvyn.toml, when known.
+        location: Option<String>,
         /// The consuming side.
         consumer: String,
         /// The version it requires.
@@ -82,8 +86,10 @@ pub enum ContractError {
         package: String,
     },
     /// E0200: the consumer uses an item the provider's contract lacks.
-    #[error("`{consumer}` (compiled against {package}@{consumer_version}) uses {item}, which `{provider}` (compiled against {package}@{provider_version}) does not have")]
+    #[error("{} uses {item}, which {} does not have", side(.consumer, "", .package, .consumer_version), side(.provider, "", .package, .provider_version))]
     MissingItem {
+        /// Where: the edge (or the node) in Torvyn.toml, when known.
+        location: Option<String>,
         /// The consuming side.
         consumer: String,
         /// Its version.
@@ -96,6 +102,19 @@ pub enum ContractError {
         package: String,
         /// What is missing: ``field `priority` of record `element-meta` ``.
         item: String,
+    },
+    /// E0204, found statically: an edge leaves a router through a port
+    /// no `route` result can name, or twice to the same node.
+    #[error("edge `{edge}` leaves router `{router}` {problem}")]
+    RouterPort {
+        /// The router node.
+        router: String,
+        /// The edge's stream name.
+        edge: String,
+        /// What is wrong with the port.
+        problem: String,
+        /// Where the edge is written.
+        location: Option<String>,
     },
     /// E0203: a node's declared interface is not exported by its component.
     #[error("node `{node}` declares interface `{interface}`, but its component does not export it (exports: {exports})")]
@@ -111,6 +130,61 @@ pub enum ContractError {
     },
 }
 
+/// The name the runtime goes by as one side of a comparison.
+pub(crate) const RUNTIME: &str = "the runtime";
+
+/// One side of a comparison for a message: ```enricher` (compiled
+/// against torvyn:streaming@0.1.0)``, or with a `verb`, ```enricher`
+/// requires torvyn:streaming@0.2.0``; the runtime "implements" its version.
+fn side(name: &str, verb: &str, package: &str, version: &str) -> String {
+    match (name == RUNTIME, verb.is_empty()) {
+        (true, true) => format!("the runtime (which implements {package}@{version})"),
+        (true, false) => format!("the runtime implements only {package}@{version}"),
+        (false, true) => format!("`{name}` (compiled against {package}@{version})"),
+        (false, false) => format!("`{name}` {verb} {package}@{version}"),
+    }
+}
+
+impl ContractError {
+    /// (consumer, its version, provider, its version, package) of a
+    /// version or structural mismatch.
+    fn sides(&self) -> Option<(&str, &str, &str, &str, &str)> {
+        match self {
+            ContractError::MajorVersionMismatch {
+                consumer,
+                consumer_version,
+                provider,
+                provider_version,
+                package,
+                ..
+            }
+            | ContractError::ProviderTooOld {
+                consumer,
+                consumer_version,
+                provider,
+                provider_version,
+                package,
+                ..
+            }
+            | ContractError::MissingItem {
+                consumer,
+                consumer_version,
+                provider,
+                provider_version,
+                package,
+                ..
+            } => Some((
+                consumer,
+                consumer_version,
+                provider,
+                provider_version,
+                package,
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl Coded for ContractError {
     fn code(&self) -> ErrorCode {
         match self {
@@ -124,6 +198,7 @@ impl Coded for ContractError {
             }
             ContractError::MissingItem { .. } => ErrorCode::InterfaceIncompatible,
             ContractError::NotExported { .. } => ErrorCode::TopologyInvalid,
+            ContractError::RouterPort { .. } => ErrorCode::RouterPortUnknown,
         }
     }
 
@@ -134,9 +209,26 @@ impl Coded for ContractError {
             | ContractError::WorldIncomplete { location, .. }
             | ContractError::Deprecated { location, .. } => location.clone(),
             ContractError::ComponentUnreadable { path, .. } => Some(path.display().to_string()),
-            ContractError::MajorVersionMismatch { consumer, .. }
-            | ContractError::ProviderTooOld { consumer, .. }
-            | ContractError::MissingItem { consumer, .. } => Some(format!("node `{consumer}`")),
+            ContractError::MajorVersionMismatch {
+                consumer, location, ..
+            }
+            | ContractError::ProviderTooOld {
+                consumer, location, ..
+            }
+            | ContractError::MissingItem {
+                consumer, location, ..
+            } => Some(
+                location
+                    .clone()
+                    .unwrap_or_else(|| format!("node `{consumer}`")),
+            ),
+            ContractError::RouterPort {
+                router, location, ..
+            } => Some(
+                location
+                    .clone()
+                    .unwrap_or_else(|| format!("router `{router}` in Torvyn.toml")),
+            ),
             ContractError::NotExported { node, location, .. } => Some(
                 location
                     .clone()
@@ -146,6 +238,18 @@ impl Coded for ContractError {
     }
 
     fn help(&self) -> String {
+        if let Some((consumer, cv, provider, pv, package)) = self.sides() {
+            if provider == RUNTIME {
+                return format!(
+                    "this runtime implements {package}@{pv}: compile `{consumer}` against {package}@{pv}"
+                );
+            }
+            if consumer == RUNTIME {
+                return format!(
+                    "this runtime implements {package}@{cv}: compile `{provider}` against {package}@{cv}"
+                );
+            }
+        }
         match self {
             ContractError::WitResolution { .. } => {
                 "ensure the referenced package exists in wit/deps/ and the `use` names an existing interface or type".into()
@@ -167,6 +271,9 @@ impl Coded for ContractError {
             | ContractError::MissingItem { provider, package, consumer_version, .. } => format!(
                 "recompile `{provider}` against {package}@{consumer_version} or later, or compile the consumer against an older version"
             ),
+            ContractError::RouterPort { .. } => {
+                "name each router port after a value its `route` returns (e.g. `from = { node = \"router\", port = \"metrics\" }`), one edge per port and destination".into()
+            }
             ContractError::NotExported { .. } => {
                 "set `interface` to one the component exports, or use a component that exports it".into()
             }

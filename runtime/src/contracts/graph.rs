@@ -9,40 +9,55 @@ use crate::engine::TorvynInterface;
 use crate::topology::TopologyError;
 use std::collections::{HashMap, VecDeque};
 
-/// The nodes in a topological order (sources first).
+/// The nodes in a topological order (sources first), or the first
+/// problem found.
 pub fn check_graph(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, TopologyError> {
+    graph_problems(flow_name, flow).map_err(|mut problems| problems.remove(0))
+}
+
+/// The nodes in a topological order (sources first), or every problem
+/// found (never an empty list). Cycles and connectivity are only checked
+/// once every edge names defined nodes.
+pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Vec<TopologyError>> {
     let fail = |message: String| TopologyError {
         flow: flow_name.to_string(),
         message,
     };
     if flow.nodes.is_empty() {
-        return Err(fail("the flow has no nodes".into()));
+        return Err(vec![fail("the flow has no nodes".into())]);
     }
+    let mut problems = Vec::new();
     let mut roles = HashMap::new();
     for (name, node) in flow.nodes() {
-        let interface = TorvynInterface::from_wit_name(&node.interface)
-            .filter(|i| i.is_processing())
-            .ok_or_else(|| {
-                fail(format!(
-                    "node `{name}` declares unknown interface `{}`",
-                    node.interface
-                ))
-            })?;
-        roles.insert(name, interface);
+        match TorvynInterface::from_wit_name(&node.interface).filter(|i| i.is_processing()) {
+            Some(interface) => {
+                roles.insert(name, interface);
+            }
+            None => problems.push(fail(format!(
+                "node `{name}` declares unknown interface `{}`",
+                node.interface
+            ))),
+        }
     }
+    let mut edges_well_formed = true;
     let mut inputs: HashMap<&str, usize> = HashMap::new();
     let mut outputs: HashMap<&str, Vec<&str>> = HashMap::new();
     for edge in flow.edges() {
         for (end, port, expected) in [(&edge.from, "from", "output"), (&edge.to, "to", "input")] {
-            let Some(role) = roles.get(end.node.as_str()) else {
-                return Err(fail(format!(
+            if !flow.nodes.contains_key(&end.node) {
+                edges_well_formed = false;
+                problems.push(fail(format!(
                     "an edge names node `{}`, which is not defined",
                     end.node
                 )));
+                continue;
+            }
+            let Some(role) = roles.get(end.node.as_str()) else {
+                continue;
             };
             let router_out = *role == TorvynInterface::Router && port == "from";
             if !router_out && end.port != expected {
-                return Err(fail(format!(
+                problems.push(fail(format!(
                     "edge `{}` uses port `{}` of node `{}`, which has no such port (a {} has `{expected}` here)",
                     edge.stream_name(),
                     end.port,
@@ -58,7 +73,9 @@ pub fn check_graph(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Topol
             .push(edge.to.node.as_str());
     }
     for (name, _) in flow.nodes() {
-        let role = &roles[name];
+        let Some(role) = roles.get(name) else {
+            continue;
+        };
         let ins = inputs.get(name).copied().unwrap_or(0);
         let outs = outputs.get(name).map_or(0, Vec::len);
         let problem = match role {
@@ -73,8 +90,11 @@ pub fn check_graph(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Topol
             _ => None,
         };
         if let Some(problem) = problem {
-            return Err(fail(format!("node `{name}` ({role}): {problem}")));
+            problems.push(fail(format!("node `{name}` ({role}): {problem}")));
         }
+    }
+    if !edges_well_formed {
+        return Err(problems);
     }
     // Kahn's algorithm, in file order for determinism.
     let mut remaining: HashMap<&str, usize> = flow
@@ -104,10 +124,11 @@ pub fn check_graph(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Topol
             .map(|(n, _)| n)
             .filter(|n| !order.iter().any(|o| o == n))
             .collect();
-        return Err(fail(format!(
+        problems.push(fail(format!(
             "the edges form a cycle through {}; the graph must be a DAG",
             cycle.join(", ")
         )));
+        return Err(problems);
     }
     // Connectivity: one weakly connected component.
     let mut seen = vec![order[0].as_str()];
@@ -133,12 +154,16 @@ pub fn check_graph(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Topol
             .map(|(n, _)| n)
             .filter(|n| !seen.contains(n))
             .collect();
-        return Err(fail(format!(
+        problems.push(fail(format!(
             "node(s) {} are not connected to the rest of the flow",
             stray.join(", ")
         )));
     }
-    Ok(order)
+    if problems.is_empty() {
+        Ok(order)
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -248,5 +273,38 @@ mod tests {
             .unwrap_err()
             .message
             .contains("not connected"));
+    }
+
+    #[test]
+    fn every_graph_problem_is_reported_at_once() {
+        let f = flow(
+            &[
+                node("s", "streaming/source"),
+                node("k", "streaming/sink"),
+                node("x", "streaming/nope"),
+                edge("k", "output", "s"),
+                edge("s", "out", "k"),
+            ]
+            .concat(),
+        );
+        let problems = graph_problems("main", &f).unwrap_err();
+        let text: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.contains("unknown interface `torvyn:streaming/nope`")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.contains("port `out`")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("a source must have no inputs")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("a sink must have no outputs")),
+            "{text:?}"
+        );
+        assert_eq!(check_graph("main", &f).unwrap_err(), problems[0]);
     }
 }

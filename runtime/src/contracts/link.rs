@@ -14,9 +14,10 @@
 
 use super::compat::{missing_items, Side};
 use super::embedded::ComponentContract;
-use super::error::ContractError;
-use super::graph::check_graph;
+use super::error::{ContractError, RUNTIME};
+use super::graph::graph_problems;
 use super::host::host_contract;
+use super::ports::{edge_location, router_port_problems};
 use super::version::{compare, Verdict};
 use crate::config::{ConfigError, FlowDef, Manifest};
 use crate::engine::TorvynInterface;
@@ -88,7 +89,8 @@ pub struct LinkInput<'a> {
     pub flow_name: &'a str,
     /// The flow.
     pub flow: &'a FlowDef,
-    /// Each node's compiled component: (node name, .wasm path).
+    /// Each node's compiled component: (node name, .wasm path). A node
+    /// missing here is skipped: the caller reports why it has no component.
     pub components: &'a [(String, PathBuf)],
     /// Where grant resolutions are audited.
     pub audit: Arc<AuditLog>,
@@ -129,55 +131,64 @@ impl LinkedFlow {
     }
 }
 
-/// Links `input.flow`; the first problem found is the error.
-pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkError> {
-    let order = check_graph(input.flow_name, input.flow)?;
+/// Every reason a flow does not link (never empty), in the order found:
+/// graph, components, edges, the runtime's contract, capabilities.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", summary(.0))]
+pub struct LinkErrors(pub Vec<LinkError>);
+
+fn summary(errors: &[LinkError]) -> String {
+    match errors {
+        [] => "the flow does not link".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
+impl Coded for LinkErrors {
+    fn code(&self) -> ErrorCode {
+        self.0
+            .first()
+            .map_or(ErrorCode::TopologyInvalid, Coded::code)
+    }
+    fn location(&self) -> Option<String> {
+        self.0.first().and_then(Coded::location)
+    }
+    fn help(&self) -> String {
+        self.0
+            .first()
+            .map_or_else(|| self.code().default_help().into(), Coded::help)
+    }
+    fn diagnostics(&self) -> Vec<crate::error::Diagnostic> {
+        self.0.iter().map(Coded::diagnostic).collect()
+    }
+}
+
+/// Links `input.flow`, reporting every problem found. Grant resolutions
+/// are audited only when the whole flow links.
+pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkErrors> {
+    let mut errors: Vec<LinkError> = Vec::new();
+    let order = match graph_problems(input.flow_name, input.flow) {
+        Ok(order) => order,
+        Err(problems) => {
+            errors.extend(problems.into_iter().map(LinkError::from));
+            input.flow.nodes().map(|(n, _)| n.to_string()).collect()
+        }
+    };
+    errors.extend(
+        router_port_problems(input.manifest, input.flow_name, input.flow)
+            .into_iter()
+            .map(LinkError::from),
+    );
     let mut contracts = Vec::new();
     for name in &order {
-        let path = input
-            .components
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, p)| p.clone())
-            .ok_or_else(|| ContractError::ComponentUnreadable {
-                path: PathBuf::from(name),
-                reason: "no component was resolved for this node".into(),
-            })?;
-        let contract = ComponentContract::load(&path)?;
-        let node = input
-            .flow
-            .node(name)
-            .map(|n| n.interface.clone())
-            .unwrap_or_default();
-        let interface = TorvynInterface::from_wit_name(&node).ok_or_else(|| TopologyError {
-            flow: input.flow_name.into(),
-            message: format!("node `{name}` declares unknown interface `{node}`"),
-        })?;
-        let exports = contract.torvyn_exports();
-        if !exports.contains(&interface) {
-            return Err(ContractError::NotExported {
-                location: input.manifest.location_of(&[
-                    "flow",
-                    input.flow_name,
-                    "nodes",
-                    name,
-                    "interface",
-                ]),
-                node: name.clone(),
-                interface: interface.to_string(),
-                exports: if exports.is_empty() {
-                    "no Torvyn interface".into()
-                } else {
-                    exports
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
+        match load_node(input, name) {
+            Ok((loaded, problem)) => {
+                errors.extend(problem.map(LinkError::from));
+                contracts.extend(loaded);
             }
-            .into());
+            Err(e) => errors.push(e.into()),
         }
-        contracts.push((name.clone(), interface, contract));
     }
     let find = |name: &str| {
         contracts
@@ -186,45 +197,78 @@ pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkError> {
             .map(|(_, _, c)| c)
     };
     let mut checked_edges = Vec::new();
-    for edge in input.flow.edges() {
+    for (index, edge) in input.flow.edges().iter().enumerate() {
         if let (Some(up), Some(down)) = (find(&edge.from.node), find(&edge.to.node)) {
-            check_edge((&edge.from.node, up), (&edge.to.node, down))?;
-            checked_edges.push((edge.from.node.clone(), edge.to.node.clone()));
+            let location = edge_location(
+                input.manifest,
+                input.flow_name,
+                edge,
+                index,
+                &["to", "node"],
+            );
+            match check_edge((&edge.from.node, up), (&edge.to.node, down), location) {
+                Ok(()) => checked_edges.push((edge.from.node.clone(), edge.to.node.clone())),
+                Err(e) => errors.push(e.into()),
+            }
         }
     }
     for (name, _, contract) in &contracts {
-        check_against_runtime(name, contract)?;
+        let location =
+            input
+                .manifest
+                .location_of(&["flow", input.flow_name, "nodes", name, "component"]);
+        errors.extend(
+            runtime_problems(name, contract, location)
+                .into_iter()
+                .map(LinkError::from),
+        );
+    }
+    let mut resolved = Vec::new();
+    for (name, interface, contract) in contracts {
+        match resolve_capabilities(input, &name, &contract) {
+            Ok(capabilities) => resolved.push((name, interface, contract, capabilities)),
+            Err(problems) => errors.extend(problems),
+        }
     }
     let mut nodes = Vec::new();
-    for (name, interface, contract) in contracts {
-        let capabilities = resolve_capabilities(input, &name, &contract)?;
-        let sandbox =
-            SandboxConfig::from_resolved(&capabilities, input.project_root, input.audit.clone())?;
-        input.audit.record(
-            AuditKind::GrantResolution,
-            &name,
-            &capabilities
-                .granted
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            &if capabilities.skipped.is_empty() {
-                "resolved".to_string()
-            } else {
-                format!(
-                    "resolved; optional not granted: {}",
-                    capabilities.skipped.join(", ")
-                )
-            },
-        )?;
-        nodes.push(LinkedNode {
-            name,
-            interface,
-            contract_version: contract.package_version(STREAMING),
-            capabilities,
-            sandbox,
-        });
+    for (name, interface, contract, capabilities) in resolved {
+        match SandboxConfig::from_resolved(&capabilities, input.project_root, input.audit.clone()) {
+            Ok(sandbox) => nodes.push(LinkedNode {
+                name,
+                interface,
+                contract_version: contract.package_version(STREAMING),
+                capabilities,
+                sandbox,
+            }),
+            Err(e) => errors.push(e.into()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LinkErrors(errors));
+    }
+    for node in &nodes {
+        let capabilities = &node.capabilities;
+        input
+            .audit
+            .record(
+                AuditKind::GrantResolution,
+                &node.name,
+                &capabilities
+                    .granted
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                &if capabilities.skipped.is_empty() {
+                    "resolved".to_string()
+                } else {
+                    format!(
+                        "resolved; optional not granted: {}",
+                        capabilities.skipped.join(", ")
+                    )
+                },
+            )
+            .map_err(|e| LinkErrors(vec![e.into()]))?;
     }
     Ok(LinkedFlow {
         name: input.flow_name.into(),
@@ -234,11 +278,65 @@ pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkError> {
     })
 }
 
+/// A node, its declared interface and its component's contract.
+type LoadedNode = (String, TorvynInterface, ComponentContract);
+
+/// A node's component, decoded, with its declared interface: `Ok((None,
+/// _))` when the node has no component or its interface is not a Torvyn
+/// interface (the caller, or the graph check, reports that); the second value is E0203 when the component does not
+/// export the interface (its contract is still checked).
+fn load_node(
+    input: &LinkInput<'_>,
+    name: &str,
+) -> Result<(Option<LoadedNode>, Option<ContractError>), ContractError> {
+    let Some(path) = input
+        .components
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| p.clone())
+    else {
+        return Ok((None, None));
+    };
+    let contract = ComponentContract::load(&path)?;
+    let declared = input
+        .flow
+        .node(name)
+        .map(|n| n.interface.clone())
+        .unwrap_or_default();
+    let Some(interface) = TorvynInterface::from_wit_name(&declared) else {
+        return Ok((None, None));
+    };
+    let exports = contract.torvyn_exports();
+    let problem = (!exports.contains(&interface)).then(|| ContractError::NotExported {
+        location: input.manifest.location_of(&[
+            "flow",
+            input.flow_name,
+            "nodes",
+            name,
+            "interface",
+        ]),
+        node: name.to_string(),
+        interface: interface.to_string(),
+        exports: if exports.is_empty() {
+            "no Torvyn interface".into()
+        } else {
+            exports
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    });
+    Ok((Some((name.to_string(), interface, contract)), problem))
+}
+
 /// Version rules and structural check of one edge: the downstream
-/// consumes what the upstream produces.
+/// consumes what the upstream produces. `location` is where the edge is
+/// written.
 pub fn check_edge(
     (up_name, up): (&str, &ComponentContract),
     (down_name, down): (&str, &ComponentContract),
+    location: Option<String>,
 ) -> Result<(), ContractError> {
     let (Some(provided), Some(required)) = (
         up.package_version(STREAMING),
@@ -249,6 +347,7 @@ pub fn check_edge(
     let verdict = compare(&required, &provided);
     if verdict == Verdict::MajorMismatch {
         return Err(ContractError::MajorVersionMismatch {
+            location,
             consumer: down_name.into(),
             consumer_version: required.to_string(),
             provider: up_name.into(),
@@ -274,6 +373,7 @@ pub fn check_edge(
         );
         if !missing.is_empty() {
             return Err(ContractError::MissingItem {
+                location,
                 consumer: down_name.into(),
                 consumer_version: required.to_string(),
                 provider: up_name.into(),
@@ -285,6 +385,7 @@ pub fn check_edge(
     }
     if verdict == Verdict::ProviderTooOld {
         return Err(ContractError::ProviderTooOld {
+            location,
             consumer: down_name.into(),
             consumer_version: required.to_string(),
             provider: up_name.into(),
@@ -297,15 +398,30 @@ pub fn check_edge(
 
 /// A component against the contract the runtime implements: it may
 /// import only what the runtime provides, and must export what the
-/// runtime calls, at compatible versions.
+/// runtime calls, at compatible versions. The first problem is the error
+/// ([`runtime_problems`] lists every one).
 pub fn check_against_runtime(
     name: &str,
     contract: &ComponentContract,
 ) -> Result<(), ContractError> {
+    match runtime_problems(name, contract, None).into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(()),
+    }
+}
+
+/// Every problem of a component against the runtime's contract, at most
+/// one per Torvyn interface it imports or exports. `location` is where
+/// the node's component is written.
+pub fn runtime_problems(
+    name: &str,
+    contract: &ComponentContract,
+    location: Option<String>,
+) -> Vec<ContractError> {
     let Some(host) = host_contract() else {
-        return Ok(());
+        return Vec::new();
     };
-    const RUNTIME: &str = "the runtime";
+    let mut problems = Vec::new();
     let world = &contract.resolve.worlds[contract.world];
     let items = world
         .imports
@@ -327,7 +443,8 @@ pub fn check_against_runtime(
             .iter()
             .find(|(_, p)| p.name.namespace == r.namespace && p.name.name == r.package);
         let Some((_, host_pkg)) = host_pkg else {
-            return Err(ContractError::MissingItem {
+            problems.push(ContractError::MissingItem {
+                location: location.clone(),
                 consumer: name.into(),
                 consumer_version: r.version.as_ref().map_or("?".into(), ToString::to_string),
                 provider: RUNTIME.into(),
@@ -335,25 +452,25 @@ pub fn check_against_runtime(
                 package: r.package_name(),
                 item: format!("package `{}`", r.package_name()),
             });
+            continue;
         };
         let (Some(mine), Some(theirs)) = (r.version.clone(), host_pkg.name.version.clone()) else {
             continue;
         };
-        let fail_version = |verdict| match verdict {
-            Verdict::MajorMismatch => Some(ContractError::MajorVersionMismatch {
+        if compare(&mine, &theirs) == Verdict::MajorMismatch {
+            problems.push(ContractError::MajorVersionMismatch {
+                location: location.clone(),
                 consumer: name.into(),
                 consumer_version: mine.to_string(),
                 provider: RUNTIME.into(),
                 provider_version: theirs.to_string(),
                 package: r.package_name(),
-            }),
-            _ => None,
-        };
-        if let Some(e) = fail_version(compare(&mine, &theirs)) {
-            return Err(e);
+            });
+            continue;
         }
         let Some(&host_iface) = host_pkg.interfaces.get(&r.interface) else {
-            return Err(ContractError::MissingItem {
+            problems.push(ContractError::MissingItem {
+                location: location.clone(),
                 consumer: name.into(),
                 consumer_version: mine.to_string(),
                 provider: RUNTIME.into(),
@@ -361,6 +478,7 @@ pub fn check_against_runtime(
                 package: r.package_name(),
                 item: format!("interface `{}`", r.unversioned()),
             });
+            continue;
         };
         let component = Side {
             resolve: &contract.resolve,
@@ -391,7 +509,8 @@ pub fn check_against_runtime(
                     mine.to_string(),
                 )
             };
-            return Err(ContractError::MissingItem {
+            problems.push(ContractError::MissingItem {
+                location: location.clone(),
                 consumer,
                 consumer_version: cv,
                 provider,
@@ -399,9 +518,11 @@ pub fn check_against_runtime(
                 package: r.package_name(),
                 item: format!("{} (in `{}`)", missing.join(", "), r.unversioned()),
             });
+            continue;
         }
         if imported && compare(&mine, &theirs) == Verdict::ProviderTooOld {
-            return Err(ContractError::ProviderTooOld {
+            problems.push(ContractError::ProviderTooOld {
+                location: location.clone(),
                 consumer: name.into(),
                 consumer_version: mine.to_string(),
                 provider: RUNTIME.into(),
@@ -410,7 +531,9 @@ pub fn check_against_runtime(
             });
         }
     }
-    Ok(())
+    // An import and an export of the same package fail the same way once.
+    problems.dedup();
+    problems
 }
 
 /// The component manifest that declares `node`'s capabilities, and where
@@ -442,33 +565,39 @@ fn resolve_capabilities(
     input: &LinkInput<'_>,
     name: &str,
     contract: &ComponentContract,
-) -> Result<ResolvedCapabilities, LinkError> {
+) -> Result<ResolvedCapabilities, Vec<LinkError>> {
+    let one = |e: LinkError| vec![e];
     let reference = input
         .flow
         .node(name)
         .map(|n| n.component.clone())
         .unwrap_or_default();
-    let (own, shown) = component_manifest(input.manifest, input.project_root, &reference)?;
+    let (own, shown) = component_manifest(input.manifest, input.project_root, &reference)
+        .map_err(|e| one(e.into()))?;
     let declared_config = own
         .as_ref()
         .map_or(&input.manifest.capabilities, |m| &m.capabilities);
-    let declared = Declared::parse(declared_config, &shown)?;
-    security::cross_check(name, &declared, &contract.imports(), &shown)?;
+    let declared = Declared::parse(declared_config, &shown).map_err(|e| one(e.into()))?;
+    let mismatches = security::cross_check_all(name, &declared, &contract.imports(), &shown);
+    if !mismatches.is_empty() {
+        return Err(mismatches.into_iter().map(LinkError::from).collect());
+    }
     let security_config = &input.manifest.security;
     let (key, grants) = if security_config.grants.contains_key(name) {
         (name, security_config.grants_for(name))
     } else {
         (reference.as_str(), security_config.grants_for(&reference))
     };
-    let mut parsed =
-        security::parse_grants(key, grants).map_err(|e| locate(e, input.manifest, key))?;
+    let mut parsed = security::parse_grants(key, grants)
+        .map_err(|e| one(locate(e, input.manifest, key).into()))?;
     parsed.dedup();
-    Ok(security::resolve(
+    security::resolve_all(
         name,
         &declared,
         &parsed,
         security_config.default_capability_policy,
-    )?)
+    )
+    .map_err(|errors| errors.into_iter().map(LinkError::from).collect())
 }
 
 fn locate(error: SecurityError, manifest: &Manifest, key: &str) -> SecurityError {

@@ -7,6 +7,7 @@
 //! - [`version`]: the spec's version rules (E0201) and deprecations (E0110).
 //! - [`compat`]: the structural check, naming what is missing (E0200).
 //! - [`graph`]: the flow graph as a DAG with consistent roles (E0203).
+//! - [`ports`]: router ports the manifest alone can judge (E0204).
 //! - [`host`]: the contract the runtime implements.
 //! - [`link`]: `torvyn link` (and the check `torvyn run` makes first).
 
@@ -21,6 +22,7 @@ pub mod graph;
 pub mod host;
 mod interface_ref;
 pub mod link;
+pub mod ports;
 pub mod version;
 pub mod wit_dir;
 pub mod world;
@@ -28,4 +30,4 @@ pub mod world;
 pub use embedded::ComponentContract;
 pub use error::ContractError;
 pub use interface_ref::InterfaceRef;
-pub use link::{link_flow, LinkError, LinkInput, LinkedFlow, LinkedNode};
+pub use link::{link_flow, LinkError, LinkErrors, LinkInput, LinkedFlow, LinkedNode};

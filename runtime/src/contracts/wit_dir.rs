@@ -76,6 +76,22 @@ pub fn load(dir: &Path, base: &Path) -> Result<WitRoot, ContractError> {
     }
 }
 
+/// Parses one WIT document `text` as if read from `path` (relative to
+/// `base`), without touching the filesystem: the same errors as [`load`].
+pub fn load_source(path: &Path, text: &str, base: &Path) -> Result<WitRoot, ContractError> {
+    let mut resolve = Resolve::default();
+    let shown = path.display().to_string();
+    match resolve.push_source(&shown, text) {
+        Ok(package) => Ok(WitRoot {
+            dir: path.parent().unwrap_or(Path::new("")).to_path_buf(),
+            files: 1,
+            resolve,
+            package,
+        }),
+        Err(error) => Err(classify(&resolve, &error, path, base)),
+    }
+}
+
 fn classify(resolve: &Resolve, error: &anyhow::Error, dir: &Path, base: &Path) -> ContractError {
     for layer in error.chain() {
         if let Some(parse) = layer.downcast_ref::<ParseError>() {
@@ -167,6 +183,24 @@ mod tests {
         )]);
         let err = load(&p.path().join("wit"), p.path()).unwrap_err();
         assert_eq!(err.code(), ErrorCode::WitResolutionError, "{err}");
+    }
+
+    #[test]
+    fn a_source_string_fails_like_a_file() {
+        let err = load_source(
+            Path::new("wit/world.wit"),
+            "package a:b@0.1.0;\n\nworld w {\n  export foo: func( -> u32;\n}\n",
+            Path::new(""),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::WitSyntaxError);
+        assert_eq!(err.location().as_deref(), Some("wit/world.wit:4:21"));
+        let ok = load_source(
+            Path::new("w.wit"),
+            "package a:b;\nworld w {}\n",
+            Path::new(""),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

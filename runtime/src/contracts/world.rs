@@ -40,6 +40,16 @@ pub fn root_worlds(root: &WitRoot) -> Vec<WorldId> {
 /// E0102 for the first world of the root package that exports no Torvyn
 /// processing interface.
 pub fn check_worlds(root: &WitRoot, base: &Path) -> Result<(), ContractError> {
+    match world_problems(root, base).into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(()),
+    }
+}
+
+/// E0102 for every world of the root package that exports no Torvyn
+/// processing interface.
+pub fn world_problems(root: &WitRoot, base: &Path) -> Vec<ContractError> {
+    let mut problems = Vec::new();
     for id in root_worlds(root) {
         let exports = world_exports(root, id);
         let processing = exports.iter().any(|r| {
@@ -48,7 +58,7 @@ pub fn check_worlds(root: &WitRoot, base: &Path) -> Result<(), ContractError> {
         if !processing {
             let world = &root.resolve.worlds[id];
             let package = &root.resolve.packages[root.package].name;
-            return Err(ContractError::WorldIncomplete {
+            problems.push(ContractError::WorldIncomplete {
                 world: format!("{}:{}/{}", package.namespace, package.name, world.name),
                 location: Some(root.location(world.span, base)),
                 exports: if exports.is_empty() {
@@ -63,5 +73,5 @@ pub fn check_worlds(root: &WitRoot, base: &Path) -> Result<(), ContractError> {
             });
         }
     }
-    Ok(())
+    problems
 }

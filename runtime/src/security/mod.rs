@@ -20,7 +20,10 @@ pub mod taxonomy;
 pub use audit::{AuditEvent, AuditKind, AuditLog};
 pub use error::SecurityError;
 pub use monitor::CapabilityMonitor;
-pub use resolve::{cross_check, parse_grants, resolve, Declared, ResolvedCapabilities};
+pub use resolve::{
+    cross_check, cross_check_all, parse_grants, resolve, resolve_all, Declared,
+    ResolvedCapabilities,
+};
 pub use sandbox::{Preopen, SandboxConfig};
 pub use scope::Scope;
 pub use taxonomy::{Capability, CapabilityKind};

@@ -61,13 +61,32 @@ impl Declared {
 }
 
 /// E0103: checks `declared` against `imports` in both directions.
-/// `manifest` names the component manifest in diagnostics.
+/// `manifest` names the component manifest in diagnostics. The first
+/// mismatch is the error; [`cross_check_all`] lists every one.
 pub fn cross_check(
     component: &str,
     declared: &Declared,
     imports: &[InterfaceRef],
     manifest: &str,
 ) -> Result<(), SecurityError> {
+    match cross_check_all(component, declared, imports, manifest)
+        .into_iter()
+        .next()
+    {
+        Some(first) => Err(first),
+        None => Ok(()),
+    }
+}
+
+/// E0103: every import whose capability `declared` does not declare (or
+/// declines), one error per import.
+pub fn cross_check_all(
+    component: &str,
+    declared: &Declared,
+    imports: &[InterfaceRef],
+    manifest: &str,
+) -> Vec<SecurityError> {
+    let mut errors = Vec::new();
     for import in imports {
         let Some(need) = need_of(import) else {
             continue;
@@ -82,21 +101,22 @@ pub fn cross_check(
             .iter()
             .find(|(_, caps)| caps.iter().any(|c| need.any_of.contains(&c.kind)))
         {
-            return Err(SecurityError::DeclinedButImported {
+            errors.push(SecurityError::DeclinedButImported {
                 component: component.into(),
                 declared: text.clone(),
                 import: need.import,
                 manifest: manifest.into(),
             });
+            continue;
         }
-        return Err(SecurityError::UndeclaredImport {
+        errors.push(SecurityError::UndeclaredImport {
             component: component.into(),
             import: need.import,
             needs: short_name(need.any_of[0]),
             manifest: manifest.into(),
         });
     }
-    Ok(())
+    errors
 }
 
 /// The manifest short name for `kind` (`wasi-filesystem-read`).
@@ -152,13 +172,27 @@ pub fn parse_grants(component: &str, grants: &[String]) -> Result<Vec<Capability
     Ok(parsed)
 }
 
-/// E0202: intersects `declared` with `grants` under `policy`.
+/// E0202: intersects `declared` with `grants` under `policy`; the first
+/// required capability not granted is the error ([`resolve_all`] lists
+/// every one).
 pub fn resolve(
     component: &str,
     declared: &Declared,
     grants: &[Capability],
     policy: CapabilityPolicy,
 ) -> Result<ResolvedCapabilities, SecurityError> {
+    resolve_all(component, declared, grants, policy).map_err(|mut errors| errors.remove(0))
+}
+
+/// E0202: intersects `declared` with `grants` under `policy`; every
+/// required capability not granted is an error (never an empty list).
+pub fn resolve_all(
+    component: &str,
+    declared: &Declared,
+    grants: &[Capability],
+    policy: CapabilityPolicy,
+) -> Result<ResolvedCapabilities, Vec<SecurityError>> {
+    let mut errors = Vec::new();
     let mut resolved = ResolvedCapabilities {
         component: component.into(),
         ..ResolvedCapabilities::default()
@@ -195,7 +229,7 @@ pub fn resolve(
                             .join(", ")
                     )
                 };
-                return Err(SecurityError::NotGranted {
+                errors.push(SecurityError::NotGranted {
                     component: component.into(),
                     capability: request.to_string(),
                     declared_as: text.clone(),
@@ -214,7 +248,11 @@ pub fn resolve(
             resolved.skipped.push(text.clone());
         }
     }
-    Ok(resolved)
+    if errors.is_empty() {
+        Ok(resolved)
+    } else {
+        Err(errors)
+    }
 }
 
 fn example_grant(request: &Capability) -> String {

@@ -97,14 +97,14 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs, out: &Output, format: Format) -> u8 {
     match execute(args, out, format) {
         Ok(code) => code,
-        Err(Failure { diagnostic, exit }) => out.fail(&diagnostic, exit),
+        Err(failure) => failure.report(out, "bench"),
     }
 }
 
 /// Errors found before the flow runs exit with 2.
 fn bad_input(e: BenchError) -> Failure {
     Failure {
-        diagnostic: torvyn_runtime::error::Coded::diagnostic(&e),
+        diagnostics: torvyn_runtime::error::Coded::diagnostics(&e),
         exit: 2,
     }
 }

@@ -1,0 +1,76 @@
+//! The fuzz targets' bodies (`fuzz/src/lib.rs`) compiled and run on stable
+//! Rust as part of the test suite: on the checked-in seed corpus, on real
+//! components, and on inputs that once made them fail. The fuzzing itself
+//! (cargo-fuzz, libFuzzer) is run by hand: see fuzz/README.md.
+
+#[path = "../../fuzz/src/lib.rs"]
+mod bodies;
+
+use std::path::PathBuf;
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = torvyn_e2e::repo_root()
+        .join("fuzz")
+        .join("corpus")
+        .join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| Some(e.ok()?.path()))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no seeds in {}", dir.display());
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).expect("seed");
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// Every seed manifest loads and passes through the flow checks.
+#[test]
+fn manifest_seeds_load() {
+    for (file, bytes) in corpus("manifest") {
+        assert_eq!(bodies::manifest(&bytes), Ok(()), "{}", file.display());
+    }
+}
+
+/// Every seed WIT document parses and resolves on its own.
+#[test]
+fn wit_seeds_load() {
+    for (file, bytes) in corpus("wit") {
+        assert_eq!(bodies::wit(&bytes), Ok(()), "{}", file.display());
+    }
+}
+
+/// The empty component seed and real compiled guests decode.
+#[test]
+fn component_seeds_and_real_guests_decode() {
+    for (file, bytes) in corpus("component") {
+        assert_eq!(bodies::component(&bytes), Ok(()), "{}", file.display());
+    }
+    for name in ["passthrough", "parity-router"] {
+        let bytes = std::fs::read(torvyn_e2e::test_component(name)).expect("wasm");
+        assert_eq!(bodies::component(&bytes), Ok(()), "{name}");
+    }
+}
+
+/// Garbage is rejected with stable codes, never a panic.
+#[test]
+fn garbage_is_rejected_with_codes() {
+    use torvyn_runtime::error::ErrorCode;
+    let garbage: [&[u8]; 4] = [b"", b"\xff\xfe[[[", b"a = [1, \"x\"", b"[flow.x.nodes]\n"];
+    for input in garbage {
+        if let Err(codes) = bodies::manifest(input) {
+            assert!(!codes.is_empty(), "{input:?}");
+        }
+        assert!(bodies::wit(input).is_err(), "{input:?}");
+        assert_eq!(
+            bodies::component(input),
+            Err(vec![ErrorCode::ComponentNotFound]),
+            "{input:?}"
+        );
+    }
+    assert!(bodies::manifest(b"[torvyn]\nname = 1\n").is_err());
+}
