@@ -65,7 +65,15 @@ fn cache_dir() -> PathBuf {
 
 /// Runs `torvyn <args>` in `dir`.
 pub fn torvyn(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_torvyn"))
+    let output = command(dir, args).output().expect("the torvyn binary runs");
+    Run::from(output)
+}
+
+/// The `torvyn <args>` command in `dir`, with the test environment, not
+/// yet started.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_torvyn"));
+    command
         .args(args)
         .current_dir(dir)
         .env("TORVYN_CACHE_DIR", cache_dir())
@@ -76,10 +84,8 @@ pub fn torvyn(dir: &Path, args: &[&str]) -> Run {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .expect("the torvyn binary runs");
-    Run::from(output)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    command
 }
 
 /// A scratch project holding one Torvyn.toml.

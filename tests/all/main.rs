@@ -11,6 +11,7 @@ mod examples;
 mod harness;
 mod hello_world;
 mod hostile_guests;
+mod inspect;
 mod link;
 mod process_errors;
 mod topologies;

@@ -443,11 +443,10 @@ impl MetricsCatalog {
         let f = &[id.as_str(), flow.name.as_str()];
         let c = &flow.counters;
         let report = flow.report.as_ref();
-        // The report may be fresher than the atomics (or the other way
-        // round): export the higher of the two.
-        let pick = |counter: u64, from_report: fn(&FlowReport) -> u64| {
-            report.map_or(counter, |r| counter.max(from_report(r)))
-        };
+        // A report is one consistent set (pulled ≥ delivered, …); the
+        // atomics are the fallback for a flow not inspected (level off).
+        let pick =
+            |counter: u64, from_report: fn(&FlowReport) -> u64| report.map_or(counter, from_report);
         raise_in(
             &self.flow_elements,
             f,

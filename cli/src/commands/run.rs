@@ -5,7 +5,10 @@ use crate::component_build::ComponentResolver;
 use crate::output::{exit_code, Output};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, TorvynHandle, TorvynHost};
+use torvyn_actors::{
+    FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
+    TorvynHost,
+};
 use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Coded, Diagnostic};
@@ -36,6 +39,10 @@ pub struct RunArgs {
     /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Serve the inspection API (/metrics, /flows, control) while the flow
+    /// runs, as `[observability] inspection = true` does.
+    #[arg(long)]
+    inspect: bool,
 }
 
 /// Exit code when validation or linking fails before the flow starts.
@@ -184,12 +191,35 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
     flow_config::resolve_dead_letter_files(&mut settings, &root);
     // The flow runs under the actor runtime: a supervised FlowActor on a
     // worker arbiter, driven in batches, exactly as a long-lived host runs it.
+    let inspection = if args.inspect || manifest.observability.inspection {
+        Some(InspectionConfig::from_observability(&manifest.observability).map_err(validation)?)
+    } else {
+        None
+    };
     let host = TorvynHost::builder()
         .engine(engine)
         .runtime_config(&manifest.runtime)
+        .observability(&manifest.observability)
         .build()
         .map_err(host_failure)?;
+    let server = match inspection {
+        Some(config) => match InspectionServer::start(host.clone(), config) {
+            Ok(server) => {
+                out.status(&format!("Inspection API:          {}", server.address()));
+                Some(server)
+            }
+            Err(e) => {
+                host.shutdown();
+                return Err(pipeline(e));
+            }
+        },
+        None => None,
+    };
     let result = run_on_host(&host, spec, settings, flow_name, out);
+    // The server holds a handle: stop it first, then the host.
+    if let Some(server) = server {
+        server.stop();
+    }
     host.shutdown();
     result
 }
