@@ -31,6 +31,9 @@ pub enum HostError {
     /// The host could not start (thread spawn, engine setup).
     #[error("the Torvyn host could not start: {0}")]
     Startup(String),
+    /// The metrics catalog could not be rendered.
+    #[error("the metrics could not be exported: {0}")]
+    Metrics(String),
 }
 
 impl HostError {
@@ -54,7 +57,7 @@ impl Coded for HostError {
             HostError::UnknownFlow(_) => ErrorCode::ConstraintViolation,
             // Shutting the host down stops (cancels) what still runs.
             HostError::HostStopped => ErrorCode::FlowCancelled,
-            HostError::Startup(_) => ErrorCode::ConstraintViolation,
+            HostError::Startup(_) | HostError::Metrics(_) => ErrorCode::ConstraintViolation,
         }
     }
 
@@ -75,6 +78,7 @@ impl Coded for HostError {
             HostError::Startup(_) => {
                 "check [runtime] worker_threads and the engine settings".into()
             }
+            HostError::Metrics(_) => "this is a Torvyn bug; please report it".into(),
         }
     }
 }

@@ -11,6 +11,7 @@
 
 use crate::counters::FlowCounters;
 use crate::ids::FlowId;
+use crate::observability::level::LevelSwitch;
 use crate::state::FlowState;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -71,19 +72,35 @@ pub struct EventBatch {
 pub struct EventPublisher {
     tx: kanal::Sender<EventBatch>,
     dropped: Arc<AtomicU64>,
+    /// The host's observability level, which every FlowActor reads
+    /// between batches through its publisher.
+    level: LevelSwitch,
 }
 
 impl EventPublisher {
-    /// A channel holding at most `capacity` batches, and its receiver.
+    /// A channel holding at most `capacity` batches, and its receiver
+    /// (at the default observability level).
     pub fn bounded(capacity: usize) -> (Self, kanal::Receiver<EventBatch>) {
+        Self::with_level(capacity, LevelSwitch::default())
+    }
+
+    /// A channel holding at most `capacity` batches, carrying the host's
+    /// observability `level` to every FlowActor.
+    pub fn with_level(capacity: usize, level: LevelSwitch) -> (Self, kanal::Receiver<EventBatch>) {
         let (tx, rx) = kanal::bounded(capacity.max(1));
         (
             Self {
                 tx,
                 dropped: Arc::new(AtomicU64::new(0)),
+                level,
             },
             rx,
         )
+    }
+
+    /// The host's observability level switch.
+    pub fn level(&self) -> &LevelSwitch {
+        &self.level
     }
 
     /// Sends `batch` unless the channel is full or closed; what is not sent

@@ -8,13 +8,16 @@
 //! runtime is needed by the caller. Do not call the handle from inside an
 //! actor or a flow (it would block that thread).
 
+use crate::capability::messages::Counts;
 use crate::capability::messages::{AuditLog, Check, Grant, Revoke};
+use crate::capability::CapabilityCount;
 use crate::capability::{AuditEvent, CapabilityActor};
 use crate::error::HostError;
 use crate::events::{EventPublisher, FlowEvent};
 use crate::flow::{FlowInspection, FlowSpec, Priority};
 use crate::ids::FlowId;
-use crate::observability::messages::{DroppedEvents, Snapshot};
+use crate::observability::level::LevelSwitch;
+use crate::observability::messages::{DroppedEvents, RenderMetrics, Snapshot};
 use crate::observability::{FlowMetrics, ObservabilityActor};
 use crate::resource::messages::Stats;
 use crate::resource::{ResourceActor, ResourceStats};
@@ -28,7 +31,7 @@ use actix::dev::ToEnvelope;
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use torvyn_runtime::config::RuntimeConfig;
+use torvyn_runtime::config::{ObservabilityConfig, ObservabilityLevel, RuntimeConfig};
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::flow_config::pool_config;
 use torvyn_runtime::reactor::FlowReport;
@@ -63,6 +66,7 @@ pub struct TorvynHostBuilder {
     pools: Option<PoolConfig>,
     event_capacity: Option<usize>,
     cancel: Option<CancelBounds>,
+    level: Option<ObservabilityLevel>,
 }
 
 impl TorvynHostBuilder {
@@ -126,6 +130,20 @@ impl TorvynHostBuilder {
         self
     }
 
+    /// The observability level the host starts at (default
+    /// `production`); switch it later with
+    /// [`TorvynHandle::set_observability_level`].
+    pub fn observability_level(mut self, level: ObservabilityLevel) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// Takes `[observability] level` from a loaded configuration (which
+    /// has already applied `TORVYN_OBSERVABILITY_LEVEL`).
+    pub fn observability(self, config: &ObservabilityConfig) -> Self {
+        self.observability_level(config.level)
+    }
+
     fn resolved_workers(&self) -> usize {
         self.worker_threads
             .or_else(|| {
@@ -151,6 +169,8 @@ impl TorvynHostBuilder {
         let capacity = self
             .event_capacity
             .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
+        let level = LevelSwitch::new(self.level.unwrap_or_default());
+        let host_level = level.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("torvyn-host".into())
@@ -158,7 +178,7 @@ impl TorvynHostBuilder {
                 let runner = System::new();
                 let arbiters = runner.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
-                    let (publisher, events) = EventPublisher::bounded(capacity);
+                    let (publisher, events) = EventPublisher::with_level(capacity, level);
                     let resource = ResourceActor::new(budget, pools).start();
                     let capability = CapabilityActor::default().start();
                     let observability = ObservabilityActor::new(events, publisher.clone()).start();
@@ -196,6 +216,7 @@ impl TorvynHostBuilder {
             inner: Arc::new(HostInner {
                 actors,
                 workers,
+                level: host_level,
                 thread: Mutex::new(Some(thread)),
             }),
         })
@@ -213,6 +234,7 @@ struct Actors {
 struct HostInner {
     actors: Actors,
     workers: usize,
+    level: LevelSwitch,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -356,6 +378,66 @@ impl TorvynHandle {
     /// subscriber channels full).
     pub fn dropped_events(&self) -> Result<(u64, u64), HostError> {
         ask(&self.inner.actors.observability, DroppedEvents)
+    }
+
+    /// The observability level now.
+    pub fn observability_level(&self) -> ObservabilityLevel {
+        self.inner.level.get()
+    }
+
+    /// Switches the observability level of the host and of every running
+    /// flow, from each flow's next batch on (no flow restarts); returns the
+    /// level it replaced. See [`crate::observability::level`] for what
+    /// each level does.
+    pub fn set_observability_level(&self, level: ObservabilityLevel) -> ObservabilityLevel {
+        let old = self.inner.level.set(level);
+        if old != level {
+            tracing::info!(from = %old, to = %level, "observability level switched");
+        }
+        old
+    }
+
+    /// Exercise and denial counts per (component, capability).
+    pub fn capability_counts(&self) -> Result<Vec<CapabilityCount>, HostError> {
+        ask(&self.inner.actors.capability, Counts)
+    }
+
+    /// The metrics catalog in the Prometheus text exposition format: every
+    /// flow's counters, the per-component and per-stream counters of its
+    /// latest report, the shared pools, capability checks and host-wide
+    /// figures. Reading the reports costs one `inspect` per flow (served
+    /// between two of its batches); at level `off` only ended flows are
+    /// inspected.
+    pub fn prometheus_metrics(&self) -> Result<String, HostError> {
+        let level = self.observability_level();
+        let mut reports = std::collections::HashMap::new();
+        for flow in self.metrics()? {
+            if level == ObservabilityLevel::Off && !flow.state.is_terminal() {
+                continue;
+            }
+            match self.inspect(flow.id) {
+                Ok(inspection) => {
+                    if let Some(report) = inspection.report {
+                        reports.insert(flow.id, report);
+                    }
+                }
+                // Registered with the observability actor, not yet (or no
+                // longer) known to the supervisor: export its counters only.
+                Err(HostError::UnknownFlow(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let resources = Some(self.resource_stats()?);
+        let capabilities = self.capability_counts()?;
+        ask(
+            &self.inner.actors.observability,
+            RenderMetrics {
+                reports,
+                resources,
+                capabilities,
+                level,
+            },
+        )?
     }
 
     /// Live flows on each worker arbiter.

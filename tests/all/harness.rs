@@ -72,7 +72,18 @@ pub fn torvyn(dir: &Path, args: &[&str]) -> Run {
 /// Runs `torvyn <args>` in `dir` with `env` set on top of the usual
 /// test environment.
 pub fn torvyn_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_torvyn"))
+    let output = command(dir, args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the torvyn binary runs");
+    Run::from(output)
+}
+
+/// The `torvyn <args>` command in `dir`, with the test environment, not
+/// yet started.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_torvyn"));
+    command
         .args(args)
         .current_dir(dir)
         .env("TORVYN_CACHE_DIR", cache_dir())
@@ -83,11 +94,8 @@ pub fn torvyn_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the torvyn binary runs");
-    Run::from(output)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    command
 }
 
 /// A scratch project holding one Torvyn.toml.

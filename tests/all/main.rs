@@ -15,6 +15,7 @@ mod fuzz_bodies;
 mod harness;
 mod hello_world;
 mod hostile_guests;
+mod inspect;
 mod link;
 mod process_errors;
 mod serve;

@@ -25,6 +25,8 @@ use std::sync::{Mutex, OnceLock};
 #[path = "../../examples/test-components/guest-util/src/lib.rs"]
 pub mod guest;
 
+pub mod http;
+
 /// The wasm target every guest is built for.
 pub const WASM_TARGET: &str = "wasm32-wasip2";
 

@@ -37,3 +37,8 @@ pub struct Check {
 #[derive(Debug, Message)]
 #[rtype(result = "Vec<AuditEvent>")]
 pub struct AuditLog;
+
+/// Exercise and denial counts per (component, capability), sorted.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<super::CapabilityCount>")]
+pub struct Counts;

@@ -8,8 +8,8 @@
 pub mod messages;
 
 use actix::prelude::*;
-use messages::{AuditLog, Check, Grant, Revoke};
-use std::collections::{BTreeSet, VecDeque};
+use messages::{AuditLog, Check, Counts, Grant, Revoke};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::SystemTime;
 
 /// Audit entries kept; older ones are dropped (and counted).
@@ -41,12 +41,28 @@ pub struct AuditEvent {
     pub action: AuditAction,
 }
 
+/// How often one component's capability was checked, since the host
+/// started (never trimmed, unlike the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityCount {
+    /// Component (node) name.
+    pub component: String,
+    /// Capability name.
+    pub capability: String,
+    /// Checks allowed (the capability exercised).
+    pub exercises: u64,
+    /// Checks denied.
+    pub denials: u64,
+}
+
 /// Holds grant decisions and the audit log.
 #[derive(Debug, Default)]
 pub struct CapabilityActor {
     grants: BTreeSet<(String, String)>,
     audit: VecDeque<AuditEvent>,
     audit_dropped: u64,
+    /// (component, capability) → (exercises, denials).
+    counts: BTreeMap<(String, String), (u64, u64)>,
 }
 
 impl CapabilityActor {
@@ -99,7 +115,36 @@ impl Handler<Check> for CapabilityActor {
             AuditAction::Denied
         };
         self.audit(&msg.component, &msg.capability, action);
+        let count = self
+            .counts
+            .entry((msg.component, msg.capability))
+            .or_default();
+        if allowed {
+            count.0 += 1;
+        } else {
+            count.1 += 1;
+        }
         allowed
+    }
+}
+
+impl Handler<Counts> for CapabilityActor {
+    type Result = MessageResult<Counts>;
+
+    fn handle(&mut self, _: Counts, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(
+            self.counts
+                .iter()
+                .map(
+                    |((component, capability), (exercises, denials))| CapabilityCount {
+                        component: component.clone(),
+                        capability: capability.clone(),
+                        exercises: *exercises,
+                        denials: *denials,
+                    },
+                )
+                .collect(),
+        )
     }
 }
 
@@ -152,6 +197,16 @@ mod tests {
                     AuditAction::Revoked,
                     AuditAction::Denied
                 ]
+            );
+            let counts = addr.send(Counts).await.unwrap();
+            assert_eq!(
+                counts,
+                [CapabilityCount {
+                    component: "sink".into(),
+                    capability: "wasi:filesystem/write".into(),
+                    exercises: 1,
+                    denials: 2,
+                }]
             );
         });
     }

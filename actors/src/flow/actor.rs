@@ -25,6 +25,7 @@ use actix::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Diagnostic, ErrorCode};
 use torvyn_runtime::reactor::FlowError;
@@ -320,8 +321,10 @@ impl Actor for FlowActor {
 impl Handler<RunBatch> for FlowActor {
     type Result = ();
 
-    // HOT PATH (per batch): the driver's batch, one atomic publish, and a
-    // full report at most once per millisecond.
+    // HOT PATH (per batch): the driver's batch, then, by observability
+    // level, nothing (off), one atomic publish and a full report at most
+    // once per millisecond (production), or both after every batch
+    // (diagnostic).
     fn handle(&mut self, _: RunBatch, ctx: &mut Context<Self>) {
         self.scheduled = false;
         if !matches!(self.state, FlowState::Running | FlowState::Draining) {
@@ -368,14 +371,26 @@ impl Handler<RunBatch> for FlowActor {
         };
         match batch {
             Ok(BatchOutcome::More) => {
-                self.counters.publish_batch(driver.delivered());
-                if self.last_full_publish.elapsed() >= FULL_PUBLISH_EVERY {
-                    self.publish_full();
+                // The observability level: one relaxed load per batch.
+                match self.events.level().get() {
+                    ObservabilityLevel::Off => {}
+                    ObservabilityLevel::Production => {
+                        self.counters.publish_batch(driver.delivered());
+                        if self.last_full_publish.elapsed() >= FULL_PUBLISH_EVERY {
+                            self.publish_full();
+                        }
+                    }
+                    ObservabilityLevel::Diagnostic => {
+                        self.counters.publish_batch(driver.delivered());
+                        self.publish_full();
+                    }
                 }
                 self.schedule(ctx);
             }
             Ok(BatchOutcome::Wait(wait)) => {
-                self.counters.publish_batch(driver.delivered());
+                if self.events.level().get() != ObservabilityLevel::Off {
+                    self.counters.publish_batch(driver.delivered());
+                }
                 // Rate-limited: come back when the next element may go;
                 // control messages are served meanwhile.
                 ctx.run_later(wait, |_act, ctx| ctx.notify(RunBatch));

@@ -51,3 +51,19 @@ pub struct Snapshot;
 #[derive(Debug, Message)]
 #[rtype(result = "(u64, u64)")]
 pub struct DroppedEvents;
+
+/// Renders the metrics catalog in the Prometheus text format, from the
+/// actor's own counters plus what the caller gathered from the other
+/// actors.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<String, HostError>")]
+pub struct RenderMetrics {
+    /// Full reports of the flows that were inspected.
+    pub reports: std::collections::HashMap<FlowId, torvyn_runtime::reactor::FlowReport>,
+    /// Pool and budget statistics.
+    pub resources: Option<crate::resource::ResourceStats>,
+    /// Capability check counts.
+    pub capabilities: Vec<crate::capability::CapabilityCount>,
+    /// The observability level now.
+    pub level: torvyn_runtime::config::ObservabilityLevel,
+}

@@ -8,6 +8,8 @@
 //! handed on to subscriber channels, bounded too, counting what a slow
 //! subscriber misses.
 
+pub mod catalog;
+pub mod level;
 pub mod messages;
 
 use crate::counters::{CounterSnapshot, FlowCounters};
@@ -16,7 +18,8 @@ use crate::events::{EventBatch, EventPublisher, FlowEvent};
 use crate::ids::FlowId;
 use crate::state::FlowState;
 use actix::prelude::*;
-use messages::{DroppedEvents, RegisterFlow, RetireFlow, Snapshot, Subscribe};
+use catalog::{FlowSample, MetricsCatalog, Sample};
+use messages::{DroppedEvents, RegisterFlow, RenderMetrics, RetireFlow, Snapshot, Subscribe};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -54,6 +57,9 @@ pub struct ObservabilityActor {
     events: kanal::Receiver<EventBatch>,
     publisher: EventPublisher,
     subscriber_dropped: u64,
+    /// The Prometheus registry (`None` only if it failed to build, which
+    /// the unit tests rule out).
+    catalog: Option<MetricsCatalog>,
 }
 
 impl ObservabilityActor {
@@ -64,6 +70,9 @@ impl ObservabilityActor {
             events,
             publisher,
             subscriber_dropped: 0,
+            catalog: MetricsCatalog::new()
+                .inspect_err(|e| tracing::error!(error = %e, "the metrics catalog failed to build"))
+                .ok(),
         }
     }
 
@@ -184,6 +193,39 @@ impl Handler<Snapshot> for ObservabilityActor {
             .collect();
         all.sort_by_key(|m| m.id);
         MessageResult(all)
+    }
+}
+
+impl Handler<RenderMetrics> for ObservabilityActor {
+    type Result = Result<String, HostError>;
+
+    fn handle(&mut self, mut msg: RenderMetrics, _: &mut Context<Self>) -> Self::Result {
+        let catalog = self
+            .catalog
+            .as_ref()
+            .ok_or_else(|| HostError::Metrics("the catalog failed to build".into()))?;
+        let mut flows: Vec<FlowSample> = self
+            .flows
+            .iter()
+            .map(|(id, f)| FlowSample {
+                id: *id,
+                name: f.name.clone(),
+                state: f.counters.state(),
+                counters: f.counters.snapshot(),
+                report: msg.reports.remove(id),
+            })
+            .collect();
+        flows.sort_by_key(|f| f.id);
+        let sample = Sample {
+            flows,
+            resources: msg.resources,
+            capabilities: msg.capabilities,
+            events_dropped: (self.publisher.dropped(), self.subscriber_dropped),
+            level: msg.level,
+        };
+        catalog
+            .render(&sample)
+            .map_err(|e| HostError::Metrics(e.to_string()))
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 mod cancel_mid_flow;
 mod failing_flow;
 mod inspect_states;
+mod inspection_api;
 mod pause_resume_mid_flow;
 mod run_to_completion;
 mod spread_over_arbiters;

@@ -66,11 +66,12 @@ pub fn prepare_flow(
 
 /// Starts the actor runtime that runs the flows (supervised FlowActors on
 /// worker arbiters, driven in batches, exactly as a long-lived host runs
-/// them) with the manifest's `[runtime]` settings.
+/// them) with the manifest's `[runtime]` and `[observability]` settings.
 pub fn start_host(manifest: &Manifest, engine: WasmEngine) -> Result<TorvynHandle, Failure> {
     TorvynHost::builder()
         .engine(engine)
         .runtime_config(&manifest.runtime)
+        .observability(&manifest.observability)
         .build()
         .map_err(host_failure)
 }

@@ -1,11 +1,13 @@
 //! `torvyn run`: load Torvyn.toml, validate and link the flow, instantiate
 //! its components and run it to completion on the stage loop.
 
-use super::prepare::{host_failure, load_manifest, prepare_flow, start_host, validation, Failure};
+use super::prepare::{
+    host_failure, load_manifest, pipeline, prepare_flow, start_host, validation, Failure,
+};
 use crate::output::Output;
 use std::path::PathBuf;
 use std::time::Duration;
-use torvyn_actors::{FlowSpec as ActorFlowSpec, TorvynHandle};
+use torvyn_actors::{FlowSpec as ActorFlowSpec, InspectionConfig, InspectionServer, TorvynHandle};
 use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
 
@@ -30,6 +32,10 @@ pub struct RunArgs {
     /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Serve the inspection API (/metrics, /flows, control) while the flow
+    /// runs, as `[observability] inspection = true` does.
+    #[arg(long)]
+    inspect: bool,
 }
 
 pub fn run(args: RunArgs, out: &Output) -> u8 {
@@ -68,8 +74,30 @@ fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
         deadline,
         ..prepared.settings
     };
+    let inspection = if args.inspect || manifest.observability.inspection {
+        Some(InspectionConfig::from_observability(&manifest.observability).map_err(validation)?)
+    } else {
+        None
+    };
     let host = start_host(&manifest, prepared.engine)?;
+    let server = match inspection {
+        Some(config) => match InspectionServer::start(host.clone(), config) {
+            Ok(server) => {
+                out.status(&format!("Inspection API:          {}", server.address()));
+                Some(server)
+            }
+            Err(e) => {
+                host.shutdown();
+                return Err(pipeline(e));
+            }
+        },
+        None => None,
+    };
     let result = run_on_host(&host, prepared.spec, settings, &prepared.name, out);
+    // The server holds a handle: stop it first, then the host.
+    if let Some(server) = server {
+        server.stop();
+    }
     host.shutdown();
     result
 }

@@ -16,6 +16,36 @@ pub enum ObservabilityLevel {
     Diagnostic,
 }
 
+impl ObservabilityLevel {
+    /// Every level, lowest first.
+    pub const ALL: [ObservabilityLevel; 3] = [
+        ObservabilityLevel::Off,
+        ObservabilityLevel::Production,
+        ObservabilityLevel::Diagnostic,
+    ];
+
+    /// The level as written in configuration (`off`, `production`,
+    /// `diagnostic`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObservabilityLevel::Off => "off",
+            ObservabilityLevel::Production => "production",
+            ObservabilityLevel::Diagnostic => "diagnostic",
+        }
+    }
+
+    /// The level written `name`, if any.
+    pub fn from_name(name: &str) -> Option<ObservabilityLevel> {
+        Self::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ObservabilityLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where traces go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -64,6 +94,14 @@ pub struct ObservabilityConfig {
     pub otlp_metrics_interval_s: u64,
     /// Per-flow span ring buffer size for retroactive sampling (default 64).
     pub ring_buffer_capacity: u32,
+    /// Serve the inspection API while `torvyn run` runs (default false).
+    pub inspection: bool,
+    /// Where the inspection API listens: "" (default) for the Unix socket
+    /// `$TORVYN_STATE_DIR/torvyn.sock`, or a loopback `HOST:PORT` for TCP.
+    pub inspection_address: String,
+    /// Bearer token the TCP inspection API requires (default ""; TCP is
+    /// refused without one).
+    pub inspection_token: String,
 }
 
 impl Default for ObservabilityConfig {
@@ -81,6 +119,9 @@ impl Default for ObservabilityConfig {
             otlp_metrics_enabled: false,
             otlp_metrics_interval_s: 15,
             ring_buffer_capacity: 64,
+            inspection: false,
+            inspection_address: String::new(),
+            inspection_token: String::new(),
         }
     }
 }
@@ -95,5 +136,16 @@ mod tests {
         assert_eq!(parse("none").unwrap(), TracingExporter::Disabled);
         assert_eq!(parse("otlp-grpc").unwrap(), TracingExporter::OtlpGrpc);
         assert!(parse("disabled").is_err());
+    }
+
+    #[test]
+    fn level_names_round_trip() {
+        for level in ObservabilityLevel::ALL {
+            assert_eq!(ObservabilityLevel::from_name(level.as_str()), Some(level));
+            let parsed: ObservabilityLevel =
+                toml::Value::String(level.to_string()).try_into().unwrap();
+            assert_eq!(parsed, level);
+        }
+        assert_eq!(ObservabilityLevel::from_name("verbose"), None);
     }
 }

@@ -695,6 +695,24 @@ fn observability_fields() -> Vec<Field> {
             "Per-flow span ring buffer size for retroactive sampling.",
         )
         .default(json!(64)),
+        Field::new(
+            "inspection",
+            Shape::Bool,
+            "Serve the inspection API while `torvyn run` runs.",
+        )
+        .default(json!(false)),
+        Field::new(
+            "inspection_address",
+            string(),
+            "Inspection API address: \"\" for the Unix socket $TORVYN_STATE_DIR/torvyn.sock, or a loopback HOST:PORT for TCP.",
+        )
+        .default(json!("")),
+        Field::new(
+            "inspection_token",
+            string(),
+            "Bearer token required by the TCP inspection API.",
+        )
+        .default(json!("")),
     ]
 }
 

@@ -1,0 +1,169 @@
+//! `torvyn run --inspect`: the inspection API of a real run, scraped and
+//! controlled over its Unix socket while an endless flow runs.
+
+use crate::harness::{command, component, Project, PROCESSOR, SINK, SOURCE};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use torvyn_e2e::http::{http, promtool_check_metrics, HttpReply, Target};
+
+/// Kills the run if the test fails before it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn endless_project() -> Project {
+    let source = component("counter-source");
+    let pass = component("passthrough");
+    let sink = component("quiet-sink");
+    Project::linear(&[
+        (
+            "source",
+            &source,
+            SOURCE,
+            r#"{"count": 0, "payload_size": 16}"#,
+        ),
+        ("pass", &pass, PROCESSOR, ""),
+        ("sink", &sink, SINK, ""),
+    ])
+}
+
+/// Polls `get` until `ready` holds (panics after 120 s: the first run may
+/// compile the components).
+fn poll(
+    what: &str,
+    mut get: impl FnMut() -> Option<HttpReply>,
+    ready: impl Fn(&HttpReply) -> bool,
+) -> HttpReply {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(reply) = get() {
+            if ready(&reply) {
+                return reply;
+            }
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn get(socket: &Path, path: &str) -> Option<HttpReply> {
+    std::os::unix::net::UnixStream::connect(socket).ok()?;
+    Some(http(Target::Unix(socket), "GET", path, &[], ""))
+}
+
+fn delivered(flows: &HttpReply) -> u64 {
+    flows.json()[0]["counters"]["elements_delivered"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+fn elements_total(metrics: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with("torvyn_flow_elements_total{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no torvyn_flow_elements_total in\n{metrics}"))
+}
+
+#[test]
+fn run_serves_metrics_that_move_and_obeys_control_endpoints() {
+    let project = endless_project();
+    let state = tempfile::tempdir().expect("state dir");
+    let socket = state.path().join("torvyn.sock");
+    let child = command(project.path(), &["run", "--inspect"])
+        .env("TORVYN_STATE_DIR", state.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("torvyn starts");
+    let mut run = Running(child);
+
+    let flows = poll(
+        "the flow to deliver",
+        || get(&socket, "/flows"),
+        |r| r.status == 200 && delivered(r) > 0,
+    );
+    let id = flows.json()[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(flows.json()[0]["name"], "main");
+
+    let first = get(&socket, "/metrics").expect("metrics");
+    assert_eq!(first.status, 200);
+    promtool_check_metrics(&first.body);
+    let before = elements_total(&first.body);
+    poll(
+        "more deliveries",
+        || get(&socket, "/flows"),
+        |r| delivered(r) as f64 > before + 100.0,
+    );
+    let second = get(&socket, "/metrics").expect("metrics");
+    promtool_check_metrics(&second.body);
+    let after = elements_total(&second.body);
+    assert!(
+        after > before,
+        "the counter did not move: {before} → {after}"
+    );
+
+    let paused = http(
+        Target::Unix(&socket),
+        "POST",
+        &format!("/flows/{id}/pause"),
+        &[],
+        "",
+    );
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    let inspected = get(&socket, &format!("/flows/{id}")).expect("flow").json();
+    assert_eq!(inspected["state"], "Suspended");
+    assert_eq!(inspected["streams"].as_array().map(Vec::len), Some(2));
+
+    let missing = get(&socket, "/flows/flow-4242").expect("reply");
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["error"]["code"], "E0702");
+
+    // Drain ends the run cleanly: exit 0, socket removed.
+    let drained = http(
+        Target::Unix(&socket),
+        "POST",
+        &format!("/flows/{id}/drain"),
+        &[],
+        "",
+    );
+    assert_eq!(drained.status, 200, "{}", drained.body);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = run.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the drained run did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut err) = run.0.stderr.take() {
+        use std::io::Read;
+        let _ = err.read_to_string(&mut stderr);
+    }
+    assert!(status.success(), "exit {status}\n{stderr}");
+    assert!(stderr.contains("Inspection API:"), "{stderr}");
+    assert!(!socket.exists(), "the socket is removed when the run ends");
+}
+
+#[test]
+fn run_refuses_a_tcp_inspection_address_that_is_not_loopback() {
+    let project = endless_project();
+    let run = project.run(&[
+        "run",
+        "--inspect",
+        "--config",
+        "observability.inspection_address=0.0.0.0:9464",
+        "--config",
+        "observability.inspection_token=t",
+    ]);
+    run.expect_code(2).expect_error("E0702");
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+}
