@@ -195,7 +195,11 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.code(), ErrorCode::WitSyntaxError);
         assert_eq!(err.location().as_deref(), Some("wit/world.wit:4:21"));
-        let ok = load_source(Path::new("w.wit"), "package a:b;\nworld w {}\n", Path::new(""));
+        let ok = load_source(
+            Path::new("w.wit"),
+            "package a:b;\nworld w {}\n",
+            Path::new(""),
+        );
         assert!(ok.is_ok(), "{ok:?}");
     }
 
