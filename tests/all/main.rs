@@ -9,6 +9,7 @@ mod check;
 mod component_cache;
 mod contract_evolution;
 mod copy_ledger;
+mod diagnostics;
 mod error_codes;
 mod examples;
 mod fuzz_bodies;

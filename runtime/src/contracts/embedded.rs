@@ -47,6 +47,13 @@ impl ComponentContract {
                 "it is a core WebAssembly module, not a component".into(),
             ));
         }
+        // wit-component's decoder grows its buffer by each section's
+        // declared size before reading it, so a forged size would make it
+        // allocate gigabytes (found by fuzzing). Walk the whole binary
+        // first: every section must fit in the bytes there are.
+        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+            payload.map_err(|e| not_a_component(format!("it is malformed: {e}")))?;
+        }
         match wit_component::decode(bytes) {
             Ok(DecodedWasm::Component(resolve, world)) => Ok(Self {
                 path: path.to_path_buf(),
@@ -112,5 +119,28 @@ impl ComponentContract {
             .chain(self.exports())
             .find(|r| r.package_name() == package)
             .and_then(|r| r.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Coded, ErrorCode};
+
+    /// A section claiming 4 GiB it does not have is rejected before
+    /// anything is allocated for it (a fuzzing find).
+    #[test]
+    fn a_forged_section_size_is_rejected_without_allocating_it() {
+        let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();
+        bytes.extend([0x07, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+        let err = ComponentContract::decode(Path::new("x.wasm"), &bytes).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ComponentNotFound);
+        assert!(err.to_string().contains("malformed"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_component_decodes_to_an_empty_world() {
+        let c = ComponentContract::decode(Path::new("x.wasm"), b"\0asm\x0d\x00\x01\x00").unwrap();
+        assert!(c.imports().is_empty() && c.exports().is_empty());
     }
 }
