@@ -329,7 +329,9 @@ fn e0501_sandbox_violation() {
         ("hostile", &hostile, PROCESSOR, r#"{"at": 1}"#),
         ("sink", &sink, SINK, ""),
     ]);
-    let human = torvyn(p.path(), &["--quiet", "run"]);
+    // No restart allowed: the first stack overflow fails the flow.
+    let no_restart = "flow.main.supervision.max_restarts=0";
+    let human = torvyn(p.path(), &["--quiet", "run", "--config", no_restart]);
     human.expect_code(1).expect_error("E0501");
     // The trap's detail carries a guest backtrace that changes with the
     // toolchain: snapshot the header and the help, check the rest.
@@ -339,7 +341,10 @@ fn e0501_sandbox_violation() {
         .filter(|l| l.starts_with("error[") || l.starts_with("  help:"))
         .collect();
     insta::assert_snapshot!("e0501", stable.join("\n"));
-    let run = torvyn(p.path(), &["run", "--format", "json"]);
+    let run = torvyn(
+        p.path(),
+        &["run", "--format", "json", "--config", no_restart],
+    );
     run.expect_code(1);
     let json = last_json(&run);
     assert_eq!(json["exit_code"], 1);

@@ -148,13 +148,18 @@ fn router_none_drops_every_element() {
 }
 
 /// A router naming a port no edge leaves from fails the flow with E0204
-/// (exit 1), naming the router and the port.
+/// (exit 1), naming the router and the port, and leaks nothing.
 #[test]
 fn router_unknown_port_fails_with_e0204() {
     let run = parity_router_project("bogus").run(&["run", "flow.main"]);
     run.expect_code(1).expect_error("E0204");
     assert!(run.stderr.contains("nowhere"), "{}", run.stderr);
     assert!(run.stderr.contains("router"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("leaked"),
+        "the element in hand is released: {}",
+        run.stderr
+    );
 }
 
 fn aggregator_project(aggregator_config: &str) -> Project {

@@ -58,6 +58,8 @@ pub enum FlowError {
         code: crate::error::ErrorCode,
         /// The last failure, rendered.
         cause: String,
+        /// How to fix the last failure.
+        cause_help: String,
     },
     /// A node's supervision settings cannot work (e.g. `dead-letter` with
     /// nowhere to send).
@@ -188,9 +190,14 @@ impl Coded for FlowError {
             FlowError::DeadlineExceeded { .. } => {
                 "raise --timeout, or find the slow component with `torvyn trace`".into()
             }
-            FlowError::RestartIntensity { .. } => {
-                "the component keeps failing: fix it, or raise [flow.<name>.supervision] max_restarts / restart_window_ms".into()
-            }
+            FlowError::RestartIntensity {
+                cause_help,
+                restarts,
+                window_ms,
+                ..
+            } => format!(
+                "{cause_help} (supervision allows {restarts} restart(s) per {window_ms} ms: [flow.<name>.supervision] max_restarts / restart_window_ms)"
+            ),
             FlowError::ElementFailed { .. } => {
                 "the node's on_error policy is `fail`; choose skip, retry or dead-letter to keep the flow running".into()
             }

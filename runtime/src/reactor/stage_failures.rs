@@ -135,6 +135,7 @@ impl Flow {
                 window_ms: intensity.window.as_millis() as u64,
                 code: error.code(),
                 cause: error.to_string(),
+                cause_help: error.help(),
             });
         }
         let position = self.topo_position[n];

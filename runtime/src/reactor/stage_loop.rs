@@ -1042,7 +1042,15 @@ impl Flow {
                 self.emit(n, input, None, targets)
             }
             Outcome::Routed(ports) => {
-                let targets = self.route_targets(n, &ports)?;
+                let targets = match self.route_targets(n, &ports) {
+                    Ok(targets) => targets,
+                    Err(e) => {
+                        // The element goes back to the pool before the
+                        // flow fails: an unknown port is not a leak.
+                        self.release(n, input.buffer)?;
+                        return Err(e);
+                    }
+                };
                 if targets == 0 {
                     self.dropped += 1;
                     return self.release(n, input.buffer);
