@@ -8,6 +8,9 @@ mod bodies;
 
 use std::path::PathBuf;
 
+/// `\0asm`, component-model version 0x0d, layer 1.
+const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = torvyn_e2e::repo_root()
         .join("fuzz")
@@ -47,9 +50,13 @@ fn wit_seeds_load() {
 /// The empty component seed and real compiled guests decode.
 #[test]
 fn component_seeds_and_real_guests_decode() {
-    for (file, bytes) in corpus("component") {
-        assert_eq!(bodies::component(&bytes), Ok(()), "{}", file.display());
-    }
+    // The smallest valid component: the preamble alone (magic, component
+    // version 0x0d, layer 1). Generated here rather than checked in.
+    assert_eq!(
+        bodies::component(EMPTY_COMPONENT),
+        Ok(()),
+        "empty component"
+    );
     for name in ["passthrough", "parity-router"] {
         let bytes = std::fs::read(torvyn_e2e::test_component(name)).expect("wasm");
         assert_eq!(bodies::component(&bytes), Ok(()), "{name}");
