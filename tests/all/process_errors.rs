@@ -3,7 +3,9 @@
 //! with no restart allowed, so the flow fails), the others skip the element
 //! and count it.
 
-use crate::harness::{component, json_summary, Project, PROCESSOR, SINK, SOURCE};
+use crate::harness::{
+    component, dag_manifest, json_summary, stream, Project, PROCESSOR, SINK, SOURCE,
+};
 
 fn run_kind(kind: &str) -> crate::harness::Run {
     let source = component("counter-source");
@@ -88,4 +90,54 @@ fn a_single_trap_is_restarted_and_the_flow_completes() {
     assert_eq!(json["elements_delivered"], 9);
     assert_eq!(json["stages"][1]["restarts"], 1, "{json}");
     assert!(run.stderr.contains("restarting"), "{}", run.stderr);
+}
+
+/// `on_error = "dead-letter"` through the binary: the failed element goes
+/// down the node's `dead-letter` edge to its own sink; every other element
+/// reaches the main sink.
+#[test]
+fn a_dead_letter_edge_receives_the_failed_element() {
+    let source = component("counter-source");
+    let errors = component("error-processor");
+    let sink = component("quiet-sink");
+    let manifest = dag_manifest(
+        &[
+            (
+                "source",
+                &source,
+                SOURCE,
+                r#"{"count": 10, "payload_size": 8}"#,
+            ),
+            (
+                "errors",
+                &errors,
+                PROCESSOR,
+                r#"{"kind": "invalid-input", "at": 4}"#,
+            ),
+            ("sink", &sink, SINK, ""),
+            ("dlq", &sink, SINK, ""),
+        ],
+        &[
+            ("source", "output", "errors", ""),
+            ("errors", "output", "sink", ""),
+            ("errors", "dead-letter", "dlq", ""),
+        ],
+        "",
+    )
+    .replace(
+        "[flow.main.nodes.errors]\n",
+        "[flow.main.nodes.errors]\non_error = \"dead-letter\"\n",
+    );
+    let run = Project::with_manifest(&manifest).run(&["run", "--format", "json"]);
+    run.expect_code(0);
+    let json = json_summary(&run);
+    assert_eq!(stream(&json, "errors-to-sink")["transferred"], 9);
+    assert_eq!(stream(&json, "errors-to-dlq")["transferred"], 1);
+    assert_eq!(json["stages"][1]["dead_lettered"], 1, "{json}");
+    assert_eq!(json["elements_delivered"], 10);
+    assert!(
+        run.stdout.contains("[quiet-sink] received=1 "),
+        "{}",
+        run.stdout
+    );
 }

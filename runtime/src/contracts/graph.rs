@@ -6,6 +6,7 @@
 
 use crate::config::FlowDef;
 use crate::engine::TorvynInterface;
+use crate::reactor::supervision::DEAD_LETTER_PORT;
 use crate::topology::TopologyError;
 use std::collections::{HashMap, VecDeque};
 
@@ -56,7 +57,10 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
                 continue;
             };
             let router_out = *role == TorvynInterface::Router && port == "from";
-            if !router_out && end.port != expected {
+            // Any node with outputs may send the elements it fails on to
+            // its `dead-letter` port (supervision's dead-letter policy).
+            let dead_letter = port == "from" && end.port == DEAD_LETTER_PORT;
+            if !router_out && !dead_letter && end.port != expected {
                 problems.push(fail(format!(
                     "edge `{}` uses port `{}` of node `{}`, which has no such port (a {} has `{expected}` here)",
                     edge.stream_name(),
@@ -273,6 +277,23 @@ mod tests {
             .unwrap_err()
             .message
             .contains("not connected"));
+    }
+
+    #[test]
+    fn a_dead_letter_port_is_an_output_of_any_producer() {
+        let f = flow(
+            &[
+                node("s", "streaming/source"),
+                node("p", "streaming/processor"),
+                node("k", "streaming/sink"),
+                node("dlq", "streaming/sink"),
+                edge("s", "output", "p"),
+                edge("p", "output", "k"),
+                edge("p", "dead-letter", "dlq"),
+            ]
+            .concat(),
+        );
+        assert!(check_graph("main", &f).is_ok());
     }
 
     #[test]

@@ -13,8 +13,7 @@ use crate::reactor::supervision::{ErrorPolicy, ExitKind, FaultKind, InjectedErro
 use std::io::Write;
 use std::time::Instant;
 
-/// The upstream port name of dead-letter streams.
-pub(super) const DEAD_LETTER_PORT: &str = "dead-letter";
+pub(super) use crate::reactor::supervision::DEAD_LETTER_PORT;
 
 /// A call that did not produce an outcome.
 pub(super) enum CallFailure {

@@ -36,6 +36,10 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// The upstream port of dead-letter streams: an edge from a node's
+/// `dead-letter` port receives the elements the node failed on.
+pub const DEAD_LETTER_PORT: &str = "dead-letter";
+
 /// Which components restart together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Strategy {
