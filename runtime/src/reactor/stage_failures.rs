@@ -15,17 +15,12 @@ use std::time::Instant;
 
 pub(super) use crate::reactor::supervision::DEAD_LETTER_PORT;
 
-/// A call that did not produce an outcome.
+/// A call that did not produce an outcome (a real one, or an injected
+/// fault standing in for it).
 pub(super) enum CallFailure {
     /// The call trapped (the instance is poisoned).
     Trap(InvokeError),
     /// The component returned a process-error.
-    Error(ProcessError),
-}
-
-/// An injected fault replacing a call.
-pub(super) enum Injected {
-    Trap(InvokeError),
     Error(ProcessError),
 }
 
@@ -72,7 +67,7 @@ impl Flow {
     /// The fault due at node `n`'s next invocation, if any. A stall is
     /// served here (the call then runs); the others replace the call.
     // HOT PATH: one bounds check when no fault is planned.
-    pub(super) fn take_fault(&mut self, n: usize, function: &'static str) -> Option<Injected> {
+    pub(super) fn take_fault(&mut self, n: usize, function: &'static str) -> Option<CallFailure> {
         let node = &mut self.nodes[n];
         let (at, kind) = node.faults.get(node.next_fault)?;
         if *at != node.invocations + 1 {
@@ -81,8 +76,9 @@ impl Flow {
         let kind = kind.clone();
         node.next_fault += 1;
         tracing::debug!(component = %node.name, fault = ?kind, "injecting a fault");
-        let trap =
-            |node: &mut Node, kind| Some(Injected::Trap(node.instance.inject_trap(function, kind)));
+        let trap = |node: &mut Node, kind| {
+            Some(CallFailure::Trap(node.instance.inject_trap(function, kind)))
+        };
         match kind {
             FaultKind::Stall(duration) => {
                 std::thread::sleep(duration);
@@ -93,7 +89,7 @@ impl Flow {
             FaultKind::GrowMemory => trap(node, InvokeFailure::MemoryLimit),
             FaultKind::Error(error) => {
                 let message = "injected fault".to_string();
-                Some(Injected::Error(match error {
+                Some(CallFailure::Error(match error {
                     InjectedError::InvalidInput => ProcessError::InvalidInput(message),
                     InjectedError::Unavailable => ProcessError::Unavailable(message),
                     InjectedError::Internal => ProcessError::Internal(message),
@@ -228,7 +224,7 @@ impl Flow {
                 self.dropped += 1;
                 self.release(n, element.buffer)?;
             }
-            let producer = self.producer_of(s);
+            let producer = self.streams[s].from;
             let all_closed = self.nodes[producer]
                 .outputs
                 .iter()
@@ -238,13 +234,6 @@ impl Flow {
             }
         }
         Ok(())
-    }
-
-    fn producer_of(&self, s: usize) -> usize {
-        self.nodes
-            .iter()
-            .position(|node| node.outputs.contains(&s))
-            .unwrap_or(self.streams[s].to)
     }
 
     /// What becomes of an element node `n` failed on: dead-lettered if the

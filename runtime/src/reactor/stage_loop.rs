@@ -34,7 +34,7 @@ use crate::resources::{
     ResourceLimits, ResourceManager, SharedPool, Tier,
 };
 use crate::security::SandboxConfig;
-use stage_failures::{CallFailure, Injected, DEAD_LETTER_PORT};
+use stage_failures::{CallFailure, DEAD_LETTER_PORT};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -304,6 +304,7 @@ struct Stream {
     closed: bool,
     dropped_closed: u64,
     name: String,
+    from: usize,
     from_port: String,
     to: usize,
     queue: BoundedQueue<QueuedElement>,
@@ -512,6 +513,7 @@ impl Flow {
                 closed: false,
                 dropped_closed: 0,
                 name: edge.name.clone(),
+                from: edge.from,
                 from_port: edge.from_port.clone(),
                 to: edge.to,
                 queue: BoundedQueue::new(capacity),
@@ -836,8 +838,8 @@ impl Flow {
         let node = &mut self.nodes[n];
         let began = timing.then(Instant::now);
         let call = match injected {
-            Some(Injected::Trap(e)) => Err(e),
-            Some(Injected::Error(e)) => Ok(Err(e)),
+            Some(CallFailure::Trap(e)) => Err(e),
+            Some(CallFailure::Error(e)) => Ok(Err(e)),
             None => node.instance.pull(&mut self.shared),
         };
         node.invocations += 1;
@@ -982,8 +984,8 @@ impl Flow {
         node.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
         let began = self.settings.stage_timing.then(Instant::now);
         let outcome = match injected {
-            Some(Injected::Trap(e)) => Err(e),
-            Some(Injected::Error(e)) => Ok(Err(e)),
+            Some(CallFailure::Trap(e)) => Err(e),
+            Some(CallFailure::Error(e)) => Ok(Err(e)),
             None => match role {
                 StageRole::Processor => node
                     .instance
