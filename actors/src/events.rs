@@ -13,6 +13,7 @@ use crate::counters::FlowCounters;
 use crate::ids::FlowId;
 use crate::observability::level::LevelSwitch;
 use crate::state::FlowState;
+use crate::trace::TracePublisher;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -75,6 +76,8 @@ pub struct EventPublisher {
     /// The host's observability level, which every FlowActor reads
     /// between batches through its publisher.
     level: LevelSwitch,
+    /// Where FlowActors send their trace records (`None`: nowhere).
+    traces: Option<TracePublisher>,
 }
 
 impl EventPublisher {
@@ -93,9 +96,21 @@ impl EventPublisher {
                 tx,
                 dropped: Arc::new(AtomicU64::new(0)),
                 level,
+                traces: None,
             },
             rx,
         )
+    }
+
+    /// The same publisher, also carrying `traces` to every FlowActor.
+    pub fn with_traces(mut self, traces: TracePublisher) -> Self {
+        self.traces = Some(traces);
+        self
+    }
+
+    /// Where trace records go, if anywhere.
+    pub fn traces(&self) -> Option<&TracePublisher> {
+        self.traces.as_ref()
     }
 
     /// The host's observability level switch.

@@ -27,6 +27,7 @@ use crate::supervisor::messages::{
     InspectFlow, PauseFlow, ResumeFlow, SetFlowPriority, Shutdown, StartFlow, SubscribeFlow,
 };
 use crate::supervisor::{CancelBounds, Supervisor};
+use crate::trace::{TraceBatch, TraceConsumer, TraceHub, TracePublisher, TraceStats};
 use actix::dev::ToEnvelope;
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -67,7 +68,11 @@ pub struct TorvynHostBuilder {
     event_capacity: Option<usize>,
     cancel: Option<CancelBounds>,
     level: Option<ObservabilityLevel>,
+    trace_consumers: Vec<Box<dyn TraceConsumer>>,
 }
+
+/// Capacity (in batches) of the flows → trace hub channel.
+pub const TRACE_CHANNEL_CAPACITY: usize = 1024;
 
 impl TorvynHostBuilder {
     /// Shares an existing engine (and its compiled-component cache); the
@@ -138,6 +143,13 @@ impl TorvynHostBuilder {
         self
     }
 
+    /// Adds a receiver of every flow's trace batches (an OTLP exporter),
+    /// run on the host's trace thread.
+    pub fn trace_consumer(mut self, consumer: Box<dyn TraceConsumer>) -> Self {
+        self.trace_consumers.push(consumer);
+        self
+    }
+
     /// Takes `[observability] level` from a loaded configuration (which
     /// has already applied `TORVYN_OBSERVABILITY_LEVEL`).
     pub fn observability(self, config: &ObservabilityConfig) -> Self {
@@ -171,6 +183,10 @@ impl TorvynHostBuilder {
             .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
         let level = LevelSwitch::new(self.level.unwrap_or_default());
         let host_level = level.clone();
+        let (traces, trace_batches) = TracePublisher::bounded(TRACE_CHANNEL_CAPACITY);
+        let hub = TraceHub::start(trace_batches, self.trace_consumers)
+            .map_err(|e| HostError::Startup(e.to_string()))?;
+        let host_traces = traces.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("torvyn-host".into())
@@ -179,6 +195,7 @@ impl TorvynHostBuilder {
                 let arbiters = runner.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
                     let (publisher, events) = EventPublisher::with_level(capacity, level);
+                    let publisher = publisher.with_traces(traces);
                     let resource = ResourceActor::new(budget, pools).start();
                     let capability = CapabilityActor::default().start();
                     let observability = ObservabilityActor::new(events, publisher.clone()).start();
@@ -218,6 +235,9 @@ impl TorvynHostBuilder {
                 workers,
                 level: host_level,
                 thread: Mutex::new(Some(thread)),
+                traces: Mutex::new(Some(host_traces)),
+                trace_dropped_at_stop: Default::default(),
+                hub,
             }),
         })
     }
@@ -236,6 +256,11 @@ struct HostInner {
     workers: usize,
     level: LevelSwitch,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The host's own clone of the trace sender (for its drop counter);
+    /// released at shutdown so the hub sees the channel close.
+    traces: Mutex<Option<TracePublisher>>,
+    trace_dropped_at_stop: std::sync::atomic::AtomicU64,
+    hub: TraceHub,
 }
 
 impl HostInner {
@@ -246,10 +271,26 @@ impl HostInner {
             Ok(mut guard) => guard.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
+        let mut joined = false;
         if let Some(thread) = thread {
             if thread.thread().id() != std::thread::current().id() {
                 let _ = thread.join();
+                joined = true;
             }
+        }
+        // Every FlowActor (and its trace sender) is gone with the host
+        // thread: once the host's own sender goes too, the hub flushes its
+        // consumers and stops.
+        let traces = match self.traces.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(traces) = traces {
+            self.trace_dropped_at_stop
+                .store(traces.dropped(), std::sync::atomic::Ordering::Relaxed);
+        }
+        if joined {
+            self.hub.join();
         }
     }
 }
@@ -397,6 +438,33 @@ impl TorvynHandle {
         old
     }
 
+    /// A receiver of every trace batch of every flow from now on (what the
+    /// flows record depends on the observability level: sampled elements
+    /// at `production`, every element at `diagnostic`). It closes when the
+    /// host stops.
+    pub fn subscribe_traces(&self) -> kanal::Receiver<Arc<TraceBatch>> {
+        self.inner.hub.subscribe()
+    }
+
+    /// Trace records handed on, and records dropped (flow buffers and the
+    /// trace channel full, consumers failing to export).
+    pub fn trace_stats(&self) -> TraceStats {
+        let (records, consumer_dropped) = self.inner.hub.stats();
+        let channel = match self.inner.traces.lock() {
+            Ok(guard) => guard.as_ref().map(TracePublisher::dropped),
+            Err(poisoned) => poisoned.into_inner().as_ref().map(TracePublisher::dropped),
+        }
+        .unwrap_or_else(|| {
+            self.inner
+                .trace_dropped_at_stop
+                .load(std::sync::atomic::Ordering::Relaxed)
+        });
+        TraceStats {
+            records,
+            dropped: channel + consumer_dropped,
+        }
+    }
+
     /// Exercise and denial counts per (component, capability).
     pub fn capability_counts(&self) -> Result<Vec<CapabilityCount>, HostError> {
         ask(&self.inner.actors.capability, Counts)
@@ -436,6 +504,7 @@ impl TorvynHandle {
                 resources,
                 capabilities,
                 level,
+                spans_dropped: self.trace_stats().dropped,
             },
         )?
     }

@@ -88,6 +88,7 @@ pub mod observability;
 pub mod resource;
 pub mod state;
 pub mod supervisor;
+pub mod trace;
 
 pub use counters::{CounterSnapshot, FlowCounters};
 pub use error::HostError;
@@ -99,3 +100,6 @@ pub use inspection::{InspectionAddress, InspectionConfig, InspectionServer};
 pub use observability::level::LevelSwitch;
 pub use state::{FlowState, InvalidTransition};
 pub use supervisor::CancelBounds;
+pub use trace::{
+    FlowTraceInfo, TraceBatch, TraceBatchKind, TraceConsumer, TraceHub, TracePublisher, TraceStats,
+};

@@ -82,6 +82,7 @@ fn ring_queue(c: &mut Criterion) {
         sequence: 0,
         timestamp_ns: 0,
         buffer,
+        enqueued: Default::default(),
     };
     let mut queue = BoundedQueue::new(64);
     c.bench_function("ring_queue/push_pop", |b| {

@@ -41,6 +41,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Run a pipeline under sustained load and produce a performance report.
     Bench(commands::bench::BenchArgs),
+    /// Execute a pipeline with full tracing: every element's path, timings, buffers and copies.
+    Trace(commands::trace::TraceArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
         Command::Serve(args) => commands::serve::run(args, &out),
         Command::Bench(args) => commands::bench::run(args, &out, cli.format),
+        Command::Trace(args) => commands::trace::run(args, &out),
     };
     ExitCode::from(code)
 }

@@ -21,3 +21,4 @@ mod link;
 mod process_errors;
 mod serve;
 mod topologies;
+mod trace;

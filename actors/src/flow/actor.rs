@@ -21,6 +21,7 @@ use crate::ids::FlowId;
 use crate::state::FlowState;
 use crate::supervisor::messages::FlowExited;
 use crate::supervisor::Supervisor;
+use crate::trace::{FlowTraceInfo, TraceBatch, TraceBatchKind, TracePublisher};
 use actix::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Diagnostic, ErrorCode};
 use torvyn_runtime::reactor::FlowError;
 use torvyn_runtime::reactor::FlowReport;
+use torvyn_runtime::reactor::{TraceContext, TraceRecord};
 
 /// Publish the full report (which allocates) at most this often.
 const FULL_PUBLISH_EVERY: Duration = Duration::from_millis(1);
@@ -57,6 +59,14 @@ pub struct FlowActor {
     failure: Option<Diagnostic>,
     /// Injected actor faults (tests): pending, in order.
     actor_faults: Vec<ActorFault>,
+    /// Where trace records go (`None`: the host takes none).
+    traces: Option<TracePublisher>,
+    /// The flow as trace readers see it (set at bring-up).
+    trace_info: Option<Arc<FlowTraceInfo>>,
+    /// The observability level the flow last applied.
+    applied_level: Option<ObservabilityLevel>,
+    /// Records the flow had dropped at the last drain.
+    trace_dropped_seen: u64,
 }
 
 impl FlowActor {
@@ -81,7 +91,6 @@ impl FlowActor {
             engine,
             driver: None,
             counters,
-            events,
             pending: Vec::new(),
             supervisor,
             batch_elements,
@@ -90,6 +99,11 @@ impl FlowActor {
             final_report: None,
             failure: None,
             actor_faults: Vec::new(),
+            traces: events.traces().cloned(),
+            trace_info: None,
+            applied_level: None,
+            trace_dropped_seen: 0,
+            events,
         }
     }
 
@@ -121,11 +135,71 @@ impl FlowActor {
         );
     }
 
+    /// Sends the flow's trace records drained since the last call.
+    // WARM PATH: once per batch; allocates only when there are records.
+    fn ship_traces(&mut self) {
+        let (Some(traces), Some(info), Some(driver)) = (
+            self.traces.as_ref(),
+            self.trace_info.as_ref(),
+            self.driver.as_mut(),
+        ) else {
+            return;
+        };
+        let mut records: Vec<TraceRecord> = Vec::new();
+        let dropped = driver.drain_trace(&mut records);
+        if dropped > self.trace_dropped_seen {
+            traces.add_dropped(dropped - self.trace_dropped_seen);
+            self.trace_dropped_seen = dropped;
+        }
+        if !records.is_empty() {
+            traces.publish(TraceBatch {
+                info: Arc::clone(info),
+                kind: TraceBatchKind::Records(records),
+            });
+        }
+    }
+
+    /// Sends a start or end marker of the flow's trace.
+    fn trace_marker(&self, kind: TraceBatchKind) {
+        if let (Some(traces), Some(info)) = (self.traces.as_ref(), self.trace_info.as_ref()) {
+            traces.publish(TraceBatch {
+                info: Arc::clone(info),
+                kind,
+            });
+        }
+    }
+
+    /// Applies the host's observability level when it changed (between
+    /// two batches: one relaxed load).
+    fn apply_level(&mut self) {
+        let level = self.events.level().get();
+        if self.applied_level != Some(level) {
+            if let Some(driver) = self.driver.as_mut() {
+                driver.set_observability(level);
+                self.applied_level = Some(level);
+            }
+        }
+    }
+
     /// Created → Validated → Instantiated → Running (or Suspended).
     fn bring_up(&mut self) -> Result<(), HostError> {
-        let Some(spec) = self.spec.take() else {
+        let Some(mut spec) = self.spec.take() else {
             return Ok(());
         };
+        let level = self.events.level().get();
+        spec.settings.observability = level;
+        let context = *spec
+            .settings
+            .trace_context
+            .get_or_insert_with(TraceContext::random);
+        let streams = spec.topology.streams();
+        self.trace_info = Some(Arc::new(FlowTraceInfo {
+            flow: self.id,
+            name: self.name.clone(),
+            context,
+            nodes: spec.topology.traced_nodes(&streams),
+            streams,
+        }));
         if let Err(e) = FlowDriver::validate(&spec.topology) {
             return Err(HostError::flow(self.id, &e, None));
         }
@@ -133,6 +207,10 @@ impl FlowActor {
         let driver = FlowDriver::start(&self.engine, spec.topology, spec.settings)
             .map_err(|e| HostError::flow(self.id, &e, None))?;
         self.driver = Some(driver);
+        self.applied_level = Some(level);
+        self.trace_marker(TraceBatchKind::Started {
+            at_unix_ns: unix_now_ns(),
+        });
         self.transition(FlowState::Instantiated)?;
         self.transition(FlowState::Running)?;
         if spec.start_suspended {
@@ -195,6 +273,14 @@ impl FlowActor {
                 Err(e)
             }
         };
+        self.ship_traces();
+        self.trace_marker(TraceBatchKind::Ended {
+            at_unix_ns: unix_now_ns(),
+            error: self
+                .failure
+                .as_ref()
+                .map(|d| format!("{}: {}", d.code, d.message)),
+        });
         self.final_report = match &outcome {
             Ok(report) => Some(report.clone()),
             Err(HostError::Flow { report, .. }) => report.as_deref().cloned(),
@@ -331,6 +417,7 @@ impl Handler<RunBatch> for FlowActor {
             return;
         }
         let panic_now = self.take_actor_fault(|f| f == ActorFault::PanicInNextBatch);
+        self.apply_level();
         let (elements, quantum) = (self.batch_elements, self.quantum);
         let Some(driver) = self.driver.as_mut() else {
             return;
@@ -366,6 +453,7 @@ impl Handler<RunBatch> for FlowActor {
                 return;
             }
         };
+        self.ship_traces();
         let Some(driver) = self.driver.as_mut() else {
             return;
         };
@@ -481,6 +569,7 @@ impl Handler<Cancel> for FlowActor {
         if self.state.is_terminal() {
             return;
         }
+        self.ship_traces();
         let report = self.driver.take().and_then(FlowDriver::cancel);
         let cancelled = Cancelled {
             flow: self.name.clone(),
@@ -509,4 +598,11 @@ impl Handler<SetPriority> for FlowActor {
         }
         .elements_for(priority);
     }
+}
+
+/// Now, in ns since the Unix epoch.
+fn unix_now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }

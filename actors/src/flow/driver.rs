@@ -31,9 +31,11 @@ use super::Topology;
 use std::cell::RefCell;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::engine::{EngineError, WasmEngine};
 use torvyn_runtime::reactor::{
     validate_graph, validate_linear, Flow, FlowError, FlowProgress, FlowReport, FlowSettings,
+    TraceRecord,
 };
 
 type LinearFlow = Flow;
@@ -221,6 +223,25 @@ impl FlowDriver {
     pub(crate) fn trim_buffers(&mut self) {
         if let Some(flow) = self.flow.as_mut() {
             flow.trim_buffers();
+        }
+    }
+
+    /// Sets what the flow measures from its next call on.
+    pub(crate) fn set_observability(&mut self, level: ObservabilityLevel) {
+        if let Some(flow) = self.flow.as_mut() {
+            flow.set_observability(level);
+        }
+    }
+
+    /// Moves the flow's trace records to `out`; returns how many records
+    /// the flow has dropped in all (its buffer was full).
+    pub(crate) fn drain_trace(&mut self, out: &mut Vec<TraceRecord>) -> u64 {
+        match self.flow.as_mut() {
+            Some(flow) => {
+                flow.drain_trace(out);
+                flow.trace_dropped()
+            }
+            None => 0,
         }
     }
 

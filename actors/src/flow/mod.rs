@@ -20,6 +20,7 @@ pub use actor::FlowActor;
 use crate::counters::CounterSnapshot;
 use crate::ids::FlowId;
 use crate::state::FlowState;
+use crate::trace::{TracedNode, TracedStream};
 use std::time::Duration;
 use torvyn_runtime::error::Diagnostic;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec as GraphSpec, StageSpec};
@@ -123,6 +124,50 @@ impl Topology {
             Topology::Chain(stages) => stages,
             Topology::Graph(graph) => &graph.stages,
         }
+    }
+
+    /// Its streams as (name, from, port, to), in the order the stage loop
+    /// numbers them.
+    pub fn streams(&self) -> Vec<TracedStream> {
+        match self {
+            Topology::Chain(stages) => (1..stages.len())
+                .map(|i| TracedStream {
+                    name: format!("{}-to-{}", stages[i - 1].name, stages[i].name),
+                    from: i - 1,
+                    port: "output".into(),
+                    to: i,
+                })
+                .collect(),
+            Topology::Graph(graph) => graph
+                .edges
+                .iter()
+                .map(|e| TracedStream {
+                    name: e.name.clone(),
+                    from: e.from,
+                    port: e.from_port.clone(),
+                    to: e.to,
+                })
+                .collect(),
+        }
+    }
+
+    /// Its nodes as trace consumers see them (each with its output
+    /// streams in stage-loop order).
+    pub fn traced_nodes(&self, streams: &[TracedStream]) -> Vec<TracedNode> {
+        self.stages()
+            .iter()
+            .enumerate()
+            .map(|(n, stage)| TracedNode {
+                name: stage.name.clone(),
+                role: stage.role,
+                outputs: streams
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.from == n)
+                    .map(|(k, _)| k)
+                    .collect(),
+            })
+            .collect()
     }
 }
 

@@ -20,6 +20,19 @@ pub struct RegisterFlow {
     pub name: String,
     /// Its counters, written by its FlowActor.
     pub counters: Arc<FlowCounters>,
+    /// Its histograms, written by its stage loop, with their labels.
+    pub histograms: Option<FlowHistogramLabels>,
+}
+
+/// A flow's histograms and the names that label them.
+#[derive(Debug, Clone)]
+pub struct FlowHistogramLabels {
+    /// The histograms.
+    pub histograms: Arc<torvyn_runtime::reactor::FlowHistograms>,
+    /// Component (node) names, in node order.
+    pub components: Vec<String>,
+    /// Stream names, in stream order.
+    pub streams: Vec<String>,
 }
 
 /// A flow ended: deliver its last events, close its subscriptions.
@@ -66,4 +79,6 @@ pub struct RenderMetrics {
     pub capabilities: Vec<crate::capability::CapabilityCount>,
     /// The observability level now.
     pub level: torvyn_runtime::config::ObservabilityLevel,
+    /// Trace records dropped host-wide (`system.spans_dropped`).
+    pub spans_dropped: u64,
 }

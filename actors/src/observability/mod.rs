@@ -9,6 +9,7 @@
 //! subscriber misses.
 
 pub mod catalog;
+pub mod histogram_families;
 pub mod level;
 pub mod messages;
 
@@ -47,6 +48,8 @@ struct Tracked {
     history: Vec<FlowEvent>,
     subscribers: Vec<kanal::Sender<FlowEvent>>,
     retired: bool,
+    /// The catalog's histograms of the flow, with their labels.
+    histograms: Option<messages::FlowHistogramLabels>,
 }
 
 /// Collects counters and events of every flow.
@@ -83,6 +86,7 @@ impl ObservabilityActor {
             history: Vec::new(),
             subscribers: Vec::new(),
             retired: false,
+            histograms: None,
         })
     }
 
@@ -140,6 +144,7 @@ impl Handler<RegisterFlow> for ObservabilityActor {
         let flow = self.tracked(msg.id);
         flow.name = msg.name;
         flow.counters = msg.counters;
+        flow.histograms = msg.histograms;
     }
 }
 
@@ -223,9 +228,25 @@ impl Handler<RenderMetrics> for ObservabilityActor {
             events_dropped: (self.publisher.dropped(), self.subscriber_dropped),
             level: msg.level,
         };
-        catalog
+        let mut text = catalog
             .render(&sample)
-            .map_err(|e| HostError::Metrics(e.to_string()))
+            .map_err(|e| HostError::Metrics(e.to_string()))?;
+        let mut histograms: Vec<histogram_families::FlowHistogramSample<'_>> = self
+            .flows
+            .iter()
+            .filter_map(|(id, f)| {
+                f.histograms
+                    .as_ref()
+                    .map(|labels| histogram_families::FlowHistogramSample {
+                        id: *id,
+                        name: &f.name,
+                        labels,
+                    })
+            })
+            .collect();
+        histograms.sort_by_key(|h| h.id);
+        histogram_families::render(&mut text, &histograms, msg.spans_dropped);
+        Ok(text)
     }
 }
 

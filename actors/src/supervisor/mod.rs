@@ -17,7 +17,7 @@ use crate::flow::messages::{
 };
 use crate::flow::{FlowActor, FlowInspection, FlowSpec};
 use crate::ids::FlowId;
-use crate::observability::messages::{RegisterFlow, RetireFlow, Subscribe};
+use crate::observability::messages::{FlowHistogramLabels, RegisterFlow, RetireFlow, Subscribe};
 use crate::observability::ObservabilityActor;
 use crate::resource::messages::{FlowTeardown, Reserve};
 use crate::resource::ResourceActor;
@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use torvyn_runtime::engine::WasmEngine;
+use torvyn_runtime::reactor::{FlowHistograms, TraceContext};
 
 enum FlowRecord {
     Live {
@@ -124,10 +125,31 @@ impl Supervisor {
         let arbiter = self.pick_arbiter();
         self.load[arbiter] += 1;
         let counters = Arc::new(FlowCounters::default());
+        // Tracing identity and the catalog's histograms are the host's to
+        // give: one trace per flow run.
+        if spec.settings.trace_context.is_none() {
+            spec.settings.trace_context = Some(TraceContext::random());
+        }
+        let streams = spec.topology.streams();
+        let histograms = Arc::new(FlowHistograms::new(
+            spec.topology.stage_count(),
+            streams.len(),
+        ));
+        spec.settings.histograms = Some(Arc::clone(&histograms));
         self.observability.do_send(RegisterFlow {
             id,
             name: spec.settings.flow_name.clone(),
             counters: Arc::clone(&counters),
+            histograms: Some(FlowHistogramLabels {
+                histograms,
+                components: spec
+                    .topology
+                    .stages()
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .collect(),
+                streams: streams.into_iter().map(|s| s.name).collect(),
+            }),
         });
         let engine = self.engine.clone();
         let events = self.events.clone();

@@ -6,3 +6,4 @@ pub mod link;
 pub mod prepare;
 pub mod run;
 pub mod serve;
+pub mod trace;

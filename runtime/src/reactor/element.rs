@@ -2,6 +2,7 @@
 //! element's sequence, timestamp and the handle of its payload buffer
 //! (never the bytes; the content type travels with the buffer).
 
+use super::clock::Tick;
 use crate::resources::BufferId;
 
 /// One stream element waiting between two stages.
@@ -13,4 +14,7 @@ pub struct QueuedElement {
     pub timestamp_ns: u64,
     /// The payload buffer (in transit).
     pub buffer: BufferId,
+    /// When it entered its current queue (the end of the call that
+    /// produced it); `Tick::default()` when calls are not timed.
+    pub enqueued: Tick,
 }

@@ -3,23 +3,28 @@
 //! flow's DAG.
 
 pub mod backpressure;
+pub mod clock;
 pub mod credit;
 pub mod element;
 pub mod error;
 pub mod events;
+pub mod histogram;
 pub mod latency;
 pub mod queue;
 pub mod report;
 pub mod stage_loop;
+pub mod trace;
 
 pub use backpressure::{Policy, StreamSettings};
 pub use credit::{CreditError, CreditLedger};
 pub use element::QueuedElement;
 pub use error::FlowError;
 pub use events::FlowEvent;
+pub use histogram::{FlowHistograms, HistogramCounts, LogHistogram};
 pub use latency::{HistogramSnapshot, LatencySnapshot};
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};
+pub use trace::{TraceContext, TraceMode, TraceRecord, TraceSettings};
 pub mod supervision;
 
 pub use stage_loop::{

@@ -12,16 +12,20 @@
 //! gets `complete()` exactly once.
 
 use super::backpressure::{Policy, RateLimiter, StreamSettings, Watermark, WatermarkChange};
+use super::clock::{FlowClock, Tick};
 use super::credit::CreditLedger;
 use super::element::QueuedElement;
 use super::error::FlowError;
 use super::events::{EventBuffer, FlowEvent};
+use super::histogram::FlowHistograms;
 use super::latency::LatencyRecorder;
 use super::queue::BoundedQueue;
 use super::report::{FlowReport, StageReport, StreamReport};
 use super::supervision::{
     ErrorPolicy, ExitKind, Fault, FaultKind, FlowSupervision, NodeSupervision, RestartWindow,
 };
+use super::trace::{StageOutcome, TraceContext, TraceMode, TraceRecorder, TraceSettings};
+use crate::config::ObservabilityLevel;
 use crate::engine::bindings::types::{
     BackpressureSignal, ElementMeta, FlowContext, OutputElement, ProcessError, ProcessResult,
     StreamElement,
@@ -35,13 +39,16 @@ use crate::resources::{
 };
 use crate::security::SandboxConfig;
 use stage_failures::{CallFailure, DEAD_LETTER_PORT};
+use stage_observe::CallProbe;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
 
 #[path = "stage_failures.rs"]
 mod stage_failures;
+#[path = "stage_observe.rs"]
+mod stage_observe;
 
 /// What a stage does in a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +228,19 @@ pub struct FlowSettings {
     /// Set by the host to interrupt a running guest call (tiered
     /// cancellation); `None`: calls are never interrupted from outside.
     pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// What the flow measures at start (switch with
+    /// [`Flow::set_observability`]): `off` times nothing (unless
+    /// `stage_timing`); `production` times every call into `histograms`
+    /// and traces sampled elements; `diagnostic` traces every element.
+    pub observability: ObservabilityLevel,
+    /// The catalog's histograms, updated at `production` and above
+    /// (`None`: none kept).
+    pub histograms: Option<Arc<FlowHistograms>>,
+    /// Sampling, promotion and buffer sizes of the per-element trace.
+    pub trace: TraceSettings,
+    /// The flow's W3C trace identity, which components read through
+    /// `flow-context` while tracing is on (`None`: empty ids).
+    pub trace_context: Option<TraceContext>,
 }
 
 impl Default for FlowSettings {
@@ -240,6 +260,10 @@ impl Default for FlowSettings {
             node_supervision: Vec::new(),
             faults: Vec::new(),
             interrupt: None,
+            observability: ObservabilityLevel::Off,
+            histograms: None,
+            trace: TraceSettings::default(),
+            trace_context: None,
         }
     }
 }
@@ -380,6 +404,16 @@ pub struct Flow {
     restart_window: RestartWindow,
     /// Latency histograms (`settings.stage_timing`).
     latency: Option<Box<LatencyRecorder>>,
+    /// The catalog's histograms (updated while `observed`).
+    histograms: Option<Arc<FlowHistograms>>,
+    /// The per-element trace.
+    tracer: TraceRecorder,
+    /// The call in progress, as the instrumentation sees it.
+    probe: CallProbe,
+    /// Calls are timed (`observed` or `settings.stage_timing`).
+    timed: bool,
+    /// The observability level is not `off`.
+    observed: bool,
 }
 
 /// The flow type the rest of the code base used before DAG support; a
@@ -565,6 +599,12 @@ impl Flow {
             .into_iter()
             .filter(|&n| nodes[n].role != StageRole::Source)
             .collect();
+        let histograms = settings.histograms.clone();
+        let trace_settings = TraceSettings {
+            seed: settings.trace_context.map_or(0, |c| c.seed()),
+            ..settings.trace
+        };
+        let observability = settings.observability;
         let mut flow = Self {
             settings,
             nodes,
@@ -587,7 +627,13 @@ impl Flow {
             topo_position,
             restart_window,
             latency,
+            histograms,
+            tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
+            probe: CallProbe::default(),
+            timed: false,
+            observed: false,
         };
+        flow.set_observability(observability);
         for (i, stage) in spec.stages.iter().enumerate() {
             let node = &mut flow.nodes[i];
             if let Err(e) = node.instance.init(&mut flow.shared, &stage.config)? {
@@ -812,13 +858,14 @@ impl Flow {
                 let _ = stream.credit.grant(1);
                 let depth = stream.queue.len();
                 if let Some(WatermarkChange::Relieved { after }) = stream.watermark.observe(depth) {
-                    self.events.push(FlowEvent::BackpressureRelieved {
+                    self.note(FlowEvent::BackpressureRelieved {
                         stream: s,
                         depth,
                         duration: after,
                     });
                 }
                 self.nodes[n].next_input = (k + 1) % count;
+                self.probe.input_stream = Some(s);
                 return Some(element);
             }
         }
@@ -831,28 +878,23 @@ impl Flow {
             self.nodes[n]
                 .instance
                 .notify_backpressure(&mut self.shared, BackpressureSignal::Ready)?;
-            self.events.push(FlowEvent::SourceResumed { node: n });
+            self.note(FlowEvent::SourceResumed { node: n });
         }
-        let timing = self.settings.stage_timing;
         let injected = self.take_fault(n, "pull");
+        let sequence = self.next_sequence;
+        self.probe_begin(n, sequence, None);
         let node = &mut self.nodes[n];
-        let began = timing.then(Instant::now);
         let call = match injected {
             Some(CallFailure::Trap(e)) => Err(e),
             Some(CallFailure::Error(e)) => Ok(Err(e)),
             None => node.instance.pull(&mut self.shared),
         };
         node.invocations += 1;
-        if let Some(began) = began {
-            let ns = began.elapsed().as_nanos() as u64;
-            node.busy_ns += ns;
-            if let Some(latency) = self.latency.as_deref_mut() {
-                latency.record_invocation(n, ns);
-            }
-        }
+        self.probe_end(n);
         let result = match call {
             Ok(result) => result,
             Err(trap) => {
+                self.trace_call(n, sequence, 0, StageOutcome::Failed, 0);
                 self.nodes[n].errors += 1;
                 self.component_failed(n, ExitKind::Trap, &FlowError::Invoke(trap))?;
                 return Ok(());
@@ -865,6 +907,7 @@ impl Flow {
                 self.next_sequence += 1;
                 let timestamp = self.clock.now_ns();
                 let element = self.accept(n, output, sequence, timestamp)?;
+                self.trace_call(n, sequence, timestamp, StageOutcome::Emitted, 0);
                 let targets = self.nodes[n].regular_outputs;
                 self.emit(n, element, None, targets)?;
                 if !self.outputs_ready(n) {
@@ -872,12 +915,16 @@ impl Flow {
                     self.nodes[n]
                         .instance
                         .notify_backpressure(&mut self.shared, BackpressureSignal::Pause)?;
-                    self.events.push(FlowEvent::SourcePaused { node: n });
+                    self.note(FlowEvent::SourcePaused { node: n });
                 }
                 Ok(())
             }
-            Ok(None) => self.finish_node(n),
+            Ok(None) => {
+                self.trace_call(n, sequence, 0, StageOutcome::Ended, 0);
+                self.finish_node(n)
+            }
             Err(ProcessError::Fatal(message)) => {
+                self.trace_call(n, sequence, 0, StageOutcome::Failed, 0);
                 self.nodes[n].errors += 1;
                 let error = FlowError::Fatal {
                     component: self.nodes[n].name.clone(),
@@ -887,7 +934,10 @@ impl Flow {
                 self.component_failed(n, ExitKind::Fatal, &error)?;
                 Ok(())
             }
-            Err(e) => self.stage_error(n, "pull", e),
+            Err(e) => {
+                self.trace_call(n, sequence, 0, StageOutcome::Failed, 0);
+                self.stage_error(n, "pull", e)
+            }
         }
     }
 
@@ -897,9 +947,35 @@ impl Flow {
         let mut attempt = 0;
         loop {
             let failure = match self.invoke(n, input)? {
-                Ok(outcome) => return self.route_outcome(n, input, outcome),
+                Ok(outcome) => {
+                    let (traced, routes) = match &outcome {
+                        Outcome::Filtered(true) => (StageOutcome::Passed, 0),
+                        Outcome::Routed(ports) if self.probe_detailed() => {
+                            (StageOutcome::Routed, self.route_mask(n, ports))
+                        }
+                        Outcome::Routed(ports) if ports.is_empty() => (StageOutcome::Dropped, 0),
+                        Outcome::Routed(_) => (StageOutcome::Routed, 0),
+                        Outcome::Processed(ProcessResult::Emit(_)) | Outcome::Ingested(Some(_)) => {
+                            (StageOutcome::Emitted, 0)
+                        }
+                        Outcome::Pushed(_) => (StageOutcome::Delivered, 0),
+                        Outcome::Filtered(false)
+                        | Outcome::Processed(ProcessResult::Drop)
+                        | Outcome::Ingested(None) => (StageOutcome::Dropped, 0),
+                    };
+                    let routed = self.route_outcome(n, input, outcome);
+                    self.trace_call(n, input.sequence, input.timestamp_ns, traced, routes);
+                    return routed;
+                }
                 Err(failure) => failure,
             };
+            self.trace_call(
+                n,
+                input.sequence,
+                input.timestamp_ns,
+                StageOutcome::Failed,
+                0,
+            );
             self.nodes[n].errors += 1;
             let role = self.nodes[n].role;
             let (error, exit) = match failure {
@@ -982,7 +1058,8 @@ impl Flow {
         node.scratch.meta.sequence = input.sequence;
         node.scratch.meta.timestamp_ns = input.timestamp_ns;
         node.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
-        let began = self.settings.stage_timing.then(Instant::now);
+        self.probe_begin(n, input.sequence, Some(input));
+        let node = &mut self.nodes[n];
         let outcome = match injected {
             Some(CallFailure::Trap(e)) => Err(e),
             Some(CallFailure::Error(e)) => Ok(Err(e)),
@@ -1011,13 +1088,7 @@ impl Flow {
             },
         };
         node.invocations += 1;
-        if let Some(began) = began {
-            let ns = began.elapsed().as_nanos() as u64;
-            node.busy_ns += ns;
-            if let Some(latency) = self.latency.as_deref_mut() {
-                latency.record_invocation(n, ns);
-            }
-        }
+        self.probe_end(n);
         self.shared_mut()
             .resources
             .end_lend(input.buffer)
@@ -1071,7 +1142,7 @@ impl Flow {
                 self.record_delivery(input);
                 if signal == BackpressureSignal::Pause {
                     self.nodes[n].sink_paused = true;
-                    self.events.push(FlowEvent::SinkPaused { node: n });
+                    self.note(FlowEvent::SinkPaused { node: n });
                 }
                 self.release(n, input.buffer)
             }
@@ -1196,6 +1267,10 @@ impl Flow {
                 }
             }
         }
+        let element = QueuedElement {
+            enqueued: self.enqueue_tick(),
+            ..element
+        };
         let stream = &mut self.streams[s];
         if stream.queue.push(element).is_err() {
             return Err(FlowError::Stalled {
@@ -1209,8 +1284,7 @@ impl Flow {
         stream.transferred += 1;
         let depth = stream.queue.len();
         if let Some(WatermarkChange::Triggered) = stream.watermark.observe(depth) {
-            self.events
-                .push(FlowEvent::BackpressureTriggered { stream: s, depth });
+            self.note(FlowEvent::BackpressureTriggered { stream: s, depth });
         }
         Ok(())
     }
@@ -1297,10 +1371,12 @@ impl Flow {
                 .set_content_type(buffer, &meta.content_type)
                 .map_err(|source| ownership(name, source))?;
         }
+        self.probe_output(buffer);
         Ok(QueuedElement {
             sequence,
             timestamp_ns,
             buffer,
+            enqueued: Tick::default(),
         })
     }
 
@@ -1327,20 +1403,6 @@ impl Flow {
         }
         tracing::warn!(component = %node.name, function, error = %describe(&error), "element skipped");
         Ok(())
-    }
-
-    /// Records a delivered element's end-to-end latency (when timing).
-    // HOT PATH: one clock read and one table lookup, only when timing.
-    fn record_delivery(&mut self, element: QueuedElement) {
-        if let Some(latency) = self.latency.as_deref_mut() {
-            let ns = self.clock.now_ns().saturating_sub(element.timestamp_ns);
-            let bytes = self
-                .shared
-                .as_deref()
-                .and_then(|s| s.resources.bytes(element.buffer).ok())
-                .map_or(0, |b| b.len() as u64);
-            latency.record_delivery(ns, bytes);
-        }
     }
 
     /// Calls `teardown` on every component (best effort, each at most once)
@@ -1543,32 +1605,6 @@ fn function_of(role: StageRole) -> &'static str {
         StageRole::Router => "route",
         StageRole::Aggregator => "ingest",
         StageRole::Sink => "push",
-    }
-}
-
-/// Wall-clock nanoseconds from one monotonic clock read: the wall time at
-/// flow start plus the monotonic time elapsed since (immune to wall-clock
-/// steps during the run, and one vDSO call per element).
-struct FlowClock {
-    wall_at_start_ns: u64,
-    started: Instant,
-}
-
-impl FlowClock {
-    fn new() -> Self {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        Self {
-            wall_at_start_ns: wall,
-            started: Instant::now(),
-        }
-    }
-
-    // HOT PATH
-    fn now_ns(&self) -> u64 {
-        self.wall_at_start_ns + self.started.elapsed().as_nanos() as u64
     }
 }
 

@@ -1,0 +1,172 @@
+//! [`TraceHub`]: the thread between the flows' trace channel and whoever
+//! reads traces.
+
+use super::{TraceBatch, TraceConsumer};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Capacity of each subscriber channel, in batches.
+pub const TRACE_SUBSCRIBER_CAPACITY: usize = 1024;
+
+/// Counts of what went through the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TraceStats {
+    /// Records handed to consumers and subscribers.
+    pub records: u64,
+    /// Records dropped on the way (flow buffers, the channel, consumers).
+    pub dropped: u64,
+}
+
+#[derive(Default)]
+struct Shared {
+    subscribers: Mutex<Vec<kanal::Sender<Arc<TraceBatch>>>>,
+    records: AtomicU64,
+    consumer_dropped: AtomicU64,
+}
+
+/// The trace thread and its subscriber list.
+pub struct TraceHub {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for TraceHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceHub").finish_non_exhaustive()
+    }
+}
+
+impl TraceHub {
+    /// Starts the thread reading `batches` until every sender is gone,
+    /// passing each batch to `consumers` and to the subscribers.
+    pub fn start(
+        batches: kanal::Receiver<TraceBatch>,
+        mut consumers: Vec<Box<dyn TraceConsumer>>,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared::default());
+        let inner = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("torvyn-trace".into())
+            .spawn(move || {
+                while let Ok(batch) = batches.recv() {
+                    inner
+                        .records
+                        .fetch_add(batch.record_count() as u64, Relaxed);
+                    for consumer in consumers.iter_mut() {
+                        consumer.consume(&batch);
+                    }
+                    deliver(&inner, batch);
+                }
+                for consumer in consumers.iter_mut() {
+                    consumer.flush();
+                }
+                let dropped = consumers.iter().map(|c| c.dropped()).sum();
+                inner.consumer_dropped.store(dropped, Relaxed);
+                // Subscribers see their channel close.
+                if let Ok(mut subscribers) = inner.subscribers.lock() {
+                    subscribers.clear();
+                }
+            })?;
+        Ok(Self {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// A receiver of every trace batch from now on; it closes when the
+    /// host stops. A subscriber that does not keep up slows the hub, never
+    /// the flows (whose batches are then dropped and counted).
+    pub fn subscribe(&self) -> kanal::Receiver<Arc<TraceBatch>> {
+        let (tx, rx) = kanal::bounded(TRACE_SUBSCRIBER_CAPACITY);
+        if let Ok(mut subscribers) = self.shared.subscribers.lock() {
+            subscribers.push(tx);
+        }
+        rx
+    }
+
+    /// Records handed on so far, and dropped by consumers (known once the
+    /// hub has stopped).
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.shared.records.load(Relaxed),
+            self.shared.consumer_dropped.load(Relaxed),
+        )
+    }
+
+    /// Waits for the thread to finish (after every sender is gone).
+    pub fn join(&self) {
+        let thread = match self.thread.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Hands `batch` to every subscriber still listening (blocking on a full
+/// one: a subscriber asked for every batch).
+fn deliver(shared: &Shared, batch: TraceBatch) {
+    let Ok(mut subscribers) = shared.subscribers.lock() else {
+        return;
+    };
+    if subscribers.is_empty() {
+        return;
+    }
+    let batch = Arc::new(batch);
+    subscribers.retain(|tx| tx.send(Arc::clone(&batch)).is_ok());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::records;
+    use super::super::TracePublisher;
+    use super::*;
+
+    struct Counting(Arc<AtomicU64>, bool);
+
+    impl TraceConsumer for Counting {
+        fn consume(&mut self, batch: &TraceBatch) {
+            self.0.fetch_add(batch.record_count() as u64, Relaxed);
+        }
+        fn flush(&mut self) {
+            self.1 = true;
+        }
+        fn dropped(&self) -> u64 {
+            u64::from(self.1)
+        }
+    }
+
+    #[test]
+    fn consumers_and_subscribers_see_every_batch_and_consumers_are_flushed() {
+        let (publisher, rx) = TracePublisher::bounded(8);
+        let seen = Arc::new(AtomicU64::new(0));
+        let consumer = Counting(Arc::clone(&seen), false);
+        let hub = TraceHub::start(rx, vec![Box::new(consumer)]).unwrap();
+        let subscriber = hub.subscribe();
+        assert!(publisher.publish(records(2)));
+        assert!(publisher.publish(records(3)));
+        let first = subscriber.recv().unwrap();
+        let second = subscriber.recv().unwrap();
+        assert_eq!(first.record_count() + second.record_count(), 5);
+        drop(publisher);
+        hub.join();
+        assert_eq!(seen.load(Relaxed), 5);
+        // The flush ran (the consumer reports it as one "dropped").
+        assert_eq!(hub.stats(), (5, 1));
+        assert!(subscriber.recv().is_err(), "the subscription closes");
+    }
+
+    #[test]
+    fn a_subscriber_that_went_away_is_forgotten() {
+        let (publisher, rx) = TracePublisher::bounded(8);
+        let hub = TraceHub::start(rx, Vec::new()).unwrap();
+        drop(hub.subscribe());
+        assert!(publisher.publish(records(1)));
+        drop(publisher);
+        hub.join();
+        assert!(hub.shared.subscribers.lock().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,208 @@
+//! Per-element traces on their way out of the flows.
+//!
+//! A flow's stage loop records its component calls (see
+//! `torvyn_runtime::reactor::trace`); between two batches its FlowActor
+//! drains them into a [`TraceBatch`] and hands it to the [`TracePublisher`]
+//! with `try_send`: a full channel never blocks a flow, the records are
+//! counted as dropped instead (`system.spans_dropped`). One "torvyn-trace"
+//! thread, the [`TraceHub`], receives the batches and passes each one to
+//! the host's [`TraceConsumer`]s (the OTLP span exporter, built by the
+//! embedding program) and to the subscribers that asked for them
+//! ([`TorvynHandle::subscribe_traces`], used by `torvyn trace`).
+//!
+//! [`TorvynHandle::subscribe_traces`]: crate::TorvynHandle::subscribe_traces
+
+mod hub;
+
+pub use hub::{TraceHub, TraceStats};
+
+use crate::ids::FlowId;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use torvyn_runtime::reactor::{StageRole, TraceContext, TraceRecord};
+
+/// A node of a traced flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracedNode {
+    /// Node name.
+    pub name: String,
+    /// Its role.
+    pub role: StageRole,
+    /// Its output streams, in the order of [`StageRecord::routes`] bits.
+    ///
+    /// [`StageRecord::routes`]: torvyn_runtime::reactor::trace::StageRecord::routes
+    pub outputs: Vec<usize>,
+}
+
+/// A stream of a traced flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracedStream {
+    /// Stream name.
+    pub name: String,
+    /// Producer node index.
+    pub from: usize,
+    /// The producer's port.
+    pub port: String,
+    /// Consumer node index.
+    pub to: usize,
+}
+
+/// What a trace consumer needs to know about a flow to read its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowTraceInfo {
+    /// The flow.
+    pub flow: FlowId,
+    /// Its name.
+    pub name: String,
+    /// Its W3C trace id and root span.
+    pub context: TraceContext,
+    /// Its nodes, by index.
+    pub nodes: Vec<TracedNode>,
+    /// Its streams, by index.
+    pub streams: Vec<TracedStream>,
+}
+
+/// What a batch carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceBatchKind {
+    /// The flow started running (the root span begins).
+    Started {
+        /// When, ns since the Unix epoch.
+        at_unix_ns: u64,
+    },
+    /// Records of one or more batches, oldest first.
+    Records(Vec<TraceRecord>),
+    /// The flow ended (the root span ends).
+    Ended {
+        /// When, ns since the Unix epoch.
+        at_unix_ns: u64,
+        /// Why it failed, if it did (`E0xxx: message`).
+        error: Option<String>,
+    },
+}
+
+/// Trace output of one flow.
+#[derive(Debug, Clone)]
+pub struct TraceBatch {
+    /// The flow.
+    pub info: Arc<FlowTraceInfo>,
+    /// What happened.
+    pub kind: TraceBatchKind,
+}
+
+impl TraceBatch {
+    /// Records it carries (0 for start and end markers).
+    pub fn record_count(&self) -> usize {
+        match &self.kind {
+            TraceBatchKind::Records(records) => records.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// Receives every trace batch of the host, on the hub's thread. A consumer
+/// may block a little (a file write); the flows never wait for it.
+pub trait TraceConsumer: Send + 'static {
+    /// One batch.
+    fn consume(&mut self, batch: &TraceBatch);
+    /// The host is stopping: export what is buffered.
+    fn flush(&mut self) {}
+    /// Spans this consumer dropped (exports that failed, a full queue).
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
+
+/// The sending side, shared by every FlowActor of a host.
+#[derive(Debug, Clone)]
+pub struct TracePublisher {
+    tx: kanal::Sender<TraceBatch>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl TracePublisher {
+    /// A channel holding at most `capacity` batches, and its receiver.
+    pub fn bounded(capacity: usize) -> (Self, kanal::Receiver<TraceBatch>) {
+        let (tx, rx) = kanal::bounded(capacity.max(1));
+        (
+            Self {
+                tx,
+                dropped: Arc::new(AtomicU64::new(0)),
+            },
+            rx,
+        )
+    }
+
+    /// Sends `batch` unless the channel is full or closed; the records of a
+    /// batch not sent are counted as dropped.
+    // WARM PATH: once per batch of the flow, never per element.
+    pub fn publish(&self, batch: TraceBatch) -> bool {
+        let records = batch.record_count() as u64;
+        match self.tx.try_send(batch) {
+            Ok(true) => true,
+            Ok(false) | Err(_) => {
+                self.dropped.fetch_add(records, Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Records dropped because the channel was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Relaxed)
+    }
+
+    /// Counts records lost before they reached the channel (a flow's own
+    /// trace buffer overflowed).
+    pub fn add_dropped(&self, records: u64) {
+        self.dropped.fetch_add(records, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torvyn_runtime::reactor::trace::{StageOp, StageOutcome, StageRecord};
+
+    pub(crate) fn info() -> Arc<FlowTraceInfo> {
+        Arc::new(FlowTraceInfo {
+            flow: FlowId::new(1),
+            name: "main".into(),
+            context: TraceContext::random(),
+            nodes: Vec::new(),
+            streams: Vec::new(),
+        })
+    }
+
+    pub(crate) fn records(n: usize) -> TraceBatch {
+        let record = TraceRecord::Stage(StageRecord {
+            node: 0,
+            op: StageOp::Pull,
+            sequence: 0,
+            start_unix_ns: 0,
+            duration_ns: 1,
+            element_timestamp_ns: 0,
+            input: None,
+            output: None,
+            copies: 0,
+            copied_bytes: 0,
+            outcome: StageOutcome::Emitted,
+            routes: 0,
+            detailed: true,
+        });
+        TraceBatch {
+            info: info(),
+            kind: TraceBatchKind::Records(vec![record; n]),
+        }
+    }
+
+    #[test]
+    fn a_full_channel_counts_the_records_it_could_not_take() {
+        let (publisher, rx) = TracePublisher::bounded(1);
+        assert!(publisher.publish(records(2)));
+        assert!(!publisher.publish(records(3)));
+        assert_eq!(publisher.dropped(), 3);
+        let got = rx.try_recv().ok().flatten().map(|b| b.record_count());
+        assert_eq!(got, Some(2));
+    }
+}

@@ -1,0 +1,215 @@
+//! `torvyn trace`: runs a flow like `torvyn run`, at the `diagnostic`
+//! observability level, and prints each element's path through the
+//! stages — per-call timings, buffers lent and produced, copies, filter
+//! drops, routes, and (with `--show-backpressure`) backpressure episodes
+//! inline — then the trace summary.
+//!
+//! Components' own output goes to stdout while the flow runs; the trace
+//! follows it (or goes to `--output-trace`), and the runtime's progress
+//! lines go to stderr.
+
+mod collect;
+mod json;
+mod pretty;
+mod summary;
+
+use super::prepare::{host_failure, load_manifest, prepare_flow, validation, Failure};
+use crate::output::Output;
+use collect::FlowTrace;
+use pretty::PrettyOptions;
+use std::io::Write;
+use std::path::PathBuf;
+use summary::TraceSummary;
+use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, TorvynHost};
+use torvyn_runtime::config::{parse_duration, ObservabilityLevel};
+use torvyn_runtime::error::{Coded, ErrorCode};
+use torvyn_runtime::reactor::trace::PREVIEW_BYTES;
+use torvyn_runtime::reactor::{FlowReport, FlowSettings};
+
+/// `--trace-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Per-element trees and a summary (default).
+    Pretty,
+    /// JSON lines: the flow, each element, each event, the summary.
+    Json,
+}
+
+/// `torvyn trace` arguments.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// Flow to trace, as `flow.<name>` (default: the first defined flow).
+    #[arg(value_name = "FLOW")]
+    flow_ref: Option<String>,
+    /// Path to Torvyn.toml.
+    #[arg(long, value_name = "PATH", default_value = "Torvyn.toml")]
+    manifest: PathBuf,
+    /// Flow to trace (same as the positional `flow.<name>`).
+    #[arg(long, value_name = "NAME")]
+    flow: Option<String>,
+    /// Trace at most N elements (the sources are pulled N times).
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+    /// Maximum execution time (e.g. 30s); exceeding it is E0400.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// Write the trace to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    output_trace: Option<PathBuf>,
+    /// Trace output format.
+    #[arg(long, value_enum, value_name = "FMT", default_value_t = TraceFormat::Pretty)]
+    trace_format: TraceFormat,
+    /// Include the first bytes of each element's payload.
+    #[arg(long)]
+    show_buffers: bool,
+    /// Show backpressure and pause events between the elements.
+    #[arg(long)]
+    show_backpressure: bool,
+    /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+/// The trace file could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the trace to {path}: {source}")]
+struct TraceWriteError {
+    path: String,
+    source: std::io::Error,
+}
+
+impl Coded for TraceWriteError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ConstraintViolation
+    }
+
+    fn location(&self) -> Option<String> {
+        Some("--output-trace".into())
+    }
+
+    fn help(&self) -> String {
+        "pass --output-trace a path in an existing, writable directory".into()
+    }
+}
+
+pub fn run(args: TraceArgs, out: &Output) -> u8 {
+    let output_trace = args.output_trace.clone();
+    match execute(args, out) {
+        Ok((text, failure)) => {
+            if let Err(e) = write_trace(output_trace.as_ref(), &text) {
+                return validation(e).report(out, "trace");
+            }
+            if let Some(path) = &output_trace {
+                out.status(&format!("Trace written to {}", path.display()));
+            }
+            match failure {
+                Some(failure) => failure.report(out, "trace"),
+                None => 0,
+            }
+        }
+        Err(failure) => failure.report(out, "trace"),
+    }
+}
+
+fn write_trace(path: Option<&PathBuf>, text: &str) -> Result<(), TraceWriteError> {
+    match path {
+        Some(path) => std::fs::write(path, text).map_err(|source| TraceWriteError {
+            path: path.display().to_string(),
+            source,
+        }),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|source| TraceWriteError {
+                    path: "stdout".into(),
+                    source,
+                })
+        }
+    }
+}
+
+/// Runs the flow and renders its trace. A flow that fails still gets its
+/// trace rendered (it shows the failing element); the failure comes back
+/// beside it.
+fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), Failure> {
+    let manifest = load_manifest(&args.manifest, args.overrides)?;
+    let deadline = args
+        .timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(validation)?;
+    let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
+    let prepared = prepare_flow(&manifest, &args.manifest, wanted, out)?;
+    let mut settings = FlowSettings {
+        element_limit: args.limit,
+        deadline,
+        ..prepared.settings
+    };
+    if args.show_buffers {
+        settings.trace.preview_bytes = PREVIEW_BYTES;
+    }
+    let host = TorvynHost::builder()
+        .engine(prepared.engine)
+        .runtime_config(&manifest.runtime)
+        .observability_level(ObservabilityLevel::Diagnostic)
+        .build()
+        .map_err(host_failure)?;
+    let batches = host.subscribe_traces();
+    let limit = args
+        .limit
+        .map_or(String::new(), |n| format!(" (limit: {n} elements)"));
+    out.status(&format!("Tracing flow '{}'{limit}", prepared.name));
+    out.blank();
+    let id = match host.start_flow(ActorFlowSpec::graph(prepared.spec).with_settings(settings)) {
+        Ok(id) => id,
+        Err(e) => {
+            host.shutdown();
+            return Err(host_failure(e));
+        }
+    };
+    // The hub waits for a subscriber that is behind: read while the flow
+    // runs, until its end marker.
+    let collector = std::thread::spawn(move || {
+        let mut trace = FlowTrace::default();
+        while let Ok(batch) = batches.recv() {
+            if trace.add(id, &batch) {
+                break;
+            }
+        }
+        trace
+    });
+    let outcome = host.await_completion(id);
+    let records_dropped = host.trace_stats().dropped;
+    host.shutdown();
+    let trace = collector.join().unwrap_or_default();
+    let (report, failure): (Option<FlowReport>, Option<Failure>) = match outcome {
+        Ok(report) => (Some(report), None),
+        Err(HostError::Flow {
+            report, diagnostic, ..
+        }) => (
+            report.map(|r| *r),
+            Some(host_failure(HostError::Flow {
+                flow: id,
+                diagnostic,
+                report: None,
+            })),
+        ),
+        Err(e) => return Err(host_failure(e)),
+    };
+    let summary = TraceSummary::of(&trace, report.as_ref(), records_dropped);
+    let text = match args.trace_format {
+        TraceFormat::Pretty => pretty::render(
+            &trace,
+            &summary,
+            PrettyOptions {
+                show_buffers: args.show_buffers,
+                show_backpressure: args.show_backpressure,
+            },
+        ),
+        TraceFormat::Json => json::render(&trace, &summary),
+    };
+    Ok((text, failure))
+}
