@@ -19,5 +19,6 @@ mod hostile_guests;
 mod inspect;
 mod link;
 mod process_errors;
+mod run_output;
 mod serve;
 mod topologies;
