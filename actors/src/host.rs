@@ -67,6 +67,7 @@ pub struct TorvynHostBuilder {
     event_capacity: Option<usize>,
     cancel: Option<CancelBounds>,
     level: Option<ObservabilityLevel>,
+    finished_retained: Option<usize>,
 }
 
 impl TorvynHostBuilder {
@@ -138,6 +139,14 @@ impl TorvynHostBuilder {
         self
     }
 
+    /// How many finished flows keep their counters, events and metric
+    /// series (the most recent ones; older ones are forgotten). Default:
+    /// [`DEFAULT_FINISHED_FLOWS_RETAINED`](crate::observability::DEFAULT_FINISHED_FLOWS_RETAINED).
+    pub fn finished_flows_retained(mut self, flows: usize) -> Self {
+        self.finished_retained = Some(flows);
+        self
+    }
+
     /// Takes `[observability] level` from a loaded configuration (which
     /// has already applied `TORVYN_OBSERVABILITY_LEVEL`).
     pub fn observability(self, config: &ObservabilityConfig) -> Self {
@@ -170,6 +179,9 @@ impl TorvynHostBuilder {
             .event_capacity
             .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
         let level = LevelSwitch::new(self.level.unwrap_or_default());
+        let retained = self
+            .finished_retained
+            .unwrap_or(crate::observability::DEFAULT_FINISHED_FLOWS_RETAINED);
         let host_level = level.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -181,7 +193,8 @@ impl TorvynHostBuilder {
                     let (publisher, events) = EventPublisher::with_level(capacity, level);
                     let resource = ResourceActor::new(budget, pools).start();
                     let capability = CapabilityActor::default().start();
-                    let observability = ObservabilityActor::new(events, publisher.clone()).start();
+                    let observability =
+                        ObservabilityActor::new(events, publisher.clone(), retained).start();
                     let supervisor = Supervisor::new(
                         engine,
                         arbiters.iter().map(Arbiter::handle).collect(),

@@ -10,8 +10,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 use torvyn_actors::{
-    FlowId, FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer,
-    TorvynHandle,
+    FlowId, FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
 };
 use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
