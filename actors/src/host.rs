@@ -69,6 +69,7 @@ pub struct TorvynHostBuilder {
     cancel: Option<CancelBounds>,
     level: Option<ObservabilityLevel>,
     trace_consumers: Vec<Box<dyn TraceConsumer>>,
+    finished_retained: Option<usize>,
 }
 
 /// Capacity (in batches) of the flows → trace hub channel.
@@ -150,6 +151,14 @@ impl TorvynHostBuilder {
         self
     }
 
+    /// How many finished flows keep their counters, events and metric
+    /// series (the most recent ones; older ones are forgotten). Default:
+    /// [`DEFAULT_FINISHED_FLOWS_RETAINED`](crate::observability::DEFAULT_FINISHED_FLOWS_RETAINED).
+    pub fn finished_flows_retained(mut self, flows: usize) -> Self {
+        self.finished_retained = Some(flows);
+        self
+    }
+
     /// Takes `[observability] level` from a loaded configuration (which
     /// has already applied `TORVYN_OBSERVABILITY_LEVEL`).
     pub fn observability(self, config: &ObservabilityConfig) -> Self {
@@ -182,6 +191,9 @@ impl TorvynHostBuilder {
             .event_capacity
             .unwrap_or(DEFAULT_EVENT_CHANNEL_CAPACITY);
         let level = LevelSwitch::new(self.level.unwrap_or_default());
+        let retained = self
+            .finished_retained
+            .unwrap_or(crate::observability::DEFAULT_FINISHED_FLOWS_RETAINED);
         let host_level = level.clone();
         let (traces, trace_batches) = TracePublisher::bounded(TRACE_CHANNEL_CAPACITY);
         let hub = TraceHub::start(trace_batches, self.trace_consumers)
@@ -198,7 +210,8 @@ impl TorvynHostBuilder {
                     let publisher = publisher.with_traces(traces);
                     let resource = ResourceActor::new(budget, pools).start();
                     let capability = CapabilityActor::default().start();
-                    let observability = ObservabilityActor::new(events, publisher.clone()).start();
+                    let observability =
+                        ObservabilityActor::new(events, publisher.clone(), retained).start();
                     let supervisor = Supervisor::new(
                         engine,
                         arbiters.iter().map(Arbiter::handle).collect(),

@@ -3,6 +3,7 @@
 mod commands;
 mod component_build;
 mod output;
+mod progress;
 mod render;
 
 use clap::{Parser, Subcommand};

@@ -74,6 +74,11 @@ impl Output {
         }
     }
 
+    /// The output format and whether `--quiet` is on.
+    pub fn mode(&self) -> (Format, bool) {
+        (self.format, self.quiet)
+    }
+
     /// Sets the project directory used to find files named in locations.
     pub fn set_root(&self, root: &Path) {
         *self.root.borrow_mut() = Some(root.to_path_buf());

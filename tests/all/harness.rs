@@ -153,21 +153,24 @@ pub fn linear_manifest(nodes: &[(&str, &str, &str, &str)]) -> String {
     toml
 }
 
-/// Replaces run-dependent figures (durations, temp paths) for snapshots.
+/// Replaces run-dependent figures (durations, throughput, temp paths)
+/// for snapshots.
 pub fn redact(text: &str, project: &Path) -> String {
     let mut out = text.replace(&project.display().to_string(), "[PROJECT]");
     out = out.replace(&torvyn_e2e::repo_root().display().to_string(), "[REPO]");
-    redact_durations(&out)
+    out = redact_value(&out, "Duration: ", "[DURATION]");
+    redact_value(&out, "Throughput: ", "[THROUGHPUT]")
 }
 
-/// `Duration: 787µs` / `12ms` / `1.2s` → `Duration: [DURATION]`.
-fn redact_durations(text: &str) -> String {
+/// The word after `label` on each line → `mask`: `Duration: 787µs` /
+/// `12ms` / `1.2s` → `Duration: [DURATION]`.
+fn redact_value(text: &str, label: &str, mask: &str) -> String {
     text.lines()
-        .map(|line| match line.find("Duration: ") {
+        .map(|line| match line.find(label) {
             Some(at) => {
-                let rest = &line[at + "Duration: ".len()..];
+                let rest = &line[at + label.len()..];
                 let end = rest.find(' ').unwrap_or(rest.len());
-                format!("{}Duration: [DURATION]{}", &line[..at], &rest[end..])
+                format!("{}{label}{mask}{}", &line[..at], &rest[end..])
             }
             None => line.to_string(),
         })

@@ -19,6 +19,7 @@ mod hostile_guests;
 mod inspect;
 mod link;
 mod process_errors;
+mod run_output;
 mod serve;
 mod topologies;
 mod trace;

@@ -14,6 +14,14 @@
 //! `torvyn_` prefix, `_total` on counters, time in seconds (the spec's
 //! nanosecond counters become `_seconds_total`). The full list with the
 //! spec name each one implements is in `docs/observability.md`.
+//!
+//! A flow's series stay until [`MetricsCatalog::forget_flow`] removes them
+//! (the observability actor does, once the flow falls out of its window
+//! of retained finished flows), so a long-lived host does not grow a
+//! series set per flow it ever ran. Host-wide families carry no flow
+//! label and are never removed.
+
+mod series;
 
 use crate::capability::CapabilityCount;
 use crate::counters::CounterSnapshot;
@@ -24,6 +32,8 @@ use prometheus::core::{Atomic, GenericCounter, GenericCounterVec};
 use prometheus::{
     CounterVec, Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use series::FlowSeries;
+use std::collections::HashMap;
 use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::reactor::FlowReport;
 use torvyn_runtime::resources::Tier;
@@ -54,6 +64,9 @@ pub struct Sample {
     pub capabilities: Vec<CapabilityCount>,
     /// Events dropped: (flow → observability channel, subscriber channels).
     pub events_dropped: (u64, u64),
+    /// Flows that have ended since the host started, forgotten ones
+    /// included.
+    pub flows_finished: u64,
     /// The observability level.
     pub level: ObservabilityLevel,
 }
@@ -61,6 +74,8 @@ pub struct Sample {
 const FLOW: &[&str] = &["flow_id", "flow"];
 const COMPONENT: &[&str] = &["flow_id", "flow", "component_id"];
 const STREAM: &[&str] = &["flow_id", "flow", "stream_id"];
+/// The `reason` label values of `torvyn_stream_dropped_total`.
+const DROP_REASONS: [&str; 4] = ["oldest", "newest", "lagged", "closed"];
 
 /// The registered metric families.
 pub struct MetricsCatalog {
@@ -111,7 +126,11 @@ pub struct MetricsCatalog {
     components_active: IntGaugeVec,
     budget_reserved: IntGaugeVec,
     events_dropped: IntCounterVec,
+    flows_finished: IntCounterVec,
     level: IntGaugeVec,
+    /// The label values each flow wrote, to remove them when it is
+    /// forgotten.
+    series: HashMap<FlowId, FlowSeries>,
 }
 
 impl std::fmt::Debug for MetricsCatalog {
@@ -375,19 +394,28 @@ impl MetricsCatalog {
                 "Lifecycle events lost, by channel (flow: flows to the observability actor; subscriber: to slow subscribers).",
                 &["channel"],
             )?,
+            flows_finished: counter(
+                "torvyn_system_flows_finished_total",
+                "Flows that have ended since the host started (their own series are kept only for the most recent ones).",
+                &[],
+            )?,
             level: gauge(
                 "torvyn_observability_level",
                 "1 for the current observability level, 0 for the others.",
                 &["level"],
             )?,
             registry: r,
+            series: HashMap::new(),
         };
         Ok(catalog)
     }
 
     /// Updates every family from `sample` and renders the registry in the
     /// Prometheus text format.
-    pub fn render(&self, sample: &Sample) -> Result<String, prometheus::Error> {
+    pub fn render(&mut self, sample: &Sample) -> Result<String, prometheus::Error> {
+        for flow in &sample.flows {
+            self.series.entry(flow.id).or_default().record(flow);
+        }
         self.update(sample);
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
@@ -429,6 +457,7 @@ impl MetricsCatalog {
             &["subscriber"],
             sample.events_dropped.1,
         );
+        raise_in(&self.flows_finished, &[], sample.flows_finished);
         for level in ObservabilityLevel::ALL {
             set_in(
                 &self.level,
@@ -527,12 +556,13 @@ impl MetricsCatalog {
             set_in(&self.stream_peak, l, stream.peak_depth as u64);
             set_in(&self.stream_capacity, l, stream.capacity as u64);
             set_in(&self.stream_credit, l, stream.credit);
-            for (reason, n) in [
-                ("oldest", stream.dropped_oldest),
-                ("newest", stream.dropped_newest),
-                ("lagged", stream.lagged),
-                ("closed", stream.dropped_closed),
-            ] {
+            let drops = [
+                stream.dropped_oldest,
+                stream.dropped_newest,
+                stream.lagged,
+                stream.dropped_closed,
+            ];
+            for (reason, n) in DROP_REASONS.into_iter().zip(drops) {
                 let l = &[
                     id.as_str(),
                     flow.name.as_str(),
@@ -570,6 +600,7 @@ mod tests {
                 denials: 1,
             }],
             events_dropped: (0, 3),
+            flows_finished: 0,
             level: ObservabilityLevel::Diagnostic,
         }
     }
@@ -581,7 +612,7 @@ mod tests {
 
     #[test]
     fn test_catalog_renders_the_families_with_their_labels() {
-        let catalog = MetricsCatalog::new().unwrap();
+        let mut catalog = MetricsCatalog::new().unwrap();
         let text = catalog.render(&sample(10, FlowState::Running)).unwrap();
         assert!(text.contains("# TYPE torvyn_flow_elements_total counter"));
         assert_eq!(
@@ -632,7 +663,7 @@ mod tests {
 
     #[test]
     fn test_catalog_counters_never_go_back() {
-        let catalog = MetricsCatalog::new().unwrap();
+        let mut catalog = MetricsCatalog::new().unwrap();
         let series = r#"torvyn_flow_elements_total{flow="main",flow_id="flow-7"}"#;
         let first = catalog.render(&sample(10, FlowState::Running)).unwrap();
         let lower = catalog.render(&sample(4, FlowState::Running)).unwrap();

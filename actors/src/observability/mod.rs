@@ -7,6 +7,14 @@
 //! so a late subscriber still sees every transition, in order, and is
 //! handed on to subscriber channels, bounded too, counting what a slow
 //! subscriber misses.
+//!
+//! Finished flows are kept for a window: the most recent
+//! [`DEFAULT_FINISHED_FLOWS_RETAINED`] (or the host builder's
+//! `finished_flows_retained`) keep their final counters, history and
+//! metric series; an older one is forgotten (its entry dropped and its
+//! series removed from the catalog), so a long-lived host's memory and
+//! `/metrics` stay bounded however many flows it runs. Host-wide figures
+//! (`torvyn_system_*`) are kept by the actor itself and never go back.
 
 pub mod catalog;
 pub mod histogram_families;
@@ -21,13 +29,16 @@ use crate::state::FlowState;
 use actix::prelude::*;
 use catalog::{FlowSample, MetricsCatalog, Sample};
 use messages::{DroppedEvents, RegisterFlow, RenderMetrics, RetireFlow, Snapshot, Subscribe};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Events kept per flow for late subscribers.
 pub const HISTORY_PER_FLOW: usize = 64;
 /// Capacity of each subscriber channel.
 pub const SUBSCRIBER_CAPACITY: usize = 256;
+/// Finished flows whose counters, events and metric series are kept
+/// (the most recent ones) unless the host is built with another number.
+pub const DEFAULT_FINISHED_FLOWS_RETAINED: usize = 64;
 
 /// One flow's counters at a moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,12 +74,26 @@ pub struct ObservabilityActor {
     /// The Prometheus registry (`None` only if it failed to build, which
     /// the unit tests rule out).
     catalog: Option<MetricsCatalog>,
+    /// Finished flows still kept, oldest first.
+    finished: VecDeque<FlowId>,
+    /// How many finished flows to keep.
+    retained: usize,
+    /// Flows that have finished since the host started.
+    finished_total: u64,
 }
 
 impl ObservabilityActor {
-    /// An actor consuming `events` (the receiver of `publisher`).
-    pub fn new(events: kanal::Receiver<EventBatch>, publisher: EventPublisher) -> Self {
+    /// An actor consuming `events` (the receiver of `publisher`) that
+    /// keeps the last `retained` finished flows.
+    pub fn new(
+        events: kanal::Receiver<EventBatch>,
+        publisher: EventPublisher,
+        retained: usize,
+    ) -> Self {
         Self {
+            finished: VecDeque::new(),
+            retained,
+            finished_total: 0,
             flows: HashMap::new(),
             events,
             publisher,
@@ -108,6 +133,22 @@ impl ObservabilityActor {
             }
         }
         self.subscriber_dropped += dropped;
+    }
+
+    /// Records that flow `id` finished and forgets the oldest finished
+    /// flows beyond the window.
+    fn retire(&mut self, id: FlowId) {
+        self.finished_total += 1;
+        self.finished.push_back(id);
+        while self.finished.len() > self.retained {
+            let Some(oldest) = self.finished.pop_front() else {
+                break;
+            };
+            self.flows.remove(&oldest);
+            if let Some(catalog) = self.catalog.as_mut() {
+                catalog.forget_flow(oldest);
+            }
+        }
     }
 
     fn drain_pending(&mut self) {
@@ -152,12 +193,19 @@ impl Handler<RetireFlow> for ObservabilityActor {
     type Result = ();
 
     fn handle(&mut self, msg: RetireFlow, _: &mut Context<Self>) {
+        // The flow published its last batch before it exited: draining
+        // now delivers it, and no batch of this flow can come later (so
+        // a forgotten flow is never tracked again).
         self.drain_pending();
         let flow = self.tracked(msg.id);
+        let first = !flow.retired;
         flow.retired = true;
         flow.counters.set_state(msg.inspection.state);
         // Dropping the senders closes every subscription.
         flow.subscribers.clear();
+        if first {
+            self.retire(msg.id);
+        }
     }
 }
 
@@ -207,7 +255,7 @@ impl Handler<RenderMetrics> for ObservabilityActor {
     fn handle(&mut self, mut msg: RenderMetrics, _: &mut Context<Self>) -> Self::Result {
         let catalog = self
             .catalog
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| HostError::Metrics("the catalog failed to build".into()))?;
         let mut flows: Vec<FlowSample> = self
             .flows
@@ -226,6 +274,7 @@ impl Handler<RenderMetrics> for ObservabilityActor {
             resources: msg.resources,
             capabilities: msg.capabilities,
             events_dropped: (self.publisher.dropped(), self.subscriber_dropped),
+            flows_finished: self.finished_total,
             level: msg.level,
         };
         let mut text = catalog

@@ -5,9 +5,13 @@ use super::prepare::{
     host_failure, load_manifest, pipeline, prepare_flow, start_host, validation, Failure,
 };
 use crate::output::Output;
+use crate::progress::{format_rate, Progress, REFRESH};
 use std::path::PathBuf;
+use std::sync::mpsc;
 use std::time::Duration;
-use torvyn_actors::{FlowSpec as ActorFlowSpec, InspectionConfig, InspectionServer, TorvynHandle};
+use torvyn_actors::{
+    FlowId, FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
+};
 use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
 
@@ -41,22 +45,33 @@ pub struct RunArgs {
 pub fn run(args: RunArgs, out: &Output) -> u8 {
     match execute(args, out) {
         Ok(report) => {
-            out.blank();
-            out.status(&format!(
-                "Flow '{}' completed. {} elements processed.",
-                report.flow, report.elements_delivered
-            ));
-            out.status(&format!(
-                "Duration: {} | Copies: {} | Peak queue depth: {}",
-                format_duration(report.duration),
-                report.payload_copies.operations,
-                report.peak_queue_depth
-            ));
+            print_summary(&report, out);
             out.json(report_json(&report), 0);
             0
         }
         Err(failure) => failure.report(out, "run"),
     }
+}
+
+/// The summary on stderr (human format): flow, elements, duration,
+/// throughput, copies and peak queue depth. The first two lines are the
+/// ones the spec's examples document.
+fn print_summary(report: &FlowReport, out: &Output) {
+    out.blank();
+    out.status(&format!(
+        "Flow '{}' completed. {} elements processed.",
+        report.flow, report.elements_delivered
+    ));
+    out.status(&format!(
+        "Duration: {} | Copies: {} | Peak queue depth: {}",
+        format_duration(report.duration),
+        report.payload_copies.operations,
+        report.peak_queue_depth
+    ));
+    out.status(&format!(
+        "Throughput: {} elem/s",
+        format_rate(report.throughput())
+    ));
 }
 
 fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
@@ -115,7 +130,36 @@ fn run_on_host(
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
-    host.await_completion(id).map_err(host_failure)
+    match Progress::for_run(out) {
+        Some(progress) => await_with_progress(host, id, progress),
+        None => host.await_completion(id),
+    }
+    .map_err(host_failure)
+}
+
+/// Awaits the flow on a helper thread while this thread redraws the
+/// progress line from the flow's counters every [`REFRESH`]; the line is
+/// cleared before the outcome is returned.
+fn await_with_progress(
+    host: &TorvynHandle,
+    id: FlowId,
+    mut progress: Progress,
+) -> Result<FlowReport, HostError> {
+    let (tx, rx) = mpsc::channel();
+    let waiter = host.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(waiter.await_completion(id));
+    });
+    progress.poll(host, id);
+    let outcome = loop {
+        match rx.recv_timeout(REFRESH) {
+            Ok(outcome) => break outcome,
+            Err(mpsc::RecvTimeoutError::Timeout) => progress.poll(host, id),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break Err(HostError::HostStopped),
+        }
+    };
+    progress.finish();
+    outcome
 }
 
 fn format_duration(d: Duration) -> String {

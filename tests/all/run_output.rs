@@ -1,0 +1,202 @@
+//! Which stream carries what in `torvyn run`: the guests' output on
+//! stdout, the runtime's lines (header, summary, errors, the live progress
+//! line) on stderr, and the progress line only when stderr is a terminal.
+
+use crate::harness::{command, component, torvyn, Project, Run, PROCESSOR, SINK, SOURCE};
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::Stdio;
+
+/// The `[hello-sink]` lines of hello-world's expected-output.txt.
+fn hello_sink_lines(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("expected-output.txt"))
+        .expect("expected-output.txt")
+        .lines()
+        .filter(|l| l.starts_with("[hello-sink]"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// With stdout piped, stdout is exactly the guest's lines, and stderr has
+/// the whole summary and no progress line (stderr is no terminal either).
+#[test]
+fn piped_stdout_carries_only_guest_lines_and_stderr_the_summary() {
+    let dir = torvyn_e2e::hello_world_dir();
+    torvyn_e2e::build_hello_world();
+    let run = torvyn(&dir, &["run", "flow.main"]);
+    run.expect_code(0);
+    let stdout: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(stdout, hello_sink_lines(&dir), "stdout: guests only");
+    for needle in [
+        "[torvyn] Running flow 'main'",
+        "[torvyn] Flow 'main' completed. 5 elements processed.",
+        "Duration: ",
+        "Copies: 10",
+        "Peak queue depth: 1",
+        "[torvyn] Throughput: ~",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} in\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("[hello-sink]"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(['\r', '\x1b']),
+        "no progress drawing on a pipe:\n{:?}",
+        run.stderr
+    );
+}
+
+/// A flow that fails to start leaves stdout empty: the error goes to stderr,
+/// and no summary is printed.
+#[test]
+fn piped_stdout_stays_empty_when_the_flow_fails() {
+    let project = failing_project();
+    let run = project.run(&["run", "flow.main"]);
+    run.expect_code(1);
+    assert_eq!(run.stdout, "", "stdout: nothing but guest output");
+    assert!(run.stderr.contains("error["), "{}", run.stderr);
+    assert!(!run.stderr.contains("completed."), "{}", run.stderr);
+    assert!(!run.stderr.contains("Throughput:"), "{}", run.stderr);
+}
+
+/// counter-source → error-processor whose init fails → quiet-sink.
+fn failing_project() -> Project {
+    let source = component("counter-source");
+    let broken = component("error-processor");
+    let sink = component("quiet-sink");
+    Project::linear(&[
+        ("source", &source, SOURCE, r#"{"count": 10}"#),
+        ("broken", &broken, PROCESSOR, r#"{"kind": "no-such-kind"}"#),
+        ("sink", &sink, SINK, "{}"),
+    ])
+}
+
+/// Runs `torvyn <args>` in `dir` with stderr on a pseudo-terminal and
+/// stdout piped: (exit code, stdout, everything written to the terminal).
+fn run_with_terminal_stderr(dir: &Path, args: &[&str]) -> Run {
+    let (master, slave) = open_pty();
+    let mut child = command(dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("the torvyn binary runs");
+    let mut terminal = std::fs::File::from(master);
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // Linux reports EIO on the master once the last slave fd closes.
+        while let Ok(n) = terminal.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read stdout");
+    let status = child.wait().expect("torvyn exits");
+    // Our copy of the slave went into the child's Command, dropped with it.
+    let stderr = reader.join().expect("pty reader");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
+/// A pseudo-terminal 120 columns wide: (master, slave).
+fn open_pty() -> (OwnedFd, OwnedFd) {
+    let (mut master, mut slave) = (-1, -1);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two fds into the out-pointers; the name and
+    // termios pointers may be null, and `size` outlives the call.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both fds were just opened by openpty and are owned by nobody else.
+    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+}
+
+/// On a terminal's stderr (stdout piped), the live progress line shows
+/// the flow's state, elements, throughput and errors, and is cleared
+/// before the summary, which still follows; stdout is unchanged.
+#[test]
+fn terminal_stderr_shows_the_progress_line_then_the_summary() {
+    let dir = torvyn_e2e::hello_world_dir();
+    torvyn_e2e::build_hello_world();
+    let run = run_with_terminal_stderr(&dir, &["run", "flow.main"]);
+    run.expect_code(0);
+    let stdout: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(stdout, hello_sink_lines(&dir), "stdout: guests only");
+    let progress = run
+        .stderr
+        .find(" elements | ")
+        .unwrap_or_else(|| panic!("no progress line in {:?}", run.stderr));
+    assert!(run.stderr[progress..].contains(" elem/s | "));
+    assert!(run.stderr[progress..].contains(" errors"));
+    let summary = run
+        .stderr
+        .rfind("Flow 'main' completed. 5 elements processed.")
+        .unwrap_or_else(|| panic!("no summary in {:?}", run.stderr));
+    assert!(progress < summary, "progress before the summary");
+    assert!(run.stderr[summary..].contains("Throughput: ~"));
+    assert!(
+        !run.stderr[summary..].contains(" elements | "),
+        "the line is not redrawn after the summary: {:?}",
+        &run.stderr[summary..]
+    );
+}
+
+/// With `--format json` a terminal's stderr gets no progress line, and
+/// stdout ends with the JSON summary.
+#[test]
+fn terminal_stderr_gets_no_progress_line_with_json_output() {
+    let dir = torvyn_e2e::hello_world_dir();
+    torvyn_e2e::build_hello_world();
+    let run = run_with_terminal_stderr(&dir, &["run", "flow.main", "--format", "json"]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr.contains(" elements | "),
+        "no progress line with --format json: {:?}",
+        run.stderr
+    );
+    let json = crate::harness::json_summary(&run);
+    assert_eq!(json["elements_delivered"], 5);
+}
+
+/// A flow that fails on a terminal's stderr: the progress line is cleared
+/// and the error is reported, with no summary.
+#[test]
+fn terminal_stderr_reports_a_failure_after_the_progress_line() {
+    let project = failing_project();
+    let run = run_with_terminal_stderr(project.path(), &["run", "flow.main"]);
+    run.expect_code(1);
+    let progress = run
+        .stderr
+        .find(" elements | ")
+        .unwrap_or_else(|| panic!("no progress line in {:?}", run.stderr));
+    let error = run
+        .stderr
+        .rfind("error[")
+        .unwrap_or_else(|| panic!("no error in {:?}", run.stderr));
+    assert!(progress < error, "the error follows the progress line");
+    assert!(!run.stderr.contains("completed."), "{:?}", run.stderr);
+}
