@@ -6,7 +6,7 @@ use crate::engine::EngineConfig;
 use crate::reactor::supervision::{
     ErrorPolicy, FlowSupervision, Intensity, NodeSupervision, RestartType, Strategy,
 };
-use crate::reactor::{FlowSettings, Policy, StreamSettings};
+use crate::reactor::{FlowSettings, Policy, StreamSettings, TraceSettings};
 use crate::resources::{ExhaustionPolicy, PoolConfig, ResourceLimits};
 use std::path::Path;
 use std::time::Duration;
@@ -62,7 +62,32 @@ pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
                     .collect()
             })
             .unwrap_or_default(),
+        trace: trace_settings(&manifest.observability),
         ..FlowSettings::default()
+    }
+}
+
+/// `[observability]`'s sampling keys as the stage loop's trace settings
+/// (with `tracing_enabled = false` nothing is sampled or promoted at the
+/// production level; the diagnostic level still records every element).
+pub fn trace_settings(config: &config::ObservabilityConfig) -> TraceSettings {
+    let enabled = config.tracing_enabled;
+    TraceSettings {
+        sample_rate: if enabled {
+            config.sample_rate.clamp(0.0, 1.0)
+        } else {
+            0.0
+        },
+        error_promote: enabled && config.error_promote,
+        latency_promote_ns: if enabled {
+            config
+                .latency_promote_threshold_ms
+                .saturating_mul(1_000_000)
+        } else {
+            0
+        },
+        ring_capacity: config.ring_buffer_capacity as usize,
+        ..TraceSettings::default()
     }
 }
 
@@ -137,6 +162,29 @@ pub fn stream_settings(resolved: &ResolvedBackpressure) -> StreamSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_settings_follow_observability_and_tracing_off_samples_nothing() {
+        let mut config = config::ObservabilityConfig {
+            sample_rate: 0.25,
+            latency_promote_threshold_ms: 3,
+            ring_buffer_capacity: 16,
+            ..Default::default()
+        };
+        let t = trace_settings(&config);
+        assert_eq!(t.sample_rate, 0.25);
+        assert_eq!(t.latency_promote_ns, 3_000_000);
+        assert_eq!(t.ring_capacity, 16);
+        assert!(t.error_promote);
+        config.tracing_enabled = false;
+        let off = trace_settings(&config);
+        assert_eq!(off.sample_rate, 0.0);
+        assert_eq!(off.latency_promote_ns, 0);
+        assert!(!off.error_promote);
+        config.tracing_enabled = true;
+        config.sample_rate = 7.0;
+        assert_eq!(trace_settings(&config).sample_rate, 1.0);
+    }
 
     #[test]
     fn rate_limit_carries_its_rate() {

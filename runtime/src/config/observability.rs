@@ -72,8 +72,12 @@ pub struct ObservabilityConfig {
     pub level: ObservabilityLevel,
     /// Enable trace collection (default true).
     pub tracing_enabled: bool,
-    /// Trace export target (default `stdout`).
-    pub tracing_exporter: TracingExporter,
+    /// Trace export target as written (`None`: not set; the spec's
+    /// default is `stdout`). Spans are exported only to an exporter set
+    /// explicitly — see [`ObservabilityConfig::trace_export`] — so a plain
+    /// `torvyn run` keeps stdout for the components' own output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing_exporter: Option<TracingExporter>,
     /// OTLP endpoint URL for `otlp-grpc` / `otlp-http` (default "").
     pub tracing_endpoint: String,
     /// Head-based trace sampling rate, 0.0–1.0 (default 0.01).
@@ -109,7 +113,7 @@ impl Default for ObservabilityConfig {
         ObservabilityConfig {
             level: ObservabilityLevel::Production,
             tracing_enabled: true,
-            tracing_exporter: TracingExporter::Stdout,
+            tracing_exporter: None,
             tracing_endpoint: String::new(),
             sample_rate: 0.01,
             error_promote: true,
@@ -126,6 +130,23 @@ impl Default for ObservabilityConfig {
     }
 }
 
+impl ObservabilityConfig {
+    /// The trace export target: as set, else the spec's default `stdout`.
+    pub fn exporter(&self) -> TracingExporter {
+        self.tracing_exporter.unwrap_or_default()
+    }
+
+    /// Where sampled spans are exported, if anywhere: only when tracing is
+    /// enabled and an exporter other than `none` was set explicitly.
+    pub fn trace_export(&self) -> Option<TracingExporter> {
+        match self.tracing_exporter {
+            Some(TracingExporter::Disabled) | None => None,
+            Some(exporter) if self.tracing_enabled => Some(exporter),
+            Some(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +157,20 @@ mod tests {
         assert_eq!(parse("none").unwrap(), TracingExporter::Disabled);
         assert_eq!(parse("otlp-grpc").unwrap(), TracingExporter::OtlpGrpc);
         assert!(parse("disabled").is_err());
+    }
+
+    #[test]
+    fn spans_are_exported_only_to_an_explicit_exporter_with_tracing_on() {
+        let mut config = ObservabilityConfig::default();
+        assert_eq!(config.exporter(), TracingExporter::Stdout);
+        assert_eq!(config.trace_export(), None);
+        config.tracing_exporter = Some(TracingExporter::OtlpHttp);
+        assert_eq!(config.trace_export(), Some(TracingExporter::OtlpHttp));
+        config.tracing_enabled = false;
+        assert_eq!(config.trace_export(), None);
+        config.tracing_enabled = true;
+        config.tracing_exporter = Some(TracingExporter::Disabled);
+        assert_eq!(config.trace_export(), None);
     }
 
     #[test]

@@ -637,9 +637,8 @@ fn observability_fields() -> Vec<Field> {
         Field::new(
             "tracing_exporter",
             Shape::Enum(&["otlp-grpc", "otlp-http", "stdout", "file", "none"]),
-            "Trace export target.",
-        )
-        .default(json!("stdout")),
+            "Trace export target. Spans are exported only when this is set (the spec's default, stdout, stays inert so that stdout carries the components' output).",
+        ),
         Field::new(
             "tracing_endpoint",
             string(),

@@ -496,7 +496,10 @@ latency_promote_threshold_ms = 10
 "#,
     );
     let m = load(&text).unwrap();
-    assert_eq!(m.observability.tracing_exporter, TracingExporter::OtlpGrpc);
+    assert_eq!(
+        m.observability.tracing_exporter,
+        Some(TracingExporter::OtlpGrpc)
+    );
     assert_eq!(
         m.observability.tracing_endpoint,
         "http://your-otel-collector:4317"
@@ -540,7 +543,8 @@ fn defaults_follow_the_reference() {
             && o.prometheus_enabled
             && !o.otlp_metrics_enabled
     );
-    assert_eq!(o.tracing_exporter, TracingExporter::Stdout);
+    assert_eq!(o.tracing_exporter, None);
+    assert_eq!(o.exporter(), TracingExporter::Stdout);
     assert_eq!(o.tracing_endpoint, "");
     assert_eq!(o.sample_rate, 0.01);
     assert_eq!(
@@ -629,7 +633,10 @@ default = "ghcr.io/acme"
     assert_eq!(m.runtime.backpressure.max_elements_per_second, Some(100));
     assert_eq!(m.runtime.pools.exhaustion_policy, ExhaustionPolicy::Error);
     assert_eq!(m.observability.level, ObservabilityLevel::Diagnostic);
-    assert_eq!(m.observability.tracing_exporter, TracingExporter::Disabled);
+    assert_eq!(
+        m.observability.tracing_exporter,
+        Some(TracingExporter::Disabled)
+    );
     assert_eq!(m.security.audit_target, AuditTarget::EventSink);
     assert_eq!(m.registry.default, "ghcr.io/acme");
 }
