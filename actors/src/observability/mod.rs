@@ -9,6 +9,7 @@
 //! subscriber misses.
 
 pub mod catalog;
+pub mod export;
 pub mod level;
 pub mod messages;
 

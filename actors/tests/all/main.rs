@@ -7,6 +7,7 @@ mod cancel_mid_flow;
 mod failing_flow;
 mod inspect_states;
 mod inspection_api;
+mod otlp_export;
 mod pause_resume_mid_flow;
 mod run_to_completion;
 mod spread_over_arbiters;
