@@ -26,6 +26,7 @@ use std::sync::{Mutex, OnceLock};
 pub mod guest;
 
 pub mod http;
+pub mod otlp;
 
 /// The wasm target every guest is built for.
 pub const WASM_TARGET: &str = "wasm32-wasip2";

@@ -17,7 +17,11 @@
 //! (`torvyn_system_*`) are kept by the actor itself and never go back.
 
 pub mod catalog;
+<<<<<<< HEAD
 pub mod histogram_families;
+=======
+pub mod export;
+>>>>>>> otlp
 pub mod level;
 pub mod messages;
 

@@ -8,6 +8,7 @@ mod failing_flow;
 mod inspect_states;
 mod inspection_api;
 mod metrics_retention;
+mod otlp_export;
 mod pause_resume_mid_flow;
 mod run_to_completion;
 mod spread_over_arbiters;

@@ -1,0 +1,105 @@
+//! The span exporter against a real OTLP receiver: a span tree arrives
+//! intact over OTLP/HTTP, and an unreachable collector only drops spans.
+
+use std::time::{Duration, Instant};
+use torvyn_actors::observability::export::{
+    new_span_id, new_trace_id, AttrValue, ExportConfig, SpanData, SpanEvent, SpanExporter,
+    SpanStatus,
+};
+use torvyn_e2e::otlp::OtlpReceiver;
+use torvyn_runtime::config::TracingExporter;
+
+/// A root span `flow main` with two children.
+fn span_tree() -> Vec<SpanData> {
+    let trace_id = new_trace_id();
+    let root_id = new_span_id();
+    let span = |name: &str, parent: Option<[u8; 8]>, start: u64| SpanData {
+        trace_id,
+        span_id: if parent.is_none() {
+            root_id
+        } else {
+            new_span_id()
+        },
+        parent_span_id: parent,
+        name: name.into(),
+        start_unix_ns: 1_700_000_000_000_000_000 + start,
+        end_unix_ns: 1_700_000_000_000_000_000 + start + 500,
+        attributes: vec![("torvyn.flow", AttrValue::Str("main".into()))],
+        events: Vec::new(),
+        status: SpanStatus::Ok,
+    };
+    let mut child = span("transform process", Some(root_id), 100);
+    child.events.push(SpanEvent {
+        name: "copy".into(),
+        time_unix_ns: child.start_unix_ns + 10,
+        attributes: vec![("bytes", AttrValue::Int(64))],
+    });
+    vec![
+        span("flow main", None, 0),
+        child,
+        span("sink process", Some(root_id), 200),
+    ]
+}
+
+fn config(exporter: TracingExporter, endpoint: String) -> ExportConfig {
+    ExportConfig {
+        exporter,
+        endpoint,
+        service_name: "otlp-test".into(),
+        ..ExportConfig::default()
+    }
+}
+
+#[test]
+fn http_exporter_delivers_a_span_tree() {
+    let (receiver, url) = OtlpReceiver::start_http();
+    let exporter = SpanExporter::start(config(TracingExporter::OtlpHttp, url)).expect("start");
+    let tree = span_tree();
+    assert!(exporter.handle().export(tree.clone()));
+    let summary = exporter.shutdown(Duration::from_secs(10));
+    assert_eq!(
+        (summary.exported, summary.dropped, summary.flushed),
+        (3, 0, true)
+    );
+
+    let spans = receiver.wait_for(3, Duration::from_secs(5));
+    assert_eq!(spans.len(), 3, "{spans:#?}");
+    let root = spans.iter().find(|s| s.name == "flow main").expect("root");
+    assert!(root.parent_span_id.is_empty());
+    assert_eq!(root.span_id, tree[0].span_id.to_vec());
+    for span in &spans {
+        assert_eq!(span.trace_id, tree[0].trace_id.to_vec(), "{}", span.name);
+        assert_eq!(span.service_name, "otlp-test");
+        assert_eq!(span.attribute("torvyn.flow"), Some("main"));
+        assert_eq!(span.status.0, 1, "ok");
+    }
+    let children: Vec<_> = spans.iter().filter(|s| s.name != "flow main").collect();
+    assert_eq!(children.len(), 2);
+    assert!(children.iter().all(|c| c.parent_span_id == root.span_id));
+    let transform = children
+        .iter()
+        .find(|c| c.name == "transform process")
+        .expect("child");
+    assert_eq!(transform.events, vec!["copy".to_string()]);
+}
+
+#[test]
+fn unreachable_collector_counts_drops_without_blocking() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let exporter = SpanExporter::start(config(TracingExporter::OtlpHttp, endpoint)).expect("start");
+    let started = Instant::now();
+    assert!(exporter.export(span_tree()));
+    let summary = exporter.shutdown(Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((summary.exported, summary.dropped), (0, 3));
+    assert!(summary.flushed);
+}
