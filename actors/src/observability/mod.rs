@@ -17,11 +17,8 @@
 //! (`torvyn_system_*`) are kept by the actor itself and never go back.
 
 pub mod catalog;
-<<<<<<< HEAD
-pub mod histogram_families;
-=======
 pub mod export;
->>>>>>> otlp
+pub mod histogram_families;
 pub mod level;
 pub mod messages;
 
