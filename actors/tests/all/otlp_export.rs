@@ -1,5 +1,6 @@
 //! The span exporter against a real OTLP receiver: a span tree arrives
-//! intact over OTLP/HTTP, and an unreachable collector only drops spans.
+//! intact over OTLP/HTTP and OTLP/gRPC, and an unreachable collector only
+//! drops spans.
 
 use std::time::{Duration, Instant};
 use torvyn_actors::observability::export::{
@@ -50,10 +51,9 @@ fn config(exporter: TracingExporter, endpoint: String) -> ExportConfig {
     }
 }
 
-#[test]
-fn http_exporter_delivers_a_span_tree() {
-    let (receiver, url) = OtlpReceiver::start_http();
-    let exporter = SpanExporter::start(config(TracingExporter::OtlpHttp, url)).expect("start");
+/// Exports a span tree to `url` and checks what `receiver` got.
+fn delivers_a_span_tree(exporter: TracingExporter, receiver: &OtlpReceiver, url: String) {
+    let exporter = SpanExporter::start(config(exporter, url)).expect("start");
     let tree = span_tree();
     assert!(exporter.handle().export(tree.clone()));
     let summary = exporter.shutdown(Duration::from_secs(10));
@@ -84,22 +84,42 @@ fn http_exporter_delivers_a_span_tree() {
 }
 
 #[test]
+fn http_exporter_delivers_a_span_tree() {
+    let (receiver, url) = OtlpReceiver::start_http();
+    delivers_a_span_tree(TracingExporter::OtlpHttp, &receiver, url);
+    assert_eq!(receiver.requests(), 1);
+}
+
+#[test]
+fn grpc_exporter_delivers_a_span_tree() {
+    let (receiver, url) = OtlpReceiver::start_grpc();
+    delivers_a_span_tree(TracingExporter::OtlpGrpc, &receiver, url);
+    assert_eq!(receiver.requests(), 1);
+}
+
+#[test]
 fn unreachable_collector_counts_drops_without_blocking() {
+    for exporter in [TracingExporter::OtlpHttp, TracingExporter::OtlpGrpc] {
+        unreachable_drops(exporter);
+    }
+}
+
+fn unreachable_drops(kind: TracingExporter) {
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let exporter = SpanExporter::start(config(TracingExporter::OtlpHttp, endpoint)).expect("start");
+    let exporter = SpanExporter::start(config(kind, endpoint)).expect("start");
     let started = Instant::now();
     assert!(exporter.export(span_tree()));
     let summary = exporter.shutdown(Duration::from_secs(5));
     assert!(
         started.elapsed() < Duration::from_secs(6),
-        "{:?}",
+        "{kind:?}: {:?}",
         started.elapsed()
     );
-    assert_eq!((summary.exported, summary.dropped), (0, 3));
+    assert_eq!((summary.exported, summary.dropped), (0, 3), "{kind:?}");
     assert!(summary.flushed);
 }

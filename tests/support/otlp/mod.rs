@@ -2,9 +2,11 @@
 //! and collects the spans, so tests can assert ids and parent links.
 //!
 //! [`OtlpReceiver::start_http`] serves OTLP/HTTP protobuf
-//! (`POST /v1/traces`) with tiny_http.
+//! (`POST /v1/traces`) with tiny_http; [`OtlpReceiver::start_grpc`] serves
+//! OTLP/gRPC (`TraceService/Export`) with tonic.
 
 mod collected;
+mod grpc;
 mod http;
 
 pub use collected::ReceivedSpan;
