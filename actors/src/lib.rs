@@ -101,5 +101,6 @@ pub use observability::level::LevelSwitch;
 pub use state::{FlowState, InvalidTransition};
 pub use supervisor::CancelBounds;
 pub use trace::{
-    FlowTraceInfo, TraceBatch, TraceBatchKind, TraceConsumer, TraceHub, TracePublisher, TraceStats,
+    FlowTraceInfo, SpanConsumer, TraceBatch, TraceBatchKind, TraceConsumer, TraceHub,
+    TracePublisher, TraceStats,
 };

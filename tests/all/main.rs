@@ -18,6 +18,7 @@ mod hello_world;
 mod hostile_guests;
 mod inspect;
 mod link;
+mod otlp;
 mod process_errors;
 mod run_output;
 mod serve;

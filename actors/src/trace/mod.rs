@@ -13,8 +13,10 @@
 //! [`TorvynHandle::subscribe_traces`]: crate::TorvynHandle::subscribe_traces
 
 mod hub;
+pub mod spans;
 
 pub use hub::{TraceHub, TraceStats};
+pub use spans::SpanConsumer;
 
 use crate::ids::FlowId;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

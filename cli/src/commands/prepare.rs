@@ -7,8 +7,9 @@
 use crate::component_build::ComponentResolver;
 use crate::output::Output;
 use std::path::{Path, PathBuf};
-use torvyn_actors::{HostError, TorvynHandle, TorvynHost};
-use torvyn_runtime::config::{FlowDef, LayerSources, Manifest};
+use torvyn_actors::observability::export::{ExportConfig, SpanExporter};
+use torvyn_actors::{HostError, SpanConsumer, TorvynHandle, TorvynHost, TraceConsumer};
+use torvyn_runtime::config::{FlowDef, LayerSources, Manifest, ObservabilityConfig};
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Coded, Diagnostic};
 use torvyn_runtime::flow_config;
@@ -68,12 +69,33 @@ pub fn prepare_flow(
 /// worker arbiters, driven in batches, exactly as a long-lived host runs
 /// them) with the manifest's `[runtime]` and `[observability]` settings.
 pub fn start_host(manifest: &Manifest, engine: WasmEngine) -> Result<TorvynHandle, Failure> {
-    TorvynHost::builder()
+    let mut builder = TorvynHost::builder()
         .engine(engine)
         .runtime_config(&manifest.runtime)
-        .observability(&manifest.observability)
-        .build()
-        .map_err(host_failure)
+        .observability(&manifest.observability);
+    if let Some(consumer) = span_consumer(&manifest.observability)? {
+        builder = builder.trace_consumer(consumer);
+    }
+    builder.build().map_err(host_failure)
+}
+
+/// The span exporter `[observability]` asks for (`tracing_exporter` set
+/// explicitly, tracing enabled), as a trace consumer for the host; `None`
+/// when spans are not exported. A bad endpoint or an unwritable file is a
+/// validation failure (E0702) before anything runs.
+pub fn span_consumer(
+    observability: &ObservabilityConfig,
+) -> Result<Option<Box<dyn TraceConsumer>>, Failure> {
+    let Some(exporter) = observability.trace_export() else {
+        return Ok(None);
+    };
+    let config = ExportConfig {
+        exporter,
+        endpoint: observability.tracing_endpoint.clone(),
+        ..ExportConfig::default()
+    };
+    let exporter = SpanExporter::start(config).map_err(validation)?;
+    Ok(Some(Box::new(SpanConsumer::new(exporter))))
 }
 
 /// The flow's settings from the manifest (`[runtime]`, the flow's own

@@ -13,7 +13,7 @@
 
 pub mod restart;
 
-use crate::commands::prepare::{flow_spec, pipeline, validation, Failure};
+use crate::commands::prepare::{flow_spec, pipeline, span_consumer, validation, Failure};
 use crate::output::Output;
 use restart::{Decision, RestartBudget, RestartPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -110,6 +110,7 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
 
     let mut engine: Option<WasmEngine> = None;
     let mut host_runtime = None;
+    let mut host_observability = None;
     let mut slots = Vec::new();
     let mut found = vec![false; args.flows.len()];
     for path in &manifests {
@@ -123,6 +124,7 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
                 let created =
                     WasmEngine::new(flow_config::engine_config(&manifest)).map_err(validation)?;
                 host_runtime = Some(manifest.runtime.clone());
+                host_observability = Some(manifest.observability.clone());
                 engine.insert(created).clone()
             }
         };
@@ -178,6 +180,12 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
     }
     if let Some(runtime) = &host_runtime {
         builder = builder.runtime_config(runtime);
+    }
+    if let Some(observability) = &host_observability {
+        builder = builder.observability(observability);
+        if let Some(consumer) = span_consumer(observability)? {
+            builder = builder.trace_consumer(consumer);
+        }
     }
     let host = builder.build().map_err(pipeline)?;
 

@@ -20,8 +20,9 @@ use pretty::PrettyOptions;
 use std::io::Write;
 use std::path::PathBuf;
 use summary::TraceSummary;
-use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, TorvynHost};
-use torvyn_runtime::config::{parse_duration, ObservabilityLevel};
+use torvyn_actors::observability::export::{ExportConfig, SpanExporter};
+use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, SpanConsumer, TorvynHost};
+use torvyn_runtime::config::{parse_duration, ObservabilityLevel, TracingExporter};
 use torvyn_runtime::error::{Coded, ErrorCode};
 use torvyn_runtime::reactor::trace::PREVIEW_BYTES;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings};
@@ -33,6 +34,9 @@ pub enum TraceFormat {
     Pretty,
     /// JSON lines: the flow, each element, each event, the summary.
     Json,
+    /// OTLP JSON lines (`ExportTraceServiceRequest`s, as the OTLP file
+    /// exporter writes them): a root span for the flow and a span per call.
+    Otlp,
 }
 
 /// `torvyn trace` arguments.
@@ -94,10 +98,14 @@ impl Coded for TraceWriteError {
 
 pub fn run(args: TraceArgs, out: &Output) -> u8 {
     let output_trace = args.output_trace.clone();
+    // OTLP spans are written by the exporter itself while the flow runs.
+    let written_by_exporter = args.trace_format == TraceFormat::Otlp;
     match execute(args, out) {
         Ok((text, failure)) => {
-            if let Err(e) = write_trace(output_trace.as_ref(), &text) {
-                return validation(e).report(out, "trace");
+            if !written_by_exporter {
+                if let Err(e) = write_trace(output_trace.as_ref(), &text) {
+                    return validation(e).report(out, "trace");
+                }
             }
             if let Some(path) = &output_trace {
                 out.status(&format!("Trace written to {}", path.display()));
@@ -151,12 +159,24 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
     if args.show_buffers {
         settings.trace.preview_bytes = PREVIEW_BYTES;
     }
-    let host = TorvynHost::builder()
+    let mut builder = TorvynHost::builder()
         .engine(prepared.engine)
         .runtime_config(&manifest.runtime)
-        .observability_level(ObservabilityLevel::Diagnostic)
-        .build()
-        .map_err(host_failure)?;
+        .observability_level(ObservabilityLevel::Diagnostic);
+    if args.trace_format == TraceFormat::Otlp {
+        let (exporter, endpoint) = match &args.output_trace {
+            Some(path) => (TracingExporter::File, path.display().to_string()),
+            None => (TracingExporter::Stdout, "stdout".to_string()),
+        };
+        let exporter = SpanExporter::start(ExportConfig {
+            exporter,
+            endpoint,
+            ..ExportConfig::default()
+        })
+        .map_err(validation)?;
+        builder = builder.trace_consumer(Box::new(SpanConsumer::new(exporter)));
+    }
+    let host = builder.build().map_err(host_failure)?;
     let batches = host.subscribe_traces();
     let limit = args
         .limit
@@ -210,6 +230,24 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
             },
         ),
         TraceFormat::Json => json::render(&trace, &summary),
+        TraceFormat::Otlp => {
+            out.status(&format!(
+                "Exported {} spans ({} calls traced, {} elements)",
+                trace
+                    .elements
+                    .values()
+                    .map(|e| e.calls.len())
+                    .sum::<usize>()
+                    + 1,
+                trace
+                    .elements
+                    .values()
+                    .map(|e| e.calls.len())
+                    .sum::<usize>(),
+                summary.elements
+            ));
+            String::new()
+        }
     };
     Ok((text, failure))
 }
