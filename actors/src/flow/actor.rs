@@ -35,6 +35,12 @@ use torvyn_runtime::reactor::{TraceContext, TraceRecord};
 
 /// Publish the full report (which allocates) at most this often.
 const FULL_PUBLISH_EVERY: Duration = Duration::from_millis(1);
+/// Hand trace records to the trace thread at most this often while the
+/// flow runs (each hand-off may wake that thread: a context switch on a
+/// small machine), or sooner once this many are waiting.
+const TRACE_SHIP_EVERY: Duration = Duration::from_millis(5);
+/// See [`TRACE_SHIP_EVERY`].
+const TRACE_SHIP_RECORDS: usize = 2048;
 
 /// One running flow.
 pub struct FlowActor {
@@ -67,6 +73,8 @@ pub struct FlowActor {
     applied_level: Option<ObservabilityLevel>,
     /// Records the flow had dropped at the last drain.
     trace_dropped_seen: u64,
+    /// When records were last handed to the trace thread.
+    last_trace_ship: Instant,
 }
 
 impl FlowActor {
@@ -103,6 +111,7 @@ impl FlowActor {
             trace_info: None,
             applied_level: None,
             trace_dropped_seen: 0,
+            last_trace_ship: Instant::now(),
             events,
         }
     }
@@ -156,6 +165,16 @@ impl FlowActor {
                 info: Arc::clone(info),
                 kind: TraceBatchKind::Records(records),
             });
+        }
+    }
+
+    /// [`Self::ship_traces`] once [`TRACE_SHIP_EVERY`] has passed or
+    /// [`TRACE_SHIP_RECORDS`] records wait.
+    fn ship_traces_when_due(&mut self) {
+        let waiting = self.driver.as_ref().map_or(0, FlowDriver::trace_pending);
+        if waiting >= TRACE_SHIP_RECORDS || self.last_trace_ship.elapsed() >= TRACE_SHIP_EVERY {
+            self.ship_traces();
+            self.last_trace_ship = Instant::now();
         }
     }
 
@@ -453,7 +472,11 @@ impl Handler<RunBatch> for FlowActor {
                 return;
             }
         };
-        self.ship_traces();
+        if matches!(batch, Ok(BatchOutcome::More | BatchOutcome::Wait(_))) {
+            self.ship_traces_when_due();
+        } else {
+            self.ship_traces();
+        }
         let Some(driver) = self.driver.as_mut() else {
             return;
         };

@@ -245,6 +245,11 @@ impl FlowDriver {
         }
     }
 
+    /// Trace records waiting to be drained.
+    pub(crate) fn trace_pending(&self) -> usize {
+        self.flow.as_ref().map_or(0, |f| f.trace_pending())
+    }
+
     /// Elements delivered so far (cheap).
     pub(crate) fn delivered(&self) -> u64 {
         self.flow.as_ref().map_or(0, |f| f.report_delivered())

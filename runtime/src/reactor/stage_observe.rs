@@ -95,6 +95,11 @@ impl Flow {
         self.tracer.drain_into(out);
     }
 
+    /// Trace records waiting to be drained.
+    pub fn trace_pending(&self) -> usize {
+        self.tracer.pending()
+    }
+
     /// Trace records dropped because nobody drained them in time.
     pub fn trace_dropped(&self) -> u64 {
         self.tracer.dropped()

@@ -435,6 +435,11 @@ impl TraceRecorder {
         out.append(&mut self.export);
     }
 
+    /// Records waiting to be drained.
+    pub fn pending(&self) -> usize {
+        self.export.len()
+    }
+
     /// Records dropped because the export buffer was full.
     pub fn dropped(&self) -> u64 {
         self.dropped
