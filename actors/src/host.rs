@@ -198,7 +198,7 @@ impl TorvynHostBuilder {
         let (traces, trace_batches) = TracePublisher::bounded(TRACE_CHANNEL_CAPACITY);
         let hub = TraceHub::start(trace_batches, self.trace_consumers)
             .map_err(|e| HostError::Startup(e.to_string()))?;
-        let host_traces = traces.clone();
+        let trace_dropped = traces.dropped_counter();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("torvyn-host".into())
@@ -248,8 +248,7 @@ impl TorvynHostBuilder {
                 workers,
                 level: host_level,
                 thread: Mutex::new(Some(thread)),
-                traces: Mutex::new(Some(host_traces)),
-                trace_dropped_at_stop: Default::default(),
+                trace_dropped,
                 hub,
             }),
         })
@@ -271,8 +270,7 @@ struct HostInner {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// The host's own clone of the trace sender (for its drop counter);
     /// released at shutdown so the hub sees the channel close.
-    traces: Mutex<Option<TracePublisher>>,
-    trace_dropped_at_stop: std::sync::atomic::AtomicU64,
+    trace_dropped: Arc<std::sync::atomic::AtomicU64>,
     hub: TraceHub,
 }
 
@@ -291,17 +289,8 @@ impl HostInner {
                 joined = true;
             }
         }
-        // Every FlowActor (and its trace sender) is gone with the host
-        // thread: once the host's own sender goes too, the hub flushes its
-        // consumers and stops.
-        let traces = match self.traces.lock() {
-            Ok(mut guard) => guard.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(traces) = traces {
-            self.trace_dropped_at_stop
-                .store(traces.dropped(), std::sync::atomic::Ordering::Relaxed);
-        }
+        // Every trace sender (the FlowActors') is gone with the host
+        // thread: the hub flushes its consumers and stops.
         if joined {
             self.hub.join();
         }
@@ -463,15 +452,10 @@ impl TorvynHandle {
     /// trace channel full, consumers failing to export).
     pub fn trace_stats(&self) -> TraceStats {
         let (records, consumer_dropped) = self.inner.hub.stats();
-        let channel = match self.inner.traces.lock() {
-            Ok(guard) => guard.as_ref().map(TracePublisher::dropped),
-            Err(poisoned) => poisoned.into_inner().as_ref().map(TracePublisher::dropped),
-        }
-        .unwrap_or_else(|| {
-            self.inner
-                .trace_dropped_at_stop
-                .load(std::sync::atomic::Ordering::Relaxed)
-        });
+        let channel = self
+            .inner
+            .trace_dropped
+            .load(std::sync::atomic::Ordering::Relaxed);
         TraceStats {
             records,
             dropped: channel + consumer_dropped,

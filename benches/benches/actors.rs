@@ -13,6 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::time::Duration;
 use torvyn_actors::{FlowSpec, TorvynHost};
+use torvyn_benches::stages::{counter_source, source_pass_sink, test_stage};
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::{FlowSettings, LinearFlow, StageRole, StageSpec};
 
@@ -47,32 +48,13 @@ fn engine() -> WasmEngine {
 }
 
 fn stages(engine: &WasmEngine, count: u64, with_processor: bool) -> Vec<StageSpec> {
-    let stage = |name: &str, component: &str, role, config: String| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config,
-        sandbox: Default::default(),
-        scheduling: Default::default(),
-    };
-    let mut v = vec![stage(
-        "source",
-        "counter-source",
-        StageRole::Source,
-        format!(r#"{{"count": {count}, "payload_size": 64}}"#),
-    )];
     if with_processor {
-        v.push(stage(
-            "pass",
-            "passthrough",
-            StageRole::Processor,
-            String::new(),
-        ));
+        return source_pass_sink(engine, count);
     }
-    v.push(stage("sink", "quiet-sink", StageRole::Sink, String::new()));
-    v
+    vec![
+        counter_source(engine, count),
+        test_stage(engine, "sink", "quiet-sink", StageRole::Sink, String::new()),
+    ]
 }
 
 fn actor_vs_bare(c: &mut Criterion) {

@@ -13,9 +13,9 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::time::Duration;
 use torvyn_actors::{FlowSpec, TorvynHandle, TorvynHost};
+use torvyn_benches::stages::source_pass_sink;
 use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::{StageRole, StageSpec};
 
 const LEVELS: [ObservabilityLevel; 3] = [
     ObservabilityLevel::Off,
@@ -29,29 +29,6 @@ fn engine() -> WasmEngine {
         ..EngineConfig::default()
     })
     .expect("engine")
-}
-
-fn stages(engine: &WasmEngine, count: u64) -> Vec<StageSpec> {
-    let stage = |name: &str, component: &str, role, config: String| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config,
-        sandbox: Default::default(),
-        scheduling: Default::default(),
-    };
-    vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            format!(r#"{{"count": {count}, "payload_size": 64}}"#),
-        ),
-        stage("pass", "passthrough", StageRole::Processor, String::new()),
-        stage("sink", "quiet-sink", StageRole::Sink, String::new()),
-    ]
 }
 
 fn host(engine: &WasmEngine) -> TorvynHandle {
@@ -72,7 +49,7 @@ fn run_at(
 ) -> Duration {
     host.set_observability_level(level);
     let id = host
-        .start_flow(FlowSpec::new(stages(engine, elements)))
+        .start_flow(FlowSpec::new(source_pass_sink(engine, elements)))
         .expect("starts");
     let report = host.await_completion(id).expect("runs");
     assert_eq!(report.elements_delivered, elements);

@@ -14,36 +14,14 @@
 //! the median of several runs.
 
 use std::time::Duration;
+use torvyn_benches::stages::source_pass_sink;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::supervision::{Fault, FaultKind, Intensity};
-use torvyn_runtime::reactor::{FlowSettings, LinearFlow, StageRole, StageSpec};
+use torvyn_runtime::reactor::{FlowSettings, LinearFlow};
 
 const ELEMENTS: u64 = 20_000;
 const TRAP_EVERY: u64 = 10;
 const RUNS: usize = 5;
-
-fn stages(engine: &WasmEngine) -> Vec<StageSpec> {
-    let stage = |name: &str, component: &str, role, config: String| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config,
-        sandbox: Default::default(),
-        scheduling: Default::default(),
-    };
-    vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            format!(r#"{{"count": {ELEMENTS}, "payload_size": 64}}"#),
-        ),
-        stage("pass", "passthrough", StageRole::Processor, String::new()),
-        stage("sink", "quiet-sink", StageRole::Sink, String::new()),
-    ]
-}
 
 fn median_duration(engine: &WasmEngine, faults: &[Fault]) -> (Duration, u64) {
     let mut runs: Vec<(Duration, u64)> = (0..RUNS)
@@ -56,7 +34,7 @@ fn median_duration(engine: &WasmEngine, faults: &[Fault]) -> (Duration, u64) {
                 max_restarts: u32::MAX,
                 window: Duration::from_secs(1),
             };
-            let report = LinearFlow::start(engine, stages(engine), settings)
+            let report = LinearFlow::start(engine, source_pass_sink(engine, ELEMENTS), settings)
                 .expect("starts")
                 .run_to_completion()
                 .expect("completes");

@@ -8,3 +8,4 @@
 //! loop costs on top of it is Torvyn's overhead.
 
 pub mod bare;
+pub mod stages;

@@ -31,7 +31,7 @@ use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Diagnostic, ErrorCode};
 use torvyn_runtime::reactor::FlowError;
 use torvyn_runtime::reactor::FlowReport;
-use torvyn_runtime::reactor::{TraceContext, TraceRecord};
+use torvyn_runtime::reactor::TraceRecord;
 
 /// Publish the full report (which allocates) at most this often.
 const FULL_PUBLISH_EVERY: Duration = Duration::from_millis(1);
@@ -210,7 +210,7 @@ impl FlowActor {
         let context = *spec
             .settings
             .trace_context
-            .get_or_insert_with(TraceContext::random);
+            .get_or_insert_with(crate::trace::new_trace_context);
         let streams = spec.topology.streams();
         self.trace_info = Some(Arc::new(FlowTraceInfo {
             flow: self.id,

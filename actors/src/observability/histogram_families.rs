@@ -12,7 +12,7 @@
 use super::messages::FlowHistogramLabels;
 use crate::ids::FlowId;
 use std::fmt::Write;
-use torvyn_runtime::reactor::histogram::{HistogramCounts, BOUNDS_NS};
+use torvyn_runtime::reactor::histogram::{HistogramCounts, LogHistogram, BOUNDS_NS};
 
 /// `flow.latency`.
 pub const FLOW_LATENCY: &str = "torvyn_flow_latency_seconds";
@@ -62,6 +62,33 @@ fn write_histogram(out: &mut String, name: &str, labels: &str, counts: &Histogra
     let _ = writeln!(out, "{name}_count{{{labels}}} {total}");
 }
 
+/// One per-node or per-stream family: every flow's histograms, each
+/// labelled with the flow and `key` = its name.
+fn write_family<'a, F, I>(
+    out: &mut String,
+    flows: &'a [FlowHistogramSample<'a>],
+    name: &str,
+    help: &str,
+    key: &str,
+    histograms: F,
+) where
+    F: Fn(&'a FlowHistogramSample<'a>) -> I,
+    I: Iterator<Item = (&'a String, &'a LogHistogram)>,
+{
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for flow in flows {
+        for (label, histogram) in histograms(flow) {
+            let labels = format!(
+                "flow_id=\"{}\",flow=\"{}\",{key}=\"{}\"",
+                flow.id,
+                escape(flow.name),
+                escape(label)
+            );
+            write_histogram(out, name, &labels, &histogram.counts());
+        }
+    }
+}
+
 /// Appends the three histogram families for `flows`, then
 /// `system.spans_dropped`.
 pub fn render(out: &mut String, flows: &[FlowHistogramSample<'_>], spans_dropped: u64) {
@@ -78,38 +105,28 @@ pub fn render(out: &mut String, flows: &[FlowHistogramSample<'_>], spans_dropped
             &flow.labels.histograms.latency.counts(),
         );
     }
-    let _ = writeln!(
+    write_family(
         out,
-        "# HELP {PROCESSING_TIME} Wall time per component invocation (excludes queue wait).\n# TYPE {PROCESSING_TIME} histogram"
+        flows,
+        PROCESSING_TIME,
+        "Wall time per component invocation (excludes queue wait).",
+        "component_id",
+        |flow| {
+            let h = &flow.labels.histograms;
+            flow.labels.components.iter().zip(h.processing_time.iter())
+        },
     );
-    for flow in flows {
-        let h = &flow.labels.histograms;
-        for (name, histogram) in flow.labels.components.iter().zip(h.processing_time.iter()) {
-            let labels = format!(
-                "flow_id=\"{}\",flow=\"{}\",component_id=\"{}\"",
-                flow.id,
-                escape(flow.name),
-                escape(name)
-            );
-            write_histogram(out, PROCESSING_TIME, &labels, &histogram.counts());
-        }
-    }
-    let _ = writeln!(
+    write_family(
         out,
-        "# HELP {QUEUE_WAIT} Time each element waited in a stream's queue.\n# TYPE {QUEUE_WAIT} histogram"
+        flows,
+        QUEUE_WAIT,
+        "Time each element waited in a stream's queue.",
+        "stream_id",
+        |flow| {
+            let h = &flow.labels.histograms;
+            flow.labels.streams.iter().zip(h.queue_wait.iter())
+        },
     );
-    for flow in flows {
-        let h = &flow.labels.histograms;
-        for (name, histogram) in flow.labels.streams.iter().zip(h.queue_wait.iter()) {
-            let labels = format!(
-                "flow_id=\"{}\",flow=\"{}\",stream_id=\"{}\"",
-                flow.id,
-                escape(flow.name),
-                escape(name)
-            );
-            write_histogram(out, QUEUE_WAIT, &labels, &histogram.counts());
-        }
-    }
     let _ = writeln!(
         out,
         "# HELP {SPANS_DROPPED} Trace records dropped because the trace pipeline was full or the export failed.\n# TYPE {SPANS_DROPPED} counter\n{SPANS_DROPPED} {spans_dropped}"

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use torvyn_runtime::engine::WasmEngine;
-use torvyn_runtime::reactor::{FlowHistograms, TraceContext};
+use torvyn_runtime::reactor::FlowHistograms;
 
 enum FlowRecord {
     Live {
@@ -128,7 +128,7 @@ impl Supervisor {
         // Tracing identity and the catalog's histograms are the host's to
         // give: one trace per flow run.
         if spec.settings.trace_context.is_none() {
-            spec.settings.trace_context = Some(TraceContext::random());
+            spec.settings.trace_context = Some(crate::trace::new_trace_context());
         }
         let streams = spec.topology.streams();
         let histograms = Arc::new(FlowHistograms::new(

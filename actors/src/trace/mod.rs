@@ -19,9 +19,19 @@ pub use hub::{TraceHub, TraceStats};
 pub use spans::SpanConsumer;
 
 use crate::ids::FlowId;
+use crate::observability::export::{new_span_id, new_trace_id};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use torvyn_runtime::reactor::{StageRole, TraceContext, TraceRecord};
+
+/// A fresh W3C identity for one flow run: random, never-zero trace and
+/// root span ids.
+pub fn new_trace_context() -> TraceContext {
+    TraceContext {
+        trace_id: new_trace_id(),
+        root_span_id: new_span_id(),
+    }
+}
 
 /// A node of a traced flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +164,12 @@ impl TracePublisher {
         self.dropped.load(Relaxed)
     }
 
+    /// The drop counter itself, to read it without holding a sender (which
+    /// would keep the channel open).
+    pub fn dropped_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.dropped)
+    }
+
     /// Counts records lost before they reached the channel (a flow's own
     /// trace buffer overflowed).
     pub fn add_dropped(&self, records: u64) {
@@ -170,7 +186,7 @@ mod tests {
         Arc::new(FlowTraceInfo {
             flow: FlowId::new(1),
             name: "main".into(),
-            context: TraceContext::random(),
+            context: new_trace_context(),
             nodes: Vec::new(),
             streams: Vec::new(),
         })
@@ -196,6 +212,15 @@ mod tests {
             info: info(),
             kind: TraceBatchKind::Records(vec![record; n]),
         }
+    }
+
+    #[test]
+    fn trace_contexts_are_random_and_never_zero() {
+        let a = new_trace_context();
+        let b = new_trace_context();
+        assert_ne!(a.trace_id, b.trace_id);
+        assert_ne!(a.trace_id, [0; 16]);
+        assert_ne!(a.root_span_id, [0; 8]);
     }
 
     #[test]

@@ -202,13 +202,13 @@ mod tests {
     use super::*;
     use crate::trace::{TracedNode, TracedStream};
     use torvyn_runtime::reactor::trace::StageOp;
-    use torvyn_runtime::reactor::{StageRole, TraceContext};
+    use torvyn_runtime::reactor::StageRole;
 
     fn info() -> FlowTraceInfo {
         FlowTraceInfo {
             flow: FlowId::new(4),
             name: "main".into(),
-            context: TraceContext::random(),
+            context: crate::trace::new_trace_context(),
             nodes: vec![TracedNode {
                 name: "pass".into(),
                 role: StageRole::Processor,

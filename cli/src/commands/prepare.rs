@@ -9,7 +9,9 @@ use crate::output::Output;
 use std::path::{Path, PathBuf};
 use torvyn_actors::observability::export::{ExportConfig, SpanExporter};
 use torvyn_actors::{HostError, SpanConsumer, TorvynHandle, TorvynHost, TraceConsumer};
-use torvyn_runtime::config::{FlowDef, LayerSources, Manifest, ObservabilityConfig};
+use torvyn_runtime::config::{
+    parse_duration, FlowDef, LayerSources, Manifest, ObservabilityConfig,
+};
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Coded, Diagnostic};
 use torvyn_runtime::flow_config;
@@ -36,6 +38,49 @@ pub struct PreparedFlow {
     pub spec: FlowSpec,
     /// Its settings from the manifest.
     pub settings: torvyn_runtime::reactor::FlowSettings,
+}
+
+/// The options `torvyn run` and `torvyn trace` share: which flow of which
+/// manifest, how far to run it, and configuration overrides.
+#[derive(Debug, clap::Args)]
+pub struct FlowRunArgs {
+    /// Flow, as `flow.<name>` (default: the first defined flow).
+    #[arg(value_name = "FLOW")]
+    pub flow_ref: Option<String>,
+    /// Path to Torvyn.toml.
+    #[arg(long, value_name = "PATH", default_value = "Torvyn.toml")]
+    pub manifest: PathBuf,
+    /// Flow (same as the positional `flow.<name>`).
+    #[arg(long, value_name = "NAME")]
+    pub flow: Option<String>,
+    /// Pull at most N elements from the sources, then complete.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Maximum execution time (e.g. 30s, 5m); exceeding it is E0400.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+impl FlowRunArgs {
+    /// Loads the manifest and prepares the chosen flow ([`prepare_flow`]),
+    /// its settings carrying `--limit` and `--timeout`.
+    pub fn prepare(self, out: &Output) -> Result<(Manifest, PreparedFlow), Failure> {
+        let manifest = load_manifest(&self.manifest, self.overrides)?;
+        let deadline = self
+            .timeout
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .map_err(validation)?;
+        let wanted = self.flow.as_deref().or(self.flow_ref.as_deref());
+        let mut prepared = prepare_flow(&manifest, &self.manifest, wanted, out)?;
+        prepared.settings.element_limit = self.limit;
+        prepared.settings.deadline = deadline;
+        Ok((manifest, prepared))
+    }
 }
 
 /// Plans flow `wanted` (default: the first) of `manifest` on a new engine,
@@ -89,11 +134,7 @@ pub fn span_consumer(
     let Some(exporter) = observability.trace_export() else {
         return Ok(None);
     };
-    let config = ExportConfig {
-        exporter,
-        endpoint: observability.tracing_endpoint.clone(),
-        ..ExportConfig::default()
-    };
+    let config = ExportConfig::new(exporter, observability.tracing_endpoint.as_str());
     let exporter = SpanExporter::start(config).map_err(validation)?;
     Ok(Some(Box::new(SpanConsumer::new(exporter))))
 }

@@ -1,41 +1,21 @@
 //! `torvyn run`: load Torvyn.toml, validate and link the flow, instantiate
 //! its components and run it to completion on the stage loop.
 
-use super::prepare::{
-    host_failure, load_manifest, pipeline, prepare_flow, start_host, validation, Failure,
-};
+use super::prepare::{host_failure, pipeline, start_host, validation, Failure, FlowRunArgs};
 use crate::output::Output;
 use crate::progress::{format_rate, Progress, REFRESH};
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 use torvyn_actors::{
     FlowId, FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
 };
-use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
 
 /// `torvyn run` arguments.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Flow to run, as `flow.<name>` (default: the first defined flow).
-    #[arg(value_name = "FLOW")]
-    flow_ref: Option<String>,
-    /// Path to Torvyn.toml.
-    #[arg(long, value_name = "PATH", default_value = "Torvyn.toml")]
-    manifest: PathBuf,
-    /// Flow to run (same as the positional `flow.<name>`).
-    #[arg(long, value_name = "NAME")]
-    flow: Option<String>,
-    /// Process at most N elements, then complete.
-    #[arg(long, value_name = "N")]
-    limit: Option<u64>,
-    /// Maximum execution time (e.g. 30s, 5m); exceeding it is E0400.
-    #[arg(long, value_name = "DURATION")]
-    timeout: Option<String>,
-    /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
-    #[arg(long = "config", value_name = "KEY=VALUE")]
-    overrides: Vec<String>,
+    #[command(flatten)]
+    flow: FlowRunArgs,
     /// Serve the inspection API (/metrics, /flows, control) while the flow
     /// runs, as `[observability] inspection = true` does.
     #[arg(long)]
@@ -75,20 +55,8 @@ fn print_summary(report: &FlowReport, out: &Output) {
 }
 
 fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
-    let manifest = load_manifest(&args.manifest, args.overrides)?;
-    let deadline = args
-        .timeout
-        .as_deref()
-        .map(parse_duration)
-        .transpose()
-        .map_err(validation)?;
-    let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
-    let prepared = prepare_flow(&manifest, &args.manifest, wanted, out)?;
-    let settings = FlowSettings {
-        element_limit: args.limit,
-        deadline,
-        ..prepared.settings
-    };
+    let (manifest, prepared) = args.flow.prepare(out)?;
+    let settings = prepared.settings;
     let inspection = if args.inspect || manifest.observability.inspection {
         Some(InspectionConfig::from_observability(&manifest.observability).map_err(validation)?)
     } else {

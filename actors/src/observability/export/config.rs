@@ -50,6 +50,16 @@ pub(crate) enum StdStream {
 }
 
 impl ExportConfig {
+    /// `exporter` to `endpoint`, with the default service name and queue
+    /// sizes.
+    pub fn new(exporter: TracingExporter, endpoint: impl Into<String>) -> Self {
+        Self {
+            exporter,
+            endpoint: endpoint.into(),
+            ..Self::default()
+        }
+    }
+
     fn invalid(&self, reason: impl Into<String>) -> ExportError {
         ExportError::InvalidEndpoint {
             exporter: self.exporter,
@@ -134,14 +144,6 @@ impl ExportConfig {
 mod tests {
     use super::*;
 
-    fn config(exporter: TracingExporter, endpoint: &str) -> ExportConfig {
-        ExportConfig {
-            exporter,
-            endpoint: endpoint.into(),
-            ..ExportConfig::default()
-        }
-    }
-
     #[test]
     fn defaults_match_the_brief() {
         let c = ExportConfig::default();
@@ -153,7 +155,11 @@ mod tests {
 
     #[test]
     fn http_url_appends_the_traces_path_only_without_a_path() {
-        let http = |e| config(TracingExporter::OtlpHttp, e).http_url().expect(e);
+        let http = |e| {
+            ExportConfig::new(TracingExporter::OtlpHttp, e)
+                .http_url()
+                .expect(e)
+        };
         assert_eq!(http(""), "http://127.0.0.1:4318/v1/traces");
         assert_eq!(http("http://c:4318"), "http://c:4318/v1/traces");
         assert_eq!(http("http://c:4318/"), "http://c:4318/v1/traces");
@@ -173,7 +179,7 @@ mod tests {
             "http://c:port",
             "ftp://c",
         ] {
-            let err = config(TracingExporter::OtlpHttp, e)
+            let err = ExportConfig::new(TracingExporter::OtlpHttp, e)
                 .http_url()
                 .expect_err(e);
             assert!(
@@ -181,15 +187,15 @@ mod tests {
                 "{e}: {err}"
             );
         }
-        let grpc = config(TracingExporter::OtlpGrpc, "http://c:4317/v1/traces");
+        let grpc = ExportConfig::new(TracingExporter::OtlpGrpc, "http://c:4317/v1/traces");
         assert!(grpc.grpc_url().is_err());
     }
 
     #[test]
     fn grpc_url_defaults_to_4317() {
-        let c = config(TracingExporter::OtlpGrpc, "");
+        let c = ExportConfig::new(TracingExporter::OtlpGrpc, "");
         assert_eq!(c.grpc_url().expect("default"), "http://127.0.0.1:4317");
-        let c = config(TracingExporter::OtlpGrpc, "http://collector:4317/");
+        let c = ExportConfig::new(TracingExporter::OtlpGrpc, "http://collector:4317/");
         assert_eq!(
             c.grpc_url().expect("trailing slash"),
             "http://collector:4317"
@@ -198,7 +204,7 @@ mod tests {
 
     #[test]
     fn stdout_endpoint_picks_the_stream() {
-        let stream = |e| config(TracingExporter::Stdout, e).std_stream();
+        let stream = |e| ExportConfig::new(TracingExporter::Stdout, e).std_stream();
         assert_eq!(stream("").expect("empty"), StdStream::Stdout);
         assert_eq!(stream("stdout").expect("stdout"), StdStream::Stdout);
         assert_eq!(stream("stderr").expect("stderr"), StdStream::Stderr);
@@ -207,9 +213,11 @@ mod tests {
 
     #[test]
     fn file_needs_a_path() {
-        assert!(config(TracingExporter::File, " ").file_path().is_err());
+        assert!(ExportConfig::new(TracingExporter::File, " ")
+            .file_path()
+            .is_err());
         assert_eq!(
-            config(TracingExporter::File, "t.jsonl")
+            ExportConfig::new(TracingExporter::File, "t.jsonl")
                 .file_path()
                 .expect("path"),
             "t.jsonl"

@@ -250,11 +250,10 @@ mod tests {
     fn file_exporter_writes_json_lines() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("spans.jsonl");
-        let exporter = SpanExporter::start(ExportConfig {
-            exporter: TracingExporter::File,
-            endpoint: path.to_string_lossy().into_owned(),
-            ..ExportConfig::default()
-        })
+        let exporter = SpanExporter::start(ExportConfig::new(
+            TracingExporter::File,
+            path.to_string_lossy(),
+        ))
         .expect("start");
         assert!(exporter.export(vec![sample_span(); 2]));
         let summary = exporter.shutdown(Duration::from_secs(5));
@@ -271,11 +270,8 @@ mod tests {
 
     #[test]
     fn disabled_starts_no_thread_and_invalid_config_fails() {
-        let exporter = SpanExporter::start(ExportConfig {
-            exporter: TracingExporter::Disabled,
-            ..ExportConfig::default()
-        })
-        .expect("start");
+        let exporter =
+            SpanExporter::start(ExportConfig::new(TracingExporter::Disabled, "")).expect("start");
         assert!(exporter.export(vec![sample_span()]));
         assert_eq!(
             exporter.shutdown(Duration::ZERO),
@@ -285,11 +281,10 @@ mod tests {
                 flushed: true
             }
         );
-        let err = SpanExporter::start(ExportConfig {
-            exporter: TracingExporter::OtlpHttp,
-            endpoint: "https://collector:4318".into(),
-            ..ExportConfig::default()
-        })
+        let err = SpanExporter::start(ExportConfig::new(
+            TracingExporter::OtlpHttp,
+            "https://collector:4318",
+        ))
         .err()
         .expect("https is refused");
         assert!(matches!(err, ExportError::InvalidEndpoint { .. }), "{err}");

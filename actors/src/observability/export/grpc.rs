@@ -75,11 +75,7 @@ mod tests {
     use torvyn_runtime::config::TracingExporter;
 
     fn config(endpoint: &str) -> ExportConfig {
-        ExportConfig {
-            exporter: TracingExporter::OtlpGrpc,
-            endpoint: endpoint.into(),
-            ..ExportConfig::default()
-        }
+        ExportConfig::new(TracingExporter::OtlpGrpc, endpoint)
     }
 
     #[test]

@@ -37,28 +37,22 @@ pub(crate) fn build_sink(config: &ExportConfig) -> Result<Option<Box<dyn Sink>>,
 mod tests {
     use super::*;
 
-    fn config(exporter: TracingExporter, endpoint: &str) -> ExportConfig {
-        ExportConfig {
-            exporter,
-            endpoint: endpoint.into(),
-            ..ExportConfig::default()
-        }
-    }
-
     #[test]
     fn every_valid_config_builds_a_sink() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("t.jsonl");
         let file = file.to_str().expect("utf-8 path");
-        assert!(build_sink(&config(TracingExporter::Disabled, ""))
-            .expect("none")
-            .is_none());
+        assert!(
+            build_sink(&ExportConfig::new(TracingExporter::Disabled, ""))
+                .expect("none")
+                .is_none()
+        );
         for (exporter, endpoint) in [
             (TracingExporter::OtlpHttp, "http://127.0.0.1:1"),
             (TracingExporter::Stdout, "stderr"),
             (TracingExporter::File, file),
         ] {
-            assert!(build_sink(&config(exporter, endpoint))
+            assert!(build_sink(&ExportConfig::new(exporter, endpoint))
                 .expect(endpoint)
                 .is_some());
         }
@@ -69,7 +63,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("missing-dir").join("t.jsonl");
         let path = path.to_str().expect("utf-8 path");
-        let err = build_sink(&config(TracingExporter::File, path))
+        let err = build_sink(&ExportConfig::new(TracingExporter::File, path))
             .err()
             .expect("no directory");
         assert!(matches!(err, ExportError::File { .. }), "{err}");

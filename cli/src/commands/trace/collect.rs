@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use torvyn_actors::{FlowId, FlowTraceInfo, TraceBatch, TraceBatchKind};
-use torvyn_runtime::reactor::trace::{
-    BackpressurePhase, StageOutcome, StageRecord, TraceRecord, PREVIEW_BYTES,
-};
+use torvyn_runtime::reactor::trace::{StageOutcome, StageRecord, TraceRecord, PREVIEW_BYTES};
 
 /// One call in an element's path, with the payload it saw (when captured).
 #[derive(Debug, Clone)]
@@ -48,51 +46,6 @@ impl ElementTrace {
     }
 }
 
-/// A flow-level event shown between elements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TraceEvent {
-    /// Backpressure started or ended on a stream.
-    Backpressure {
-        /// Stream index.
-        stream: usize,
-        /// When.
-        at_unix_ns: u64,
-        /// Queue depth then.
-        depth: u32,
-        /// Queue capacity.
-        capacity: u32,
-        /// Started or ended.
-        phase: BackpressurePhase,
-    },
-    /// A source was told to pause (`true`) or to go on.
-    SourceSignal {
-        /// Node index.
-        node: usize,
-        /// When.
-        at_unix_ns: u64,
-        /// Pause or ready.
-        paused: bool,
-    },
-    /// A sink answered `pause`.
-    SinkPaused {
-        /// Node index.
-        node: usize,
-        /// When.
-        at_unix_ns: u64,
-    },
-}
-
-impl TraceEvent {
-    /// When it happened.
-    pub fn at(&self) -> u64 {
-        match *self {
-            TraceEvent::Backpressure { at_unix_ns, .. }
-            | TraceEvent::SourceSignal { at_unix_ns, .. }
-            | TraceEvent::SinkPaused { at_unix_ns, .. } => at_unix_ns,
-        }
-    }
-}
-
 /// The collected trace of one flow.
 #[derive(Debug, Default)]
 pub struct FlowTrace {
@@ -100,8 +53,8 @@ pub struct FlowTrace {
     pub info: Option<Arc<FlowTraceInfo>>,
     /// Elements by sequence.
     pub elements: BTreeMap<u64, ElementTrace>,
-    /// Events, in order.
-    pub events: Vec<TraceEvent>,
+    /// Flow-level events (backpressure, source and sink signals), in order.
+    pub events: Vec<TraceRecord>,
     /// The flow started and ended at (ns since the Unix epoch).
     pub started: Option<u64>,
     /// When it ended.
@@ -170,34 +123,9 @@ impl FlowTrace {
                     call.payload = Some(bytes[..len].to_vec());
                 }
             }
-            TraceRecord::Backpressure {
-                stream,
-                at_unix_ns,
-                depth,
-                capacity,
-                phase,
-            } => self.events.push(TraceEvent::Backpressure {
-                stream: stream as usize,
-                at_unix_ns,
-                depth,
-                capacity,
-                phase,
-            }),
-            TraceRecord::SourceSignal {
-                node,
-                at_unix_ns,
-                paused,
-            } => self.events.push(TraceEvent::SourceSignal {
-                node: node as usize,
-                at_unix_ns,
-                paused,
-            }),
-            TraceRecord::SinkPaused { node, at_unix_ns } => {
-                self.events.push(TraceEvent::SinkPaused {
-                    node: node as usize,
-                    at_unix_ns,
-                })
-            }
+            TraceRecord::Backpressure { .. }
+            | TraceRecord::SourceSignal { .. }
+            | TraceRecord::SinkPaused { .. } => self.events.push(*record),
         }
     }
 

@@ -2,15 +2,11 @@
 //! (every call with its timing, buffers, copies and outcome), one per
 //! event, and the summary last.
 
-use super::collect::{FlowTrace, TraceEvent, TracedCall};
+use super::collect::{FlowTrace, TracedCall};
 use super::summary::TraceSummary;
 use serde_json::{json, Value};
-use torvyn_runtime::reactor::trace::{BackpressurePhase, BufferRef};
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use torvyn_actors::observability::export::{span_id_hex, trace_id_hex};
+use torvyn_runtime::reactor::trace::{BackpressurePhase, BufferRef, TraceRecord};
 
 fn buffer(b: Option<BufferRef>) -> Value {
     match b {
@@ -24,7 +20,7 @@ fn call(trace: &FlowTrace, call: &TracedCall) -> Value {
     let span_id = trace
         .info
         .as_ref()
-        .map(|i| hex(&i.context.span_id(r.node, r.sequence)));
+        .map(|i| span_id_hex(&i.context.span_id(r.node, r.sequence)));
     json!({
         "node": trace.node_name(r.node as usize),
         "op": r.op.as_str(),
@@ -41,9 +37,10 @@ fn call(trace: &FlowTrace, call: &TracedCall) -> Value {
     })
 }
 
-fn event(trace: &FlowTrace, e: &TraceEvent) -> Value {
-    match *e {
-        TraceEvent::Backpressure {
+/// A flow-level event as JSON (`None` for calls and payloads).
+fn event(trace: &FlowTrace, e: &TraceRecord) -> Option<Value> {
+    let value = match *e {
+        TraceRecord::Backpressure {
             stream,
             at_unix_ns,
             depth,
@@ -55,22 +52,24 @@ fn event(trace: &FlowTrace, e: &TraceEvent) -> Value {
                 BackpressurePhase::Relieved { duration_ns } => ("relieved", Some(duration_ns)),
             };
             json!({
-                "type": "backpressure", "stream": trace.stream_name(stream), "at_unix_ns": at_unix_ns,
+                "type": "backpressure", "stream": trace.stream_name(stream as usize), "at_unix_ns": at_unix_ns,
                 "depth": depth, "capacity": capacity, "phase": phase, "duration_ns": duration,
             })
         }
-        TraceEvent::SourceSignal {
+        TraceRecord::SourceSignal {
             node,
             at_unix_ns,
             paused,
         } => json!({
-            "type": "source_signal", "node": trace.node_name(node), "at_unix_ns": at_unix_ns,
+            "type": "source_signal", "node": trace.node_name(node as usize), "at_unix_ns": at_unix_ns,
             "signal": if paused { "pause" } else { "ready" },
         }),
-        TraceEvent::SinkPaused { node, at_unix_ns } => json!({
-            "type": "sink_paused", "node": trace.node_name(node), "at_unix_ns": at_unix_ns,
+        TraceRecord::SinkPaused { node, at_unix_ns } => json!({
+            "type": "sink_paused", "node": trace.node_name(node as usize), "at_unix_ns": at_unix_ns,
         }),
-    }
+        TraceRecord::Stage(_) | TraceRecord::Payload { .. } => return None,
+    };
+    Some(value)
 }
 
 /// The trace as JSON lines.
@@ -80,8 +79,8 @@ pub fn render(trace: &FlowTrace, summary: &TraceSummary) -> String {
         lines.push(json!({
             "type": "flow",
             "flow": info.name,
-            "trace_id": hex(&info.context.trace_id),
-            "root_span_id": hex(&info.context.root_span_id),
+            "trace_id": trace_id_hex(&info.context.trace_id),
+            "root_span_id": span_id_hex(&info.context.root_span_id),
             "started_unix_ns": trace.started,
             "ended_unix_ns": trace.ended,
             "error": trace.error,
@@ -95,9 +94,7 @@ pub fn render(trace: &FlowTrace, summary: &TraceSummary) -> String {
             "calls": element.calls.iter().map(|c| call(trace, c)).collect::<Vec<_>>(),
         }));
     }
-    for e in &trace.events {
-        lines.push(event(trace, e));
-    }
+    lines.extend(trace.events.iter().filter_map(|e| event(trace, e)));
     lines.push(json!({
         "type": "summary",
         "elements": summary.elements,
@@ -138,6 +135,9 @@ mod tests {
 
     #[test]
     fn hex_is_lowercase_and_padded() {
-        assert_eq!(hex(&[0, 0xab, 7]), "00ab07");
+        assert_eq!(
+            span_id_hex(&[0, 0xab, 7, 0, 0, 0, 0, 1]),
+            "00ab070000000001"
+        );
     }
 }

@@ -13,7 +13,7 @@ mod json;
 mod pretty;
 mod summary;
 
-use super::prepare::{host_failure, load_manifest, prepare_flow, validation, Failure};
+use super::prepare::{host_failure, validation, Failure, FlowRunArgs};
 use crate::output::Output;
 use collect::FlowTrace;
 use pretty::PrettyOptions;
@@ -22,10 +22,10 @@ use std::path::PathBuf;
 use summary::TraceSummary;
 use torvyn_actors::observability::export::{ExportConfig, SpanExporter};
 use torvyn_actors::{FlowSpec as ActorFlowSpec, HostError, SpanConsumer, TorvynHost};
-use torvyn_runtime::config::{parse_duration, ObservabilityLevel, TracingExporter};
+use torvyn_runtime::config::{ObservabilityLevel, TracingExporter};
 use torvyn_runtime::error::{Coded, ErrorCode};
 use torvyn_runtime::reactor::trace::PREVIEW_BYTES;
-use torvyn_runtime::reactor::{FlowReport, FlowSettings};
+use torvyn_runtime::reactor::FlowReport;
 
 /// `--trace-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,21 +42,8 @@ pub enum TraceFormat {
 /// `torvyn trace` arguments.
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
-    /// Flow to trace, as `flow.<name>` (default: the first defined flow).
-    #[arg(value_name = "FLOW")]
-    flow_ref: Option<String>,
-    /// Path to Torvyn.toml.
-    #[arg(long, value_name = "PATH", default_value = "Torvyn.toml")]
-    manifest: PathBuf,
-    /// Flow to trace (same as the positional `flow.<name>`).
-    #[arg(long, value_name = "NAME")]
-    flow: Option<String>,
-    /// Trace at most N elements (the sources are pulled N times).
-    #[arg(long, value_name = "N")]
-    limit: Option<u64>,
-    /// Maximum execution time (e.g. 30s); exceeding it is E0400.
-    #[arg(long, value_name = "DURATION")]
-    timeout: Option<String>,
+    #[command(flatten)]
+    flow: FlowRunArgs,
     /// Write the trace to this file instead of stdout.
     #[arg(long, value_name = "PATH")]
     output_trace: Option<PathBuf>,
@@ -69,9 +56,6 @@ pub struct TraceArgs {
     /// Show backpressure and pause events between the elements.
     #[arg(long)]
     show_backpressure: bool,
-    /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
-    #[arg(long = "config", value_name = "KEY=VALUE")]
-    overrides: Vec<String>,
 }
 
 /// The trace file could not be written.
@@ -142,20 +126,9 @@ fn write_trace(path: Option<&PathBuf>, text: &str) -> Result<(), TraceWriteError
 /// trace rendered (it shows the failing element); the failure comes back
 /// beside it.
 fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), Failure> {
-    let manifest = load_manifest(&args.manifest, args.overrides)?;
-    let deadline = args
-        .timeout
-        .as_deref()
-        .map(parse_duration)
-        .transpose()
-        .map_err(validation)?;
-    let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
-    let prepared = prepare_flow(&manifest, &args.manifest, wanted, out)?;
-    let mut settings = FlowSettings {
-        element_limit: args.limit,
-        deadline,
-        ..prepared.settings
-    };
+    let limit = args.flow.limit;
+    let (manifest, prepared) = args.flow.prepare(out)?;
+    let mut settings = prepared.settings;
     if args.show_buffers {
         settings.trace.preview_bytes = PREVIEW_BYTES;
     }
@@ -168,19 +141,13 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
             Some(path) => (TracingExporter::File, path.display().to_string()),
             None => (TracingExporter::Stdout, "stdout".to_string()),
         };
-        let exporter = SpanExporter::start(ExportConfig {
-            exporter,
-            endpoint,
-            ..ExportConfig::default()
-        })
-        .map_err(validation)?;
+        let exporter =
+            SpanExporter::start(ExportConfig::new(exporter, endpoint)).map_err(validation)?;
         builder = builder.trace_consumer(Box::new(SpanConsumer::new(exporter)));
     }
     let host = builder.build().map_err(host_failure)?;
     let batches = host.subscribe_traces();
-    let limit = args
-        .limit
-        .map_or(String::new(), |n| format!(" (limit: {n} elements)"));
+    let limit = limit.map_or(String::new(), |n| format!(" (limit: {n} elements)"));
     out.status(&format!("Tracing flow '{}'{limit}", prepared.name));
     out.blank();
     let id = match host.start_flow(ActorFlowSpec::graph(prepared.spec).with_settings(settings)) {

@@ -1,10 +1,12 @@
 //! `--trace-format pretty`: each element's path through the stages, with
 //! timings, buffers, copies, drops and routes, then the summary.
 
-use super::collect::{ElementTrace, FlowTrace, TraceEvent, TracedCall};
+use super::collect::{ElementTrace, FlowTrace, TracedCall};
 use super::summary::TraceSummary;
 use std::fmt::Write;
-use torvyn_runtime::reactor::trace::{BackpressurePhase, BufferRef, StageOp, StageOutcome};
+use torvyn_runtime::reactor::trace::{
+    BackpressurePhase, BufferRef, StageOp, StageOutcome, TraceRecord,
+};
 
 /// What to show besides the calls.
 #[derive(Debug, Clone, Copy, Default)]
@@ -130,9 +132,9 @@ fn write_element(
     let _ = writeln!(out);
 }
 
-fn write_event(out: &mut String, trace: &FlowTrace, event: &TraceEvent) {
+fn write_event(out: &mut String, trace: &FlowTrace, event: &TraceRecord) {
     let line = match *event {
-        TraceEvent::Backpressure {
+        TraceRecord::Backpressure {
             stream,
             depth,
             capacity,
@@ -140,9 +142,9 @@ fn write_event(out: &mut String, trace: &FlowTrace, event: &TraceEvent) {
             ..
         } => format!(
             "⚠ backpressure ACTIVATED  {}  queue {depth}/{capacity}",
-            trace.stream_name(stream)
+            trace.stream_name(stream as usize)
         ),
-        TraceEvent::Backpressure {
+        TraceRecord::Backpressure {
             stream,
             depth,
             capacity,
@@ -150,18 +152,20 @@ fn write_event(out: &mut String, trace: &FlowTrace, event: &TraceEvent) {
             ..
         } => format!(
             "✓ backpressure relieved   {}  queue {depth}/{capacity}  after {}",
-            trace.stream_name(stream),
+            trace.stream_name(stream as usize),
             format_ns(duration_ns)
         ),
-        TraceEvent::SourceSignal { node, paused, .. } => format!(
+        TraceRecord::SourceSignal { node, paused, .. } => format!(
             "{} source {} notified: {}",
             if paused { "⏸" } else { "▶" },
-            trace.node_name(node),
+            trace.node_name(node as usize),
             if paused { "PAUSE" } else { "READY" }
         ),
-        TraceEvent::SinkPaused { node, .. } => {
-            format!("⏸ sink {} answered: PAUSE", trace.node_name(node))
+        TraceRecord::SinkPaused { node, .. } => {
+            format!("⏸ sink {} answered: PAUSE", trace.node_name(node as usize))
         }
+        // Calls and payloads are not events.
+        TraceRecord::Stage(_) | TraceRecord::Payload { .. } => return,
     };
     let _ = writeln!(out, "  {line}");
 }
@@ -238,7 +242,9 @@ pub fn render(trace: &FlowTrace, summary: &TraceSummary, options: PrettyOptions)
     let mut events = trace.events.iter().peekable();
     for element in elements {
         if options.show_backpressure {
-            while let Some(event) = events.next_if(|e| e.at() <= element.began()) {
+            while let Some(event) =
+                events.next_if(|e| e.at_unix_ns().unwrap_or(0) <= element.began())
+            {
                 write_event(&mut out, trace, event);
             }
         }

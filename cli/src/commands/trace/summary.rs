@@ -1,8 +1,8 @@
 //! The trace summary: elements, latency, copies, buffer reuse,
 //! backpressure.
 
-use super::collect::{FlowTrace, TraceEvent};
-use torvyn_runtime::reactor::trace::{BackpressurePhase, StageOutcome};
+use super::collect::FlowTrace;
+use torvyn_runtime::reactor::trace::{BackpressurePhase, StageOutcome, TraceRecord};
 use torvyn_runtime::reactor::FlowReport;
 
 /// What the summary shows.
@@ -97,7 +97,7 @@ impl TraceSummary {
                 .filter(|e| {
                     matches!(
                         e,
-                        TraceEvent::Backpressure {
+                        TraceRecord::Backpressure {
                             phase: BackpressurePhase::Triggered,
                             ..
                         }
