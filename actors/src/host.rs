@@ -444,7 +444,7 @@ impl TorvynHandle {
     /// flows record depends on the observability level: sampled elements
     /// at `production`, every element at `diagnostic`). It closes when the
     /// host stops.
-    pub fn subscribe_traces(&self) -> kanal::Receiver<Arc<TraceBatch>> {
+    pub fn subscribe_traces(&self) -> std::sync::mpsc::Receiver<Arc<TraceBatch>> {
         self.inner.hub.subscribe()
     }
 

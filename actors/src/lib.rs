@@ -102,5 +102,5 @@ pub use state::{FlowState, InvalidTransition};
 pub use supervisor::CancelBounds;
 pub use trace::{
     FlowTraceInfo, SpanConsumer, TraceBatch, TraceBatchKind, TraceConsumer, TraceHub,
-    TracePublisher, TraceStats,
+    TracePublisher, TraceReceiver, TraceStats,
 };

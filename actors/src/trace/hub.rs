@@ -1,10 +1,13 @@
 //! [`TraceHub`]: the thread between the flows' trace channel and whoever
 //! reads traces.
 
-use super::{TraceBatch, TraceConsumer};
+use super::{TraceBatch, TraceBatchKind, TraceConsumer, TraceReceiver};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
+
+/// Record buffers larger than this are freed rather than handed back.
+const MAX_SPARE_RECORDS: usize = 2048;
 
 /// Capacity of each subscriber channel, in batches.
 pub const TRACE_SUBSCRIBER_CAPACITY: usize = 1024;
@@ -20,7 +23,7 @@ pub struct TraceStats {
 
 #[derive(Default)]
 struct Shared {
-    subscribers: Mutex<Vec<kanal::Sender<Arc<TraceBatch>>>>,
+    subscribers: Mutex<Vec<mpsc::SyncSender<Arc<TraceBatch>>>>,
     records: AtomicU64,
     consumer_dropped: AtomicU64,
 }
@@ -41,7 +44,7 @@ impl TraceHub {
     /// Starts the thread reading `batches` until every sender is gone,
     /// passing each batch to `consumers` and to the subscribers.
     pub fn start(
-        batches: kanal::Receiver<TraceBatch>,
+        receiver: TraceReceiver,
         mut consumers: Vec<Box<dyn TraceConsumer>>,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::default());
@@ -49,14 +52,25 @@ impl TraceHub {
         let thread = std::thread::Builder::new()
             .name("torvyn-trace".into())
             .spawn(move || {
-                while let Ok(batch) = batches.recv() {
+                while let Ok(batch) = receiver.batches.recv() {
                     inner
                         .records
                         .fetch_add(batch.record_count() as u64, Relaxed);
                     for consumer in consumers.iter_mut() {
                         consumer.consume(&batch);
                     }
-                    deliver(&inner, batch);
+                    if let Some(TraceBatch {
+                        kind: TraceBatchKind::Records(mut records),
+                        ..
+                    }) = deliver(&inner, batch)
+                    {
+                        // Back to the flows, to be filled again (unless a
+                        // burst made it large: that memory is released).
+                        if records.capacity() <= MAX_SPARE_RECORDS {
+                            records.clear();
+                            let _ = receiver.spares.try_send(records);
+                        }
+                    }
                 }
                 for consumer in consumers.iter_mut() {
                     consumer.flush();
@@ -77,8 +91,8 @@ impl TraceHub {
     /// A receiver of every trace batch from now on; it closes when the
     /// host stops. A subscriber that does not keep up slows the hub, never
     /// the flows (whose batches are then dropped and counted).
-    pub fn subscribe(&self) -> kanal::Receiver<Arc<TraceBatch>> {
-        let (tx, rx) = kanal::bounded(TRACE_SUBSCRIBER_CAPACITY);
+    pub fn subscribe(&self) -> mpsc::Receiver<Arc<TraceBatch>> {
+        let (tx, rx) = mpsc::sync_channel(TRACE_SUBSCRIBER_CAPACITY);
         if let Ok(mut subscribers) = self.shared.subscribers.lock() {
             subscribers.push(tx);
         }
@@ -107,16 +121,18 @@ impl TraceHub {
 }
 
 /// Hands `batch` to every subscriber still listening (blocking on a full
-/// one: a subscriber asked for every batch).
-fn deliver(shared: &Shared, batch: TraceBatch) {
+/// one: a subscriber asked for every batch); gives it back when there is
+/// none.
+fn deliver(shared: &Shared, batch: TraceBatch) -> Option<TraceBatch> {
     let Ok(mut subscribers) = shared.subscribers.lock() else {
-        return;
+        return Some(batch);
     };
     if subscribers.is_empty() {
-        return;
+        return Some(batch);
     }
     let batch = Arc::new(batch);
     subscribers.retain(|tx| tx.send(Arc::clone(&batch)).is_ok());
+    None
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use spans::SpanConsumer;
 use crate::ids::FlowId;
 use crate::observability::export::{new_span_id, new_trace_id};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use torvyn_runtime::reactor::{StageRole, TraceContext, TraceRecord};
 
 /// A fresh W3C identity for one flow run: random, never-zero trace and
@@ -125,24 +125,53 @@ pub trait TraceConsumer: Send + 'static {
     }
 }
 
+/// Record buffers the hub hands back to the flows for reuse: enough for
+/// every flow of a busy host to find one.
+const SPARE_BUFFERS: usize = 32;
+
 /// The sending side, shared by every FlowActor of a host.
 #[derive(Debug, Clone)]
 pub struct TracePublisher {
-    tx: kanal::Sender<TraceBatch>,
+    tx: mpsc::SyncSender<TraceBatch>,
     dropped: Arc<AtomicU64>,
+    /// Emptied record buffers coming back from the hub.
+    spares: kanal::Receiver<Vec<TraceRecord>>,
+}
+
+/// The receiving side, read by the [`TraceHub`].
+#[derive(Debug)]
+pub struct TraceReceiver {
+    pub(crate) batches: mpsc::Receiver<TraceBatch>,
+    pub(crate) spares: kanal::Sender<Vec<TraceRecord>>,
 }
 
 impl TracePublisher {
     /// A channel holding at most `capacity` batches, and its receiver.
-    pub fn bounded(capacity: usize) -> (Self, kanal::Receiver<TraceBatch>) {
-        let (tx, rx) = kanal::bounded(capacity.max(1));
+    ///
+    /// A `std` channel rather than kanal's: its blocking `recv` parks the
+    /// trace thread at once, where kanal's yields 256 times first — a busy
+    /// core taken from the flows on a small machine.
+    pub fn bounded(capacity: usize) -> (Self, TraceReceiver) {
+        let (tx, batches) = mpsc::sync_channel(capacity.max(1));
+        let (spare_tx, spares) = kanal::bounded(SPARE_BUFFERS);
         (
             Self {
                 tx,
                 dropped: Arc::new(AtomicU64::new(0)),
+                spares,
             },
-            rx,
+            TraceReceiver {
+                batches,
+                spares: spare_tx,
+            },
         )
+    }
+
+    /// An empty record buffer: one the hub handed back (its memory is
+    /// reused: no allocation, and pages already mapped), or a new one.
+    // WARM PATH: once per hand-off.
+    pub fn record_buffer(&self) -> Vec<TraceRecord> {
+        self.spares.try_recv().ok().flatten().unwrap_or_default()
     }
 
     /// Sends `batch` unless the channel is full or closed; the records of a
@@ -151,8 +180,8 @@ impl TracePublisher {
     pub fn publish(&self, batch: TraceBatch) -> bool {
         let records = batch.record_count() as u64;
         match self.tx.try_send(batch) {
-            Ok(true) => true,
-            Ok(false) | Err(_) => {
+            Ok(()) => true,
+            Err(_) => {
                 self.dropped.fetch_add(records, Relaxed);
                 false
             }
@@ -207,6 +236,7 @@ mod tests {
             outcome: StageOutcome::Emitted,
             routes: 0,
             detailed: true,
+            measured: true,
         });
         TraceBatch {
             info: info(),
@@ -229,7 +259,7 @@ mod tests {
         assert!(publisher.publish(records(2)));
         assert!(!publisher.publish(records(3)));
         assert_eq!(publisher.dropped(), 3);
-        let got = rx.try_recv().ok().flatten().map(|b| b.record_count());
+        let got = rx.batches.try_recv().ok().map(|b| b.record_count());
         assert_eq!(got, Some(2));
     }
 }

@@ -65,6 +65,11 @@ pub fn call_span(info: &FlowTraceInfo, r: &StageRecord) -> SpanData {
         ("torvyn.element.sequence", (r.sequence as i64).into()),
         ("torvyn.outcome", r.outcome.as_str().into()),
     ]);
+    if !r.measured {
+        // Production times a sample of elements; this call, exported
+        // because its element was promoted later, was not one of them.
+        attributes.push(("torvyn.timing", "not measured".into()));
+    }
     if let Some(input) = r.input {
         attributes.push(("torvyn.buffer.input", input.id.to_string().into()));
         attributes.push(("torvyn.buffer.input_bytes", i64::from(input.bytes).into()));
@@ -238,6 +243,7 @@ mod tests {
             outcome,
             routes: 0,
             detailed: true,
+            measured: true,
         }
     }
 
@@ -253,8 +259,21 @@ mod tests {
         assert!(span
             .attributes
             .contains(&("torvyn.element.sequence", AttrValue::Int(9))));
+        assert!(!span.attributes.iter().any(|(k, _)| *k == "torvyn.timing"));
         assert_eq!(span.events.len(), 1, "the copy is an event");
         assert_eq!(span.status, SpanStatus::Unset);
+    }
+
+    #[test]
+    fn an_unmeasured_call_says_so() {
+        let mut unmeasured = record(StageOutcome::Emitted, 0);
+        unmeasured.measured = false;
+        unmeasured.duration_ns = 0;
+        let span = call_span(&info(), &unmeasured);
+        assert_eq!(span.start_unix_ns, span.end_unix_ns);
+        assert!(span
+            .attributes
+            .contains(&("torvyn.timing", AttrValue::Str("not measured".into()))));
     }
 
     #[test]

@@ -189,7 +189,7 @@ impl types::HostFlowContext for ComponentState {
     }
 
     fn span_id(&mut self, _this: Resource<FlowContext>) -> HostResult<String> {
-        Ok(self.flow()?.context.span_id.clone())
+        Ok(self.flow()?.context.span_id_hex())
     }
 
     fn deadline_ns(&mut self, _this: Resource<FlowContext>) -> HostResult<u64> {

@@ -9,7 +9,9 @@
 
 use super::instance::MemoryLimiter;
 use crate::error::{Coded, ErrorCode};
+use crate::reactor::TraceContext;
 use crate::resources::{ComponentId, ResourceError, ResourceManager};
+use std::fmt::Write;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
@@ -22,10 +24,34 @@ pub struct FlowContextData {
     pub flow_id: String,
     /// W3C trace id (32 hex chars), empty when tracing is off.
     pub trace_id: String,
-    /// Current span id (16 hex chars), empty when tracing is off.
-    pub span_id: String,
+    /// The flow's trace identity; `None` when tracing is off.
+    pub trace: Option<TraceContext>,
+    /// The call in progress, as (node, element sequence), once the flow
+    /// traces: its span id is derived when a component asks for it, so
+    /// the hot path only stores two words.
+    pub call: Option<(u32, u64)>,
     /// Remaining deadline in ns, 0 = none.
     pub deadline_ns: u64,
+}
+
+impl FlowContextData {
+    /// The current span id as 16 hex chars: the call in progress's, the
+    /// flow's root span outside calls, empty when tracing is off.
+    pub fn span_id_hex(&self) -> String {
+        let Some(trace) = self.trace else {
+            return String::new();
+        };
+        let span = match self.call {
+            Some((node, sequence)) => trace.span_id(node, sequence),
+            None => trace.root_span_id,
+        };
+        let mut hex = String::with_capacity(16);
+        for b in span {
+            // Writing to a String cannot fail.
+            let _ = write!(hex, "{b:02x}");
+        }
+        hex
+    }
 }
 
 /// State shared by all components of a flow.
@@ -131,5 +157,30 @@ impl From<ResourceError> for HostTrap {
             code: e.code(),
             message: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_span_id_is_the_call_in_progress_then_the_root_and_empty_when_off() {
+        let trace = TraceContext {
+            trace_id: [1; 16],
+            root_span_id: [0xab; 8],
+        };
+        let mut context = FlowContextData::default();
+        assert_eq!(context.span_id_hex(), "", "tracing off");
+        context.trace = Some(trace);
+        assert_eq!(context.span_id_hex(), "abababababababab", "outside calls: the root");
+        context.call = Some((2, 41));
+        let expected: String = trace
+            .span_id(2, 41)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(context.span_id_hex(), expected);
+        assert_eq!(expected.len(), 16);
     }
 }

@@ -410,8 +410,12 @@ pub struct Flow {
     tracer: TraceRecorder,
     /// The call in progress, as the instrumentation sees it.
     probe: CallProbe,
-    /// Calls are timed (`observed` or `settings.stage_timing`).
-    timed: bool,
+    /// Every call is timed (`diagnostic`, or `settings.stage_timing`);
+    /// otherwise, at `production`, a sample is ([`super::stage_observe`]).
+    time_every_call: bool,
+    /// What one timed call's duration counts for in the busy time: 1, or
+    /// the sampling factor when the timed calls are a sample.
+    busy_weight: u64,
     /// The observability level is not `off`.
     observed: bool,
 }
@@ -630,7 +634,8 @@ impl Flow {
             histograms,
             tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
             probe: CallProbe::default(),
-            timed: false,
+            time_every_call: false,
+            busy_weight: 1,
             observed: false,
         };
         flow.set_observability(observability);

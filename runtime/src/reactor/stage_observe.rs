@@ -5,16 +5,23 @@
 //! A call is bracketed by [`Flow::probe_begin`] and [`Flow::probe_end`];
 //! once the stage loop knows what became of the element it calls
 //! [`Flow::trace_call`]. Everything here is on the hot path: no
-//! allocation, no lock, no message — two clock reads per call when timing,
-//! a few more field copies when the element is traced in detail.
+//! allocation, no lock, no message — two clock reads per timed call, a
+//! few more field copies when the element is traced in detail.
+//!
+//! Which calls are timed: every call at `diagnostic` and whenever the
+//! flow was started with `stage_timing` (`torvyn bench`); at
+//! `production`, the calls of one element in
+//! [`PRODUCTION_TIMING_EVERY`] (and of every traced element), while every
+//! element's end-to-end latency is measured (one clock read at its
+//! delivery).
 
 use super::{Flow, QueuedElement, StageRole};
 use crate::config::ObservabilityLevel;
 use crate::reactor::clock::Tick;
 use crate::reactor::events::FlowEvent;
 use crate::reactor::trace::{
-    BackpressurePhase, BufferRef, StageOp, StageOutcome, StageRecord, TraceMode, TraceRecord,
-    PREVIEW_BYTES,
+    BackpressurePhase, BufferRef, CallRecord, StageOp, StageOutcome, StageRecord, TraceMode,
+    TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
 };
 use crate::resources::{BufferId, CopyStats};
 
@@ -34,6 +41,9 @@ pub(super) struct CallProbe {
     output: Option<BufferRef>,
     /// The stream the input was taken from, until its queue wait is recorded.
     pub(super) input_stream: Option<usize>,
+    /// When the element in hand was delivered (set by
+    /// [`Flow::record_delivery`], ns since the Unix epoch).
+    delivered_unix_ns: u64,
     preview: [u8; PREVIEW_BYTES],
     preview_len: u8,
 }
@@ -72,7 +82,14 @@ impl Flow {
             ObservabilityLevel::Diagnostic => TraceMode::Full,
         };
         self.observed = level != ObservabilityLevel::Off;
-        self.timed = self.observed || self.settings.stage_timing;
+        self.time_every_call =
+            level == ObservabilityLevel::Diagnostic || self.settings.stage_timing;
+        // Busy time is estimated from the timed calls when they are a sample.
+        self.busy_weight = if self.time_every_call {
+            1
+        } else {
+            PRODUCTION_TIMING_EVERY
+        };
         self.tracer.set_mode(mode);
         let Some(trace) = self.settings.trace_context else {
             return;
@@ -81,12 +98,13 @@ impl Flow {
             return;
         };
         let context = &mut shared.context;
+        context.call = None;
         if mode == TraceMode::Off {
             context.trace_id.clear();
-            context.span_id.clear();
+            context.trace = None;
         } else {
             write_hex(&mut context.trace_id, &trace.trace_id);
-            write_hex(&mut context.span_id, &trace.root_span_id);
+            context.trace = Some(trace);
         }
     }
 
@@ -107,20 +125,39 @@ impl Flow {
 
     /// Before a call of node `n` on element `sequence` (holding `input`,
     /// lent to the call).
-    // HOT PATH
+    // HOT PATH: inlined; an untimed call costs a hash and a few stores.
+    #[inline]
     pub(super) fn probe_begin(&mut self, n: usize, sequence: u64, input: Option<QueuedElement>) {
-        let probe = &mut self.probe;
-        probe.output = None;
-        probe.input = None;
-        probe.preview_len = 0;
-        if !self.timed {
-            probe.began = None;
-            probe.detailed = false;
-            probe.input_stream = None;
+        self.probe.began = None;
+        self.probe.detailed = false;
+        if !self.observed && !self.time_every_call {
+            self.probe.input_stream = None;
             return;
         }
-        probe.detailed = self.tracer.is_detailed(sequence);
-        if probe.detailed {
+        let class = self.tracer.classify(sequence);
+        if self.observed {
+            if let Some(shared) = self.shared.as_deref_mut() {
+                shared.context.call = Some((n as u32, sequence));
+            }
+        }
+        if class.timed || self.time_every_call {
+            self.probe_begin_timed(input, class.detailed);
+        } else {
+            self.probe.input_stream = None;
+        }
+    }
+
+    /// [`Self::probe_begin`] for a timed call: captures the input when
+    /// `detailed`, records its queue wait, reads the clock.
+    // HOT PATH (timed calls)
+    #[inline(never)]
+    fn probe_begin_timed(&mut self, input: Option<QueuedElement>, detailed: bool) {
+        let probe = &mut self.probe;
+        probe.detailed = detailed;
+        if detailed {
+            probe.output = None;
+            probe.input = None;
+            probe.preview_len = 0;
             if let Some(shared) = self.shared.as_deref_mut() {
                 probe.copies_before = shared.resources.ledger().total();
                 if let Some(element) = input {
@@ -133,10 +170,6 @@ impl Flow {
                         probe.preview[..keep].copy_from_slice(&bytes[..keep]);
                         probe.preview_len = keep as u8;
                     }
-                }
-                if let Some(trace) = self.settings.trace_context {
-                    let span = trace.span_id(n as u32, sequence);
-                    write_hex(&mut shared.context.span_id, &span);
                 }
             }
         }
@@ -155,16 +188,22 @@ impl Flow {
     }
 
     /// After the call of node `n` returned (or trapped).
-    // HOT PATH
+    // HOT PATH: inlined; nothing for an untimed call.
+    #[inline]
     pub(super) fn probe_end(&mut self, n: usize) {
-        let Some(began) = self.probe.began else {
-            return;
-        };
+        if let Some(began) = self.probe.began {
+            self.probe_end_timed(n, began);
+        }
+    }
+
+    // HOT PATH (timed calls)
+    #[inline(never)]
+    fn probe_end_timed(&mut self, n: usize, began: Tick) {
         let ended = self.clock.tick();
         let ns = self.clock.nanos_between(began, ended);
         self.probe.ended = ended;
         self.probe.duration_ns = ns;
-        self.nodes[n].busy_ns += ns;
+        self.nodes[n].busy_ns += ns * self.busy_weight;
         if self.observed {
             if let Some(h) = self.histograms.as_deref() {
                 if let Some(h) = h.processing_time.get(n) {
@@ -179,10 +218,10 @@ impl Flow {
 
     /// The tick an element emitted now is enqueued at (its queue wait
     /// starts then): the end of the call that produced it, or none when
-    /// calls are not timed.
+    /// that call was not timed.
     // HOT PATH
     pub(super) fn enqueue_tick(&self) -> Tick {
-        if self.timed {
+        if self.probe.began.is_some() {
             self.probe.ended
         } else {
             Tick::default()
@@ -212,7 +251,9 @@ impl Flow {
 
     /// Records what the call of node `n` on element `sequence` (source
     /// timestamp `element_ns`) did.
-    // HOT PATH: a copy into the recorder's reserved storage.
+    // HOT PATH: inlined; an unsampled call is a 32-byte store into the
+    // ring.
+    #[inline]
     pub(super) fn trace_call(
         &mut self,
         n: usize,
@@ -221,32 +262,68 @@ impl Flow {
         outcome: StageOutcome,
         routes: u64,
     ) {
-        let Some(began) = self.probe.began else {
-            return;
-        };
         if !self.tracer.enabled() {
             return;
         }
         let probe = &self.probe;
-        let (copies, copied_bytes) = if probe.detailed {
-            let now = self
-                .shared
-                .as_deref()
-                .map(|s| s.resources.ledger().total())
-                .unwrap_or_default();
-            (
-                now.operations
-                    .saturating_sub(probe.copies_before.operations) as u32,
-                now.bytes.saturating_sub(probe.copies_before.bytes),
-            )
+        if probe.detailed {
+            self.trace_detailed_call(n, sequence, element_ns, outcome, routes);
+            return;
+        }
+        let end_to_end_ns = if outcome == StageOutcome::Delivered {
+            probe.delivered_unix_ns.saturating_sub(element_ns)
         } else {
-            (0, 0)
+            0
         };
+        let (start_unix_ns, duration_ns) = match probe.began {
+            Some(began) => (self.clock.unix_ns(began), probe.duration_ns),
+            None => (0, 0),
+        };
+        self.tracer.record_call(
+            CallRecord {
+                sequence,
+                start_unix_ns,
+                duration_ns: duration_ns.min(u64::from(u32::MAX)) as u32,
+                node: n as u32,
+                op: op_of(self.nodes[n].role),
+                outcome,
+            },
+            element_ns,
+            end_to_end_ns,
+        );
+    }
+
+    /// [`Self::trace_call`] for a call traced in detail.
+    // HOT PATH (detailed calls): a copy into the recorder's reserved
+    // storage.
+    #[inline(never)]
+    fn trace_detailed_call(
+        &mut self,
+        n: usize,
+        sequence: u64,
+        element_ns: u64,
+        outcome: StageOutcome,
+        routes: u64,
+    ) {
+        let probe = &self.probe;
+        let Some(began) = probe.began else {
+            return;
+        };
+        let start_unix_ns = self.clock.unix_ns(began);
+        let copies_now = self
+            .shared
+            .as_deref()
+            .map(|s| s.resources.ledger().total())
+            .unwrap_or_default();
+        let copies = copies_now
+            .operations
+            .saturating_sub(probe.copies_before.operations) as u32;
+        let copied_bytes = copies_now.bytes.saturating_sub(probe.copies_before.bytes);
         let record = StageRecord {
             node: n as u32,
             op: op_of(self.nodes[n].role),
             sequence,
-            start_unix_ns: self.clock.unix_ns(began),
+            start_unix_ns,
             duration_ns: probe.duration_ns,
             element_timestamp_ns: element_ns,
             input: probe.input,
@@ -255,10 +332,11 @@ impl Flow {
             copied_bytes,
             outcome,
             routes,
-            detailed: probe.detailed,
+            detailed: true,
+            measured: true,
         };
         let preview = (probe.preview_len > 0).then_some((probe.preview, probe.preview_len));
-        self.tracer.record_stage(record);
+        self.tracer.record_detailed(record);
         if let Some((bytes, len)) = preview {
             self.tracer.record(TraceRecord::Payload {
                 node: n as u32,
@@ -270,12 +348,18 @@ impl Flow {
     }
 
     /// Records a delivered element's end-to-end latency.
-    // HOT PATH: no clock read (the sink call's end is the delivery time).
+    // HOT PATH: at most one clock read (none when the sink call was timed:
+    // its end is the delivery time).
     pub(super) fn record_delivery(&mut self, element: QueuedElement) {
-        if !self.timed {
+        if !self.observed && !self.time_every_call {
             return;
         }
-        let delivered_at = self.clock.unix_ns(self.probe.ended);
+        let delivered_at = if self.probe.began.is_some() {
+            self.clock.unix_ns(self.probe.ended)
+        } else {
+            self.clock.now_ns()
+        };
+        self.probe.delivered_unix_ns = delivered_at;
         let ns = delivered_at.saturating_sub(element.timestamp_ns);
         if self.observed {
             if let Some(h) = self.histograms.as_deref() {

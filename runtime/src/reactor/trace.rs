@@ -20,8 +20,10 @@
 //!
 //! # Costs
 //!
-//! Recording is a copy of a ~80-byte record into a vector whose capacity
-//! was reserved before: no allocation once warm, no lock, no message.
+//! Recording is a copy of a record into storage whose capacity was
+//! reserved before (a 32-byte [`CallRecord`] into the ring for an
+//! unsampled call, a [`StageRecord`] into the export buffer for a detailed
+//! one): no allocation once warm, no lock, no message.
 //! Records that cannot be kept because nobody drained the export buffer
 //! in time are counted in [`TraceRecorder::dropped`].
 
@@ -182,6 +184,10 @@ pub struct StageRecord {
     pub routes: u64,
     /// Whether buffers and copies were captured.
     pub detailed: bool,
+    /// Whether the call was timed: `false` for a call of an element that
+    /// production did not time, exported retroactively (its start is the
+    /// best instant known and its duration 0).
+    pub measured: bool,
 }
 
 /// Backpressure on a stream started or ended.
@@ -294,6 +300,79 @@ impl TraceRecord {
 /// Sequences promoted lately (their later calls are recorded in detail).
 const PROMOTED_SLOTS: usize = 8;
 
+/// An unsampled call as the ring keeps it: what a retroactive export
+/// needs and nothing more (32 bytes against a [`StageRecord`]'s 120, so
+/// recording one is four stores). The element's source timestamp is not
+/// kept: every call of an element shares it, and the call that promotes
+/// the element brings it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The element's sequence.
+    pub sequence: u64,
+    /// When the call began, ns since the Unix epoch; 0 when the call was
+    /// not timed (at `production`, one element in
+    /// [`PRODUCTION_TIMING_EVERY`] is).
+    pub start_unix_ns: u64,
+    /// How long it took (saturated at `u32::MAX` ns, about 4.3 s).
+    pub duration_ns: u32,
+    /// Node index.
+    pub node: u32,
+    /// The call.
+    pub op: StageOp,
+    /// What became of the element.
+    pub outcome: StageOutcome,
+}
+
+impl CallRecord {
+    /// Whether the call was timed.
+    pub fn measured(&self) -> bool {
+        self.start_unix_ns != 0
+    }
+
+    /// The record a retroactive export carries (no buffers, no copies:
+    /// they were not captured). An unmeasured call is placed at `at`.
+    pub fn to_stage(self, element_timestamp_ns: u64, at: u64) -> StageRecord {
+        let measured = self.measured();
+        StageRecord {
+            node: self.node,
+            op: self.op,
+            sequence: self.sequence,
+            start_unix_ns: if measured { self.start_unix_ns } else { at },
+            duration_ns: u64::from(self.duration_ns),
+            element_timestamp_ns,
+            input: None,
+            output: None,
+            copies: 0,
+            copied_bytes: 0,
+            outcome: self.outcome,
+            routes: 0,
+            detailed: false,
+            measured,
+        }
+    }
+}
+
+/// At the `production` level ([`TraceMode::Sampled`]), one element in
+/// this many has its calls timed (for `component.processing_time`,
+/// `stream.queue.wait_time` and the components' busy time, which is
+/// scaled up by this factor). Two clock reads per call cost about 1 % of
+/// a minimal three-stage pipeline's throughput on their own; sampling
+/// keeps production's overhead under the spec's 1 %. Every element's
+/// end-to-end latency is still measured.
+pub const PRODUCTION_TIMING_EVERY: u64 = 16;
+
+/// How the calls of one element are observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallClass {
+    /// Buffers, sizes and copies are captured and the calls exported.
+    pub detailed: bool,
+    /// The calls are timed.
+    pub timed: bool,
+}
+
+/// A slot of the ring no element owns any more.
+const FREE_SLOT: u64 = u64::MAX;
+
 /// A flow's trace storage.
 #[derive(Debug)]
 pub struct TraceRecorder {
@@ -301,12 +380,22 @@ pub struct TraceRecorder {
     settings: TraceSettings,
     /// Sampled when `hash(sequence) < threshold`.
     threshold: u64,
-    ring: Vec<StageRecord>,
+    ring: Vec<CallRecord>,
     ring_next: usize,
     export: Vec<TraceRecord>,
     dropped: u64,
     promoted: [u64; PROMOTED_SLOTS],
     promoted_next: usize,
+    /// Whether any slot of `promoted` was ever set (until then the
+    /// membership test is skipped).
+    any_promoted: bool,
+}
+
+/// The wall clock now, in ns since the Unix epoch (cold paths only).
+fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// splitmix64: a fast, well-mixed hash of one word.
@@ -328,10 +417,11 @@ fn threshold_of(rate: f64) -> u64 {
 }
 
 impl TraceRecorder {
-    /// A recorder in `mode`. Storage is reserved on the first record.
+    /// A recorder in `mode`. The ring is reserved when the mode first
+    /// needs it, the export buffer on the first record.
     pub fn new(mode: TraceMode, settings: TraceSettings) -> Self {
-        Self {
-            mode,
+        let mut recorder = Self {
+            mode: TraceMode::Off,
             threshold: threshold_of(settings.sample_rate),
             settings: TraceSettings {
                 preview_bytes: settings.preview_bytes.min(PREVIEW_BYTES),
@@ -341,9 +431,12 @@ impl TraceRecorder {
             ring_next: 0,
             export: Vec::new(),
             dropped: 0,
-            promoted: [u64::MAX; PROMOTED_SLOTS],
+            promoted: [FREE_SLOT; PROMOTED_SLOTS],
             promoted_next: 0,
-        }
+            any_promoted: false,
+        };
+        recorder.set_mode(mode);
+        recorder
     }
 
     /// The mode.
@@ -355,6 +448,19 @@ impl TraceRecorder {
     /// buffered for export no sooner than the next drain.
     pub fn set_mode(&mut self, mode: TraceMode) {
         self.mode = mode;
+        if mode == TraceMode::Sampled && self.ring.is_empty() {
+            // Reserved once, here: recording is then a store into a slot.
+            let free = CallRecord {
+                sequence: FREE_SLOT,
+                start_unix_ns: 0,
+                duration_ns: 0,
+                node: 0,
+                op: StageOp::Pull,
+                outcome: StageOutcome::Dropped,
+            };
+            self.ring = vec![free; self.settings.ring_capacity];
+            self.ring_next = 0;
+        }
     }
 
     /// Whether anything is recorded.
@@ -365,15 +471,37 @@ impl TraceRecorder {
     }
 
     /// Whether `sequence`'s calls are recorded in detail.
-    // HOT PATH: a hash and a compare (and 8 compares when sampled out).
-    #[inline]
     pub fn is_detailed(&self, sequence: u64) -> bool {
+        self.classify(sequence).detailed
+    }
+
+    /// How `sequence`'s calls are observed: in detail (sampled, promoted,
+    /// or every call in [`TraceMode::Full`]), and whether they are timed
+    /// (every detailed call, plus, in [`TraceMode::Sampled`], the calls
+    /// of one element in [`PRODUCTION_TIMING_EVERY`], chosen by the same
+    /// hash so an element is timed at every stage or at none).
+    // HOT PATH: a hash and two compares (and 8 more once an element was
+    // promoted).
+    #[inline]
+    pub fn classify(&self, sequence: u64) -> CallClass {
         match self.mode {
-            TraceMode::Off => false,
-            TraceMode::Full => true,
+            TraceMode::Off => CallClass::default(),
+            TraceMode::Full => CallClass {
+                detailed: true,
+                timed: true,
+            },
             TraceMode::Sampled => {
-                (self.threshold > 0 && mix(sequence ^ self.settings.seed) <= self.threshold)
-                    || self.promoted.contains(&sequence)
+                // Fibonacci hashing: one multiply spreads consecutive
+                // sequences evenly over the word (the sample is exactly
+                // the configured share over any run of elements); the
+                // seed makes flows sample different elements.
+                let hash = (sequence ^ self.settings.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let detailed = (self.threshold > 0 && hash <= self.threshold)
+                    || (self.any_promoted && self.promoted.contains(&sequence));
+                CallClass {
+                    detailed,
+                    timed: detailed || hash < u64::MAX / PRODUCTION_TIMING_EVERY,
+                }
             }
         }
     }
@@ -393,21 +521,63 @@ impl TraceRecorder {
         }
     }
 
-    /// Records one call; promotes its element when it failed or was slow.
-    // HOT PATH: a copy into reserved storage.
+    /// Records one call: a detailed one for export, any other through
+    /// [`Self::record_call`] (its end-to-end latency, for a delivery,
+    /// computed from the record).
     pub fn record_stage(&mut self, record: StageRecord) {
+        if record.detailed {
+            self.record_detailed(record);
+            return;
+        }
+        let measured = record.measured && record.start_unix_ns != 0;
+        let end_to_end_ns = if record.outcome == StageOutcome::Delivered {
+            (record.start_unix_ns + record.duration_ns).saturating_sub(record.element_timestamp_ns)
+        } else {
+            0
+        };
+        self.record_call(
+            CallRecord {
+                sequence: record.sequence,
+                start_unix_ns: if measured { record.start_unix_ns } else { 0 },
+                duration_ns: record.duration_ns.min(u64::from(u32::MAX)) as u32,
+                node: record.node,
+                op: record.op,
+                outcome: record.outcome,
+            },
+            record.element_timestamp_ns,
+            end_to_end_ns,
+        );
+    }
+
+    /// Records a call traced in detail (a sampled or promoted element, or
+    /// any call in [`TraceMode::Full`]) for export.
+    // HOT PATH: a copy into reserved storage.
+    #[inline]
+    pub fn record_detailed(&mut self, record: StageRecord) {
+        if self.mode != TraceMode::Off {
+            self.push_export(TraceRecord::Stage(record));
+        }
+    }
+
+    /// Records an unsampled call in the ring; promotes its element (and
+    /// exports its calls still in the ring) when it failed or was slow:
+    /// the call itself, or — for a delivery — the element's
+    /// `end_to_end_ns`, over the latency threshold.
+    // HOT PATH: three stores into the ring, three compares.
+    #[inline(always)]
+    pub fn record_call(&mut self, call: CallRecord, element_timestamp_ns: u64, end_to_end_ns: u64) {
         if self.mode == TraceMode::Off {
             return;
         }
-        if record.detailed {
-            self.push_export(TraceRecord::Stage(record));
+        let failed = self.settings.error_promote && call.outcome == StageOutcome::Failed;
+        let threshold = self.settings.latency_promote_ns;
+        let slow = threshold > 0
+            && (u64::from(call.duration_ns) >= threshold || end_to_end_ns >= threshold);
+        if failed || slow {
+            self.promote(call, element_timestamp_ns, end_to_end_ns);
             return;
         }
-        if self.should_promote(&record) {
-            self.promote(record);
-            return;
-        }
-        self.push_ring(record);
+        self.push_ring(call);
     }
 
     /// Records an event or payload ([`TraceMode::Full`] only).
@@ -432,51 +602,46 @@ impl TraceRecorder {
         self.dropped
     }
 
-    fn should_promote(&self, record: &StageRecord) -> bool {
-        let failed = self.settings.error_promote && record.outcome == StageOutcome::Failed;
-        let threshold = self.settings.latency_promote_ns;
-        let slow = threshold > 0
-            && (record.duration_ns >= threshold
-                || (record.outcome == StageOutcome::Delivered
-                    && (record.start_unix_ns + record.duration_ns)
-                        .saturating_sub(record.element_timestamp_ns)
-                        >= threshold));
-        failed || slow
-    }
-
-    /// Exports `record` and the records of its element still in the ring;
-    /// the element's later calls are recorded in detail.
-    fn promote(&mut self, record: StageRecord) {
-        let sequence = record.sequence;
+    /// Exports `call` and the calls of its element still in the ring;
+    /// the element's later calls are recorded in detail. Calls that were
+    /// not timed are placed at the element's source timestamp, or, for the
+    /// promoting call, at its delivery or now.
+    #[cold]
+    #[inline(never)]
+    fn promote(&mut self, call: CallRecord, element_timestamp_ns: u64, end_to_end_ns: u64) {
+        let sequence = call.sequence;
         self.promoted[self.promoted_next] = sequence;
         self.promoted_next = (self.promoted_next + 1) % PROMOTED_SLOTS;
+        self.any_promoted = true;
         // The ring in age order: from the oldest slot on.
         let len = self.ring.len();
         for k in 0..len {
             let i = (self.ring_next + k) % len;
             if self.ring[i].sequence == sequence {
                 let earlier = self.ring[i];
-                self.ring[i].sequence = u64::MAX;
-                self.push_export(TraceRecord::Stage(earlier));
+                self.ring[i].sequence = FREE_SLOT;
+                let record = earlier.to_stage(element_timestamp_ns, element_timestamp_ns);
+                self.push_export(TraceRecord::Stage(record));
             }
         }
+        let at = if end_to_end_ns > 0 {
+            element_timestamp_ns + end_to_end_ns
+        } else {
+            unix_now_ns().max(element_timestamp_ns)
+        };
+        let record = call.to_stage(element_timestamp_ns, at);
         self.push_export(TraceRecord::Stage(record));
     }
 
-    fn push_ring(&mut self, record: StageRecord) {
-        let capacity = self.settings.ring_capacity;
-        if capacity == 0 {
-            return;
-        }
-        if self.ring.len() < capacity {
-            if self.ring.capacity() == 0 {
-                self.ring.reserve_exact(capacity);
+    /// Overwrites the oldest slot of the ring (none when its capacity is 0).
+    #[inline(always)]
+    fn push_ring(&mut self, call: CallRecord) {
+        if let Some(slot) = self.ring.get_mut(self.ring_next) {
+            *slot = call;
+            self.ring_next += 1;
+            if self.ring_next == self.ring.len() {
+                self.ring_next = 0;
             }
-            self.ring.push(record);
-            self.ring_next = self.ring.len() % capacity;
-        } else {
-            self.ring[self.ring_next] = record;
-            self.ring_next = (self.ring_next + 1) % capacity;
         }
     }
 
@@ -512,6 +677,7 @@ mod tests {
             outcome,
             routes: 0,
             detailed,
+            measured: true,
         }
     }
 
@@ -588,6 +754,76 @@ mod tests {
         late.start_unix_ns = late.element_timestamp_ns + 2_000_000;
         recorder.record_stage(late);
         assert_eq!(sequences(&mut recorder), vec![2, 3]);
+    }
+
+    #[test]
+    fn production_times_one_element_in_sixteen_and_every_traced_one() {
+        let recorder = TraceRecorder::new(TraceMode::Sampled, TraceSettings::default());
+        let classes: Vec<CallClass> = (0..160_000).map(|s| recorder.classify(s)).collect();
+        let timed = classes.iter().filter(|c| c.timed).count();
+        assert!((9_000..11_000).contains(&timed), "{timed} of 160000 timed");
+        assert!(classes.iter().all(|c| !c.detailed || c.timed));
+        assert!(classes.iter().any(|c| c.detailed));
+        let full = TraceRecorder::new(TraceMode::Full, TraceSettings::default());
+        assert!((0..100).all(|s| full.classify(s) == CallClass { detailed: true, timed: true }));
+        let off = TraceRecorder::new(TraceMode::Off, TraceSettings::default());
+        assert!((0..100).all(|s| off.classify(s) == CallClass::default()));
+    }
+
+    #[test]
+    fn an_untimed_element_promoted_by_its_latency_is_exported_unmeasured() {
+        let settings = TraceSettings {
+            sample_rate: 0.0,
+            latency_promote_ns: 1_000_000,
+            ..TraceSettings::default()
+        };
+        let mut recorder = TraceRecorder::new(TraceMode::Sampled, settings);
+        let untimed = |node, outcome| CallRecord {
+            sequence: 4,
+            start_unix_ns: 0,
+            duration_ns: 0,
+            node,
+            op: StageOp::Process,
+            outcome,
+        };
+        let element_ns = 50_000_000;
+        recorder.record_call(untimed(0, StageOutcome::Emitted), element_ns, 0);
+        recorder.record_call(untimed(1, StageOutcome::Delivered), element_ns, 3_000_000);
+        let mut out = Vec::new();
+        recorder.drain_into(&mut out);
+        let stages: Vec<StageRecord> = out
+            .iter()
+            .filter_map(|r| match r {
+                TraceRecord::Stage(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stages.len(), 2, "{stages:?}");
+        assert!(stages.iter().all(|s| !s.measured && s.duration_ns == 0));
+        assert_eq!(stages[0].start_unix_ns, element_ns, "placed at the element's timestamp");
+        assert_eq!(stages[1].start_unix_ns, element_ns + 3_000_000, "placed at the delivery");
+        assert!(stages.iter().all(|s| s.element_timestamp_ns == element_ns));
+    }
+
+    #[test]
+    fn a_fast_untimed_delivery_stays_in_the_ring() {
+        let settings = TraceSettings {
+            sample_rate: 0.0,
+            latency_promote_ns: 1_000_000,
+            ..TraceSettings::default()
+        };
+        let mut recorder = TraceRecorder::new(TraceMode::Sampled, settings);
+        let call = CallRecord {
+            sequence: 4,
+            start_unix_ns: 0,
+            duration_ns: 0,
+            node: 1,
+            op: StageOp::Push,
+            outcome: StageOutcome::Delivered,
+        };
+        recorder.record_call(call, 10, 999_999);
+        assert!(sequences(&mut recorder).is_empty());
+        assert_eq!(recorder.ring.iter().filter(|r| r.sequence == 4).count(), 1);
     }
 
     #[test]
