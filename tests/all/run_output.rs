@@ -200,3 +200,98 @@ fn terminal_stderr_reports_a_failure_after_the_progress_line() {
     assert!(progress < error, "the error follows the progress line");
     assert!(!run.stderr.contains("completed."), "{:?}", run.stderr);
 }
+
+/// counter-source (never ends) → passthrough → quiet-sink.
+fn endless_project() -> Project {
+    let (source, pass, sink) = (
+        component("counter-source"),
+        component("passthrough"),
+        component("quiet-sink"),
+    );
+    Project::linear(&[
+        ("source", &source, SOURCE, r#"{"count": 0}"#),
+        ("pass", &pass, PROCESSOR, ""),
+        ("sink", &sink, SINK, ""),
+    ])
+}
+
+/// Starts `torvyn run` on an endless flow, waits until it runs, sends
+/// `signal` (`then`, a second one, after the first was heard), and
+/// returns (exit code, stdout, stderr).
+fn interrupt_run(signal: i32, then: Option<i32>) -> (i32, String, String) {
+    use std::io::{BufRead, BufReader};
+    let project = endless_project();
+    let mut child = command(project.path(), &["run", "flow.main"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("torvyn run starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut lines = Vec::new();
+    let mut wait_for = |needle: &str, lines: &mut Vec<String>| loop {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).expect("read stderr");
+        assert!(
+            read > 0,
+            "stderr ended before {needle:?}:\n{}",
+            lines.join("")
+        );
+        lines.push(line.clone());
+        if line.contains(needle) {
+            return;
+        }
+    };
+    wait_for("Running flow 'main'", &mut lines);
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill failed");
+    if let Some(second) = then {
+        wait_for("draining the flow", &mut lines);
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::kill(pid, second) }, 0, "kill failed");
+    }
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("read stderr");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read stdout");
+    let status = child.wait().expect("torvyn run exits");
+    (status.code().unwrap_or(-1), stdout, lines.concat() + &rest)
+}
+
+/// Ctrl+C drains: what was pulled reaches the sink, the sink completes (its
+/// final line on stdout), the summary says so, and the exit code is 130.
+#[test]
+fn sigint_drains_the_flow_prints_the_summary_and_exits_130() {
+    let (code, stdout, stderr) = interrupt_run(libc::SIGINT, None);
+    assert_eq!(code, 130, "stderr:\n{stderr}");
+    assert!(stderr.contains("SIGINT: draining the flow"), "{stderr}");
+    let received: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("[quiet-sink] received="))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the sink completed; stdout:\n{stdout}"));
+    let summary = format!("Flow 'main' interrupted by SIGINT. {received} elements processed.");
+    assert!(stderr.contains(&summary), "{summary:?} in\n{stderr}");
+    assert!(stderr.contains("Throughput:"), "{stderr}");
+}
+
+/// SIGTERM does the same with 143; a second signal cancels at once and
+/// still prints the summary of what ran.
+#[test]
+fn sigterm_exits_143_and_a_second_signal_cancels() {
+    let (code, _, stderr) = interrupt_run(libc::SIGTERM, None);
+    assert_eq!(code, 143, "stderr:\n{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM."), "{stderr}");
+
+    // The drain may end the flow before the second signal lands; either
+    // way the run ends with the summary and 130.
+    let (code, _, stderr) = interrupt_run(libc::SIGINT, Some(libc::SIGINT));
+    assert_eq!(code, 130, "stderr:\n{stderr}");
+    assert!(stderr.contains("interrupted by SIGINT."), "{stderr}");
+}

@@ -1,14 +1,22 @@
 //! `torvyn run`: load Torvyn.toml, validate and link the flow, instantiate
 //! its components and run it to completion on the stage loop.
+//!
+//! SIGINT (Ctrl+C) or SIGTERM drains the flow — its sources stop, what is
+//! in flight reaches the sinks, the sinks complete — then the summary is
+//! printed and `torvyn run` exits 130 (SIGINT) or 143 (SIGTERM). A second
+//! signal cancels the flow at once.
 
 use super::prepare::{host_failure, pipeline, start_host, validation, Failure, FlowRunArgs};
 use crate::output::Output;
 use crate::progress::{format_rate, Progress, REFRESH};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::sync::mpsc;
 use std::time::Duration;
 use torvyn_actors::{
     FlowId, FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
 };
+use torvyn_runtime::error::ErrorCode;
 use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
 
 /// `torvyn run` arguments.
@@ -22,24 +30,49 @@ pub struct RunArgs {
     inspect: bool,
 }
 
+/// How a run ended when it ran to its end or was stopped by a signal.
+struct Ended {
+    report: FlowReport,
+    /// The signal that stopped it, if one did.
+    signal: Option<i32>,
+}
+
 pub fn run(args: RunArgs, out: &Output) -> u8 {
     match execute(args, out) {
-        Ok(report) => {
-            print_summary(&report, out);
-            out.json(report_json(&report), 0);
-            0
+        Ok(Ended { report, signal }) => {
+            print_summary(&report, signal, out);
+            let code = signal.map_or(0, exit_code_after);
+            out.json(report_json(&report), code);
+            code
         }
         Err(failure) => failure.report(out, "run"),
+    }
+}
+
+/// 128 + the signal number, as shells report it.
+fn exit_code_after(signal: i32) -> u8 {
+    128u8.saturating_add(u8::try_from(signal).unwrap_or(0))
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    if signal == SIGTERM {
+        "SIGTERM"
+    } else {
+        "SIGINT"
     }
 }
 
 /// The summary on stderr (human format): flow, elements, duration,
 /// throughput, copies and peak queue depth. The first two lines are the
 /// ones the spec's examples document.
-fn print_summary(report: &FlowReport, out: &Output) {
+fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
     out.blank();
+    let ended = match signal {
+        None => "completed".to_string(),
+        Some(signal) => format!("interrupted by {}", signal_name(signal)),
+    };
     out.status(&format!(
-        "Flow '{}' completed. {} elements processed.",
+        "Flow '{}' {ended}. {} elements processed.",
         report.flow, report.elements_delivered
     ));
     out.status(&format!(
@@ -54,7 +87,7 @@ fn print_summary(report: &FlowReport, out: &Output) {
     ));
 }
 
-fn execute(args: RunArgs, out: &Output) -> Result<FlowReport, Failure> {
+fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
     let (manifest, prepared) = args.flow.prepare(out)?;
     let settings = prepared.settings;
     let inspection = if args.inspect || manifest.observability.inspection {
@@ -91,43 +124,118 @@ fn run_on_host(
     settings: FlowSettings,
     flow_name: &str,
     out: &Output,
-) -> Result<FlowReport, Failure> {
+) -> Result<Ended, Failure> {
+    // Registered before the flow starts: from here on a signal drains the
+    // flow instead of killing the process mid-element.
+    let signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| {
+        pipeline(HostError::Startup(format!(
+            "cannot install signal handlers: {e}"
+        )))
+    })?;
     let id = host
         .start_flow(ActorFlowSpec::graph(spec).with_settings(settings))
         .map_err(host_failure)?;
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
-    match Progress::for_run(out) {
-        Some(progress) => await_with_progress(host, id, progress),
-        None => host.await_completion(id),
+    let ended = await_flow(host, id, signals, Progress::for_run(out), out);
+    match ended {
+        (Ok(report), signal) => Ok(Ended { report, signal }),
+        (Err(error), Some(signal)) => match cancelled_report(&error) {
+            // Cancelled by a second signal: still a summary of what ran.
+            Some(report) => Ok(Ended {
+                report,
+                signal: Some(signal),
+            }),
+            None => {
+                let mut failure = host_failure(error);
+                failure.exit = exit_code_after(signal);
+                Err(failure)
+            }
+        },
+        (Err(error), None) => Err(host_failure(error)),
     }
-    .map_err(host_failure)
+}
+
+/// The counters of a flow that a second signal cancelled.
+fn cancelled_report(error: &HostError) -> Option<FlowReport> {
+    match error {
+        HostError::Flow {
+            report: Some(report),
+            diagnostic,
+            ..
+        } if diagnostic.code == ErrorCode::FlowCancelled => Some(report.as_ref().clone()),
+        _ => None,
+    }
+}
+
+/// What the waiting loop hears.
+enum Heard {
+    Outcome(Box<Result<FlowReport, HostError>>),
+    Signal(i32),
 }
 
 /// Awaits the flow on a helper thread while this thread redraws the
-/// progress line from the flow's counters every [`REFRESH`]; the line is
-/// cleared before the outcome is returned.
-fn await_with_progress(
+/// progress line (if any) from the flow's counters every [`REFRESH`] and
+/// turns signals into a drain (the first) or a cancel (the next); the
+/// outcome, and the first signal heard.
+fn await_flow(
     host: &TorvynHandle,
     id: FlowId,
-    mut progress: Progress,
-) -> Result<FlowReport, HostError> {
+    mut signals: Signals,
+    mut progress: Option<Progress>,
+    out: &Output,
+) -> (Result<FlowReport, HostError>, Option<i32>) {
     let (tx, rx) = mpsc::channel();
     let waiter = host.clone();
+    let outcome_tx = tx.clone();
     std::thread::spawn(move || {
-        let _ = tx.send(waiter.await_completion(id));
+        let _ = outcome_tx.send(Heard::Outcome(Box::new(waiter.await_completion(id))));
     });
-    progress.poll(host, id);
+    let signal_handle = signals.handle();
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if tx.send(Heard::Signal(signal)).is_err() {
+                break;
+            }
+        }
+    });
+    if let Some(progress) = progress.as_mut() {
+        progress.poll(host, id);
+    }
+    let mut first_signal = None;
     let outcome = loop {
         match rx.recv_timeout(REFRESH) {
-            Ok(outcome) => break outcome,
-            Err(mpsc::RecvTimeoutError::Timeout) => progress.poll(host, id),
+            Ok(Heard::Outcome(outcome)) => break *outcome,
+            Ok(Heard::Signal(signal)) => {
+                if first_signal.is_none() {
+                    first_signal = Some(signal);
+                    out.status(&format!(
+                        "{}: draining the flow (again to cancel it)",
+                        signal_name(signal)
+                    ));
+                    if host.drain(id).is_err() {
+                        // Not running (yet, or any more): cancel instead.
+                        let _ = host.cancel(id);
+                    }
+                } else {
+                    out.status(&format!("{}: cancelling the flow", signal_name(signal)));
+                    let _ = host.cancel(id);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(progress) = progress.as_mut() {
+                    progress.poll(host, id);
+                }
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => break Err(HostError::HostStopped),
         }
     };
-    progress.finish();
-    outcome
+    signal_handle.close();
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    (outcome, first_signal)
 }
 
 fn format_duration(d: Duration) -> String {

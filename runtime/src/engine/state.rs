@@ -173,7 +173,11 @@ mod tests {
         let mut context = FlowContextData::default();
         assert_eq!(context.span_id_hex(), "", "tracing off");
         context.trace = Some(trace);
-        assert_eq!(context.span_id_hex(), "abababababababab", "outside calls: the root");
+        assert_eq!(
+            context.span_id_hex(),
+            "abababababababab",
+            "outside calls: the root"
+        );
         context.call = Some((2, 41));
         let expected: String = trace
             .span_id(2, 41)

@@ -765,7 +765,11 @@ mod tests {
         assert!(classes.iter().all(|c| !c.detailed || c.timed));
         assert!(classes.iter().any(|c| c.detailed));
         let full = TraceRecorder::new(TraceMode::Full, TraceSettings::default());
-        assert!((0..100).all(|s| full.classify(s) == CallClass { detailed: true, timed: true }));
+        assert!((0..100).all(|s| full.classify(s)
+            == CallClass {
+                detailed: true,
+                timed: true
+            }));
         let off = TraceRecorder::new(TraceMode::Off, TraceSettings::default());
         assert!((0..100).all(|s| off.classify(s) == CallClass::default()));
     }
@@ -800,8 +804,15 @@ mod tests {
             .collect();
         assert_eq!(stages.len(), 2, "{stages:?}");
         assert!(stages.iter().all(|s| !s.measured && s.duration_ns == 0));
-        assert_eq!(stages[0].start_unix_ns, element_ns, "placed at the element's timestamp");
-        assert_eq!(stages[1].start_unix_ns, element_ns + 3_000_000, "placed at the delivery");
+        assert_eq!(
+            stages[0].start_unix_ns, element_ns,
+            "placed at the element's timestamp"
+        );
+        assert_eq!(
+            stages[1].start_unix_ns,
+            element_ns + 3_000_000,
+            "placed at the delivery"
+        );
         assert!(stages.iter().all(|s| s.element_timestamp_ns == element_ns));
     }
 
