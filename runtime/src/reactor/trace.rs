@@ -587,9 +587,17 @@ impl TraceRecorder {
         }
     }
 
-    /// Moves every record ready for export to `out`, oldest first.
+    /// Moves every record ready for export to `out`, oldest first. An
+    /// empty `out` trades places with the export buffer (no copy: the
+    /// records leave in the buffer they were written to, and `out`'s
+    /// memory — typically a buffer the trace thread handed back — takes
+    /// the next records).
     pub fn drain_into(&mut self, out: &mut Vec<TraceRecord>) {
-        out.append(&mut self.export);
+        if out.is_empty() {
+            std::mem::swap(&mut self.export, out);
+        } else {
+            out.append(&mut self.export);
+        }
     }
 
     /// Records waiting to be drained.
@@ -863,6 +871,28 @@ mod tests {
         assert_eq!(sequences(&mut recorder), vec![0, 1]);
         recorder.record_stage(call(9, 5, StageOutcome::Emitted, true));
         assert_eq!(sequences(&mut recorder), vec![9]);
+    }
+
+    #[test]
+    fn draining_into_an_empty_buffer_swaps_and_into_a_full_one_appends() {
+        let mut recorder = TraceRecorder::new(TraceMode::Full, TraceSettings::default());
+        recorder.record_stage(call(1, 5, StageOutcome::Emitted, true));
+        let mut spare = Vec::with_capacity(64);
+        let spare_memory = spare.as_ptr();
+        recorder.drain_into(&mut spare);
+        assert_eq!(spare.len(), 1);
+        recorder.record_stage(call(2, 5, StageOutcome::Emitted, true));
+        assert_eq!(recorder.export.as_ptr(), spare_memory, "the spare now takes records");
+        recorder.drain_into(&mut spare);
+        let sequences: Vec<u64> = spare
+            .iter()
+            .filter_map(|r| match r {
+                TraceRecord::Stage(s) => Some(s.sequence),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sequences, vec![1, 2], "appended, oldest first");
+        assert_eq!(recorder.pending(), 0);
     }
 
     #[test]
