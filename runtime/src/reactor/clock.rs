@@ -1,10 +1,11 @@
 //! [`FlowClock`]: the one clock a flow reads on its hot path.
 //!
-//! Every component call is timed at the `production` and `diagnostic`
-//! observability levels (two reads per call), so the read must be cheap:
-//! `quanta` reads the CPU's time-stamp counter (about 9.5 ns a read on this
-//! project's reference machine, against 20 ns for `Instant::now`) and
-//! scales differences to nanoseconds. Wall-clock times (element
+//! Timed component calls cost two reads each (every call at `diagnostic`,
+//! a sample at `production`, see `stage_observe`), and every delivered
+//! element one more, so the read must be cheap: `quanta` reads the CPU's
+//! time-stamp counter (about 9 ns a read on this project's reference
+//! machine, against 20 ns for `Instant::now`) and scales differences to
+//! nanoseconds. Wall-clock times (element
 //! timestamps, span start times) are the wall time at flow start plus the
 //! monotonic time elapsed since, so a wall-clock step during a run never
 //! makes time go backwards.
