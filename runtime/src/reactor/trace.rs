@@ -882,7 +882,11 @@ mod tests {
         recorder.drain_into(&mut spare);
         assert_eq!(spare.len(), 1);
         recorder.record_stage(call(2, 5, StageOutcome::Emitted, true));
-        assert_eq!(recorder.export.as_ptr(), spare_memory, "the spare now takes records");
+        assert_eq!(
+            recorder.export.as_ptr(),
+            spare_memory,
+            "the spare now takes records"
+        );
         recorder.drain_into(&mut spare);
         let sequences: Vec<u64> = spare
             .iter()
