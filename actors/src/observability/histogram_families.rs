@@ -109,7 +109,7 @@ pub fn render(out: &mut String, flows: &[FlowHistogramSample<'_>], spans_dropped
         out,
         flows,
         PROCESSING_TIME,
-        "Wall time per component invocation (excludes queue wait).",
+        "Wall time per component invocation (excludes queue wait; at the production level, invocations of one element in 16).",
         "component_id",
         |flow| {
             let h = &flow.labels.histograms;
@@ -120,7 +120,7 @@ pub fn render(out: &mut String, flows: &[FlowHistogramSample<'_>], spans_dropped
         out,
         flows,
         QUEUE_WAIT,
-        "Time each element waited in a stream's queue.",
+        "Time each element waited in a stream's queue (at the production level, one element in 16).",
         "stream_id",
         |flow| {
             let h = &flow.labels.histograms;

@@ -185,7 +185,7 @@ impl types::HostMutableBuffer for ComponentState {
 
 impl types::HostFlowContext for ComponentState {
     fn trace_id(&mut self, _this: Resource<FlowContext>) -> HostResult<String> {
-        Ok(self.flow()?.context.trace_id.clone())
+        Ok(self.flow()?.context.trace_id_hex())
     }
 
     fn span_id(&mut self, _this: Resource<FlowContext>) -> HostResult<String> {

@@ -9,9 +9,9 @@
 
 use super::instance::MemoryLimiter;
 use crate::error::{Coded, ErrorCode};
+use crate::reactor::trace::lower_hex;
 use crate::reactor::TraceContext;
 use crate::resources::{ComponentId, ResourceError, ResourceManager};
-use std::fmt::Write;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
@@ -22,8 +22,6 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 pub struct FlowContextData {
     /// Opaque flow id.
     pub flow_id: String,
-    /// W3C trace id (32 hex chars), empty when tracing is off.
-    pub trace_id: String,
     /// The flow's trace identity; `None` when tracing is off.
     pub trace: Option<TraceContext>,
     /// The call in progress, as (node, element sequence), once the flow
@@ -35,6 +33,12 @@ pub struct FlowContextData {
 }
 
 impl FlowContextData {
+    /// The W3C trace id as 32 hex chars, empty when tracing is off.
+    pub fn trace_id_hex(&self) -> String {
+        self.trace
+            .map_or_else(String::new, |trace| lower_hex(&trace.trace_id))
+    }
+
     /// The current span id as 16 hex chars: the call in progress's, the
     /// flow's root span outside calls, empty when tracing is off.
     pub fn span_id_hex(&self) -> String {
@@ -45,12 +49,7 @@ impl FlowContextData {
             Some((node, sequence)) => trace.span_id(node, sequence),
             None => trace.root_span_id,
         };
-        let mut hex = String::with_capacity(16);
-        for b in span {
-            // Writing to a String cannot fail.
-            let _ = write!(hex, "{b:02x}");
-        }
-        hex
+        lower_hex(&span)
     }
 }
 

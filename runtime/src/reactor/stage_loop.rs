@@ -413,9 +413,6 @@ pub struct Flow {
     /// Every call is timed (`diagnostic`, or `settings.stage_timing`);
     /// otherwise, at `production`, a sample is ([`super::stage_observe`]).
     time_every_call: bool,
-    /// What one timed call's duration counts for in the busy time: 1, or
-    /// the sampling factor when the timed calls are a sample.
-    busy_weight: u64,
     /// The observability level is not `off`.
     observed: bool,
 }
@@ -635,7 +632,6 @@ impl Flow {
             tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
             probe: CallProbe::default(),
             time_every_call: false,
-            busy_weight: 1,
             observed: false,
         };
         flow.set_observability(observability);

@@ -60,16 +60,6 @@ pub(super) fn op_of(role: StageRole) -> StageOp {
     }
 }
 
-/// Lowercase hex of `bytes` into `out`, reusing its capacity.
-fn write_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.clear();
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-}
-
 impl Flow {
     /// Sets what the flow measures from its next call on: nothing
     /// (`off`, unless the flow was started with `stage_timing`), call
@@ -84,12 +74,6 @@ impl Flow {
         self.observed = level != ObservabilityLevel::Off;
         self.time_every_call =
             level == ObservabilityLevel::Diagnostic || self.settings.stage_timing;
-        // Busy time is estimated from the timed calls when they are a sample.
-        self.busy_weight = if self.time_every_call {
-            1
-        } else {
-            PRODUCTION_TIMING_EVERY
-        };
         self.tracer.set_mode(mode);
         let Some(trace) = self.settings.trace_context else {
             return;
@@ -97,15 +81,8 @@ impl Flow {
         let Some(shared) = self.shared.as_deref_mut() else {
             return;
         };
-        let context = &mut shared.context;
-        context.call = None;
-        if mode == TraceMode::Off {
-            context.trace_id.clear();
-            context.trace = None;
-        } else {
-            write_hex(&mut context.trace_id, &trace.trace_id);
-            context.trace = Some(trace);
-        }
+        shared.context.call = None;
+        shared.context.trace = (mode != TraceMode::Off).then_some(trace);
     }
 
     /// Moves the trace records ready for export to `out`.
@@ -203,7 +180,13 @@ impl Flow {
         let ns = self.clock.nanos_between(began, ended);
         self.probe.ended = ended;
         self.probe.duration_ns = ns;
-        self.nodes[n].busy_ns += ns * self.busy_weight;
+        // Busy time is estimated from the timed calls when they are a sample.
+        let weight = if self.time_every_call {
+            1
+        } else {
+            PRODUCTION_TIMING_EVERY
+        };
+        self.nodes[n].busy_ns += ns * weight;
         if self.observed {
             if let Some(h) = self.histograms.as_deref() {
                 if let Some(h) = h.processing_time.get(n) {

@@ -391,6 +391,17 @@ pub struct TraceRecorder {
     any_promoted: bool,
 }
 
+/// Lowercase hex of `bytes` (W3C trace and span ids).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
 /// The wall clock now, in ns since the Unix epoch (cold paths only).
 fn unix_now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -470,8 +481,10 @@ impl TraceRecorder {
         self.mode != TraceMode::Off
     }
 
-    /// Whether `sequence`'s calls are recorded in detail.
-    pub fn is_detailed(&self, sequence: u64) -> bool {
+    /// Whether `sequence`'s calls are recorded in detail (tests; the stage
+    /// loop asks [`Self::classify`]).
+    #[cfg(test)]
+    fn is_detailed(&self, sequence: u64) -> bool {
         self.classify(sequence).detailed
     }
 
@@ -523,8 +536,10 @@ impl TraceRecorder {
 
     /// Records one call: a detailed one for export, any other through
     /// [`Self::record_call`] (its end-to-end latency, for a delivery,
-    /// computed from the record).
-    pub fn record_stage(&mut self, record: StageRecord) {
+    /// computed from the record). Tests only: the stage loop calls
+    /// [`Self::record_detailed`] and [`Self::record_call`] itself.
+    #[cfg(test)]
+    fn record_stage(&mut self, record: StageRecord) {
         if record.detailed {
             self.record_detailed(record);
             return;

@@ -1,6 +1,8 @@
 //! W3C trace-context ids: generation, hex encoding and the `traceparent`
 //! header (`00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`).
 
+use torvyn_runtime::reactor::trace::lower_hex;
+
 /// A W3C `traceparent` header that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TraceparentError {
@@ -73,25 +75,14 @@ fn fallback_fill(bytes: &mut [u8]) {
     }
 }
 
-/// Lowercase hex of any byte slice.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
-}
-
 /// A trace id as 32 lowercase hex digits.
 pub fn trace_id_hex(trace_id: &[u8; 16]) -> String {
-    hex(trace_id)
+    lower_hex(trace_id)
 }
 
 /// A span id as 16 lowercase hex digits.
 pub fn span_id_hex(span_id: &[u8; 8]) -> String {
-    hex(span_id)
+    lower_hex(span_id)
 }
 
 /// The W3C `traceparent` header for a span: version `00`, flags `01` if
