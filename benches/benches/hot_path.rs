@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the per-element pieces of Torvyn's hot path: the
 //! resource table, a buffer's whole life in the resource manager, the
-//! pools, the ring queue, the credit ledger, and one component call.
+//! pools, the ring queue, the credit ledger, a metrics histogram record,
+//! and one component call.
 //!
 //! `cargo bench -p torvyn-benches --bench hot_path`
 
@@ -9,7 +10,8 @@ use torvyn_runtime::engine::bindings::types::{ElementMeta, FlowContext, StreamEl
 use torvyn_runtime::engine::{
     ComponentInstance, EngineConfig, FlowContextData, FlowShared, WasmEngine,
 };
-use torvyn_runtime::reactor::{BoundedQueue, CreditLedger, QueuedElement};
+use torvyn_runtime::reactor::histogram::{bucket_of, BOUNDS_NS};
+use torvyn_runtime::reactor::{BoundedQueue, CreditLedger, LogHistogram, QueuedElement};
 use torvyn_runtime::resources::table::ResourceTable;
 use torvyn_runtime::resources::{
     BufferKind, BufferPool, ComponentId, Owner, OwnershipState, PoolConfig, ResourceLimits,
@@ -103,6 +105,57 @@ fn credit_ledger(c: &mut Criterion) {
     });
 }
 
+/// Latency-like values spread over five decades (100 ns – 10 ms), in an
+/// order a branch predictor cannot learn.
+fn varied_latencies() -> Vec<u64> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let decade = 10u64.pow(2 + (x % 5) as u32);
+            decade + (x >> 8) % (9 * decade)
+        })
+        .collect()
+}
+
+/// A metrics histogram record (`LogHistogram::record`) on varied values,
+/// and its bucket lookup against the binary search it replaced (the
+/// baseline, measured in the same run).
+fn histogram_record(c: &mut Criterion) {
+    let values = varied_latencies();
+    let histogram = LogHistogram::default();
+    let mut group = c.benchmark_group("histogram");
+    group.throughput(criterion::Throughput::Elements(values.len() as u64));
+    group.bench_function("record", |b| {
+        b.iter(|| {
+            for &ns in &values {
+                histogram.record(black_box(ns));
+            }
+        })
+    });
+    group.bench_function("bucket_of", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for &ns in &values {
+                sum += bucket_of(black_box(ns));
+            }
+            sum
+        })
+    });
+    group.bench_function("bucket_binary_search_baseline", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for &ns in &values {
+                sum += BOUNDS_NS.partition_point(|&bound| bound < black_box(ns));
+            }
+            sum
+        })
+    });
+    group.finish();
+}
+
 /// `filter.evaluate` on even-filter (which never touches the payload):
 /// one host → guest call through Torvyn's engine, fuel included.
 fn component_call(c: &mut Criterion) {
@@ -156,6 +209,7 @@ criterion_group!(
     pool,
     ring_queue,
     credit_ledger,
+    histogram_record,
     component_call
 );
 criterion_main!(benches);

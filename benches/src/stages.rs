@@ -55,3 +55,26 @@ pub fn source_pass_sink(engine: &WasmEngine, count: u64) -> Vec<StageSpec> {
         test_stage(engine, "sink", "quiet-sink", StageRole::Sink, String::new()),
     ]
 }
+
+/// counter-source (`count` × 64 bytes) → passthrough → slow-sink spinning
+/// `spin` busy-loop iterations per element: the minimal pipeline with a
+/// sink that does real work.
+pub fn source_pass_busy_sink(engine: &WasmEngine, count: u64, spin: u64) -> Vec<StageSpec> {
+    vec![
+        counter_source(engine, count),
+        test_stage(
+            engine,
+            "pass",
+            "passthrough",
+            StageRole::Processor,
+            String::new(),
+        ),
+        test_stage(
+            engine,
+            "sink",
+            "slow-sink",
+            StageRole::Sink,
+            format!(r#"{{"spin": {spin}}}"#),
+        ),
+    ]
+}

@@ -9,6 +9,13 @@ use std::thread::JoinHandle;
 /// Record buffers larger than this are freed rather than handed back.
 const MAX_SPARE_RECORDS: usize = 2048;
 
+/// How often the trace thread looks for batches while they keep coming
+/// (the most a batch waits before its consumers see it).
+const POLL_PERIOD: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Empty polls in a row before the trace thread parks (100 ms idle).
+const IDLE_POLLS: u32 = 100;
+
 /// Capacity of each subscriber channel, in batches.
 pub const TRACE_SUBSCRIBER_CAPACITY: usize = 1024;
 
@@ -52,7 +59,7 @@ impl TraceHub {
         let thread = std::thread::Builder::new()
             .name("torvyn-trace".into())
             .spawn(move || {
-                while let Ok(batch) = receiver.batches.recv() {
+                let mut handle = |batch: TraceBatch| {
                     inner
                         .records
                         .fetch_add(batch.record_count() as u64, Relaxed);
@@ -69,6 +76,29 @@ impl TraceHub {
                         if records.capacity() <= MAX_SPARE_RECORDS {
                             records.clear();
                             let _ = receiver.spares.try_send(records);
+                        }
+                    }
+                };
+                // Parked while nothing comes (one wake-up per burst); while
+                // batches come, polled every POLL_PERIOD instead, so a
+                // flow's send finds no parked receiver to wake: a wake-up
+                // is a futex call on the flow's thread, several µs on a
+                // virtual machine, once per shipped batch.
+                'parked: while let Ok(batch) = receiver.batches.recv() {
+                    handle(batch);
+                    let mut idle_polls = 0;
+                    loop {
+                        match receiver.batches.try_recv() {
+                            Ok(batch) => {
+                                handle(batch);
+                                idle_polls = 0;
+                            }
+                            Err(mpsc::TryRecvError::Empty) if idle_polls < IDLE_POLLS => {
+                                std::thread::sleep(POLL_PERIOD);
+                                idle_polls += 1;
+                            }
+                            Err(mpsc::TryRecvError::Empty) => continue 'parked,
+                            Err(mpsc::TryRecvError::Disconnected) => break 'parked,
                         }
                     }
                 }
@@ -172,6 +202,32 @@ mod tests {
         assert_eq!(seen.load(Relaxed), 5);
         // The flush ran (the consumer reports it as one "dropped").
         assert_eq!(hub.stats(), (5, 1));
+        assert!(subscriber.recv().is_err(), "the subscription closes");
+    }
+
+    #[test]
+    fn batches_sent_while_the_hub_polls_or_after_it_parked_all_arrive() {
+        let (publisher, rx) = TracePublisher::bounded(4);
+        let seen = Arc::new(AtomicU64::new(0));
+        let hub = TraceHub::start(rx, vec![Box::new(Counting(Arc::clone(&seen), false))]).unwrap();
+        let subscriber = hub.subscribe();
+        // A steady stream (the hub polls between them; a full channel
+        // would drop, so each send waits for room).
+        for _ in 0..200 {
+            while !publisher.publish(records(1)) {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+        for _ in 0..200 {
+            subscriber.recv().unwrap();
+        }
+        // Idle long enough for the hub to park, then one more: it wakes.
+        std::thread::sleep(POLL_PERIOD * (IDLE_POLLS + 20));
+        assert!(publisher.publish(records(2)));
+        assert_eq!(subscriber.recv().unwrap().record_count(), 2);
+        drop(publisher);
+        hub.join();
+        assert_eq!(seen.load(Relaxed), 202);
         assert!(subscriber.recv().is_err(), "the subscription closes");
     }
 
