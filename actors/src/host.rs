@@ -18,6 +18,7 @@ use crate::flow::{FlowInspection, FlowSpec, Priority};
 use crate::ids::FlowId;
 use crate::observability::level::LevelSwitch;
 use crate::observability::messages::{DroppedEvents, RenderMetrics, Snapshot};
+use crate::observability::system::{resident_bytes, WorkerSchedulers};
 use crate::observability::{FlowMetrics, ObservabilityActor};
 use crate::resource::messages::Stats;
 use crate::resource::{ResourceActor, ResourceStats};
@@ -200,12 +201,20 @@ impl TorvynHostBuilder {
             .map_err(|e| HostError::Startup(e.to_string()))?;
         let trace_dropped = traces.dropped_counter();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (runtime_tx, runtime_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("torvyn-host".into())
             .spawn(move || {
                 let runner = System::new();
                 let arbiters = runner.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
+                    for arbiter in &arbiters {
+                        // Each worker's own runtime, for system.scheduler.*.
+                        let runtime_tx = runtime_tx.clone();
+                        arbiter.spawn_fn(move || {
+                            let _ = runtime_tx.send(tokio::runtime::Handle::current().metrics());
+                        });
+                    }
                     let (publisher, events) = EventPublisher::with_level(capacity, level);
                     let publisher = publisher.with_traces(traces);
                     let resource = ResourceActor::new(budget, pools).start();
@@ -242,6 +251,14 @@ impl TorvynHostBuilder {
         let actors = ready_rx
             .recv()
             .map_err(|_| HostError::Startup("the host thread exited while starting".into()))?;
+        let runtimes = (0..workers)
+            .map_while(|_| {
+                runtime_rx
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .ok()
+            })
+            .collect();
+        let schedulers = WorkerSchedulers::new(runtimes);
         Ok(TorvynHandle {
             inner: Arc::new(HostInner {
                 actors,
@@ -250,6 +267,7 @@ impl TorvynHostBuilder {
                 thread: Mutex::new(Some(thread)),
                 trace_dropped,
                 hub,
+                schedulers,
             }),
         })
     }
@@ -272,6 +290,8 @@ struct HostInner {
     /// released at shutdown so the hub sees the channel close.
     trace_dropped: Arc<std::sync::atomic::AtomicU64>,
     hub: TraceHub,
+    /// The worker arbiters' schedulers (`system.scheduler.*`).
+    schedulers: WorkerSchedulers,
 }
 
 impl HostInner {
@@ -502,6 +522,8 @@ impl TorvynHandle {
                 capabilities,
                 level,
                 spans_dropped: self.trace_stats().dropped,
+                scheduler: Some(self.inner.schedulers.stats()),
+                resident_bytes: resident_bytes(),
             },
         )?
     }

@@ -26,6 +26,7 @@ mod series;
 use crate::capability::CapabilityCount;
 use crate::counters::CounterSnapshot;
 use crate::ids::FlowId;
+use crate::observability::system::SchedulerStats;
 use crate::resource::ResourceStats;
 use crate::state::FlowState;
 use prometheus::core::{Atomic, GenericCounter, GenericCounterVec};
@@ -69,6 +70,10 @@ pub struct Sample {
     pub flows_finished: u64,
     /// The observability level.
     pub level: ObservabilityLevel,
+    /// The worker schedulers' wake-ups and idle time.
+    pub scheduler: Option<SchedulerStats>,
+    /// The process's resident memory.
+    pub resident_bytes: Option<u64>,
 }
 
 const FLOW: &[&str] = &["flow_id", "flow"];
@@ -93,6 +98,7 @@ pub struct MetricsCatalog {
     flow_state: IntGaugeVec,
     flow_live_buffers: IntGaugeVec,
     flow_peak_depth: IntGaugeVec,
+    flow_throughput: GaugeVec,
     // Per component.
     component_invocations: IntCounterVec,
     component_errors: IntCounterVec,
@@ -101,6 +107,8 @@ pub struct MetricsCatalog {
     component_dead_lettered: IntCounterVec,
     component_timeouts: IntCounterVec,
     component_busy: CounterVec,
+    component_fuel: IntCounterVec,
+    component_memory: IntGaugeVec,
     // Per stream.
     stream_transferred: IntCounterVec,
     stream_bp_events: IntCounterVec,
@@ -118,6 +126,7 @@ pub struct MetricsCatalog {
     pool_returned: IntCounterVec,
     pool_fallback: IntCounterVec,
     pool_exhaustion: IntCounterVec,
+    pool_reuse: GaugeVec,
     // Capabilities.
     capability_exercises: IntCounterVec,
     capability_denials: IntCounterVec,
@@ -127,6 +136,10 @@ pub struct MetricsCatalog {
     budget_reserved: IntGaugeVec,
     events_dropped: IntCounterVec,
     flows_finished: IntCounterVec,
+    memory_total: IntGaugeVec,
+    memory_host: IntGaugeVec,
+    scheduler_wakeups: IntCounterVec,
+    scheduler_idle: CounterVec,
     level: IntGaugeVec,
     /// The label values each flow wrote, to remove them when it is
     /// forgotten.
@@ -254,6 +267,11 @@ impl MetricsCatalog {
                 "Highest depth any queue of the flow reached.",
                 FLOW,
             )?,
+            flow_throughput: float_gauge(
+                "torvyn_flow_throughput_elements_per_second",
+                "Elements delivered per second of the flow's active duration (flow.throughput).",
+                FLOW,
+            )?,
             component_invocations: counter(
                 "torvyn_component_invocations_total",
                 "Calls into the component (component.invocations).",
@@ -287,6 +305,16 @@ impl MetricsCatalog {
             component_busy: seconds(
                 "torvyn_component_busy_seconds_total",
                 "Wall time spent inside the component (sum of component.processing_time).",
+                COMPONENT,
+            )?,
+            component_fuel: counter(
+                "torvyn_component_fuel_consumed_total",
+                "Wasm fuel the component's calls burnt, when fuel metering is on (component.fuel_consumed).",
+                COMPONENT,
+            )?,
+            component_memory: gauge(
+                "torvyn_component_memory_bytes",
+                "Linear memory of the component's current instance (component.memory_current).",
                 COMPONENT,
             )?,
             stream_transferred: counter(
@@ -364,6 +392,11 @@ impl MetricsCatalog {
                 "Requests that found this tier empty (pool.exhaustion_events).",
                 &["tier"],
             )?,
+            pool_reuse: float_gauge(
+                "torvyn_pool_reuse_ratio",
+                "Buffers returned to this tier per buffer handed out (pool.reuse_rate).",
+                &["tier"],
+            )?,
             capability_exercises: counter(
                 "torvyn_capability_exercises_total",
                 "Capability checks allowed (capability.exercises).",
@@ -397,6 +430,26 @@ impl MetricsCatalog {
             flows_finished: counter(
                 "torvyn_system_flows_finished_total",
                 "Flows that have ended since the host started (their own series are kept only for the most recent ones).",
+                &[],
+            )?,
+            memory_total: gauge(
+                "torvyn_system_memory_total_bytes",
+                "Resident memory of the host process: host structures and every component's linear memory (system.memory.total).",
+                &[],
+            )?,
+            memory_host: gauge(
+                "torvyn_system_memory_host_bytes",
+                "Resident memory less the running components' linear memories (system.memory.host).",
+                &[],
+            )?,
+            scheduler_wakeups: counter(
+                "torvyn_system_scheduler_wakeups_total",
+                "Times a worker thread parked for lack of work and was woken (system.scheduler.wakeups).",
+                &[],
+            )?,
+            scheduler_idle: seconds(
+                "torvyn_system_scheduler_idle_seconds_total",
+                "Time the worker threads had no task to run, summed over workers (system.scheduler.idle_ns).",
                 &[],
             )?,
             level: gauge(
@@ -434,6 +487,22 @@ impl MetricsCatalog {
         }
         set_in(&self.flows_active, &[], active);
         set_in(&self.components_active, &[], components);
+        if let Some(resident) = sample.resident_bytes {
+            let linear: u64 = sample
+                .flows
+                .iter()
+                .filter(|f| !f.state.is_terminal())
+                .filter_map(|f| f.report.as_ref())
+                .flat_map(|r| &r.stages)
+                .map(|s| s.memory_bytes)
+                .sum();
+            set_in(&self.memory_total, &[], resident);
+            set_in(&self.memory_host, &[], resident.saturating_sub(linear));
+        }
+        if let Some(scheduler) = sample.scheduler {
+            raise_in(&self.scheduler_wakeups, &[], scheduler.wakeups);
+            raise_in(&self.scheduler_idle, &[], scheduler.idle.as_secs_f64());
+        }
         if let Some(resources) = &sample.resources {
             set_in(&self.budget_reserved, &[], resources.reserved_bytes);
             for (tier, stats) in Tier::ALL.iter().zip(&resources.pools) {
@@ -444,6 +513,11 @@ impl MetricsCatalog {
                 raise_in(&self.pool_returned, t, stats.taken_back);
                 raise_in(&self.pool_fallback, t, stats.fallback_count);
                 raise_in(&self.pool_exhaustion, t, stats.exhaustion_events);
+                if stats.handed_out > 0 {
+                    if let Ok(g) = self.pool_reuse.get_metric_with_label_values(t) {
+                        g.set(stats.taken_back as f64 / stats.handed_out as f64);
+                    }
+                }
             }
         }
         for c in &sample.capabilities {
@@ -524,6 +598,12 @@ impl MetricsCatalog {
         if let Ok(g) = self.flow_duration.get_metric_with_label_values(f) {
             g.set(report.duration.as_secs_f64());
         }
+        let seconds = report.duration.as_secs_f64();
+        if seconds > 0.0 {
+            if let Ok(g) = self.flow_throughput.get_metric_with_label_values(f) {
+                g.set(report.elements_delivered as f64 / seconds);
+            }
+        }
         for stage in &report.stages {
             let l = &[id.as_str(), flow.name.as_str(), stage.name.as_str()];
             raise_in(&self.component_invocations, l, stage.invocations);
@@ -537,6 +617,11 @@ impl MetricsCatalog {
                 l,
                 stage.busy_ns as f64 / NS_PER_SECOND,
             );
+            // Only where fuel metering is on (any metered call burns some).
+            if stage.fuel_consumed > 0 {
+                raise_in(&self.component_fuel, l, stage.fuel_consumed);
+            }
+            set_in(&self.component_memory, l, stage.memory_bytes);
         }
         for stream in &report.streams {
             let l = &[id.as_str(), flow.name.as_str(), stream.name.as_str()];
@@ -602,7 +687,115 @@ mod tests {
             events_dropped: (0, 3),
             flows_finished: 0,
             level: ObservabilityLevel::Diagnostic,
+            scheduler: None,
+            resident_bytes: None,
         }
+    }
+
+    fn report_with_stage(fuel: u64, memory: u64) -> FlowReport {
+        FlowReport {
+            flow: "main".into(),
+            elements_pulled: 500,
+            elements_delivered: 500,
+            elements_dropped: 0,
+            errors: 0,
+            duration: std::time::Duration::from_millis(250),
+            payload_copies: Default::default(),
+            all_copies: Default::default(),
+            copy_amplification: 0.0,
+            bytes_produced: 0,
+            peak_queue_depth: 0,
+            live_buffers: 0,
+            leaked_buffers: 0,
+            pool_buffers_held: 0,
+            events_dropped: 0,
+            stages: vec![torvyn_runtime::reactor::StageReport {
+                name: "sink".into(),
+                invocations: 500,
+                errors: 0,
+                busy_ns: 0,
+                restarts: 0,
+                retries: 0,
+                dead_lettered: 0,
+                timeouts: 0,
+                ended_abnormally: false,
+                fuel_consumed: fuel,
+                memory_bytes: memory,
+            }],
+            streams: Vec::new(),
+            copies_by_reason: Box::new([]),
+            pool_allocations: 0,
+            pool_fallbacks: 0,
+            latency: None,
+        }
+    }
+
+    #[test]
+    fn test_catalog_renders_derived_memory_fuel_and_scheduler_figures() {
+        let mut catalog = MetricsCatalog::new().unwrap();
+        let mut s = sample(500, FlowState::Running);
+        s.flows[0].report = Some(report_with_stage(12_345, 1_114_112));
+        let mut resources = ResourceStats::default();
+        resources.pools[0].handed_out = 8;
+        resources.pools[0].taken_back = 6;
+        s.resources = Some(resources);
+        s.scheduler = Some(SchedulerStats {
+            wakeups: 42,
+            idle: std::time::Duration::from_millis(1500),
+        });
+        s.resident_bytes = Some(10_000_000);
+        let text = catalog.render(&s).unwrap();
+        let c = r#"{component_id="sink",flow="main",flow_id="flow-7"}"#;
+        assert_eq!(
+            value(&text, &format!("torvyn_component_fuel_consumed_total{c}")),
+            Some(12_345.0)
+        );
+        assert_eq!(
+            value(&text, &format!("torvyn_component_memory_bytes{c}")),
+            Some(1_114_112.0)
+        );
+        assert_eq!(
+            value(
+                &text,
+                r#"torvyn_flow_throughput_elements_per_second{flow="main",flow_id="flow-7"}"#
+            ),
+            Some(2000.0)
+        );
+        assert_eq!(
+            value(&text, r#"torvyn_pool_reuse_ratio{tier="small"}"#),
+            Some(0.75)
+        );
+        assert!(
+            !text.contains(r#"torvyn_pool_reuse_ratio{tier="medium"}"#),
+            "no ratio for a tier that handed nothing out"
+        );
+        assert_eq!(
+            value(&text, "torvyn_system_memory_total_bytes"),
+            Some(10_000_000.0)
+        );
+        assert_eq!(
+            value(&text, "torvyn_system_memory_host_bytes"),
+            Some((10_000_000 - 1_114_112) as f64)
+        );
+        assert_eq!(
+            value(&text, "torvyn_system_scheduler_wakeups_total"),
+            Some(42.0)
+        );
+        assert_eq!(
+            value(&text, "torvyn_system_scheduler_idle_seconds_total"),
+            Some(1.5)
+        );
+    }
+
+    #[test]
+    fn test_catalog_leaves_fuel_out_when_metering_is_off() {
+        let mut catalog = MetricsCatalog::new().unwrap();
+        let mut s = sample(500, FlowState::Running);
+        s.flows[0].report = Some(report_with_stage(0, 65_536));
+        let text = catalog.render(&s).unwrap();
+        assert!(!text.contains("torvyn_component_fuel_consumed_total{"));
+        assert!(text.contains("torvyn_component_memory_bytes{"));
+        assert!(!text.contains("torvyn_system_memory_total_bytes "));
     }
 
     fn value(text: &str, series: &str) -> Option<f64> {

@@ -81,4 +81,8 @@ pub struct RenderMetrics {
     pub level: torvyn_runtime::config::ObservabilityLevel,
     /// Trace records dropped host-wide (`system.spans_dropped`).
     pub spans_dropped: u64,
+    /// The worker schedulers' wake-ups and idle time.
+    pub scheduler: Option<super::system::SchedulerStats>,
+    /// The process's resident memory.
+    pub resident_bytes: Option<u64>,
 }

@@ -21,6 +21,7 @@ pub mod export;
 pub mod histogram_families;
 pub mod level;
 pub mod messages;
+pub mod system;
 
 use crate::counters::{CounterSnapshot, FlowCounters};
 use crate::error::HostError;
@@ -277,6 +278,8 @@ impl Handler<RenderMetrics> for ObservabilityActor {
             events_dropped: (self.publisher.dropped(), self.subscriber_dropped),
             flows_finished: self.finished_total,
             level: msg.level,
+            scheduler: msg.scheduler,
+            resident_bytes: msg.resident_bytes,
         };
         let mut text = catalog
             .render(&sample)

@@ -14,4 +14,5 @@ mod run_to_completion;
 mod spread_over_arbiters;
 mod subscribe_lifecycle;
 mod supervision;
+mod system_metrics;
 mod thousand_flows;

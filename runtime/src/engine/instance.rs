@@ -28,6 +28,9 @@ pub(crate) struct MemoryLimiter {
     max_memory: usize,
     max_table_elements: usize,
     pub(crate) hit: bool,
+    /// Bytes of linear memory the instance has now (every memory it
+    /// created or grew, as allowed here): `component.memory_current`.
+    pub(crate) memory_bytes: usize,
 }
 
 impl MemoryLimiter {
@@ -36,6 +39,7 @@ impl MemoryLimiter {
             max_memory: usize::try_from(max_memory).unwrap_or(usize::MAX),
             max_table_elements: 1 << 20,
             hit: false,
+            memory_bytes: 0,
         }
     }
 }
@@ -43,7 +47,7 @@ impl MemoryLimiter {
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -58,6 +62,10 @@ impl ResourceLimiter for MemoryLimiter {
             }
             .into());
         }
+        // Linear memories only grow (and a new one starts from 0).
+        self.memory_bytes = self
+            .memory_bytes
+            .saturating_add(desired.saturating_sub(current));
         Ok(true)
     }
 
@@ -114,6 +122,9 @@ pub struct ComponentInstance {
     exports: LoadedExports,
     export_set: ExportSet,
     fuel_per_invocation: u64,
+    /// Fuel the instance's calls burnt (`component.fuel_consumed`; 0 when
+    /// fuel metering is off).
+    fuel_consumed: u64,
     /// `None` when the engine has no epoch interruption.
     deadlines: Option<Deadlines>,
     /// The deadline of the call in progress (names it when it is exceeded).
@@ -239,10 +250,22 @@ impl ComponentInstance {
             exports,
             export_set: compiled.exports,
             fuel_per_invocation: fuel,
+            fuel_consumed: 0,
             deadlines,
             current: None,
             poisoned: false,
         })
+    }
+
+    /// Fuel its calls have burnt so far (0 when fuel metering is off:
+    /// `fuel_per_invocation = 0`).
+    pub fn fuel_consumed(&self) -> u64 {
+        self.fuel_consumed
+    }
+
+    /// Bytes of linear memory it has now.
+    pub fn memory_bytes(&self) -> u64 {
+        self.store.data().limiter.memory_bytes as u64
     }
 
     /// The component's name in its flow.
@@ -336,6 +359,12 @@ impl ComponentInstance {
             self.store.data_mut().lend_flow(shared);
         }
         let result = f(&self.exports, &mut self.store);
+        if self.fuel_per_invocation > 0 {
+            // The refill above set it: what is left tells what was burnt
+            // (all of it when the call ran out).
+            let left = self.store.get_fuel().unwrap_or(0);
+            self.fuel_consumed += self.fuel_per_invocation.saturating_sub(left);
+        }
         *flow = self.store.data_mut().take_flow();
         result.map_err(|e| self.classify(function, e))
     }

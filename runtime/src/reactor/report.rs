@@ -25,6 +25,12 @@ pub struct StageReport {
     pub timeouts: u64,
     /// Its component failed and was not restarted: the node closed.
     pub ended_abnormally: bool,
+    /// Wasm fuel its calls burnt, over every instance it had
+    /// (`component.fuel_consumed`; 0 when fuel metering is off).
+    pub fuel_consumed: u64,
+    /// Bytes of linear memory its current instance has
+    /// (`component.memory_current`).
+    pub memory_bytes: u64,
 }
 
 /// Counters and state of one stream.

@@ -169,6 +169,7 @@ impl Flow {
             fresh.set_interrupt(std::sync::Arc::clone(flag));
         }
         let mut old = std::mem::replace(&mut node.instance, fresh);
+        node.fuel_of_replaced += old.fuel_consumed();
         if !old.is_poisoned() {
             if let Err(e) = old.teardown(&mut self.shared) {
                 tracing::debug!(component = %node.name, error = %e, "teardown before restart failed");

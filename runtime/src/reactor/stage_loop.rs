@@ -319,6 +319,8 @@ struct Node {
     invocations: u64,
     errors: u64,
     busy_ns: u64,
+    /// Fuel burnt by the instances a restart replaced.
+    fuel_of_replaced: u64,
 }
 
 struct Stream {
@@ -530,6 +532,7 @@ impl Flow {
                 invocations: 0,
                 errors: 0,
                 busy_ns: 0,
+                fuel_of_replaced: 0,
             });
         }
         let mut streams = Vec::with_capacity(spec.edges.len());
@@ -1534,6 +1537,8 @@ impl Flow {
                     dead_lettered: s.dead_lettered,
                     timeouts: s.timeouts,
                     ended_abnormally: s.ended_abnormally,
+                    fuel_consumed: s.fuel_of_replaced + s.instance.fuel_consumed(),
+                    memory_bytes: s.instance.memory_bytes(),
                 })
                 .collect(),
             streams: self

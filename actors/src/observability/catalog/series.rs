@@ -69,6 +69,7 @@ impl MetricsCatalog {
                 remove(vec, f);
             }
             remove(&self.flow_duration, f);
+            remove(&self.flow_throughput, f);
             remove(&self.flow_live_buffers, f);
             remove(&self.flow_peak_depth, f);
             for state in FlowState::ALL {
@@ -88,6 +89,8 @@ impl MetricsCatalog {
                     remove(vec, l);
                 }
                 remove(&self.component_busy, l);
+                remove(&self.component_fuel, l);
+                remove(&self.component_memory, l);
             }
             for stream in &series.streams {
                 let l = &[f[0], f[1], stream.as_str()];
@@ -169,6 +172,8 @@ mod tests {
             dead_lettered: 0,
             timeouts: 0,
             ended_abnormally: false,
+            fuel_consumed: 0,
+            memory_bytes: 0,
         }
     }
 

@@ -164,6 +164,8 @@ mod tests {
                 dead_lettered: 0,
                 timeouts: 0,
                 ended_abnormally: false,
+                fuel_consumed: 0,
+                memory_bytes: 0,
             }],
             streams: vec![StreamReport {
                 name: "source-to-sink".into(),
