@@ -19,7 +19,8 @@ pub enum HostError {
         /// The flow's counters at the moment it stopped, if it got that far.
         report: Option<Box<FlowReport>>,
     },
-    /// No flow with this id was ever started on this host.
+    /// No flow with this id was started on this host, or it finished so
+    /// long ago that the host has forgotten it.
     #[error("no flow {0} on this host")]
     UnknownFlow(FlowId),
     /// The control command does not apply to the flow's current state.
@@ -73,7 +74,7 @@ impl Coded for HostError {
         match self {
             HostError::Flow { diagnostic, .. } => diagnostic.help.clone(),
             HostError::InvalidTransition(e) => e.help(),
-            HostError::UnknownFlow(_) => "use the FlowId that start_flow returned".into(),
+            HostError::UnknownFlow(_) => "use the FlowId that start_flow returned; a flow that finished long ago is forgotten (TorvynHostBuilder::finished_outcomes_retained keeps more)".into(),
             HostError::HostStopped => "start a new host with TorvynHost::builder()".into(),
             HostError::Startup(_) => {
                 "check [runtime] worker_threads and the engine settings".into()

@@ -71,7 +71,13 @@ pub struct TorvynHostBuilder {
     level: Option<ObservabilityLevel>,
     trace_consumers: Vec<Box<dyn TraceConsumer>>,
     finished_retained: Option<usize>,
+    outcomes_retained: Option<usize>,
 }
+
+/// How many finished flows the supervisor remembers the outcome of (for
+/// `await_completion`, `inspect` and control calls on a flow that has
+/// ended), unless the builder says otherwise.
+pub const DEFAULT_FINISHED_OUTCOMES_RETAINED: usize = 4096;
 
 /// Capacity (in batches) of the flows → trace hub channel.
 pub const TRACE_CHANNEL_CAPACITY: usize = 1024;
@@ -160,6 +166,15 @@ impl TorvynHostBuilder {
         self
     }
 
+    /// How many finished flows keep their outcome (report or error) and
+    /// last inspection with the supervisor, the most recent ones; asking
+    /// about an older flow is `UnknownFlow`. Default:
+    /// [`DEFAULT_FINISHED_OUTCOMES_RETAINED`] (at least 1).
+    pub fn finished_outcomes_retained(mut self, flows: usize) -> Self {
+        self.outcomes_retained = Some(flows);
+        self
+    }
+
     /// Takes `[observability] level` from a loaded configuration (which
     /// has already applied `TORVYN_OBSERVABILITY_LEVEL`).
     pub fn observability(self, config: &ObservabilityConfig) -> Self {
@@ -196,6 +211,9 @@ impl TorvynHostBuilder {
             .finished_retained
             .unwrap_or(crate::observability::DEFAULT_FINISHED_FLOWS_RETAINED);
         let host_level = level.clone();
+        let outcomes_retained = self
+            .outcomes_retained
+            .unwrap_or(DEFAULT_FINISHED_OUTCOMES_RETAINED);
         let (traces, trace_batches) = TracePublisher::bounded(TRACE_CHANNEL_CAPACITY);
         let hub = TraceHub::start(trace_batches, self.trace_consumers)
             .map_err(|e| HostError::Startup(e.to_string()))?;
@@ -228,6 +246,7 @@ impl TorvynHostBuilder {
                         observability.clone(),
                         publisher,
                         cancel,
+                        outcomes_retained,
                     )
                     .start();
                     let _ = ready_tx.send(Actors {
@@ -426,7 +445,10 @@ impl TorvynHandle {
     }
 
     /// Blocks until the flow ends: its report, or its failure (with the
-    /// flow's error code: E0401 for a trap, E0402 when cancelled, …).
+    /// flow's error code: E0401 for a trap, E0402 when cancelled, …). A
+    /// flow that ended long ago — more than
+    /// [`finished_outcomes_retained`](TorvynHostBuilder::finished_outcomes_retained)
+    /// flows ago — is `UnknownFlow`.
     pub fn await_completion(&self, id: FlowId) -> Result<FlowReport, HostError> {
         let rx = self.supervisor(AwaitFlow(id))??;
         futures_executor::block_on(rx).map_err(|_| HostError::HostStopped)?

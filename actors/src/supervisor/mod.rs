@@ -24,7 +24,7 @@ use crate::resource::ResourceActor;
 use crate::state::{FlowState, InvalidTransition};
 use actix::prelude::*;
 use messages::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +53,10 @@ pub struct Supervisor {
     cursor: usize,
     next_id: u64,
     flows: HashMap<FlowId, FlowRecord>,
+    /// Finished flows, oldest first: past `outcomes_retained`, the oldest
+    /// record is forgotten (a long-lived host stays bounded).
+    finished: VecDeque<FlowId>,
+    outcomes_retained: usize,
     resource: Addr<ResourceActor>,
     observability: Addr<ObservabilityActor>,
     events: EventPublisher,
@@ -89,6 +93,7 @@ impl Supervisor {
         observability: Addr<ObservabilityActor>,
         events: EventPublisher,
         cancel: CancelBounds,
+        outcomes_retained: usize,
     ) -> Self {
         let load = vec![0; arbiters.len()];
         Self {
@@ -98,6 +103,8 @@ impl Supervisor {
             cursor: 0,
             next_id: 1,
             flows: HashMap::new(),
+            finished: VecDeque::new(),
+            outcomes_retained: outcomes_retained.max(1),
             resource,
             observability,
             events,
@@ -427,6 +434,12 @@ impl Handler<FlowExited> for Supervisor {
         if let Some(FlowRecord::Live { waiters, .. }) = previous {
             for waiter in waiters {
                 let _ = waiter.send(msg.outcome.clone());
+            }
+        }
+        self.finished.push_back(msg.id);
+        while self.finished.len() > self.outcomes_retained {
+            if let Some(oldest) = self.finished.pop_front() {
+                self.flows.remove(&oldest);
             }
         }
     }

@@ -9,6 +9,7 @@ mod inspect_states;
 mod inspection_api;
 mod metrics_retention;
 mod otlp_export;
+mod outcome_retention;
 mod pause_resume_mid_flow;
 mod run_to_completion;
 mod spread_over_arbiters;
