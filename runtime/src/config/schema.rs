@@ -690,8 +690,10 @@ fn observability_fields() -> Vec<Field> {
         .alias(&["otlp_export_interval_s"]),
         Field::new(
             "ring_buffer_capacity",
-            int(1, U32),
-            "Per-flow span ring buffer size for retroactive sampling.",
+            // A flow reserves 32 bytes per slot when it enters production
+            // level: 1 Mi slots (32 MiB) is far past any useful window.
+            int(1, 1 << 20),
+            "Per-flow span ring buffer size for retroactive sampling (at most 1048576 calls, 32 bytes each).",
         )
         .default(json!(64)),
         Field::new(

@@ -847,6 +847,11 @@ fn out_of_range_values_are_e0702() {
             "6:15",
         ),
         (
+            "[observability]\nring_buffer_capacity = 1048577\n",
+            "observability.ring_buffer_capacity",
+            "6:24",
+        ),
+        (
             "[runtime.backpressure]\nbackpressure_policy = \"drop-oldst\"\n",
             "runtime.backpressure.backpressure_policy",
             "6:23",
