@@ -356,10 +356,13 @@ impl CallRecord {
 /// this many has its calls timed (for `component.processing_time`,
 /// `stream.queue.wait_time` and the components' busy time, which is
 /// scaled up by this factor). Two clock reads per call cost about 1 % of
-/// a minimal three-stage pipeline's throughput on their own; sampling
-/// keeps production's overhead under the spec's 1 %. Every element's
-/// end-to-end latency is still measured.
+/// a minimal three-stage pipeline's throughput on their own. Every
+/// element's end-to-end latency is still measured.
 pub const PRODUCTION_TIMING_EVERY: u64 = 16;
+
+/// Elements whose sampling hash is below this are timed (one in
+/// [`PRODUCTION_TIMING_EVERY`]).
+const TIMED_BELOW: u64 = u64::MAX / PRODUCTION_TIMING_EVERY;
 
 /// How the calls of one element are observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -378,17 +381,25 @@ const FREE_SLOT: u64 = u64::MAX;
 pub struct TraceRecorder {
     mode: TraceMode,
     settings: TraceSettings,
-    /// Sampled when `hash(sequence) < threshold`.
+    /// Sampled when `hash(sequence) <= threshold` (0: none).
     threshold: u64,
+    /// Above this hash an element is neither timed nor sampled (unless
+    /// promoted): the one compare most calls make.
+    plain_above: u64,
+    /// `latency_promote_ns`, or `u64::MAX` when latency never promotes.
+    latency_promote_at: u64,
     ring: Vec<CallRecord>,
     ring_next: usize,
     export: Vec<TraceRecord>,
     dropped: u64,
     promoted: [u64; PROMOTED_SLOTS],
     promoted_next: usize,
-    /// Whether any slot of `promoted` was ever set (until then the
-    /// membership test is skipped).
-    any_promoted: bool,
+    /// One past the highest sequence ever promoted (0: none yet): no
+    /// sequence at or above it is in `promoted`. Sequences grow as
+    /// elements come, so after a promotion only the elements already in
+    /// flight take the membership test in [`Self::classify`]; every later
+    /// one takes the fast path again.
+    promoted_ceiling: u64,
 }
 
 /// Lowercase hex of `bytes` (W3C trace and span ids).
@@ -431,9 +442,15 @@ impl TraceRecorder {
     /// A recorder in `mode`. The ring is reserved when the mode first
     /// needs it, the export buffer on the first record.
     pub fn new(mode: TraceMode, settings: TraceSettings) -> Self {
+        let threshold = threshold_of(settings.sample_rate);
         let mut recorder = Self {
             mode: TraceMode::Off,
-            threshold: threshold_of(settings.sample_rate),
+            threshold,
+            plain_above: threshold.max(TIMED_BELOW - 1),
+            latency_promote_at: match settings.latency_promote_ns {
+                0 => u64::MAX,
+                ns => ns,
+            },
             settings: TraceSettings {
                 preview_bytes: settings.preview_bytes.min(PREVIEW_BYTES),
                 ..settings
@@ -444,7 +461,7 @@ impl TraceRecorder {
             dropped: 0,
             promoted: [FREE_SLOT; PROMOTED_SLOTS],
             promoted_next: 0,
-            any_promoted: false,
+            promoted_ceiling: 0,
         };
         recorder.set_mode(mode);
         recorder
@@ -493,8 +510,8 @@ impl TraceRecorder {
     /// (every detailed call, plus, in [`TraceMode::Sampled`], the calls
     /// of one element in [`PRODUCTION_TIMING_EVERY`], chosen by the same
     /// hash so an element is timed at every stage or at none).
-    // HOT PATH: a hash and two compares (and 8 more once an element was
-    // promoted).
+    // HOT PATH: a multiply and one compare for most calls; the rest (an
+    // element timed, sampled or promoted) out of line.
     #[inline]
     pub fn classify(&self, sequence: u64) -> CallClass {
         match self.mode {
@@ -509,13 +526,23 @@ impl TraceRecorder {
                 // the configured share over any run of elements); the
                 // seed makes flows sample different elements.
                 let hash = (sequence ^ self.settings.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                let detailed = (self.threshold > 0 && hash <= self.threshold)
-                    || (self.any_promoted && self.promoted.contains(&sequence));
-                CallClass {
-                    detailed,
-                    timed: detailed || hash < u64::MAX / PRODUCTION_TIMING_EVERY,
+                if hash > self.plain_above && sequence >= self.promoted_ceiling {
+                    return CallClass::default();
                 }
+                self.classify_sampled(sequence, hash)
             }
+        }
+    }
+
+    /// [`Self::classify`] for an element that may be timed, sampled or
+    /// promoted.
+    #[inline(never)]
+    fn classify_sampled(&self, sequence: u64, hash: u64) -> CallClass {
+        let detailed = (self.threshold > 0 && hash <= self.threshold)
+            || (sequence < self.promoted_ceiling && self.promoted.contains(&sequence));
+        CallClass {
+            detailed,
+            timed: detailed || hash < TIMED_BELOW,
         }
     }
 
@@ -578,16 +605,14 @@ impl TraceRecorder {
     /// exports its calls still in the ring) when it failed or was slow:
     /// the call itself, or — for a delivery — the element's
     /// `end_to_end_ns`, over the latency threshold.
-    // HOT PATH: three stores into the ring, three compares.
+    // HOT PATH: the ring slot's stores and two compares.
     #[inline(always)]
     pub fn record_call(&mut self, call: CallRecord, element_timestamp_ns: u64, end_to_end_ns: u64) {
         if self.mode == TraceMode::Off {
             return;
         }
-        let failed = self.settings.error_promote && call.outcome == StageOutcome::Failed;
-        let threshold = self.settings.latency_promote_ns;
-        let slow = threshold > 0
-            && (u64::from(call.duration_ns) >= threshold || end_to_end_ns >= threshold);
+        let failed = call.outcome == StageOutcome::Failed && self.settings.error_promote;
+        let slow = u64::from(call.duration_ns).max(end_to_end_ns) >= self.latency_promote_at;
         if failed || slow {
             self.promote(call, element_timestamp_ns, end_to_end_ns);
             return;
@@ -635,7 +660,7 @@ impl TraceRecorder {
         let sequence = call.sequence;
         self.promoted[self.promoted_next] = sequence;
         self.promoted_next = (self.promoted_next + 1) % PROMOTED_SLOTS;
-        self.any_promoted = true;
+        self.promoted_ceiling = self.promoted_ceiling.max(sequence.saturating_add(1));
         // The ring in age order: from the oldest slot on.
         let len = self.ring.len();
         for k in 0..len {
@@ -771,6 +796,27 @@ mod tests {
         // Later calls of the promoted element are detailed.
         assert!(recorder.is_detailed(7));
         assert!(!recorder.is_detailed(8));
+    }
+
+    #[test]
+    fn after_a_promotion_later_elements_are_classified_as_if_none_had_been() {
+        let settings = TraceSettings {
+            sample_rate: 0.01,
+            seed: 99,
+            ..TraceSettings::default()
+        };
+        let mut recorder = TraceRecorder::new(TraceMode::Sampled, settings);
+        let untouched = TraceRecorder::new(TraceMode::Sampled, settings);
+        recorder.record_stage(call(40, 5, StageOutcome::Failed, false));
+        recorder.record_stage(call(12, 5, StageOutcome::Failed, false));
+        assert!(recorder.is_detailed(40) && recorder.is_detailed(12));
+        for sequence in (0..2_000).filter(|s| ![12, 40].contains(s)) {
+            assert_eq!(
+                recorder.classify(sequence),
+                untouched.classify(sequence),
+                "sequence {sequence}"
+            );
+        }
     }
 
     #[test]
@@ -954,6 +1000,24 @@ mod tests {
     }
 
     proptest! {
+        /// The one-compare fast path of `classify` gives what the full
+        /// rule gives: timed when the hash is in the lowest 16th, detailed
+        /// when it is within the sample rate, for any seed and rate.
+        #[test]
+        fn classify_agrees_with_the_full_rule(
+            sequence in any::<u64>(),
+            seed in any::<u64>(),
+            rate in prop_oneof![Just(0.0), Just(1.0), 0.0f64..1.0],
+        ) {
+            let settings = TraceSettings { sample_rate: rate, seed, ..TraceSettings::default() };
+            let recorder = TraceRecorder::new(TraceMode::Sampled, settings);
+            let hash = (sequence ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let threshold = threshold_of(rate);
+            let detailed = threshold > 0 && hash <= threshold;
+            let expected = CallClass { detailed, timed: detailed || hash < TIMED_BELOW };
+            prop_assert_eq!(recorder.classify(sequence), expected);
+        }
+
         /// Whatever the order of calls, the ring never exports a record
         /// twice and never holds more than its capacity.
         #[test]
