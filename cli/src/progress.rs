@@ -5,19 +5,25 @@
 //! The figures come from the flow's counters ([`TorvynHandle::metrics`]:
 //! atomics the observability actor reads), polled from the CLI's thread;
 //! nothing is asked of the flow itself. The line is drawn only on a
-//! terminal's stderr, in human format, without `--quiet`, and only when
-//! stdout is not that terminal too: guests write to stdout straight from
-//! their sandbox (WASI's inherited stdout), so the CLI cannot suspend the
-//! line around their writes, and a line drawn between them would garble
-//! them. Redirect stdout (`torvyn run > out.txt`) to watch progress.
+//! terminal's stderr, in human format, without `--quiet`.
+//!
+//! Guests print too. While the line is drawn, the guests' writes to the
+//! terminal do not go straight from their sandbox to it (they would land in
+//! the middle of the line): the engine hands them to [`GuestLines`], which
+//! writes each complete line above the progress line (clearing and
+//! redrawing it), and whatever is left without a newline when the run ends.
+//! Output to a file or a pipe (`torvyn run > out.txt`) is not a terminal
+//! and stays the sandbox's inherited stream.
 //!
 //! [`TorvynHandle::metrics`]: torvyn_actors::TorvynHandle::metrics
 
 use crate::output::{Format, Output};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use torvyn_actors::{FlowId, FlowState, TorvynHandle};
+use torvyn_runtime::engine::{GuestOutput, GuestOutputs};
 
 /// How often the line is refreshed from the counters.
 pub const REFRESH: Duration = Duration::from_millis(200);
@@ -64,15 +70,17 @@ pub fn format_rate(rate: f64) -> String {
 }
 
 /// Whether `torvyn run` draws the progress line: human format, not
-/// quiet, stderr a terminal and stdout not one (see the module docs).
-pub fn wanted(format: Format, quiet: bool, stderr_tty: bool, stdout_tty: bool) -> bool {
-    format == Format::Human && !quiet && stderr_tty && !stdout_tty
+/// quiet, stderr a terminal.
+pub fn wanted(format: Format, quiet: bool, stderr_tty: bool) -> bool {
+    format == Format::Human && !quiet && stderr_tty
 }
 
 /// The live progress line of one flow.
 pub struct Progress {
     bar: ProgressBar,
     last: Option<(Instant, u64)>,
+    /// The guests' streams that go through the line (flushed at the end).
+    guest_lines: Vec<Arc<GuestLines>>,
 }
 
 impl Progress {
@@ -83,19 +91,34 @@ impl Progress {
         let style = ProgressStyle::with_template("{spinner} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
-        Self { bar, last: None }
+        Self {
+            bar,
+            last: None,
+            guest_lines: Vec::new(),
+        }
     }
 
     /// The line for this `torvyn run`, on stderr, when [`wanted`].
     pub fn for_run(out: &Output) -> Option<Self> {
         let (format, quiet) = out.mode();
-        wanted(
-            format,
-            quiet,
-            std::io::stderr().is_terminal(),
-            std::io::stdout().is_terminal(),
-        )
-        .then(|| Self::new(ProgressDrawTarget::stderr()))
+        wanted(format, quiet, std::io::stderr().is_terminal())
+            .then(|| Self::new(ProgressDrawTarget::stderr()))
+    }
+
+    /// Where the guests' output must go while the line is drawn: the
+    /// streams that are terminals through [`GuestLines`] (stderr always
+    /// is: the line is drawn there), the others inherited.
+    pub fn guest_outputs(&mut self) -> GuestOutputs {
+        let mut outputs = GuestOutputs::default();
+        if std::io::stdout().is_terminal() {
+            let lines = Arc::new(GuestLines::new(self.bar.clone(), Stream::Stdout));
+            self.guest_lines.push(Arc::clone(&lines));
+            outputs.stdout = Some(lines);
+        }
+        let lines = Arc::new(GuestLines::new(self.bar.clone(), Stream::Stderr));
+        self.guest_lines.push(Arc::clone(&lines));
+        outputs.stderr = Some(lines);
+        outputs
     }
 
     /// Redraws the line from the flow's counters: `delivered` and `errors`
@@ -134,9 +157,103 @@ impl Progress {
         self.bar.message()
     }
 
-    /// Removes the line (before the summary is printed).
+    /// Removes the line (before the summary is printed), then writes what
+    /// the guests left without a newline.
     pub fn finish(self) {
         self.bar.finish_and_clear();
+        for lines in &self.guest_lines {
+            lines.write_rest();
+        }
+    }
+}
+
+/// One of the process's output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Stream {
+    fn write_all(self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Stream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes)?;
+                out.flush()
+            }
+            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+        }
+    }
+}
+
+/// A guest stream written line by line above the progress line: each
+/// complete line clears the progress line, is written, and the progress
+/// line is drawn again below it. A partial line waits for its newline (or
+/// the end of the run, or [`GuestLines::LONGEST_PARTIAL`] bytes).
+pub struct GuestLines {
+    bar: ProgressBar,
+    stream: Stream,
+    partial: Mutex<Vec<u8>>,
+}
+
+impl GuestLines {
+    /// A partial line this long is written without waiting for its
+    /// newline.
+    pub const LONGEST_PARTIAL: usize = 64 * 1024;
+
+    /// Lines of `stream`, written around `bar`.
+    pub fn new(bar: ProgressBar, stream: Stream) -> Self {
+        Self {
+            bar,
+            stream,
+            partial: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Takes a guest's write; returns what is ready to be written now
+    /// (whole lines, or a partial line grown too long).
+    fn take_ready(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut partial = match self.partial.lock() {
+            Ok(partial) => partial,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        partial.extend_from_slice(bytes);
+        let ready = match partial.iter().rposition(|&b| b == b'\n') {
+            Some(last) => last + 1,
+            None if partial.len() >= Self::LONGEST_PARTIAL => partial.len(),
+            None => 0,
+        };
+        partial.drain(..ready).collect()
+    }
+
+    /// Writes what no newline ended (the run is over).
+    pub fn write_rest(&self) {
+        let rest = match self.partial.lock() {
+            Ok(mut partial) => std::mem::take(&mut *partial),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        if !rest.is_empty() {
+            let _ = self.stream.write_all(&rest);
+        }
+    }
+}
+
+impl GuestOutput for GuestLines {
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        let ready = self.take_ready(bytes);
+        if ready.is_empty() {
+            return Ok(());
+        }
+        self.bar.suspend(|| self.stream.write_all(&ready))
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        // A partial line stays until its newline: written now, the
+        // progress line would be drawn right after it.
+        Ok(())
     }
 }
 
@@ -204,14 +321,40 @@ mod tests {
     }
 
     #[test]
-    fn drawn_only_for_people_watching_stderr_with_stdout_elsewhere() {
-        assert!(wanted(Format::Human, false, true, false));
-        assert!(!wanted(Format::Json, false, true, false), "machine output");
-        assert!(!wanted(Format::Human, true, true, false), "--quiet");
-        assert!(!wanted(Format::Human, false, false, false), "stderr piped");
+    fn drawn_only_for_people_watching_stderr() {
+        assert!(wanted(Format::Human, false, true));
+        assert!(!wanted(Format::Json, false, true), "machine output");
+        assert!(!wanted(Format::Human, true, true), "--quiet");
+        assert!(!wanted(Format::Human, false, false), "stderr piped");
+    }
+
+    #[test]
+    fn guest_writes_are_released_line_by_line() {
+        let lines = GuestLines::new(ProgressBar::hidden(), Stream::Stderr);
         assert!(
-            !wanted(Format::Human, false, true, true),
-            "guests write to the same terminal"
+            lines.take_ready(b"[sink] seq=0").is_empty(),
+            "no newline yet"
         );
+        assert_eq!(
+            lines.take_ready(b": hello\n[sink] se"),
+            b"[sink] seq=0: hello\n"
+        );
+        assert_eq!(lines.take_ready(b"q=1\nq=2\n"), b"[sink] seq=1\nq=2\n");
+        assert!(lines.take_ready(b"").is_empty());
+        assert_eq!(*lines.partial.lock().unwrap(), b"");
+        lines.take_ready(b"tail without newline");
+        assert_eq!(*lines.partial.lock().unwrap(), b"tail without newline");
+    }
+
+    #[test]
+    fn a_partial_line_that_grows_too_long_is_released_whole() {
+        let lines = GuestLines::new(ProgressBar::hidden(), Stream::Stderr);
+        let long = vec![b'x'; GuestLines::LONGEST_PARTIAL - 1];
+        assert!(lines.take_ready(&long).is_empty());
+        assert_eq!(
+            lines.take_ready(b"yz").len(),
+            GuestLines::LONGEST_PARTIAL + 1
+        );
+        assert!(lines.partial.lock().unwrap().is_empty());
     }
 }

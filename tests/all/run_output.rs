@@ -110,6 +110,109 @@ fn run_with_terminal_stderr(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs `torvyn <args>` in `dir` with stdout and stderr on the same
+/// pseudo-terminal, as in an interactive shell: (exit code, everything
+/// written to the terminal).
+fn run_on_terminal(dir: &Path, args: &[&str]) -> (i32, String) {
+    let (master, slave) = open_pty();
+    let second = slave.try_clone().expect("dup the pty slave");
+    let child = command(dir, args)
+        .stdout(Stdio::from(slave))
+        .stderr(Stdio::from(second))
+        .spawn()
+        .expect("the torvyn binary runs");
+    let mut terminal = std::fs::File::from(master);
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = terminal.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let output = child.wait_with_output().expect("torvyn exits");
+    let seen = reader.join().expect("pty reader");
+    (output.status.code().unwrap_or(-1), seen)
+}
+
+/// Removes ANSI escape sequences (the progress line's cursor moves and
+/// erasures).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // Parameters, then one final byte in @..~.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// In an interactive shell stdout and stderr are one terminal: the
+/// progress line is drawn, and every line a guest prints reaches the
+/// terminal whole, on a line of its own — never cut by the progress line.
+#[test]
+fn a_shared_terminal_gets_the_progress_line_and_whole_guest_lines() {
+    let (source, sink) = (component("counter-source"), component("slow-sink"));
+    let project = Project::linear(&[
+        ("source", &source, SOURCE, r#"{"count": 300}"#),
+        (
+            "sink",
+            &sink,
+            SINK,
+            r#"{"log_lengths": 1, "spin": 2000000}"#,
+        ),
+    ]);
+    let (code, seen) = run_on_terminal(project.path(), &["run", "flow.main"]);
+    assert_eq!(code, 0, "{seen}");
+    let text = strip_ansi(&seen);
+    let first_progress = text
+        .find(" elements | ")
+        .unwrap_or_else(|| panic!("no progress line on the shared terminal: {seen:?}"));
+    let last_length = text.rfind("[slow-sink] len=").expect("guest lines");
+    assert!(
+        first_progress < last_length,
+        "the progress line is drawn while the guest prints: {seen:?}"
+    );
+    // Each guest line is whole: after the progress line is cleared (a
+    // carriage return) it starts a line, and it ends with its newline.
+    let guest_lines: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("[slow-sink]"))
+        .collect();
+    let lengths = guest_lines
+        .iter()
+        .filter(|l| **l == "[slow-sink] len=64")
+        .count();
+    assert_eq!(lengths, 300, "whole guest lines: {guest_lines:?}");
+    assert!(
+        guest_lines.contains(&"[slow-sink] received=300"),
+        "{guest_lines:?}"
+    );
+    assert_eq!(
+        guest_lines.len(),
+        301,
+        "no guest line cut or merged with the progress line: {guest_lines:?}"
+    );
+    let summary = text
+        .rfind("Flow 'main' completed. 300 elements processed.")
+        .unwrap_or_else(|| panic!("no summary in {text:?}"));
+    assert!(text[summary..].contains("Throughput: ~"));
+}
+
 /// A pseudo-terminal 120 columns wide: (master, slave).
 fn open_pty() -> (OwnedFd, OwnedFd) {
     let (mut master, mut slave) = (-1, -1);

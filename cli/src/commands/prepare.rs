@@ -12,7 +12,7 @@ use torvyn_actors::{HostError, SpanConsumer, TorvynHandle, TorvynHost, TraceCons
 use torvyn_runtime::config::{
     parse_duration, FlowDef, LayerSources, Manifest, ObservabilityConfig,
 };
-use torvyn_runtime::engine::WasmEngine;
+use torvyn_runtime::engine::{EngineConfig, GuestOutputs, WasmEngine};
 use torvyn_runtime::error::{Coded, Diagnostic};
 use torvyn_runtime::flow_config;
 use torvyn_runtime::reactor::{validate_graph, EdgeSpec, FlowSpec, StageSpec};
@@ -68,6 +68,16 @@ impl FlowRunArgs {
     /// Loads the manifest and prepares the chosen flow ([`prepare_flow`]),
     /// its settings carrying `--limit` and `--timeout`.
     pub fn prepare(self, out: &Output) -> Result<(Manifest, PreparedFlow), Failure> {
+        self.prepare_with(out, GuestOutputs::default())
+    }
+
+    /// [`Self::prepare`], the guests' stdout and stderr going to `outputs`
+    /// where it replaces them.
+    pub fn prepare_with(
+        self,
+        out: &Output,
+        outputs: GuestOutputs,
+    ) -> Result<(Manifest, PreparedFlow), Failure> {
         let manifest = load_manifest(&self.manifest, self.overrides)?;
         let deadline = self
             .timeout
@@ -76,20 +86,22 @@ impl FlowRunArgs {
             .transpose()
             .map_err(validation)?;
         let wanted = self.flow.as_deref().or(self.flow_ref.as_deref());
-        let mut prepared = prepare_flow(&manifest, &self.manifest, wanted, out)?;
+        let mut prepared = prepare_flow(&manifest, &self.manifest, wanted, outputs, out)?;
         prepared.settings.element_limit = self.limit;
         prepared.settings.deadline = deadline;
         Ok((manifest, prepared))
     }
 }
 
-/// Plans flow `wanted` (default: the first) of `manifest` on a new engine,
-/// with [`flow_spec`] and [`flow_settings`]. Prints the progress lines
-/// `torvyn run` shows.
+/// Plans flow `wanted` (default: the first) of `manifest` on a new engine
+/// (whose guests print to `outputs` where it replaces the process's
+/// streams), with [`flow_spec`] and [`flow_settings`]. Prints the progress
+/// lines `torvyn run` shows.
 pub fn prepare_flow(
     manifest: &Manifest,
     manifest_path: &Path,
     wanted: Option<&str>,
+    outputs: GuestOutputs,
     out: &Output,
 ) -> Result<PreparedFlow, Failure> {
     let wanted = wanted.map(|f| f.strip_prefix("flow.").unwrap_or(f));
@@ -100,7 +112,11 @@ pub fn prepare_flow(
         |n| n.to_string_lossy().into_owned(),
     );
     out.status(&format!("Loading flow '{flow_name}' from {manifest_name}"));
-    let engine = WasmEngine::new(flow_config::engine_config(manifest)).map_err(validation)?;
+    let engine = WasmEngine::new(EngineConfig {
+        guest_outputs: outputs,
+        ..flow_config::engine_config(manifest)
+    })
+    .map_err(validation)?;
     let spec = flow_spec(manifest, manifest_path, flow_name, flow, &engine, out)?;
     Ok(PreparedFlow {
         name: flow_name.to_string(),

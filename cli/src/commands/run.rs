@@ -88,7 +88,14 @@ fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
 }
 
 fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
-    let (manifest, prepared) = args.flow.prepare(out)?;
+    // The progress line (on a terminal) is set up first: the guests'
+    // terminal output must go around it from their first write.
+    let mut progress = Progress::for_run(out);
+    let outputs = progress
+        .as_mut()
+        .map(Progress::guest_outputs)
+        .unwrap_or_default();
+    let (manifest, prepared) = args.flow.prepare_with(out, outputs)?;
     let settings = prepared.settings;
     let inspection = if args.inspect || manifest.observability.inspection {
         Some(InspectionConfig::from_observability(&manifest.observability).map_err(validation)?)
@@ -109,7 +116,14 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
         },
         None => None,
     };
-    let result = run_on_host(&host, prepared.spec, settings, &prepared.name, out);
+    let result = run_on_host(
+        &host,
+        prepared.spec,
+        settings,
+        &prepared.name,
+        progress,
+        out,
+    );
     // The server holds a handle: stop it first, then the host.
     if let Some(server) = server {
         server.stop();
@@ -123,6 +137,7 @@ fn run_on_host(
     spec: FlowSpec,
     settings: FlowSettings,
     flow_name: &str,
+    progress: Option<Progress>,
     out: &Output,
 ) -> Result<Ended, Failure> {
     // Registered before the flow starts: from here on a signal drains the
@@ -138,7 +153,7 @@ fn run_on_host(
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
-    let ended = await_flow(host, id, signals, Progress::for_run(out), out);
+    let ended = await_flow(host, id, signals, progress, out);
     match ended {
         (Ok(report), signal) => Ok(Ended { report, signal }),
         (Err(error), Some(signal)) => match cancelled_report(&error) {

@@ -169,10 +169,12 @@ impl ComponentInstance {
         name: &str,
         sandbox: &SandboxConfig,
     ) -> Result<Self, EngineError> {
-        let wasi = sandbox.build_wasi().map_err(|e| EngineError::Instantiate {
-            component: name.to_string(),
-            reason: e.to_string(),
-        })?;
+        let wasi = sandbox
+            .build_wasi_with(&engine.config().guest_outputs)
+            .map_err(|e| EngineError::Instantiate {
+                component: name.to_string(),
+                reason: e.to_string(),
+            })?;
         let state = ComponentState::new(
             id,
             name.to_string(),

@@ -13,6 +13,7 @@ pub mod bindings;
 pub mod component;
 mod epoch;
 pub mod error;
+pub mod guest_output;
 mod host;
 pub mod instance;
 pub mod state;
@@ -21,6 +22,7 @@ pub mod wasi_io;
 pub use component::{CompiledComponent, ExportSet, TorvynInterface};
 pub use epoch::EPOCH_TICK;
 pub use error::{EngineError, InvokeError, InvokeFailure};
+pub use guest_output::{GuestOutput, GuestOutputs};
 pub use instance::ComponentInstance;
 pub use state::{ComponentState, FlowContextData, FlowShared};
 
@@ -47,6 +49,9 @@ pub struct EngineConfig {
     pub max_wasm_stack: usize,
     /// Where compiled components are cached; `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Where the guests' stdout and stderr go instead of the process's
+    /// (default: inherited, where the sandbox allows them).
+    pub guest_outputs: GuestOutputs,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +64,7 @@ impl Default for EngineConfig {
             max_memory_per_component: 64 << 20,
             max_wasm_stack: 512 << 10,
             cache_dir: default_cache_dir(),
+            guest_outputs: GuestOutputs::default(),
         }
     }
 }

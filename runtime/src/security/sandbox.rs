@@ -20,6 +20,7 @@ use super::monitor::CapabilityMonitor;
 use super::resolve::ResolvedCapabilities;
 use super::scope::Scope;
 use super::taxonomy::{Capability, CapabilityKind};
+use crate::engine::guest_output::{GuestOutputs, HostStream, StandsFor};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -143,14 +144,35 @@ impl SandboxConfig {
         Ok(sandbox)
     }
 
-    /// Builds the WASI context.
+    /// Builds the WASI context (stdout and stderr, where allowed,
+    /// inherited from the process).
     pub fn build_wasi(&self) -> Result<WasiCtx, SecurityError> {
+        self.build_wasi_with(&GuestOutputs::default())
+    }
+
+    /// Builds the WASI context; stdout and stderr, where allowed, go to
+    /// `outputs` when it replaces them, else to the process's.
+    pub fn build_wasi_with(&self, outputs: &GuestOutputs) -> Result<WasiCtx, SecurityError> {
         let mut builder = WasiCtxBuilder::new();
         if self.stdout {
-            builder.inherit_stdout();
+            match &outputs.stdout {
+                Some(sink) => {
+                    builder.stdout(HostStream::new(Arc::clone(sink), StandsFor::Stdout));
+                }
+                None => {
+                    builder.inherit_stdout();
+                }
+            }
         }
         if self.stderr {
-            builder.inherit_stderr();
+            match &outputs.stderr {
+                Some(sink) => {
+                    builder.stderr(HostStream::new(Arc::clone(sink), StandsFor::Stderr));
+                }
+                None => {
+                    builder.inherit_stderr();
+                }
+            }
         }
         if self.environment {
             builder.inherit_env();

@@ -140,7 +140,7 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
 
     let manifest = load_manifest(&args.manifest, args.overrides)?;
     let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
-    let prepared = prepare_flow(&manifest, &args.manifest, wanted, out)?;
+    let prepared = prepare_flow(&manifest, &args.manifest, wanted, Default::default(), out)?;
     let mut spec = prepared.spec;
     if let Some(input) = &args.input {
         apply_input(&mut spec, &prepared.name, input).map_err(bad_input)?;

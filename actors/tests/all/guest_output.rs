@@ -1,0 +1,72 @@
+//! An embedder can take the guests' stdout (`EngineConfig::guest_outputs`,
+//! what `torvyn run` does to keep its progress line on a shared
+//! terminal): every byte the guests print reaches its sink, in order.
+
+use crate::common::*;
+use torvyn_actors::TorvynHost;
+use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::reactor::{StageRole, StageSpec};
+
+/// Guest output the embedder takes instead of the process's stdout.
+#[derive(Default)]
+struct Captured(std::sync::Mutex<Vec<u8>>, std::sync::atomic::AtomicUsize);
+
+impl torvyn_runtime::engine::GuestOutput for Captured {
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[test]
+fn guest_stdout_goes_to_the_embedders_sink_when_it_takes_it() {
+    let captured = std::sync::Arc::new(Captured::default());
+    let engine = WasmEngine::new(EngineConfig {
+        cache_dir: None,
+        guest_outputs: torvyn_runtime::engine::GuestOutputs {
+            stdout: Some(captured.clone()),
+            stderr: None,
+        },
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let stage = |name: &str, component: &str, role, config: &str| StageSpec {
+        name: name.into(),
+        component: engine
+            .load_component(&torvyn_e2e::test_component(component))
+            .expect("component"),
+        role,
+        config: config.into(),
+        sandbox: Default::default(),
+        scheduling: Default::default(),
+    };
+    let stages = vec![
+        stage(
+            "source",
+            "counter-source",
+            StageRole::Source,
+            r#"{"count": 20}"#,
+        ),
+        stage(
+            "sink",
+            "slow-sink",
+            StageRole::Sink,
+            r#"{"log_lengths": 1}"#,
+        ),
+    ];
+    let host = TorvynHost::builder()
+        .engine(engine.clone())
+        .worker_threads(1)
+        .build()
+        .expect("host");
+    let id = host.start_flow(spec("captured", stages)).expect("starts");
+    host.await_completion(id).expect("completes");
+    host.shutdown();
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.matches("[slow-sink] len=").count(), 20, "{text}");
+    assert!(text.ends_with("[slow-sink] received=20\n"), "{text}");
+}
