@@ -77,7 +77,7 @@ fn init_logging(verbose: bool, quiet: bool, color: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| progress::LogWriter)
         .with_ansi(color)
         .with_target(false)
         .try_init();

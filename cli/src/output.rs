@@ -87,8 +87,10 @@ impl Output {
     /// A `[torvyn] …` progress line (human format, not quiet).
     pub fn status(&self, line: &str) {
         if self.format == Format::Human && !self.quiet {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "[torvyn] {line}");
+            crate::progress::around_progress(|| {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "[torvyn] {line}");
+            });
         }
     }
 

@@ -25,6 +25,46 @@ use std::time::{Duration, Instant};
 use torvyn_actors::{FlowId, FlowState, TorvynHandle};
 use torvyn_runtime::engine::{GuestOutput, GuestOutputs};
 
+/// The progress line on screen now, if any: the CLI's other stderr
+/// writers (status lines, logs) print around it through
+/// [`around_progress`].
+static ON_SCREEN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Runs `write` (something printed to the terminal) with the progress
+/// line, when one is drawn, cleared first and redrawn after.
+pub fn around_progress<R>(write: impl FnOnce() -> R) -> R {
+    let bar = match ON_SCREEN.lock() {
+        Ok(guard) => guard.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+fn set_on_screen(bar: Option<ProgressBar>) {
+    match ON_SCREEN.lock() {
+        Ok(mut guard) => *guard = bar,
+        Err(poisoned) => *poisoned.into_inner() = bar,
+    }
+}
+
+/// A `tracing` writer for stderr that prints each log line around the
+/// progress line.
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        around_progress(|| std::io::stderr().lock().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// How often the line is refreshed from the counters.
 pub const REFRESH: Duration = Duration::from_millis(200);
 
@@ -101,8 +141,10 @@ impl Progress {
     /// The line for this `torvyn run`, on stderr, when [`wanted`].
     pub fn for_run(out: &Output) -> Option<Self> {
         let (format, quiet) = out.mode();
-        wanted(format, quiet, std::io::stderr().is_terminal())
-            .then(|| Self::new(ProgressDrawTarget::stderr()))
+        let progress = wanted(format, quiet, std::io::stderr().is_terminal())
+            .then(|| Self::new(ProgressDrawTarget::stderr()))?;
+        set_on_screen(Some(progress.bar.clone()));
+        Some(progress)
     }
 
     /// Where the guests' output must go while the line is drawn: the
@@ -160,6 +202,7 @@ impl Progress {
     /// Removes the line (before the summary is printed), then writes what
     /// the guests left without a newline.
     pub fn finish(self) {
+        set_on_screen(None);
         self.bar.finish_and_clear();
         for lines in &self.guest_lines {
             lines.write_rest();
@@ -326,6 +369,19 @@ mod tests {
         assert!(!wanted(Format::Json, false, true), "machine output");
         assert!(!wanted(Format::Human, true, true), "--quiet");
         assert!(!wanted(Format::Human, false, false), "stderr piped");
+    }
+
+    #[test]
+    fn status_and_log_lines_print_around_a_drawn_line_and_straight_otherwise() {
+        assert_eq!(around_progress(|| 1), 1, "no line drawn");
+        let progress = Progress::new(ProgressDrawTarget::hidden());
+        set_on_screen(Some(progress.bar.clone()));
+        assert_eq!(around_progress(|| 2), 2, "around the line");
+        let mut log = LogWriter;
+        assert_eq!(std::io::Write::write(&mut log, b"").unwrap(), 0);
+        progress.finish();
+        let cleared = ON_SCREEN.lock().unwrap().is_none();
+        assert!(cleared, "finishing the line unregisters it");
     }
 
     #[test]
