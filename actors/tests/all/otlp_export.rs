@@ -53,7 +53,12 @@ fn config(exporter: TracingExporter, endpoint: String) -> ExportConfig {
 
 /// Exports a span tree to `url` and checks what `receiver` got.
 fn delivers_a_span_tree(exporter: TracingExporter, receiver: &OtlpReceiver, url: String) {
-    let exporter = SpanExporter::start(config(exporter, url)).expect("start");
+    delivers_a_span_tree_with(config(exporter, url), receiver);
+}
+
+/// [`delivers_a_span_tree`] with any exporter settings.
+fn delivers_a_span_tree_with(config: ExportConfig, receiver: &OtlpReceiver) {
+    let exporter = SpanExporter::start(config).expect("start");
     let tree = span_tree();
     assert!(exporter.handle().export(tree.clone()));
     let summary = exporter.shutdown(Duration::from_secs(10));
@@ -95,6 +100,42 @@ fn grpc_exporter_delivers_a_span_tree() {
     let (receiver, url) = OtlpReceiver::start_grpc();
     delivers_a_span_tree(TracingExporter::OtlpGrpc, &receiver, url);
     assert_eq!(receiver.requests(), 1);
+}
+
+/// A collector that wants credentials and compression, configured the
+/// OpenTelemetry way: both transports send the headers (HTTP headers, gRPC
+/// metadata) and a gzip body, and the span tree still arrives intact.
+#[test]
+fn headers_and_gzip_from_the_otel_variables_reach_the_collector() {
+    let variables = |name: &str| match name {
+        "OTEL_EXPORTER_OTLP_HEADERS" => Some("Authorization=Bearer%20s3cret,x-tenant=acme".into()),
+        "OTEL_EXPORTER_OTLP_COMPRESSION" => Some("gzip".into()),
+        _ => None,
+    };
+    for kind in [TracingExporter::OtlpHttp, TracingExporter::OtlpGrpc] {
+        let (receiver, url) = match kind {
+            TracingExporter::OtlpHttp => OtlpReceiver::start_http(),
+            _ => OtlpReceiver::start_grpc(),
+        };
+        let config = config(kind, url)
+            .with_env(variables)
+            .expect("valid variables");
+        delivers_a_span_tree_with(config, &receiver);
+        let (headers, gzip) = receiver.last_request_headers();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            header("authorization"),
+            Some("Bearer s3cret"),
+            "{kind:?}: {headers:?}"
+        );
+        assert_eq!(header("x-tenant"), Some("acme"), "{kind:?}");
+        assert!(gzip, "{kind:?}: the body was not gzip");
+    }
 }
 
 #[test]

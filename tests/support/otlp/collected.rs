@@ -47,6 +47,8 @@ impl ReceivedSpan {
 pub(crate) struct Collected {
     state: Mutex<(Vec<ReceivedSpan>, usize)>,
     arrived: Condvar,
+    /// The latest request's headers and whether its body was gzip.
+    last_headers: Mutex<(Vec<(String, String)>, bool)>,
 }
 
 impl Collected {
@@ -87,6 +89,18 @@ impl Collected {
         state.0.extend(new);
         state.1 += 1;
         self.arrived.notify_all();
+    }
+
+    /// Notes the headers of the request about to be added.
+    pub(crate) fn note_headers(&self, headers: Vec<(String, String)>, gzip: bool) {
+        *self.last_headers.lock().unwrap_or_else(|e| e.into_inner()) = (headers, gzip);
+    }
+
+    pub(crate) fn last_headers(&self) -> (Vec<(String, String)>, bool) {
+        self.last_headers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn spans(&self) -> Vec<ReceivedSpan> {

@@ -21,6 +21,20 @@ impl TraceService for Service {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let metadata = request.metadata();
+        let gzip = metadata
+            .get("grpc-encoding")
+            .is_some_and(|v| v.as_bytes() == b"gzip");
+        let headers = metadata
+            .iter()
+            .filter_map(|entry| match entry {
+                tonic::metadata::KeyAndValueRef::Ascii(k, v) => {
+                    Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                }
+                tonic::metadata::KeyAndValueRef::Binary(..) => None,
+            })
+            .collect();
+        self.0.note_headers(headers, gzip);
         self.0.add(request.get_ref());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
@@ -47,7 +61,10 @@ impl OtlpReceiver {
                     let listener =
                         tokio::net::TcpListener::from_std(listener).expect("a Tokio listener");
                     let served = tonic::transport::Server::builder()
-                        .add_service(TraceServiceServer::new(Service(collected)))
+                        .add_service(
+                            TraceServiceServer::new(Service(collected))
+                                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+                        )
                         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
                             let _ = stopped.await;
                         })

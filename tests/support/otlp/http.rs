@@ -7,6 +7,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
+use std::io::Read;
 use std::sync::Arc;
 
 impl OtlpReceiver {
@@ -41,8 +42,27 @@ fn serve(mut request: tiny_http::Request, collected: &Collected) {
     } else if !is_protobuf(&request) {
         415
     } else {
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|h| {
+                (
+                    h.field.as_str().as_str().to_ascii_lowercase(),
+                    h.value.to_string(),
+                )
+            })
+            .collect();
+        let gzip = headers
+            .iter()
+            .any(|(k, v)| k == "content-encoding" && v == "gzip");
+        collected.note_headers(headers, gzip);
         let mut body = Vec::new();
-        match request.as_reader().read_to_end(&mut body) {
+        let read = if gzip {
+            flate2::read::GzDecoder::new(request.as_reader()).read_to_end(&mut body)
+        } else {
+            request.as_reader().read_to_end(&mut body)
+        };
+        match read {
             Ok(_) => match ExportTraceServiceRequest::decode(body.as_slice()) {
                 Ok(decoded) => {
                     collected.add(&decoded);

@@ -34,6 +34,12 @@ impl OtlpReceiver {
         self.collected.requests()
     }
 
+    /// The headers (HTTP) or metadata (gRPC) of the latest request, names
+    /// lowercased, and whether its body was gzip-compressed.
+    pub fn last_request_headers(&self) -> (Vec<(String, String)>, bool) {
+        self.collected.last_headers()
+    }
+
     /// Waits until at least `n` spans arrived or `timeout` passed, and
     /// returns every span received by then.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {

@@ -28,7 +28,34 @@ pub struct ExportConfig {
     pub queue_capacity: usize,
     /// Spans per export request (default 512).
     pub max_batch_spans: usize,
+    /// Headers sent with every OTLP request (HTTP headers, gRPC metadata),
+    /// e.g. a collector's `authorization`.
+    pub headers: Vec<(String, String)>,
+    /// Request body compression of the OTLP exporters.
+    pub compression: OtlpCompression,
 }
+
+/// How OTLP request bodies are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OtlpCompression {
+    /// Sent as encoded.
+    #[default]
+    None,
+    /// gzip (`Content-Encoding: gzip`; gRPC `grpc-encoding: gzip`).
+    Gzip,
+}
+
+/// The OpenTelemetry variables [`ExportConfig::with_env`] reads, the
+/// traces-specific one first.
+pub const HEADERS_VARIABLES: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+];
+/// See [`HEADERS_VARIABLES`].
+pub const COMPRESSION_VARIABLES: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
+];
 
 impl Default for ExportConfig {
     fn default() -> Self {
@@ -38,6 +65,8 @@ impl Default for ExportConfig {
             service_name: "torvyn".into(),
             queue_capacity: 256,
             max_batch_spans: 512,
+            headers: Vec::new(),
+            compression: OtlpCompression::None,
         }
     }
 }
@@ -60,7 +89,42 @@ impl ExportConfig {
         }
     }
 
-    fn invalid(&self, reason: impl Into<String>) -> ExportError {
+    /// Takes headers and compression from the standard OpenTelemetry
+    /// variables, read through `var` (`std::env::var` in the CLI):
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` (`key=value,key2=value2`,
+    /// values percent-encoded) and `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION`
+    /// (`gzip` or `none`). A malformed value is an error naming the
+    /// variable.
+    pub fn with_env(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self, ExportError> {
+        let first = |names: [&'static str; 2]| {
+            names
+                .into_iter()
+                .find_map(|name| var(name).map(|value| (name, value)))
+        };
+        if let Some((variable, value)) = first(HEADERS_VARIABLES) {
+            self.headers = parse_headers(&value).map_err(|reason| ExportError::InvalidEnv {
+                variable,
+                value: value.clone(),
+                reason,
+            })?;
+        }
+        if let Some((variable, value)) = first(COMPRESSION_VARIABLES) {
+            self.compression = match value.trim() {
+                "gzip" => OtlpCompression::Gzip,
+                "" | "none" => OtlpCompression::None,
+                other => {
+                    return Err(ExportError::InvalidEnv {
+                        variable,
+                        value: value.clone(),
+                        reason: format!("unknown compression `{other}`"),
+                    })
+                }
+            };
+        }
+        Ok(self)
+    }
+
+    pub(crate) fn invalid(&self, reason: impl Into<String>) -> ExportError {
         ExportError::InvalidEndpoint {
             exporter: self.exporter,
             endpoint: self.endpoint.clone(),
@@ -140,9 +204,122 @@ impl ExportConfig {
     }
 }
 
+/// `key=value,key2=value2` (the W3C baggage form the OpenTelemetry
+/// variables use; values percent-decoded) into header pairs whose names
+/// are valid HTTP header names and whose values are visible ASCII.
+pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut headers = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(format!("`{pair}` is not key=value"));
+        };
+        let key = key.trim().to_ascii_lowercase();
+        let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if key.is_empty() || !key.chars().all(is_token) {
+            return Err(format!("`{key}` is not a valid header name"));
+        }
+        let value = percent_decode(value.trim())
+            .ok_or_else(|| format!("the value of `{key}` has a bad percent escape"))?;
+        if !value
+            .chars()
+            .all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic())
+        {
+            return Err(format!("the value of `{key}` is not visible ASCII"));
+        }
+        headers.push((key, value));
+    }
+    Ok(headers)
+}
+
+/// `%XX` escapes decoded; `None` for a broken escape or invalid UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use torvyn_runtime::error::Coded;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn headers_are_parsed_lowercased_and_percent_decoded() {
+        assert_eq!(
+            parse_headers("Authorization=Basic%20dXNlcjpwYXNz, x-scope-orgid = tenant-1,").unwrap(),
+            vec![
+                (
+                    "authorization".to_string(),
+                    "Basic dXNlcjpwYXNz".to_string()
+                ),
+                ("x-scope-orgid".to_string(), "tenant-1".to_string()),
+            ]
+        );
+        assert_eq!(parse_headers("").unwrap(), Vec::new());
+        for bad in ["novalue", "bad name=x", "=x", "k=%zz", "k=%4", "k=a%0Ab"] {
+            assert!(parse_headers(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_traces_variables_win_and_a_bad_value_names_its_variable() {
+        let config = ExportConfig::default()
+            .with_env(env(&[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "a=1"),
+                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2"),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ]))
+            .unwrap();
+        assert_eq!(config.headers, vec![("b".to_string(), "2".to_string())]);
+        assert_eq!(config.compression, OtlpCompression::Gzip);
+        let untouched = ExportConfig::default().with_env(env(&[])).unwrap();
+        assert_eq!(untouched.headers, Vec::new());
+        assert_eq!(untouched.compression, OtlpCompression::None);
+        let err = ExportConfig::default()
+            .with_env(env(&[("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli")]))
+            .expect_err("unknown compression");
+        assert!(
+            err.to_string()
+                .contains("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"),
+            "{err}"
+        );
+        assert_eq!(
+            err.code(),
+            torvyn_runtime::error::ErrorCode::ConstraintViolation
+        );
+        let err = ExportConfig::default()
+            .with_env(env(&[("OTEL_EXPORTER_OTLP_HEADERS", "oops")]))
+            .expect_err("malformed headers");
+        assert!(
+            err.to_string().contains("OTEL_EXPORTER_OTLP_HEADERS"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn defaults_match_the_brief() {

@@ -26,6 +26,16 @@ pub enum ExportError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An OpenTelemetry environment variable has a malformed value.
+    #[error("{variable}=`{value}` is not usable: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The exporter thread (or its runtime) could not be started.
     #[error("the span exporter thread could not start: {0}")]
     Spawn(std::io::Error),
@@ -45,6 +55,7 @@ impl Coded for ExportError {
             ExportError::InvalidEndpoint { .. } | ExportError::File { .. } => {
                 Some("[observability] tracing_endpoint".into())
             }
+            ExportError::InvalidEnv { variable, .. } => Some(format!("environment {variable}")),
             ExportError::Spawn(_) => None,
         }
     }
@@ -66,6 +77,7 @@ impl Coded for ExportError {
             ExportError::File { .. } => {
                 "check that the directory exists and is writable, or pick another path".into()
             }
+            ExportError::InvalidEnv { .. } => "headers are key=value pairs separated by commas (values percent-encoded); compression is gzip or none".into(),
             ExportError::Spawn(_) => "check the process's thread limit (ulimit -u)".into(),
         }
     }

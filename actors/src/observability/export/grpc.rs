@@ -5,18 +5,23 @@
 //! created on the first send, on the exporter thread, so no Tokio object
 //! is built or dropped on the caller's (possibly async) thread.
 
-use super::config::ExportConfig;
+use super::config::{ExportConfig, OtlpCompression};
 use super::error::ExportError;
 use super::http::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use super::sink::{Sink, SinkError};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::runtime::Runtime;
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 
 /// Sends each request with a unary `Export` call.
 pub(crate) struct OtlpGrpc {
     endpoint: Endpoint,
+    /// The configured headers, as gRPC metadata (sent with every call).
+    metadata: MetadataMap,
+    compression: OtlpCompression,
     /// Built on the first send (on the exporter thread).
     connected: Option<(Runtime, TraceServiceClient<Channel>)>,
 }
@@ -34,8 +39,26 @@ impl OtlpGrpc {
             })?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT);
+        let mut metadata = MetadataMap::new();
+        for (name, value) in &config.headers {
+            // parse_headers admitted only token names and visible ASCII.
+            let key = name.parse::<AsciiMetadataKey>();
+            let value = value.parse::<AsciiMetadataValue>();
+            match (key, value) {
+                (Ok(key), Ok(value)) => {
+                    metadata.append(key, value);
+                }
+                _ => {
+                    return Err(
+                        config.invalid(format!("header `{name}` is not valid gRPC metadata"))
+                    )
+                }
+            }
+        }
         Ok(Box::new(Self {
             endpoint,
+            metadata,
+            compression: config.compression,
             connected: None,
         }))
     }
@@ -49,7 +72,11 @@ impl OtlpGrpc {
                 let _entered = runtime.enter();
                 self.endpoint.connect_lazy()
             };
-            self.connected = Some((runtime, TraceServiceClient::new(channel)));
+            let mut client = TraceServiceClient::new(channel);
+            if self.compression == OtlpCompression::Gzip {
+                client = client.send_compressed(CompressionEncoding::Gzip);
+            }
+            self.connected = Some((runtime, client));
         }
         self.connected
             .as_mut()
@@ -60,9 +87,11 @@ impl OtlpGrpc {
 impl Sink for OtlpGrpc {
     fn send(&mut self, request: &ExportTraceServiceRequest) -> Result<(), SinkError> {
         let uri = self.endpoint.uri().to_string();
+        let mut call = tonic::Request::new(request.clone());
+        *call.metadata_mut() = self.metadata.clone();
         let (runtime, client) = self.connected()?;
         runtime
-            .block_on(client.export(request.clone()))
+            .block_on(client.export(call))
             .map(|_| ())
             .map_err(|status| SinkError::Transport(format!("gRPC Export to {uri}: {status}")))
     }

@@ -24,7 +24,7 @@ pub mod span;
 mod transport;
 mod worker;
 
-pub use config::ExportConfig;
+pub use config::{parse_headers, ExportConfig, OtlpCompression};
 pub use error::ExportError;
 pub use exporter::{ExportSummary, SpanExporter};
 pub use handle::ExportHandle;

@@ -11,7 +11,11 @@ use torvyn_runtime::config::TracingExporter;
 pub(crate) fn build_sink(config: &ExportConfig) -> Result<Option<Box<dyn Sink>>, ExportError> {
     let sink: Box<dyn Sink> = match config.exporter {
         TracingExporter::Disabled => return Ok(None),
-        TracingExporter::OtlpHttp => Box::new(OtlpHttp::new(config.http_url()?)),
+        TracingExporter::OtlpHttp => Box::new(OtlpHttp::new(
+            config.http_url()?,
+            config.headers.clone(),
+            config.compression,
+        )),
         TracingExporter::OtlpGrpc => super::grpc::OtlpGrpc::connect_lazy(config)?,
         TracingExporter::Stdout => match config.std_stream()? {
             StdStream::Stdout => Box::new(JsonLines::new(std::io::stdout())),
