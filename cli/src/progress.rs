@@ -141,10 +141,8 @@ impl Progress {
     /// The line for this `torvyn run`, on stderr, when [`wanted`].
     pub fn for_run(out: &Output) -> Option<Self> {
         let (format, quiet) = out.mode();
-        let progress = wanted(format, quiet, std::io::stderr().is_terminal())
-            .then(|| Self::new(ProgressDrawTarget::stderr()))?;
-        set_on_screen(Some(progress.bar.clone()));
-        Some(progress)
+        wanted(format, quiet, std::io::stderr().is_terminal())
+            .then(|| Self::new(ProgressDrawTarget::stderr()))
     }
 
     /// Where the guests' output must go while the line is drawn: the
@@ -153,11 +151,11 @@ impl Progress {
     pub fn guest_outputs(&mut self) -> GuestOutputs {
         let mut outputs = GuestOutputs::default();
         if std::io::stdout().is_terminal() {
-            let lines = Arc::new(GuestLines::new(self.bar.clone(), Stream::Stdout));
+            let lines = Arc::new(GuestLines::new(Stream::Stdout));
             self.guest_lines.push(Arc::clone(&lines));
             outputs.stdout = Some(lines);
         }
-        let lines = Arc::new(GuestLines::new(self.bar.clone(), Stream::Stderr));
+        let lines = Arc::new(GuestLines::new(Stream::Stderr));
         self.guest_lines.push(Arc::clone(&lines));
         outputs.stderr = Some(lines);
         outputs
@@ -172,6 +170,7 @@ impl Progress {
             }
             _ => 0.0,
         };
+        let first = self.last.is_none();
         self.last = Some((now, delivered));
         let line = render_line(&ProgressSnapshot {
             state,
@@ -181,6 +180,10 @@ impl Progress {
         });
         self.bar.set_message(line);
         self.bar.tick();
+        if first {
+            // Drawn now: from here on other writers go around the line.
+            set_on_screen(Some(self.bar.clone()));
+        }
     }
 
     /// Reads flow `id`'s counters from `host` and redraws; a host that
@@ -237,7 +240,6 @@ impl Stream {
 /// line is drawn again below it. A partial line waits for its newline (or
 /// the end of the run, or [`GuestLines::LONGEST_PARTIAL`] bytes).
 pub struct GuestLines {
-    bar: ProgressBar,
     stream: Stream,
     partial: Mutex<Vec<u8>>,
 }
@@ -247,10 +249,10 @@ impl GuestLines {
     /// newline.
     pub const LONGEST_PARTIAL: usize = 64 * 1024;
 
-    /// Lines of `stream`, written around `bar`.
-    pub fn new(bar: ProgressBar, stream: Stream) -> Self {
+    /// Lines of `stream`, written around the progress line while one is
+    /// drawn.
+    pub fn new(stream: Stream) -> Self {
         Self {
-            bar,
             stream,
             partial: Mutex::new(Vec::new()),
         }
@@ -290,7 +292,7 @@ impl GuestOutput for GuestLines {
         if ready.is_empty() {
             return Ok(());
         }
-        self.bar.suspend(|| self.stream.write_all(&ready))
+        around_progress(|| self.stream.write_all(&ready))
     }
 
     fn flush(&self) -> std::io::Result<()> {
@@ -372,6 +374,17 @@ mod tests {
     }
 
     #[test]
+    fn the_line_is_on_screen_from_its_first_update_until_it_finishes() {
+        let mut progress = Progress::new(ProgressDrawTarget::hidden());
+        let on_screen = || ON_SCREEN.lock().unwrap().is_some();
+        assert!(!on_screen(), "not before it is drawn");
+        progress.update(FlowState::Running, 1, 0, Instant::now());
+        assert!(on_screen());
+        progress.finish();
+        assert!(!on_screen());
+    }
+
+    #[test]
     fn status_and_log_lines_print_around_a_drawn_line_and_straight_otherwise() {
         assert_eq!(around_progress(|| 1), 1, "no line drawn");
         let progress = Progress::new(ProgressDrawTarget::hidden());
@@ -386,7 +399,7 @@ mod tests {
 
     #[test]
     fn guest_writes_are_released_line_by_line() {
-        let lines = GuestLines::new(ProgressBar::hidden(), Stream::Stderr);
+        let lines = GuestLines::new(Stream::Stderr);
         assert!(
             lines.take_ready(b"[sink] seq=0").is_empty(),
             "no newline yet"
@@ -404,7 +417,7 @@ mod tests {
 
     #[test]
     fn a_partial_line_that_grows_too_long_is_released_whole() {
-        let lines = GuestLines::new(ProgressBar::hidden(), Stream::Stderr);
+        let lines = GuestLines::new(Stream::Stderr);
         let long = vec![b'x'; GuestLines::LONGEST_PARTIAL - 1];
         assert!(lines.take_ready(&long).is_empty());
         assert_eq!(
