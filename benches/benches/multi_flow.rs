@@ -22,8 +22,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use torvyn_actors::{FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost};
+use torvyn_benches::stages::test_stage;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::{FlowSettings, StageRole, StageSpec};
+use torvyn_runtime::reactor::{FlowSettings, StageRole};
 use torvyn_runtime::resources::PoolConfig;
 
 /// Counts live heap bytes.
@@ -58,15 +59,8 @@ fn rss_bytes() -> u64 {
 }
 
 fn spec(engine: &WasmEngine) -> FlowSpec {
-    let stage = |name: &str, component: &str, role, config: &str| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config: config.into(),
-        sandbox: Default::default(),
-        scheduling: Default::default(),
+    let stage = |name: &str, component: &str, role, config: &str| {
+        test_stage(engine, name, component, role, config)
     };
     FlowSpec::new(vec![
         stage(

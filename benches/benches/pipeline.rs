@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use torvyn_actors::{FlowSpec as ActorFlowSpec, TorvynHandle, TorvynHost};
 use torvyn_benches::bare::{BarePipeline, Middle};
+use torvyn_benches::stages::test_stage;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::{FlowSettings, LinearFlow, StageRole, StageSpec};
-use torvyn_runtime::security::SandboxConfig;
 
 const FUEL: u64 = 1_000_000;
 
@@ -48,13 +48,8 @@ fn wasm(name: &str) -> PathBuf {
 }
 
 fn stages(engine: &WasmEngine, shape: &Shape, source_config: &str) -> Vec<StageSpec> {
-    let stage = |name: &str, component: &str, role, config: &str| StageSpec {
-        name: name.into(),
-        component: engine.load_component(&wasm(component)).expect("component"),
-        role,
-        config: config.into(),
-        sandbox: SandboxConfig::default(),
-        scheduling: Default::default(),
+    let stage = |name: &str, component: &str, role, config: &str| {
+        test_stage(engine, name, component, role, config)
     };
     let mut v = vec![stage(
         "source",

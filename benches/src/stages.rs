@@ -4,31 +4,7 @@
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::reactor::{StageRole, StageSpec};
 
-/// Node `name` running test component `component` in `role`, with `config`
-/// passed to `lifecycle.init`, default sandbox and scheduling.
-///
-/// # Panics
-///
-/// Panics when the component cannot be built or loaded (a benchmark has
-/// nothing to measure then).
-pub fn test_stage(
-    engine: &WasmEngine,
-    name: &str,
-    component: &str,
-    role: StageRole,
-    config: String,
-) -> StageSpec {
-    StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config,
-        sandbox: Default::default(),
-        scheduling: Default::default(),
-    }
-}
+pub use torvyn_e2e::test_stage;
 
 /// `counter-source` emitting `count` elements of 64 bytes.
 pub fn counter_source(engine: &WasmEngine, count: u64) -> StageSpec {
@@ -43,38 +19,21 @@ pub fn counter_source(engine: &WasmEngine, count: u64) -> StageSpec {
 
 /// counter-source (`count` × 64 bytes) → passthrough → quiet-sink.
 pub fn source_pass_sink(engine: &WasmEngine, count: u64) -> Vec<StageSpec> {
-    vec![
-        counter_source(engine, count),
-        test_stage(
-            engine,
-            "pass",
-            "passthrough",
-            StageRole::Processor,
-            String::new(),
-        ),
-        test_stage(engine, "sink", "quiet-sink", StageRole::Sink, String::new()),
-    ]
+    let sink = test_stage(engine, "sink", "quiet-sink", StageRole::Sink, "");
+    source_pass_into(engine, count, sink)
 }
 
 /// counter-source (`count` × 64 bytes) → passthrough → slow-sink spinning
 /// `spin` busy-loop iterations per element: the minimal pipeline with a
 /// sink that does real work.
 pub fn source_pass_busy_sink(engine: &WasmEngine, count: u64, spin: u64) -> Vec<StageSpec> {
-    vec![
-        counter_source(engine, count),
-        test_stage(
-            engine,
-            "pass",
-            "passthrough",
-            StageRole::Processor,
-            String::new(),
-        ),
-        test_stage(
-            engine,
-            "sink",
-            "slow-sink",
-            StageRole::Sink,
-            format!(r#"{{"spin": {spin}}}"#),
-        ),
-    ]
+    let config = format!(r#"{{"spin": {spin}}}"#);
+    let sink = test_stage(engine, "sink", "slow-sink", StageRole::Sink, config);
+    source_pass_into(engine, count, sink)
+}
+
+/// counter-source (`count` × 64 bytes) → passthrough → `sink`.
+fn source_pass_into(engine: &WasmEngine, count: u64, sink: StageSpec) -> Vec<StageSpec> {
+    let pass = test_stage(engine, "pass", "passthrough", StageRole::Processor, "");
+    vec![counter_source(engine, count), pass, sink]
 }

@@ -80,19 +80,7 @@ fn run_with_terminal_stderr(dir: &Path, args: &[&str]) -> Run {
         .stderr(Stdio::from(slave))
         .spawn()
         .expect("the torvyn binary runs");
-    let mut terminal = std::fs::File::from(master);
-    let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut chunk = [0u8; 4096];
-        // Linux reports EIO on the master once the last slave fd closes.
-        while let Ok(n) = terminal.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&chunk[..n]);
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    });
+    let reader = read_terminal(master);
     let mut stdout = String::new();
     child
         .stdout
@@ -121,18 +109,7 @@ fn run_on_terminal(dir: &Path, args: &[&str]) -> (i32, String) {
         .stderr(Stdio::from(second))
         .spawn()
         .expect("the torvyn binary runs");
-    let mut terminal = std::fs::File::from(master);
-    let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = terminal.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&chunk[..n]);
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    });
+    let reader = read_terminal(master);
     let output = child.wait_with_output().expect("torvyn exits");
     let seen = reader.join().expect("pty reader");
     (output.status.code().unwrap_or(-1), seen)
@@ -211,6 +188,24 @@ fn a_shared_terminal_gets_the_progress_line_and_whole_guest_lines() {
         .rfind("Flow 'main' completed. 300 elements processed.")
         .unwrap_or_else(|| panic!("no summary in {text:?}"));
     assert!(text[summary..].contains("Throughput: ~"));
+}
+
+/// Everything written to the terminal of `master`, read on a thread
+/// until the last slave closes.
+fn read_terminal(master: OwnedFd) -> std::thread::JoinHandle<String> {
+    let mut terminal = std::fs::File::from(master);
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // Linux reports EIO on the master once the last slave fd closes.
+        while let Ok(n) = terminal.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    })
 }
 
 /// A pseudo-terminal 120 columns wide: (master, slave).

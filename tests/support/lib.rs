@@ -91,6 +91,32 @@ pub fn test_component(name: &str) -> PathBuf {
     component_in(&build_test_components(), name)
 }
 
+/// Node `name` running test component `component` (compiled on `engine`)
+/// in `role`, with `config` passed to `lifecycle.init`, default sandbox
+/// and scheduling.
+///
+/// # Panics
+///
+/// Panics when the component cannot be built or loaded.
+pub fn test_stage(
+    engine: &torvyn_runtime::engine::WasmEngine,
+    name: &str,
+    component: &str,
+    role: torvyn_runtime::reactor::StageRole,
+    config: impl Into<String>,
+) -> torvyn_runtime::reactor::StageSpec {
+    torvyn_runtime::reactor::StageSpec {
+        name: name.into(),
+        component: engine
+            .load_component(&test_component(component))
+            .expect("component"),
+        role,
+        config: config.into(),
+        sandbox: Default::default(),
+        scheduling: Default::default(),
+    }
+}
+
 /// Builds `examples/hello-world` (once per process) and returns the directory
 /// holding `hello_source.wasm` and `hello_sink.wasm`.
 ///

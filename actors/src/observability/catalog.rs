@@ -513,9 +513,9 @@ impl MetricsCatalog {
                 raise_in(&self.pool_returned, t, stats.taken_back);
                 raise_in(&self.pool_fallback, t, stats.fallback_count);
                 raise_in(&self.pool_exhaustion, t, stats.exhaustion_events);
-                if stats.handed_out > 0 {
+                if let Some(ratio) = stats.reuse_ratio() {
                     if let Ok(g) = self.pool_reuse.get_metric_with_label_values(t) {
-                        g.set(stats.taken_back as f64 / stats.handed_out as f64);
+                        g.set(ratio);
                     }
                 }
             }
@@ -692,42 +692,14 @@ mod tests {
         }
     }
 
+    /// A report of 500 elements in 250 ms through one stage, `sink`.
     fn report_with_stage(fuel: u64, memory: u64) -> FlowReport {
-        FlowReport {
-            flow: "main".into(),
-            elements_pulled: 500,
-            elements_delivered: 500,
-            elements_dropped: 0,
-            errors: 0,
-            duration: std::time::Duration::from_millis(250),
-            payload_copies: Default::default(),
-            all_copies: Default::default(),
-            copy_amplification: 0.0,
-            bytes_produced: 0,
-            peak_queue_depth: 0,
-            live_buffers: 0,
-            leaked_buffers: 0,
-            pool_buffers_held: 0,
-            events_dropped: 0,
-            stages: vec![torvyn_runtime::reactor::StageReport {
-                name: "sink".into(),
-                invocations: 500,
-                errors: 0,
-                busy_ns: 0,
-                restarts: 0,
-                retries: 0,
-                dead_lettered: 0,
-                timeouts: 0,
-                ended_abnormally: false,
-                fuel_consumed: fuel,
-                memory_bytes: memory,
-            }],
-            streams: Vec::new(),
-            copies_by_reason: Box::new([]),
-            pool_allocations: 0,
-            pool_fallbacks: 0,
-            latency: None,
-        }
+        let mut report = series::fixtures::report(&["sink"], &[]);
+        report.elements_delivered = 500;
+        report.duration = std::time::Duration::from_millis(250);
+        report.stages[0].fuel_consumed = fuel;
+        report.stages[0].memory_bytes = memory;
+        report
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn cancel_stops_an_endless_flow_with_e0402() {
 fn cancel_interrupts_a_guest_stuck_in_a_call() {
     use torvyn_actors::{CancelBounds, FlowSpec, TorvynHost};
     use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-    use torvyn_runtime::reactor::{FlowSettings, StageRole, StageSpec};
+    use torvyn_runtime::reactor::{FlowSettings, StageRole};
 
     let engine = WasmEngine::new(EngineConfig {
         fuel_per_invocation: 0,
@@ -50,15 +50,8 @@ fn cancel_interrupts_a_guest_stuck_in_a_call() {
         ..EngineConfig::default()
     })
     .expect("engine");
-    let stage = |name: &str, component: &str, role, config: &str| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config: config.into(),
-        sandbox: Default::default(),
-        scheduling: Default::default(),
+    let stage = |name: &str, component: &str, role, config: &str| {
+        torvyn_e2e::test_stage(&engine, name, component, role, config)
     };
     let host = TorvynHost::builder()
         .engine(engine.clone())

@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use torvyn_actors::{FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost};
-use torvyn_runtime::engine::{CompiledComponent, EngineConfig, WasmEngine};
+use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::{FlowSettings, StageRole, StageSpec};
 
 /// One engine for the whole test binary (compiled components are shared).
@@ -19,23 +19,9 @@ pub fn engine() -> &'static WasmEngine {
     })
 }
 
-/// A test component, compiled once.
-pub fn component(name: &str) -> CompiledComponent {
-    engine()
-        .load_component(&torvyn_e2e::test_component(name))
-        .expect("component loads")
-}
-
 /// A stage of `component` named `name`.
 pub fn stage(name: &str, component_name: &str, role: StageRole, config: &str) -> StageSpec {
-    StageSpec {
-        name: name.into(),
-        component: component(component_name),
-        role,
-        config: config.into(),
-        sandbox: Default::default(),
-        scheduling: Default::default(),
-    }
+    torvyn_e2e::test_stage(engine(), name, component_name, role, config)
 }
 
 /// counter-source (`count`) → passthrough → quiet-sink.
@@ -62,11 +48,23 @@ pub fn spec(name: &str, stages: Vec<StageSpec>) -> FlowSpec {
 
 /// A host with `workers` worker arbiters on the shared engine.
 pub fn host(workers: usize) -> TorvynHandle {
+    host_on(engine(), workers)
+}
+
+/// A host with `workers` worker arbiters on `engine`.
+pub fn host_on(engine: &WasmEngine, workers: usize) -> TorvynHandle {
     TorvynHost::builder()
-        .engine(engine().clone())
+        .engine(engine.clone())
         .worker_threads(workers)
         .build()
         .expect("host starts")
+}
+
+/// The value of the sample line that is exactly `series` in a Prometheus
+/// scrape.
+pub fn metric_value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// Polls `inspect` until `cond` holds (panics after 20 s).

@@ -3,9 +3,8 @@
 //! terminal): every byte the guests print reaches its sink, in order.
 
 use crate::common::*;
-use torvyn_actors::TorvynHost;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::{StageRole, StageSpec};
+use torvyn_runtime::reactor::StageRole;
 
 /// Guest output the embedder takes instead of the process's stdout.
 #[derive(Default)]
@@ -34,15 +33,8 @@ fn guest_stdout_goes_to_the_embedders_sink_when_it_takes_it() {
         ..EngineConfig::default()
     })
     .expect("engine");
-    let stage = |name: &str, component: &str, role, config: &str| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config: config.into(),
-        sandbox: Default::default(),
-        scheduling: Default::default(),
+    let stage = |name: &str, component: &str, role, config: &str| {
+        torvyn_e2e::test_stage(&engine, name, component, role, config)
     };
     let stages = vec![
         stage(
@@ -58,11 +50,7 @@ fn guest_stdout_goes_to_the_embedders_sink_when_it_takes_it() {
             r#"{"log_lengths": 1}"#,
         ),
     ];
-    let host = TorvynHost::builder()
-        .engine(engine.clone())
-        .worker_threads(1)
-        .build()
-        .expect("host");
+    let host = host_on(&engine, 1);
     let id = host.start_flow(spec("captured", stages)).expect("starts");
     host.await_completion(id).expect("completes");
     host.shutdown();

@@ -19,12 +19,6 @@ fn flow_ids(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The value of the sample line that is exactly `series`.
-fn value(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
 /// Runs one short flow (counter-source → passthrough → quiet-sink) to
 /// completion.
 fn run_one(host: &TorvynHandle, name: &str) -> FlowId {
@@ -50,7 +44,8 @@ fn metrics_keep_only_the_default_window_of_finished_flows() {
     for i in 0..flows {
         ids.push(run_one(&host, &format!("f{i}")));
         text = host.prometheus_metrics().expect("scrape");
-        let now = value(&text, "torvyn_system_flows_finished_total").expect("finished total");
+        let now =
+            metric_value(&text, "torvyn_system_flows_finished_total").expect("finished total");
         assert!(now >= finished, "went back from {finished} to {now}");
         finished = now;
         assert!(
@@ -80,7 +75,10 @@ fn metrics_keep_only_the_default_window_of_finished_flows() {
             r#"torvyn_stream_elements_transferred_total{{flow="f{last}",flow_id="{newest}",stream_id="pass-to-sink"}}"#
         ),
     ] {
-        assert!(value(&text, &series).is_some(), "{series} in\n{text}");
+        assert!(
+            metric_value(&text, &series).is_some(),
+            "{series} in\n{text}"
+        );
     }
     assert_eq!(
         host.metrics().expect("metrics").len(),
@@ -106,7 +104,7 @@ fn a_configured_window_forgets_older_flows_but_not_their_outcome() {
     let kept: BTreeSet<String> = ids[1..].iter().map(ToString::to_string).collect();
     assert_eq!(seen, kept);
     assert_eq!(
-        value(&text, "torvyn_system_flows_finished_total"),
+        metric_value(&text, "torvyn_system_flows_finished_total"),
         Some(3.0)
     );
     let listed: Vec<FlowId> = host

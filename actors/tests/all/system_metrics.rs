@@ -4,16 +4,9 @@
 //! real host that ran real components.
 
 use crate::common::*;
-use torvyn_actors::TorvynHost;
 use torvyn_e2e::http::promtool_check_metrics;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::{StageRole, StageSpec};
-
-/// The value of the sample line that is exactly `series`.
-fn value(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
+use torvyn_runtime::reactor::StageRole;
 
 #[test]
 fn a_finished_flow_reports_fuel_memory_throughput_and_the_host_its_scheduler_and_memory() {
@@ -39,7 +32,7 @@ fn a_finished_flow_reports_fuel_memory_throughput_and_the_host_its_scheduler_and
     let labels =
         |component: &str| format!(r#"{{component_id="{component}",flow="sys",flow_id="{id}"}}"#);
     for stage in &report.stages {
-        let fuel = value(
+        let fuel = metric_value(
             &text,
             &format!(
                 "torvyn_component_fuel_consumed_total{}",
@@ -47,13 +40,13 @@ fn a_finished_flow_reports_fuel_memory_throughput_and_the_host_its_scheduler_and
             ),
         );
         assert_eq!(fuel, Some(stage.fuel_consumed as f64), "{}", stage.name);
-        let memory = value(
+        let memory = metric_value(
             &text,
             &format!("torvyn_component_memory_bytes{}", labels(&stage.name)),
         );
         assert_eq!(memory, Some(stage.memory_bytes as f64), "{}", stage.name);
     }
-    let throughput = value(
+    let throughput = metric_value(
         &text,
         &format!(r#"torvyn_flow_throughput_elements_per_second{{flow="sys",flow_id="{id}"}}"#),
     )
@@ -63,15 +56,16 @@ fn a_finished_flow_reports_fuel_memory_throughput_and_the_host_its_scheduler_and
         (throughput - expected).abs() <= expected * 1e-6,
         "{throughput} vs {expected}"
     );
-    let reuse = value(&text, r#"torvyn_pool_reuse_ratio{tier="small"}"#).expect("small tier used");
+    let reuse =
+        metric_value(&text, r#"torvyn_pool_reuse_ratio{tier="small"}"#).expect("small tier used");
     assert!((0.0..=1.0).contains(&reuse), "{reuse}");
     // The worker parked at least while it waited for the flow.
-    let wakeups = value(&text, "torvyn_system_scheduler_wakeups_total").expect("wakeups");
+    let wakeups = metric_value(&text, "torvyn_system_scheduler_wakeups_total").expect("wakeups");
     assert!(wakeups >= 1.0, "{wakeups}");
-    let idle = value(&text, "torvyn_system_scheduler_idle_seconds_total").expect("idle");
+    let idle = metric_value(&text, "torvyn_system_scheduler_idle_seconds_total").expect("idle");
     assert!(idle > 0.0, "{idle}");
-    let total = value(&text, "torvyn_system_memory_total_bytes").expect("total memory");
-    let host_only = value(&text, "torvyn_system_memory_host_bytes").expect("host memory");
+    let total = metric_value(&text, "torvyn_system_memory_total_bytes").expect("total memory");
+    let host_only = metric_value(&text, "torvyn_system_memory_host_bytes").expect("host memory");
     assert!(total > 1e6, "{total}");
     assert!(
         host_only <= total && host_only > 0.0,
@@ -88,15 +82,8 @@ fn without_fuel_metering_no_fuel_is_counted_or_exported() {
         ..EngineConfig::default()
     })
     .expect("engine");
-    let stage = |name: &str, component: &str, role, config: &str| StageSpec {
-        name: name.into(),
-        component: engine
-            .load_component(&torvyn_e2e::test_component(component))
-            .expect("component"),
-        role,
-        config: config.into(),
-        sandbox: Default::default(),
-        scheduling: Default::default(),
+    let stage = |name: &str, component: &str, role, config: &str| {
+        torvyn_e2e::test_stage(&engine, name, component, role, config)
     };
     let stages = vec![
         stage(
@@ -107,11 +94,7 @@ fn without_fuel_metering_no_fuel_is_counted_or_exported() {
         ),
         stage("sink", "quiet-sink", StageRole::Sink, ""),
     ];
-    let host = TorvynHost::builder()
-        .engine(engine.clone())
-        .worker_threads(1)
-        .build()
-        .expect("host");
+    let host = host_on(&engine, 1);
     let id = host.start_flow(spec("unmetered", stages)).expect("starts");
     let report = host.await_completion(id).expect("completes");
     assert!(report.stages.iter().all(|s| s.fuel_consumed == 0));

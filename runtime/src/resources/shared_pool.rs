@@ -63,6 +63,12 @@ impl SharedTierStats {
     pub fn outstanding(&self) -> u64 {
         self.handed_out.saturating_sub(self.taken_back)
     }
+
+    /// Buffers given back per buffer handed out (`pool.reuse_rate`); `None`
+    /// until the tier has handed one out.
+    pub fn reuse_ratio(&self) -> Option<f64> {
+        (self.handed_out > 0).then(|| self.taken_back as f64 / self.handed_out as f64)
+    }
 }
 
 impl SharedPool {
@@ -224,6 +230,15 @@ mod tests {
             huge: 1,
             exhaustion_policy: policy,
         }
+    }
+
+    #[test]
+    fn reuse_ratio_is_returned_per_handed_out_and_none_before_any() {
+        let mut stats = SharedTierStats::default();
+        assert_eq!(stats.reuse_ratio(), None);
+        stats.handed_out = 8;
+        stats.taken_back = 6;
+        assert_eq!(stats.reuse_ratio(), Some(0.75));
     }
 
     #[test]

@@ -118,9 +118,10 @@ impl MetricsCatalog {
 #[cfg(test)]
 mod tests {
     use super::super::Sample;
+    use super::fixtures::report;
     use super::*;
     use crate::counters::CounterSnapshot;
-    use torvyn_runtime::reactor::{FlowReport, StageReport, StreamReport};
+    use torvyn_runtime::reactor::FlowReport;
 
     fn flow(id: u64, report: Option<FlowReport>) -> FlowSample {
         FlowSample {
@@ -132,68 +133,6 @@ mod tests {
                 ..CounterSnapshot::default()
             },
             report,
-        }
-    }
-
-    fn report(stages: &[&str], streams: &[&str]) -> FlowReport {
-        FlowReport {
-            flow: "f".into(),
-            elements_pulled: 0,
-            elements_delivered: 0,
-            elements_dropped: 0,
-            errors: 0,
-            duration: std::time::Duration::from_millis(3),
-            payload_copies: Default::default(),
-            all_copies: Default::default(),
-            copy_amplification: 0.0,
-            bytes_produced: 0,
-            peak_queue_depth: 0,
-            live_buffers: 0,
-            leaked_buffers: 0,
-            pool_buffers_held: 0,
-            events_dropped: 0,
-            stages: stages.iter().map(|n| stage(n)).collect(),
-            streams: streams.iter().map(|n| stream(n)).collect(),
-            copies_by_reason: Box::new([]),
-            pool_allocations: 0,
-            pool_fallbacks: 0,
-            latency: None,
-        }
-    }
-
-    fn stage(name: &str) -> StageReport {
-        StageReport {
-            name: name.into(),
-            invocations: 1,
-            errors: 0,
-            busy_ns: 10,
-            restarts: 0,
-            retries: 0,
-            dead_lettered: 0,
-            timeouts: 0,
-            ended_abnormally: false,
-            fuel_consumed: 0,
-            memory_bytes: 0,
-        }
-    }
-
-    fn stream(name: &str) -> StreamReport {
-        StreamReport {
-            name: name.into(),
-            policy: "block",
-            capacity: 4,
-            depth: 0,
-            peak_depth: 1,
-            credit: 0,
-            transferred: 1,
-            dropped_oldest: 0,
-            dropped_newest: 0,
-            lagged: 0,
-            dropped_closed: 0,
-            backpressure_active: false,
-            backpressure_events: 0,
-            backpressure_ns: 0,
-            consumer: "sink".into(),
         }
     }
 
@@ -241,5 +180,76 @@ mod tests {
         let before = catalog.render(&sample).unwrap();
         assert!(!catalog.forget_flow(FlowId::new(9)));
         assert_eq!(catalog.render(&sample).unwrap(), before);
+    }
+}
+
+/// Report fixtures for the catalog's tests.
+#[cfg(test)]
+pub(super) mod fixtures {
+    use torvyn_runtime::reactor::{FlowReport, StageReport, StreamReport};
+
+    pub(in crate::observability::catalog) fn report(
+        stages: &[&str],
+        streams: &[&str],
+    ) -> FlowReport {
+        FlowReport {
+            flow: "f".into(),
+            elements_pulled: 0,
+            elements_delivered: 0,
+            elements_dropped: 0,
+            errors: 0,
+            duration: std::time::Duration::from_millis(3),
+            payload_copies: Default::default(),
+            all_copies: Default::default(),
+            copy_amplification: 0.0,
+            bytes_produced: 0,
+            peak_queue_depth: 0,
+            live_buffers: 0,
+            leaked_buffers: 0,
+            pool_buffers_held: 0,
+            events_dropped: 0,
+            stages: stages.iter().map(|n| stage(n)).collect(),
+            streams: streams.iter().map(|n| stream(n)).collect(),
+            copies_by_reason: Box::new([]),
+            pool_allocations: 0,
+            pool_fallbacks: 0,
+            latency: None,
+        }
+    }
+
+    pub(in crate::observability::catalog) fn stage(name: &str) -> StageReport {
+        StageReport {
+            name: name.into(),
+            invocations: 1,
+            errors: 0,
+            busy_ns: 10,
+            restarts: 0,
+            retries: 0,
+            dead_lettered: 0,
+            timeouts: 0,
+            ended_abnormally: false,
+            fuel_consumed: 0,
+            memory_bytes: 0,
+        }
+    }
+
+    pub(in crate::observability::catalog) fn stream(name: &str) -> StreamReport {
+        StreamReport {
+            name: name.into(),
+            policy: "block",
+            capacity: 4,
+            depth: 0,
+            peak_depth: 1,
+            credit: 0,
+            transferred: 1,
+            dropped_oldest: 0,
+            dropped_newest: 0,
+            lagged: 0,
+            dropped_closed: 0,
+            backpressure_active: false,
+            backpressure_events: 0,
+            backpressure_ns: 0,
+            consumer: "sink".into(),
+        }
     }
 }
