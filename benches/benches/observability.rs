@@ -23,8 +23,16 @@
 //! would: the cost of handing records to the trace thread is part of what
 //! is measured.
 //!
-//! `OBSERVABILITY_BENCH_ROUNDS` sets the number of rounds (default 61; more
-//! rounds narrow the medians on a noisy machine).
+//! One flow's time per element varies by about 3 % from flow to flow
+//! (instance layout, machine noise), so the minimal pipeline runs many
+//! short flows (301 rounds of 2,000 elements) and every ratio comes with
+//! a bootstrap 95 % interval of its median: a difference is real only when
+//! the intervals do not overlap.
+//!
+//! `OBSERVABILITY_BENCH_ROUNDS` sets the number of rounds of every workload
+//! (default 301 minimal, 61 busy sink); `OBSERVABILITY_BENCH_WORKLOADS=minimal`
+//! runs only the minimal pipeline; `OBSERVABILITY_BENCH_DUMP=FILE` appends
+//! each round's ns/element (`workload,off,production,diagnostic`) to FILE.
 //!
 //! `OBSERVABILITY_BENCH_LEVEL=production` (or `off`, `diagnostic`) runs only
 //! that level, 20 flows of 10,000 elements (`OBSERVABILITY_BENCH_ELEMENTS`,
@@ -96,14 +104,17 @@ struct Workload {
     elements: u64,
     /// Busy-loop iterations the sink spins per element (0: quiet-sink).
     sink_spin: u64,
+    /// Rounds of the paired comparison (one flow per level each).
+    rounds: usize,
 }
 
 /// counter-source → passthrough → quiet-sink: the cheapest pipeline there
 /// is, where the overhead weighs most.
 const MINIMAL: Workload = Workload {
     name: "minimal (counter-source → passthrough → quiet-sink)",
-    elements: 10_000,
+    elements: 2_000,
     sink_spin: 0,
+    rounds: 301,
 };
 
 /// The same with a sink that does real work per element (tens of µs, the
@@ -113,6 +124,7 @@ const BUSY_SINK: Workload = Workload {
     name: "busy sink (counter-source → passthrough → slow-sink spinning 20,000 iterations)",
     elements: 8_000,
     sink_spin: 20_000,
+    rounds: 61,
 };
 
 /// Runs one flow of `workload` at `level`; its own report's duration
@@ -160,6 +172,53 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// A bootstrap 95 % interval of the median of `v`: the median of 2,000
+/// resamples (with replacement), their 2.5th and 97.5th percentiles.
+fn median_interval(v: &[f64]) -> (f64, f64) {
+    // xorshift64*: resampling needs no more than a cheap, seeded stream.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut medians: Vec<f64> = (0..2_000)
+        .map(|_| {
+            median(
+                (0..v.len())
+                    .map(|_| v[(next() % v.len() as u64) as usize])
+                    .collect(),
+            )
+        })
+        .collect();
+    medians.sort_by(|a, b| a.total_cmp(b));
+    (medians[50], medians[1_949])
+}
+
+/// Appends each round's ns/element to the file `OBSERVABILITY_BENCH_DUMP`
+/// names, if any.
+fn dump_rounds(workload: Workload, ns: &[Vec<f64>; 3]) {
+    let Ok(path) = std::env::var("OBSERVABILITY_BENCH_DUMP") else {
+        return;
+    };
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .expect("OBSERVABILITY_BENCH_DUMP: a writable file");
+    for round in 0..ns[0].len() {
+        let [off, production, diagnostic] = [&ns[0], &ns[1], &ns[2]].map(|v| v[round]);
+        writeln!(
+            file,
+            "{},{off:.1},{production:.1},{diagnostic:.1}",
+            workload.sink_spin
+        )
+        .expect("OBSERVABILITY_BENCH_DUMP: a writable file");
+    }
+}
+
 /// The three levels interleaved (so machine noise hits them alike), each
 /// round a flow per level, in a rotating order (so no level always runs
 /// right after another); medians of ns/element, and the median of each
@@ -173,7 +232,7 @@ fn overhead_ratios(_: &mut Criterion) {
             panic!("OBSERVABILITY_BENCH_LEVEL: off, production or diagnostic, not {name:?}");
         };
         let workload = Workload {
-            elements: env_or("OBSERVABILITY_BENCH_ELEMENTS", MINIMAL.elements),
+            elements: env_or("OBSERVABILITY_BENCH_ELEMENTS", 10_000),
             ..MINIMAL
         };
         let flows = env_or("OBSERVABILITY_BENCH_FLOWS", 20u64);
@@ -188,15 +247,22 @@ fn overhead_ratios(_: &mut Criterion) {
         );
         return;
     }
-    let rounds: usize = env_or("OBSERVABILITY_BENCH_ROUNDS", 61);
     // Warm-up: compile caches, pools, the arbiter.
     let warm_up = Workload {
         elements: 2_000,
         ..MINIMAL
     };
     run_at(&host, &engine, ObservabilityLevel::Off, warm_up);
+    let only_minimal = std::env::var("OBSERVABILITY_BENCH_WORKLOADS").is_ok_and(|w| w == "minimal");
     for workload in [MINIMAL, BUSY_SINK] {
-        paired_ratios(&host, &engine, workload, rounds);
+        if only_minimal && workload.sink_spin > 0 {
+            continue;
+        }
+        let workload = Workload {
+            rounds: env_or("OBSERVABILITY_BENCH_ROUNDS", workload.rounds),
+            ..workload
+        };
+        paired_ratios(&host, &engine, workload);
     }
     let stats = host.trace_stats();
     host.shutdown();
@@ -206,7 +272,8 @@ fn overhead_ratios(_: &mut Criterion) {
     );
 }
 
-fn paired_ratios(host: &TorvynHandle, engine: &WasmEngine, workload: Workload, rounds: usize) {
+fn paired_ratios(host: &TorvynHandle, engine: &WasmEngine, workload: Workload) {
+    let rounds = workload.rounds;
     let mut ns: [Vec<f64>; 3] = Default::default();
     let mut ratios: [Vec<f64>; 2] = Default::default();
     for round in 0..rounds {
@@ -222,18 +289,26 @@ fn paired_ratios(host: &TorvynHandle, engine: &WasmEngine, workload: Workload, r
         ratios[0].push(this_round[0] / this_round[1]);
         ratios[1].push(this_round[0] / this_round[2]);
     }
+    dump_rounds(workload, &ns);
+    let [(p_low, p_high), (d_low, d_high)] = [&ratios[0], &ratios[1]].map(|r| median_interval(r));
     let [off, production, diagnostic] = ns.map(median);
     let [production_ratio, diagnostic_ratio] = ratios.map(median);
+    let percent = |ratio: f64| (ratio - 1.0) * 100.0;
     println!(
         "observability overhead, {} ({} elements × {rounds} rounds): \
          medians off {off:.0} ns/element, production {production:.0} (+{:.0} ns), diagnostic {diagnostic:.0} (+{:.0} ns); \
-         median paired throughput ratio production ×{production_ratio:.4} ({:+.2} %), diagnostic ×{diagnostic_ratio:.4} ({:+.2} %)",
+         median paired throughput ratio production ×{production_ratio:.4} ({:+.2} %, 95 % CI {:+.2} … {:+.2} %), \
+         diagnostic ×{diagnostic_ratio:.4} ({:+.2} %, 95 % CI {:+.2} … {:+.2} %)",
         workload.name,
         workload.elements,
         production - off,
         diagnostic - off,
-        (production_ratio - 1.0) * 100.0,
-        (diagnostic_ratio - 1.0) * 100.0,
+        percent(production_ratio),
+        percent(p_low),
+        percent(p_high),
+        percent(diagnostic_ratio),
+        percent(d_low),
+        percent(d_high),
     );
 }
 
