@@ -12,6 +12,7 @@ mod metrics_retention;
 mod otlp_export;
 mod outcome_retention;
 mod pause_resume_mid_flow;
+mod retroactive_trace;
 mod run_to_completion;
 mod spread_over_arbiters;
 mod subscribe_lifecycle;

@@ -97,6 +97,8 @@ pub struct ObservabilityConfig {
     #[serde(alias = "otlp_export_interval_s")]
     pub otlp_metrics_interval_s: u64,
     /// Per-flow span ring buffer size for retroactive sampling (default 64).
+    /// On flows where each node is reached one way, the calls a promotion
+    /// can rebuild from the flow's shape are not kept in it.
     pub ring_buffer_capacity: u32,
     /// Serve the inspection API while `torvyn run` runs (default false).
     pub inspection: bool,

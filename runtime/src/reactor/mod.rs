@@ -24,7 +24,7 @@ pub use histogram::{FlowHistograms, HistogramCounts, LogHistogram};
 pub use latency::{HistogramSnapshot, LatencySnapshot};
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};
-pub use trace::{TraceContext, TraceMode, TraceRecord, TraceSettings};
+pub use trace::{NodePath, TraceContext, TraceMode, TraceRecord, TraceSettings};
 pub mod supervision;
 
 pub use stage_loop::{

@@ -637,6 +637,9 @@ impl Flow {
             time_every_call: false,
             observed: false,
         };
+        if let Some(paths) = stage_observe::unique_paths(&flow.nodes, &flow.streams) {
+            flow.tracer.set_unique_paths(paths);
+        }
         flow.set_observability(observability);
         for (i, stage) in spec.stages.iter().enumerate() {
             let node = &mut flow.nodes[i];

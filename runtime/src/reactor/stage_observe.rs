@@ -15,13 +15,13 @@
 //! element's end-to-end latency is measured (one clock read at its
 //! delivery).
 
-use super::{Flow, QueuedElement, StageRole};
+use super::{Flow, Node, QueuedElement, StageRole, Stream};
 use crate::config::ObservabilityLevel;
 use crate::reactor::clock::Tick;
 use crate::reactor::events::FlowEvent;
 use crate::reactor::trace::{
-    BackpressurePhase, BufferRef, CallRecord, StageOp, StageOutcome, StageRecord, TraceMode,
-    TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
+    BackpressurePhase, BufferRef, CallRecord, NodePath, StageOp, StageOutcome, StageRecord,
+    TraceMode, TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
 };
 use crate::resources::{BufferId, CopyStats};
 
@@ -58,6 +58,42 @@ pub(super) fn op_of(role: StageRole) -> StageOp {
         StageRole::Aggregator => StageOp::Ingest,
         StageRole::Sink => StageOp::Push,
     }
+}
+
+/// What a call of `role` is when it passes its element on.
+fn passed_on(role: StageRole) -> StageOutcome {
+    match role {
+        StageRole::Source | StageRole::Processor | StageRole::Aggregator => StageOutcome::Emitted,
+        StageRole::Filter => StageOutcome::Passed,
+        StageRole::Router => StageOutcome::Routed,
+        StageRole::Sink => StageOutcome::Delivered,
+    }
+}
+
+/// Each node's [`NodePath`] when elements reach every node one way: no
+/// node has more than one input stream, none is fed by a dead-letter
+/// stream (its elements come from a failed call, not one that passed them
+/// on), and none is an aggregator (its flush emits elements no call took
+/// in). `None` otherwise: the trace ring then keeps every unsampled call.
+pub(super) fn unique_paths(nodes: &[Node], streams: &[Stream]) -> Option<Vec<NodePath>> {
+    nodes
+        .iter()
+        .map(|node| {
+            if node.role == StageRole::Aggregator {
+                return None;
+            }
+            let upstream = match node.inputs.as_slice() {
+                [] => None,
+                [s] if !streams[*s].dead_letter => Some(streams[*s].from as u32),
+                _ => return None,
+            };
+            Some(NodePath {
+                upstream,
+                op: op_of(node.role),
+                passed_on: passed_on(node.role),
+            })
+        })
+        .collect()
 }
 
 impl Flow {
@@ -234,9 +270,9 @@ impl Flow {
 
     /// Records what the call of node `n` on element `sequence` (source
     /// timestamp `element_ns`) did.
-    // HOT PATH: inlined; an unsampled call is a 32-byte store into the
-    // ring.
-    #[inline]
+    // HOT PATH: inlined; an untimed call is a few compares (plus, unless
+    // paths are unique, a 32-byte store into the ring).
+    #[inline(always)]
     pub(super) fn trace_call(
         &mut self,
         n: usize,
@@ -248,6 +284,38 @@ impl Flow {
         if !self.tracer.enabled() {
             return;
         }
+        if self.probe.began.is_some() {
+            self.trace_timed_call(n, sequence, element_ns, outcome, routes);
+            return;
+        }
+        // Untimed, so not detailed (a detailed call is timed).
+        let end_to_end_ns = if outcome == StageOutcome::Delivered {
+            self.probe.delivered_unix_ns.saturating_sub(element_ns)
+        } else {
+            0
+        };
+        let call = CallRecord {
+            sequence,
+            start_unix_ns: 0,
+            duration_ns: 0,
+            node: n as u32,
+            op: op_of(self.nodes[n].role),
+            outcome,
+        };
+        self.tracer.record_call(call, element_ns, end_to_end_ns);
+    }
+
+    /// [`Self::trace_call`] for a timed call.
+    // HOT PATH (timed calls)
+    #[inline(never)]
+    fn trace_timed_call(
+        &mut self,
+        n: usize,
+        sequence: u64,
+        element_ns: u64,
+        outcome: StageOutcome,
+        routes: u64,
+    ) {
         let probe = &self.probe;
         if probe.detailed {
             self.trace_detailed_call(n, sequence, element_ns, outcome, routes);

@@ -14,6 +14,13 @@
 //!   promotion) or is slow (tail-latency promotion: one call, or its
 //!   end-to-end latency, over the threshold), its records still in the
 //!   ring are exported retroactively and its later calls in detail.
+//!
+//!   When the flow's shape leaves an element one way to each node (no
+//!   fan-in, no aggregator, no dead-letter stream: see [`NodePath`]), an
+//!   untimed call that passed its element on says nothing its element's
+//!   later calls do not: such calls skip the ring, and a promotion
+//!   exports them rebuilt from the path (placed at the element's
+//!   timestamp, unmeasured, as an untimed ring record would be).
 //! - [`TraceMode::Full`] (the `diagnostic` level): every call in detail,
 //!   plus backpressure, pause and restart events, plus (optionally) the
 //!   first bytes of each element's payload.
@@ -131,6 +138,20 @@ pub enum StageOutcome {
 }
 
 impl StageOutcome {
+    /// The element went on (emitted, passed, routed) or reached its sink:
+    /// what most calls do, and, on a unique path, what the element's later
+    /// calls imply.
+    #[inline]
+    pub fn is_routine(self) -> bool {
+        matches!(
+            self,
+            StageOutcome::Emitted
+                | StageOutcome::Passed
+                | StageOutcome::Routed
+                | StageOutcome::Delivered
+        )
+    }
+
     /// A short word for it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -300,6 +321,22 @@ impl TraceRecord {
 /// Sequences promoted lately (their later calls are recorded in detail).
 const PROMOTED_SLOTS: usize = 8;
 
+/// Upstream calls a promotion rebuilds at most (the nearest ones).
+const MAX_REBUILT_CALLS: usize = 64;
+
+/// How an element reaches a node, in a flow where there is one way: each
+/// node but a source has one input stream, so an element at a node passed
+/// through every node upstream of it, and each of those calls passed it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodePath {
+    /// The node whose output feeds this one (`None`: a source).
+    pub upstream: Option<u32>,
+    /// The call this node makes per element.
+    pub op: StageOp,
+    /// What that call is when it passes its element on.
+    pub passed_on: StageOutcome,
+}
+
 /// An unsampled call as the ring keeps it: what a retroactive export
 /// needs and nothing more (32 bytes against a [`StageRecord`]'s 120, so
 /// recording one is four stores). The element's source timestamp is not
@@ -386,6 +423,9 @@ pub struct TraceRecorder {
     /// Above this hash an element is neither timed nor sampled (unless
     /// promoted): the one compare most calls make.
     plain_above: u64,
+    /// Each node's [`NodePath`], when the flow's shape makes paths unique
+    /// (empty: the ring keeps every unsampled call).
+    paths: Box<[NodePath]>,
     /// `latency_promote_ns`, or `u64::MAX` when latency never promotes.
     latency_promote_at: u64,
     ring: Vec<CallRecord>,
@@ -447,6 +487,7 @@ impl TraceRecorder {
             mode: TraceMode::Off,
             threshold,
             plain_above: threshold.max(TIMED_BELOW - 1),
+            paths: Box::default(),
             latency_promote_at: match settings.latency_promote_ns {
                 0 => u64::MAX,
                 ns => ns,
@@ -489,6 +530,13 @@ impl TraceRecorder {
             self.ring = vec![free; self.settings.ring_capacity];
             self.ring_next = 0;
         }
+    }
+
+    /// Declares that elements reach each node one way, along `paths`
+    /// (indexed by node): untimed calls that pass their element on are
+    /// then rebuilt on promotion instead of kept in the ring.
+    pub fn set_unique_paths(&mut self, paths: Vec<NodePath>) {
+        self.paths = paths.into_boxed_slice();
     }
 
     /// Whether anything is recorded.
@@ -604,8 +652,12 @@ impl TraceRecorder {
     /// Records an unsampled call in the ring; promotes its element (and
     /// exports its calls still in the ring) when it failed or was slow:
     /// the call itself, or — for a delivery — the element's
-    /// `end_to_end_ns`, over the latency threshold.
-    // HOT PATH: the ring slot's stores and two compares.
+    /// `end_to_end_ns`, over the latency threshold. With unique paths, an
+    /// untimed routine call (see [`StageOutcome::is_routine`]) is not
+    /// kept: a promotion rebuilds it when it is upstream of the promoting
+    /// call.
+    // HOT PATH: two compares, and the ring slot's stores unless paths are
+    // unique and the call untimed.
     #[inline(always)]
     pub fn record_call(&mut self, call: CallRecord, element_timestamp_ns: u64, end_to_end_ns: u64) {
         if self.mode == TraceMode::Off {
@@ -617,7 +669,9 @@ impl TraceRecorder {
             self.promote(call, element_timestamp_ns, end_to_end_ns);
             return;
         }
-        self.push_ring(call);
+        if call.measured() || self.paths.is_empty() || !call.outcome.is_routine() {
+            self.push_ring(call);
+        }
     }
 
     /// Records an event or payload ([`TraceMode::Full`] only).
@@ -650,10 +704,12 @@ impl TraceRecorder {
         self.dropped
     }
 
-    /// Exports `call` and the calls of its element still in the ring;
-    /// the element's later calls are recorded in detail. Calls that were
-    /// not timed are placed at the element's source timestamp, or, for the
-    /// promoting call, at its delivery or now.
+    /// Exports `call` and the calls of its element still in the ring
+    /// (with unique paths, also the upstream calls the ring does not
+    /// hold, rebuilt from the path); the element's later calls are
+    /// recorded in detail. Calls that were not timed are placed at the
+    /// element's source timestamp, or, for the promoting call, at its
+    /// delivery or now.
     #[cold]
     #[inline(never)]
     fn promote(&mut self, call: CallRecord, element_timestamp_ns: u64, end_to_end_ns: u64) {
@@ -661,6 +717,21 @@ impl TraceRecorder {
         self.promoted[self.promoted_next] = sequence;
         self.promoted_next = (self.promoted_next + 1) % PROMOTED_SLOTS;
         self.promoted_ceiling = self.promoted_ceiling.max(sequence.saturating_add(1));
+        // The nodes upstream of the call, nearest first (none without
+        // unique paths).
+        let mut upstream = [0u32; MAX_REBUILT_CALLS];
+        let mut depth = 0;
+        let mut next = self.paths.get(call.node as usize).and_then(|p| p.upstream);
+        while let Some(node) = next {
+            if depth == MAX_REBUILT_CALLS {
+                break;
+            }
+            upstream[depth] = node;
+            depth += 1;
+            next = self.paths.get(node as usize).and_then(|p| p.upstream);
+        }
+        // Bit i: the ring held the call of `upstream[i]`.
+        let mut held: u64 = 0;
         // The ring in age order: from the oldest slot on.
         let len = self.ring.len();
         for k in 0..len {
@@ -668,9 +739,30 @@ impl TraceRecorder {
             if self.ring[i].sequence == sequence {
                 let earlier = self.ring[i];
                 self.ring[i].sequence = FREE_SLOT;
+                if let Some(i) = upstream[..depth].iter().position(|&n| n == earlier.node) {
+                    held |= 1 << i;
+                }
                 let record = earlier.to_stage(element_timestamp_ns, element_timestamp_ns);
                 self.push_export(TraceRecord::Stage(record));
             }
+        }
+        // The rest of the path, from the source down.
+        for i in (0..depth).rev() {
+            if held & (1 << i) != 0 {
+                continue;
+            }
+            let node = upstream[i];
+            let path = self.paths[node as usize];
+            let rebuilt = CallRecord {
+                sequence,
+                start_unix_ns: 0,
+                duration_ns: 0,
+                node,
+                op: path.op,
+                outcome: path.passed_on,
+            };
+            let record = rebuilt.to_stage(element_timestamp_ns, element_timestamp_ns);
+            self.push_export(TraceRecord::Stage(record));
         }
         let at = if end_to_end_ns > 0 {
             element_timestamp_ns + end_to_end_ns
@@ -914,6 +1006,173 @@ mod tests {
         recorder.record_call(call, 10, 999_999);
         assert!(sequences(&mut recorder).is_empty());
         assert_eq!(recorder.ring.iter().filter(|r| r.sequence == 4).count(), 1);
+    }
+
+    /// A chain source (0) → processor (1) → filter (2) → sink (3).
+    fn chain() -> Vec<NodePath> {
+        let step = |upstream: Option<u32>, op, passed_on| NodePath {
+            upstream,
+            op,
+            passed_on,
+        };
+        vec![
+            step(None, StageOp::Pull, StageOutcome::Emitted),
+            step(Some(0), StageOp::Process, StageOutcome::Emitted),
+            step(Some(1), StageOp::Evaluate, StageOutcome::Passed),
+            step(Some(2), StageOp::Push, StageOutcome::Delivered),
+        ]
+    }
+
+    fn untimed(sequence: u64, node: u32, op: StageOp, outcome: StageOutcome) -> CallRecord {
+        CallRecord {
+            sequence,
+            start_unix_ns: 0,
+            duration_ns: 0,
+            node,
+            op,
+            outcome,
+        }
+    }
+
+    fn stages(recorder: &mut TraceRecorder) -> Vec<StageRecord> {
+        let mut out = Vec::new();
+        recorder.drain_into(&mut out);
+        out.iter()
+            .filter_map(|r| match r {
+                TraceRecord::Stage(s) => Some(*s),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn unsampled() -> TraceRecorder {
+        let settings = TraceSettings {
+            sample_rate: 0.0,
+            ..TraceSettings::default()
+        };
+        TraceRecorder::new(TraceMode::Sampled, settings)
+    }
+
+    #[test]
+    fn with_unique_paths_routine_untimed_calls_skip_the_ring_and_others_do_not() {
+        let mut recorder = unsampled();
+        recorder.set_unique_paths(chain());
+        recorder.record_call(untimed(1, 0, StageOp::Pull, StageOutcome::Emitted), 10, 0);
+        recorder.record_call(
+            untimed(1, 1, StageOp::Process, StageOutcome::Emitted),
+            10,
+            0,
+        );
+        recorder.record_call(
+            untimed(1, 2, StageOp::Evaluate, StageOutcome::Passed),
+            10,
+            0,
+        );
+        recorder.record_call(untimed(1, 3, StageOp::Push, StageOutcome::Delivered), 10, 5);
+        assert!(recorder.ring.iter().all(|r| r.sequence == FREE_SLOT));
+        // A drop ends the element: the ring keeps it, as it keeps a timed call.
+        recorder.record_call(
+            untimed(2, 2, StageOp::Evaluate, StageOutcome::Dropped),
+            10,
+            0,
+        );
+        let mut timed = untimed(3, 1, StageOp::Process, StageOutcome::Emitted);
+        timed.start_unix_ns = 20;
+        timed.duration_ns = 7;
+        recorder.record_call(timed, 10, 0);
+        let kept: Vec<u64> = recorder
+            .ring
+            .iter()
+            .map(|r| r.sequence)
+            .filter(|&s| s != FREE_SLOT)
+            .collect();
+        assert_eq!(kept, vec![2, 3]);
+        assert!(stages(&mut recorder).is_empty(), "nothing promoted");
+    }
+
+    #[test]
+    fn a_promotion_on_a_unique_path_rebuilds_the_upstream_calls() {
+        let mut recorder = unsampled();
+        recorder.set_unique_paths(chain());
+        let element_ns = 1_000;
+        recorder.record_call(
+            untimed(4, 0, StageOp::Pull, StageOutcome::Emitted),
+            element_ns,
+            0,
+        );
+        recorder.record_call(
+            untimed(4, 1, StageOp::Process, StageOutcome::Emitted),
+            element_ns,
+            0,
+        );
+        recorder.record_call(
+            untimed(4, 2, StageOp::Evaluate, StageOutcome::Failed),
+            element_ns,
+            0,
+        );
+        let exported = stages(&mut recorder);
+        let calls: Vec<(u32, StageOp, StageOutcome)> =
+            exported.iter().map(|s| (s.node, s.op, s.outcome)).collect();
+        assert_eq!(
+            calls,
+            vec![
+                (0, StageOp::Pull, StageOutcome::Emitted),
+                (1, StageOp::Process, StageOutcome::Emitted),
+                (2, StageOp::Evaluate, StageOutcome::Failed),
+            ]
+        );
+        assert!(exported.iter().all(|s| s.sequence == 4 && !s.measured));
+        assert!(exported[..2]
+            .iter()
+            .all(|s| s.start_unix_ns == element_ns && s.element_timestamp_ns == element_ns));
+        assert!(recorder.is_detailed(4), "its later calls are detailed");
+    }
+
+    #[test]
+    fn a_promotion_exports_timed_upstream_calls_from_the_ring_and_rebuilds_only_the_rest() {
+        let mut recorder = unsampled();
+        recorder.set_unique_paths(chain());
+        let mut timed = untimed(9, 1, StageOp::Process, StageOutcome::Emitted);
+        timed.start_unix_ns = 2_000;
+        timed.duration_ns = 300;
+        recorder.record_call(timed, 1_000, 0);
+        // The delivery is slow: the element is promoted.
+        recorder.record_call(
+            untimed(9, 3, StageOp::Push, StageOutcome::Delivered),
+            1_000,
+            20_000_000,
+        );
+        let exported = stages(&mut recorder);
+        let nodes: Vec<u32> = exported.iter().map(|s| s.node).collect();
+        assert_eq!(
+            nodes,
+            vec![1, 0, 2, 3],
+            "the ring's, then the rebuilt, then the call"
+        );
+        assert!(exported[0].measured && exported[0].duration_ns == 300);
+        assert!(exported[1..3].iter().all(|s| !s.measured));
+        assert_eq!(
+            exported[3].start_unix_ns,
+            1_000 + 20_000_000,
+            "at the delivery"
+        );
+    }
+
+    #[test]
+    fn without_unique_paths_a_promotion_exports_only_what_the_ring_holds() {
+        let mut recorder = unsampled();
+        recorder.record_call(
+            untimed(4, 1, StageOp::Process, StageOutcome::Emitted),
+            10,
+            0,
+        );
+        recorder.record_call(
+            untimed(4, 2, StageOp::Evaluate, StageOutcome::Failed),
+            10,
+            0,
+        );
+        let nodes: Vec<u32> = stages(&mut recorder).iter().map(|s| s.node).collect();
+        assert_eq!(nodes, vec![1, 2]);
     }
 
     #[test]
