@@ -194,6 +194,9 @@ impl FlowDriver {
         let (flow, outcome) = on_wasm_thread(self.placement, move || {
             let mut flow = flow;
             let outcome = run_chunks(&mut flow, elements, quantum, steps_per_element);
+            // Once per batch: the histograms' cache lines are loaded once
+            // for every sample the batch took.
+            flow.record_samples();
             (flow, outcome)
         })?;
         self.flow = Some(flow);

@@ -20,7 +20,7 @@ pub use credit::{CreditError, CreditLedger};
 pub use element::QueuedElement;
 pub use error::FlowError;
 pub use events::FlowEvent;
-pub use histogram::{FlowHistograms, HistogramCounts, LogHistogram};
+pub use histogram::{FlowHistograms, HistogramCounts, HistogramSlot, LogHistogram, SampleBuffer};
 pub use latency::{HistogramSnapshot, LatencySnapshot};
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};

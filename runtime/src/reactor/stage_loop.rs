@@ -17,7 +17,7 @@ use super::credit::CreditLedger;
 use super::element::QueuedElement;
 use super::error::FlowError;
 use super::events::{EventBuffer, FlowEvent};
-use super::histogram::FlowHistograms;
+use super::histogram::{FlowHistograms, SampleBuffer};
 use super::latency::LatencyRecorder;
 use super::queue::BoundedQueue;
 use super::report::{FlowReport, StageReport, StreamReport};
@@ -408,15 +408,12 @@ pub struct Flow {
     latency: Option<Box<LatencyRecorder>>,
     /// The catalog's histograms (updated while `observed`).
     histograms: Option<Arc<FlowHistograms>>,
+    /// Histogram samples taken since the last [`Flow::record_samples`].
+    samples: SampleBuffer,
     /// The per-element trace.
     tracer: TraceRecorder,
     /// The call in progress, as the instrumentation sees it.
     probe: CallProbe,
-    /// Every call is timed (`diagnostic`, or `settings.stage_timing`);
-    /// otherwise, at `production`, a sample is ([`super::stage_observe`]).
-    time_every_call: bool,
-    /// The observability level is not `off`.
-    observed: bool,
 }
 
 /// The flow type the rest of the code base used before DAG support; a
@@ -632,10 +629,9 @@ impl Flow {
             restart_window,
             latency,
             histograms,
+            samples: SampleBuffer::new(),
             tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
             probe: CallProbe::default(),
-            time_every_call: false,
-            observed: false,
         };
         if let Some(paths) = stage_observe::unique_paths(&flow.nodes, &flow.streams) {
             flow.tracer.set_unique_paths(paths);
@@ -678,7 +674,9 @@ impl Flow {
     /// Runs the flow until it finishes or fails, sleeping while rate limits hold it.
     pub fn run_to_completion(&mut self) -> Result<FlowReport, FlowError> {
         loop {
-            match self.run_batch(DEFAULT_BATCH_STEPS)? {
+            let progress = self.run_batch(DEFAULT_BATCH_STEPS)?;
+            self.record_samples();
+            match progress {
                 FlowProgress::Running => {}
                 FlowProgress::Waiting(wait) => std::thread::sleep(wait),
                 FlowProgress::Finished => return Ok(self.report()),
@@ -1418,6 +1416,7 @@ impl Flow {
         if self.finished {
             return;
         }
+        self.record_samples();
         self.finished = true;
         if self.finished_after.is_none() {
             self.finished_after = Some(self.started.elapsed());

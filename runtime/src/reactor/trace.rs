@@ -413,33 +413,48 @@ pub struct CallClass {
 /// A slot of the ring no element owns any more.
 const FREE_SLOT: u64 = u64::MAX;
 
-/// A flow's trace storage.
+/// What [`TraceRecorder::classify`] and [`TraceRecorder::record_call`]
+/// read on every call, in one cache line: the flow's calls into Wasm evict
+/// the recorder between two calls, and each line read is then a miss.
 #[derive(Debug)]
-pub struct TraceRecorder {
+#[repr(C, align(64))]
+struct PerCallFields {
     mode: TraceMode,
-    settings: TraceSettings,
-    /// Sampled when `hash(sequence) <= threshold` (0: none).
-    threshold: u64,
+    /// `settings.error_promote`.
+    error_promote: bool,
+    /// `paths` is not empty.
+    unique_paths: bool,
+    /// `settings.seed`.
+    seed: u64,
     /// Above this hash an element is neither timed nor sampled (unless
     /// promoted): the one compare most calls make.
     plain_above: u64,
+    /// One past the highest sequence ever promoted (0: none yet): no
+    /// sequence at or above it is in `promoted`. Sequences grow as
+    /// elements come, so after a promotion only the elements already in
+    /// flight take the membership test in [`TraceRecorder::classify`];
+    /// every later one takes the fast path again.
+    promoted_ceiling: u64,
+    /// `latency_promote_ns`, or `u64::MAX` when latency never promotes.
+    latency_promote_at: u64,
+}
+
+/// A flow's trace storage.
+#[derive(Debug)]
+pub struct TraceRecorder {
+    hot: PerCallFields,
+    settings: TraceSettings,
+    /// Sampled when `hash(sequence) <= threshold` (0: none).
+    threshold: u64,
     /// Each node's [`NodePath`], when the flow's shape makes paths unique
     /// (empty: the ring keeps every unsampled call).
     paths: Box<[NodePath]>,
-    /// `latency_promote_ns`, or `u64::MAX` when latency never promotes.
-    latency_promote_at: u64,
     ring: Vec<CallRecord>,
     ring_next: usize,
     export: Vec<TraceRecord>,
     dropped: u64,
     promoted: [u64; PROMOTED_SLOTS],
     promoted_next: usize,
-    /// One past the highest sequence ever promoted (0: none yet): no
-    /// sequence at or above it is in `promoted`. Sequences grow as
-    /// elements come, so after a promotion only the elements already in
-    /// flight take the membership test in [`Self::classify`]; every later
-    /// one takes the fast path again.
-    promoted_ceiling: u64,
 }
 
 /// Lowercase hex of `bytes` (W3C trace and span ids).
@@ -484,14 +499,20 @@ impl TraceRecorder {
     pub fn new(mode: TraceMode, settings: TraceSettings) -> Self {
         let threshold = threshold_of(settings.sample_rate);
         let mut recorder = Self {
-            mode: TraceMode::Off,
-            threshold,
-            plain_above: threshold.max(TIMED_BELOW - 1),
-            paths: Box::default(),
-            latency_promote_at: match settings.latency_promote_ns {
-                0 => u64::MAX,
-                ns => ns,
+            hot: PerCallFields {
+                mode: TraceMode::Off,
+                error_promote: settings.error_promote,
+                unique_paths: false,
+                seed: settings.seed,
+                plain_above: threshold.max(TIMED_BELOW - 1),
+                promoted_ceiling: 0,
+                latency_promote_at: match settings.latency_promote_ns {
+                    0 => u64::MAX,
+                    ns => ns,
+                },
             },
+            threshold,
+            paths: Box::default(),
             settings: TraceSettings {
                 preview_bytes: settings.preview_bytes.min(PREVIEW_BYTES),
                 ..settings
@@ -502,7 +523,6 @@ impl TraceRecorder {
             dropped: 0,
             promoted: [FREE_SLOT; PROMOTED_SLOTS],
             promoted_next: 0,
-            promoted_ceiling: 0,
         };
         recorder.set_mode(mode);
         recorder
@@ -510,13 +530,13 @@ impl TraceRecorder {
 
     /// The mode.
     pub fn mode(&self) -> TraceMode {
-        self.mode
+        self.hot.mode
     }
 
     /// Switches mode (between batches). Switching off drops what is
     /// buffered for export no sooner than the next drain.
     pub fn set_mode(&mut self, mode: TraceMode) {
-        self.mode = mode;
+        self.hot.mode = mode;
         if mode == TraceMode::Sampled && self.ring.is_empty() {
             // Reserved once, here: recording is then a store into a slot.
             let free = CallRecord {
@@ -536,6 +556,7 @@ impl TraceRecorder {
     /// (indexed by node): untimed calls that pass their element on are
     /// then rebuilt on promotion instead of kept in the ring.
     pub fn set_unique_paths(&mut self, paths: Vec<NodePath>) {
+        self.hot.unique_paths = !paths.is_empty();
         self.paths = paths.into_boxed_slice();
     }
 
@@ -543,7 +564,7 @@ impl TraceRecorder {
     // HOT PATH
     #[inline]
     pub fn enabled(&self) -> bool {
-        self.mode != TraceMode::Off
+        self.hot.mode != TraceMode::Off
     }
 
     /// Whether `sequence`'s calls are recorded in detail (tests; the stage
@@ -562,7 +583,7 @@ impl TraceRecorder {
     // element timed, sampled or promoted) out of line.
     #[inline]
     pub fn classify(&self, sequence: u64) -> CallClass {
-        match self.mode {
+        match self.hot.mode {
             TraceMode::Off => CallClass::default(),
             TraceMode::Full => CallClass {
                 detailed: true,
@@ -573,8 +594,8 @@ impl TraceRecorder {
                 // sequences evenly over the word (the sample is exactly
                 // the configured share over any run of elements); the
                 // seed makes flows sample different elements.
-                let hash = (sequence ^ self.settings.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                if hash > self.plain_above && sequence >= self.promoted_ceiling {
+                let hash = (sequence ^ self.hot.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                if hash > self.hot.plain_above && sequence >= self.hot.promoted_ceiling {
                     return CallClass::default();
                 }
                 self.classify_sampled(sequence, hash)
@@ -587,7 +608,7 @@ impl TraceRecorder {
     #[inline(never)]
     fn classify_sampled(&self, sequence: u64, hash: u64) -> CallClass {
         let detailed = (self.threshold > 0 && hash <= self.threshold)
-            || (sequence < self.promoted_ceiling && self.promoted.contains(&sequence));
+            || (sequence < self.hot.promoted_ceiling && self.promoted.contains(&sequence));
         CallClass {
             detailed,
             timed: detailed || hash < TIMED_BELOW,
@@ -597,12 +618,12 @@ impl TraceRecorder {
     /// Whether events (backpressure, pauses) are recorded.
     #[inline]
     pub fn records_events(&self) -> bool {
-        self.mode == TraceMode::Full
+        self.hot.mode == TraceMode::Full
     }
 
     /// Payload bytes to capture per detailed call.
     pub fn preview_bytes(&self) -> usize {
-        if self.mode == TraceMode::Full {
+        if self.hot.mode == TraceMode::Full {
             self.settings.preview_bytes
         } else {
             0
@@ -644,7 +665,7 @@ impl TraceRecorder {
     // HOT PATH: a copy into reserved storage.
     #[inline]
     pub fn record_detailed(&mut self, record: StageRecord) {
-        if self.mode != TraceMode::Off {
+        if self.hot.mode != TraceMode::Off {
             self.push_export(TraceRecord::Stage(record));
         }
     }
@@ -660,23 +681,23 @@ impl TraceRecorder {
     // unique and the call untimed.
     #[inline(always)]
     pub fn record_call(&mut self, call: CallRecord, element_timestamp_ns: u64, end_to_end_ns: u64) {
-        if self.mode == TraceMode::Off {
+        if self.hot.mode == TraceMode::Off {
             return;
         }
-        let failed = call.outcome == StageOutcome::Failed && self.settings.error_promote;
-        let slow = u64::from(call.duration_ns).max(end_to_end_ns) >= self.latency_promote_at;
+        let failed = call.outcome == StageOutcome::Failed && self.hot.error_promote;
+        let slow = u64::from(call.duration_ns).max(end_to_end_ns) >= self.hot.latency_promote_at;
         if failed || slow {
             self.promote(call, element_timestamp_ns, end_to_end_ns);
             return;
         }
-        if call.measured() || self.paths.is_empty() || !call.outcome.is_routine() {
+        if call.measured() || !self.hot.unique_paths || !call.outcome.is_routine() {
             self.push_ring(call);
         }
     }
 
     /// Records an event or payload ([`TraceMode::Full`] only).
     pub fn record(&mut self, record: TraceRecord) {
-        if self.mode == TraceMode::Full {
+        if self.hot.mode == TraceMode::Full {
             self.push_export(record);
         }
     }
@@ -716,7 +737,7 @@ impl TraceRecorder {
         let sequence = call.sequence;
         self.promoted[self.promoted_next] = sequence;
         self.promoted_next = (self.promoted_next + 1) % PROMOTED_SLOTS;
-        self.promoted_ceiling = self.promoted_ceiling.max(sequence.saturating_add(1));
+        self.hot.promoted_ceiling = self.hot.promoted_ceiling.max(sequence.saturating_add(1));
         // The nodes upstream of the call, nearest first (none without
         // unique paths).
         let mut upstream = [0u32; MAX_REBUILT_CALLS];
@@ -1244,6 +1265,13 @@ mod tests {
         full.record(event);
         full.drain_into(&mut out);
         assert_eq!(out, vec![event]);
+    }
+
+    #[test]
+    fn what_every_call_reads_fits_one_cache_line() {
+        assert_eq!(std::mem::size_of::<PerCallFields>(), 64);
+        assert_eq!(std::mem::align_of::<PerCallFields>(), 64);
+        assert_eq!(std::mem::offset_of!(TraceRecorder, hot) % 64, 0);
     }
 
     #[test]
