@@ -33,6 +33,8 @@ struct Shared {
     subscribers: Mutex<Vec<mpsc::SyncSender<Arc<TraceBatch>>>>,
     records: AtomicU64,
     consumer_dropped: AtomicU64,
+    /// Empty polls the thread made (each a [`POLL_PERIOD`] sleep).
+    empty_polls: AtomicU64,
 }
 
 /// The trace thread and its subscriber list.
@@ -80,21 +82,31 @@ impl TraceHub {
                     }
                 };
                 // Parked while nothing comes (one wake-up per burst); while
-                // batches come, polled every POLL_PERIOD instead, so a
-                // flow's send finds no parked receiver to wake: a wake-up
+                // record batches come, polled every POLL_PERIOD instead, so
+                // a flow's send finds no parked receiver to wake: a wake-up
                 // is a futex call on the flow's thread, several µs on a
-                // virtual machine, once per shipped batch.
+                // virtual machine, once per shipped batch. A flow's start
+                // and end markers (all a flow sends at `off`) do not start
+                // the polling: two wake-ups per flow are cheaper than a
+                // thread waking every millisecond.
                 'parked: while let Ok(batch) = receiver.batches.recv() {
+                    let records = carries_records(&batch);
                     handle(batch);
+                    if !records {
+                        continue 'parked;
+                    }
                     let mut idle_polls = 0;
                     loop {
                         match receiver.batches.try_recv() {
                             Ok(batch) => {
+                                if carries_records(&batch) {
+                                    idle_polls = 0;
+                                }
                                 handle(batch);
-                                idle_polls = 0;
                             }
                             Err(mpsc::TryRecvError::Empty) if idle_polls < IDLE_POLLS => {
                                 std::thread::sleep(POLL_PERIOD);
+                                inner.empty_polls.fetch_add(1, Relaxed);
                                 idle_polls += 1;
                             }
                             Err(mpsc::TryRecvError::Empty) => continue 'parked,
@@ -148,6 +160,11 @@ impl TraceHub {
             let _ = thread.join();
         }
     }
+}
+
+/// Whether `batch` carries records (rather than a flow's start or end).
+fn carries_records(batch: &TraceBatch) -> bool {
+    matches!(batch.kind, TraceBatchKind::Records(_))
 }
 
 /// Hands `batch` to every subscriber still listening (blocking on a full
@@ -229,6 +246,36 @@ mod tests {
         hub.join();
         assert_eq!(seen.load(Relaxed), 202);
         assert!(subscriber.recv().is_err(), "the subscription closes");
+    }
+
+    #[test]
+    fn start_and_end_markers_alone_leave_the_hub_parked() {
+        let (publisher, rx) = TracePublisher::bounded(8);
+        let hub = TraceHub::start(rx, Vec::new()).unwrap();
+        let subscriber = hub.subscribe();
+        let marker = |kind| TraceBatch {
+            info: records(0).info,
+            kind,
+        };
+        assert!(publisher.publish(marker(TraceBatchKind::Started { at_unix_ns: 1 })));
+        assert!(publisher.publish(marker(TraceBatchKind::Ended {
+            at_unix_ns: 2,
+            error: None,
+        })));
+        subscriber.recv().unwrap();
+        subscriber.recv().unwrap();
+        std::thread::sleep(POLL_PERIOD * 20);
+        assert_eq!(hub.shared.empty_polls.load(Relaxed), 0, "parked");
+        // Records do start the polling.
+        assert!(publisher.publish(records(1)));
+        subscriber.recv().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while hub.shared.empty_polls.load(Relaxed) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(POLL_PERIOD);
+        }
+        assert!(hub.shared.empty_polls.load(Relaxed) > 0, "polling");
+        drop(publisher);
+        hub.join();
     }
 
     #[test]
