@@ -4,7 +4,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use torvyn_actors::{FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost};
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::{FlowSettings, StageRole, StageSpec};
+use torvyn_runtime::reactor::{
+    EdgeSpec, FlowSettings, FlowSpec as GraphSpec, StageRole, StageSpec, StreamSettings,
+};
 
 /// One engine for the whole test binary (compiled components are shared).
 pub fn engine() -> &'static WasmEngine {
@@ -36,6 +38,29 @@ pub fn source_pass_sink(count: u64) -> Vec<StageSpec> {
         stage("pass", "passthrough", StageRole::Processor, ""),
         stage("sink", "quiet-sink", StageRole::Sink, ""),
     ]
+}
+
+/// counter-source (`count`) → passthrough → quiet-sink, plus the
+/// pass-through's `dead-letter` port → a second quiet-sink (`dlq`).
+pub fn dead_letter_graph(count: u64) -> GraphSpec {
+    let mut stages = source_pass_sink(count);
+    stages.push(stage("dlq", "quiet-sink", StageRole::Sink, ""));
+    let edge = |from, port: &str, to, name: &str| EdgeSpec {
+        name: name.into(),
+        from,
+        from_port: port.into(),
+        to,
+        settings: StreamSettings::default(),
+        priority: 0,
+    };
+    GraphSpec {
+        stages,
+        edges: vec![
+            edge(0, "output", 1, "source-to-pass"),
+            edge(1, "output", 2, "pass-to-sink"),
+            edge(1, "dead-letter", 3, "pass-to-dlq"),
+        ],
+    }
 }
 
 /// A flow spec named `name`.

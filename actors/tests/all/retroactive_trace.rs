@@ -14,10 +14,7 @@ use torvyn_runtime::reactor::supervision::{
     ErrorPolicy, Fault, FaultKind, InjectedError, NodeSupervision, RestartType,
 };
 use torvyn_runtime::reactor::trace::{StageOp, StageOutcome, StageRecord};
-use torvyn_runtime::reactor::{
-    EdgeSpec, FlowSettings, FlowSpec as GraphSpec, StageRole, StreamSettings, TraceRecord,
-    TraceSettings,
-};
+use torvyn_runtime::reactor::{FlowSettings, TraceRecord, TraceSettings};
 
 const COUNT: u64 = 40;
 /// The pass-through's call that fails.
@@ -119,33 +116,7 @@ fn a_failure_on_a_chain_is_exported_with_its_rebuilt_upstream_call() {
 #[test]
 fn a_failure_next_to_a_dead_letter_stream_is_exported_from_the_ring() {
     let (host, records) = collecting_host();
-    let stages = vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            &format!(r#"{{"count": {COUNT}, "payload_size": 64}}"#),
-        ),
-        stage("pass", "passthrough", StageRole::Processor, ""),
-        stage("sink", "quiet-sink", StageRole::Sink, ""),
-        stage("dlq", "quiet-sink", StageRole::Sink, ""),
-    ];
-    let edge = |from, port: &str, to, name: &str| EdgeSpec {
-        name: name.into(),
-        from,
-        from_port: port.into(),
-        to,
-        settings: StreamSettings::default(),
-        priority: 0,
-    };
-    let graph = GraphSpec {
-        stages,
-        edges: vec![
-            edge(0, "output", 1, "source-to-pass"),
-            edge(1, "output", 2, "pass-to-sink"),
-            edge(1, "dead-letter", 3, "pass-to-dlq"),
-        ],
-    };
+    let graph = dead_letter_graph(COUNT);
     let spec = FlowSpec::graph(graph).with_settings(settings(ErrorPolicy::DeadLetter));
     let records = exported(&host, &records, spec);
     let failed = records

@@ -10,9 +10,7 @@ use torvyn_runtime::reactor::supervision::{
     ErrorPolicy, Fault, FaultKind, FlowSupervision, InjectedError, Intensity, NodeSupervision,
     RestartType, Strategy,
 };
-use torvyn_runtime::reactor::{
-    EdgeSpec, FlowReport, FlowSettings, FlowSpec as GraphSpec, StageRole, StreamSettings,
-};
+use torvyn_runtime::reactor::{FlowReport, FlowSettings};
 
 const COUNT: u64 = 100;
 /// The pass-through fails on its 10th call: the source has pulled exactly
@@ -256,34 +254,7 @@ fn retry_delivers_every_element_exactly_once() {
 
 /// source → pass → sink, plus pass's `dead-letter` port → dlq.
 fn dead_letter_flow(faults: Vec<Fault>) -> FlowSpec {
-    let stages = vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            &format!(r#"{{"count": {COUNT}, "payload_size": 64}}"#),
-        ),
-        stage("pass", "passthrough", StageRole::Processor, ""),
-        stage("sink", "quiet-sink", StageRole::Sink, ""),
-        stage("dlq", "quiet-sink", StageRole::Sink, ""),
-    ];
-    let edge = |from, port: &str, to, name: &str| EdgeSpec {
-        name: name.into(),
-        from,
-        from_port: port.into(),
-        to,
-        settings: StreamSettings::default(),
-        priority: 0,
-    };
-    let graph = GraphSpec {
-        stages,
-        edges: vec![
-            edge(0, "output", 1, "source-to-pass"),
-            edge(1, "output", 2, "pass-to-sink"),
-            edge(1, "dead-letter", 3, "pass-to-dlq"),
-        ],
-    };
-    FlowSpec::graph(graph).with_settings(settings(
+    FlowSpec::graph(dead_letter_graph(COUNT)).with_settings(settings(
         Strategy::OneForOne,
         RestartType::Permanent,
         ErrorPolicy::DeadLetter,

@@ -314,11 +314,7 @@ impl Flow {
             return;
         }
         // Untimed, so not detailed (a detailed call is timed).
-        let end_to_end_ns = if outcome == StageOutcome::Delivered {
-            self.probe.delivered_unix_ns.saturating_sub(element_ns)
-        } else {
-            0
-        };
+        let end_to_end_ns = self.end_to_end_ns(outcome, element_ns);
         let call = CallRecord {
             sequence,
             start_unix_ns: 0,
@@ -328,6 +324,17 @@ impl Flow {
             outcome,
         };
         self.tracer.record_call(call, element_ns, end_to_end_ns);
+    }
+
+    /// For a delivery, the element's end-to-end latency (its source
+    /// timestamp `element_ns` to [`Self::record_delivery`]); 0 otherwise.
+    #[inline(always)]
+    fn end_to_end_ns(&self, outcome: StageOutcome, element_ns: u64) -> u64 {
+        if outcome == StageOutcome::Delivered {
+            self.probe.delivered_unix_ns.saturating_sub(element_ns)
+        } else {
+            0
+        }
     }
 
     /// [`Self::trace_call`] for a timed call.
@@ -346,11 +353,7 @@ impl Flow {
             self.trace_detailed_call(n, sequence, element_ns, outcome, routes);
             return;
         }
-        let end_to_end_ns = if outcome == StageOutcome::Delivered {
-            probe.delivered_unix_ns.saturating_sub(element_ns)
-        } else {
-            0
-        };
+        let end_to_end_ns = self.end_to_end_ns(outcome, element_ns);
         let (start_unix_ns, duration_ns) = match probe.began {
             Some(began) => (self.clock.unix_ns(began), probe.duration_ns),
             None => (0, 0),

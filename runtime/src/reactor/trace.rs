@@ -974,26 +974,18 @@ mod tests {
             ..TraceSettings::default()
         };
         let mut recorder = TraceRecorder::new(TraceMode::Sampled, settings);
-        let untimed = |node, outcome| CallRecord {
-            sequence: 4,
-            start_unix_ns: 0,
-            duration_ns: 0,
-            node,
-            op: StageOp::Process,
-            outcome,
-        };
         let element_ns = 50_000_000;
-        recorder.record_call(untimed(0, StageOutcome::Emitted), element_ns, 0);
-        recorder.record_call(untimed(1, StageOutcome::Delivered), element_ns, 3_000_000);
-        let mut out = Vec::new();
-        recorder.drain_into(&mut out);
-        let stages: Vec<StageRecord> = out
-            .iter()
-            .filter_map(|r| match r {
-                TraceRecord::Stage(s) => Some(*s),
-                _ => None,
-            })
-            .collect();
+        recorder.record_call(
+            untimed(4, 0, StageOp::Process, StageOutcome::Emitted),
+            element_ns,
+            0,
+        );
+        recorder.record_call(
+            untimed(4, 1, StageOp::Process, StageOutcome::Delivered),
+            element_ns,
+            3_000_000,
+        );
+        let stages = stages(&mut recorder);
         assert_eq!(stages.len(), 2, "{stages:?}");
         assert!(stages.iter().all(|s| !s.measured && s.duration_ns == 0));
         assert_eq!(
