@@ -40,6 +40,27 @@ pub fn source_pass_sink(count: u64) -> Vec<StageSpec> {
     ]
 }
 
+/// counter-source (`count`) → `sink` (configured with `sink_config`), on
+/// an engine of the test's own.
+pub fn source_sink_on(
+    engine: &WasmEngine,
+    count: u64,
+    sink: &str,
+    sink_config: &str,
+) -> Vec<StageSpec> {
+    let config = format!(r#"{{"count": {count}}}"#);
+    vec![
+        torvyn_e2e::test_stage(
+            engine,
+            "source",
+            "counter-source",
+            StageRole::Source,
+            config,
+        ),
+        torvyn_e2e::test_stage(engine, "sink", sink, StageRole::Sink, sink_config),
+    ]
+}
+
 /// counter-source (`count`) → passthrough → quiet-sink, plus the
 /// pass-through's `dead-letter` port → a second quiet-sink (`dlq`).
 pub fn dead_letter_graph(count: u64) -> GraphSpec {

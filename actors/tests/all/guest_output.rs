@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::StageRole;
 
 /// Guest output the embedder takes instead of the process's stdout.
 #[derive(Default)]
@@ -33,23 +32,7 @@ fn guest_stdout_goes_to_the_embedders_sink_when_it_takes_it() {
         ..EngineConfig::default()
     })
     .expect("engine");
-    let stage = |name: &str, component: &str, role, config: &str| {
-        torvyn_e2e::test_stage(&engine, name, component, role, config)
-    };
-    let stages = vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            r#"{"count": 20}"#,
-        ),
-        stage(
-            "sink",
-            "slow-sink",
-            StageRole::Sink,
-            r#"{"log_lengths": 1}"#,
-        ),
-    ];
+    let stages = source_sink_on(&engine, 20, "slow-sink", r#"{"log_lengths": 1}"#);
     let host = host_on(&engine, 1);
     let id = host.start_flow(spec("captured", stages)).expect("starts");
     host.await_completion(id).expect("completes");

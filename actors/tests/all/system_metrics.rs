@@ -6,7 +6,6 @@
 use crate::common::*;
 use torvyn_e2e::http::promtool_check_metrics;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::StageRole;
 
 #[test]
 fn a_finished_flow_reports_fuel_memory_throughput_and_the_host_its_scheduler_and_memory() {
@@ -82,18 +81,7 @@ fn without_fuel_metering_no_fuel_is_counted_or_exported() {
         ..EngineConfig::default()
     })
     .expect("engine");
-    let stage = |name: &str, component: &str, role, config: &str| {
-        torvyn_e2e::test_stage(&engine, name, component, role, config)
-    };
-    let stages = vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            r#"{"count": 20}"#,
-        ),
-        stage("sink", "quiet-sink", StageRole::Sink, ""),
-    ];
+    let stages = source_sink_on(&engine, 20, "quiet-sink", "");
     let host = host_on(&engine, 1);
     let id = host.start_flow(spec("unmetered", stages)).expect("starts");
     let report = host.await_completion(id).expect("completes");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use torvyn_actors::observability::export::{ExportConfig, SpanExporter};
 use torvyn_actors::{HostError, SpanConsumer, TorvynHandle, TorvynHost, TraceConsumer};
 use torvyn_runtime::config::{
-    parse_duration, FlowDef, LayerSources, Manifest, ObservabilityConfig, TracingExporter,
+    parse_duration, FlowDef, LayerSources, Manifest, ObservabilityConfig,
 };
 use torvyn_runtime::engine::{EngineConfig, GuestOutputs, WasmEngine};
 use torvyn_runtime::error::{Coded, Diagnostic};
@@ -150,16 +150,10 @@ pub fn span_consumer(
     let Some(exporter) = observability.trace_export() else {
         return Ok(None);
     };
-    let mut config = ExportConfig::new(exporter, observability.tracing_endpoint.as_str());
-    if matches!(
-        exporter,
-        TracingExporter::OtlpHttp | TracingExporter::OtlpGrpc
-    ) {
-        // Collector credentials and compression, the OpenTelemetry way.
-        config = config
-            .with_env(|name| std::env::var(name).ok())
-            .map_err(validation)?;
-    }
+    // Collector credentials and compression, the OpenTelemetry way.
+    let config = ExportConfig::new(exporter, observability.tracing_endpoint.as_str())
+        .with_env(|name| std::env::var(name).ok())
+        .map_err(validation)?;
     let exporter = SpanExporter::start(config).map_err(validation)?;
     Ok(Some(Box::new(SpanConsumer::new(exporter))))
 }

@@ -170,7 +170,7 @@ impl ComponentInstance {
         sandbox: &SandboxConfig,
     ) -> Result<Self, EngineError> {
         let wasi = sandbox
-            .build_wasi_with(&engine.config().guest_outputs)
+            .build_wasi(&engine.config().guest_outputs)
             .map_err(|e| EngineError::Instantiate {
                 component: name.to_string(),
                 reason: e.to_string(),

@@ -144,12 +144,13 @@ impl Flow {
         }
     }
 
-    /// Keeps a histogram sample until the end of the batch.
+    /// Keeps a histogram sample until the end of the batch (none when the
+    /// flow keeps no histograms).
     // HOT PATH: one store (see `histogram`: recording here, between two
     // calls into Wasm, was a few cache misses).
     #[inline]
     fn sample(&mut self, slot: HistogramSlot, ns: u64) {
-        if self.samples.push(slot, ns) {
+        if self.histograms.is_some() && self.samples.push(slot, ns) {
             self.record_samples();
         }
     }
@@ -222,7 +223,7 @@ impl Flow {
         let now = self.clock.tick();
         probe.began = Some(now);
         if let (Some(element), Some(s)) = (input, probe.input_stream.take()) {
-            if element.enqueued != Tick::default() && self.histograms.is_some() {
+            if element.enqueued != Tick::default() {
                 let wait = self.clock.nanos_between(element.enqueued, now);
                 self.sample(HistogramSlot::QueueWait(s as u32), wait);
             }
@@ -252,7 +253,7 @@ impl Flow {
             PRODUCTION_TIMING_EVERY
         };
         self.nodes[n].busy_ns += ns * weight;
-        if self.probe.observed && self.histograms.is_some() {
+        if self.probe.observed {
             self.sample(HistogramSlot::ProcessingTime(n as u32), ns);
         }
         if let Some(latency) = self.latency.as_deref_mut() {
@@ -337,7 +338,8 @@ impl Flow {
         }
     }
 
-    /// [`Self::trace_call`] for a timed call.
+    /// [`Self::trace_call`] for a timed call (kept out of line: the
+    /// untimed path inlined at every call site stays small).
     // HOT PATH (timed calls)
     #[inline(never)]
     fn trace_timed_call(
@@ -353,11 +355,11 @@ impl Flow {
             self.trace_detailed_call(n, sequence, element_ns, outcome, routes);
             return;
         }
-        let end_to_end_ns = self.end_to_end_ns(outcome, element_ns);
-        let (start_unix_ns, duration_ns) = match probe.began {
-            Some(began) => (self.clock.unix_ns(began), probe.duration_ns),
-            None => (0, 0),
+        let Some(began) = probe.began else {
+            return;
         };
+        let end_to_end_ns = self.end_to_end_ns(outcome, element_ns);
+        let (start_unix_ns, duration_ns) = (self.clock.unix_ns(began), probe.duration_ns);
         self.tracer.record_call(
             CallRecord {
                 sequence,
@@ -440,7 +442,7 @@ impl Flow {
         };
         self.probe.delivered_unix_ns = delivered_at;
         let ns = delivered_at.saturating_sub(element.timestamp_ns);
-        if self.probe.observed && self.histograms.is_some() {
+        if self.probe.observed {
             self.sample(HistogramSlot::Latency, ns);
         }
         if let Some(latency) = self.latency.as_deref_mut() {

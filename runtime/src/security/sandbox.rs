@@ -144,15 +144,9 @@ impl SandboxConfig {
         Ok(sandbox)
     }
 
-    /// Builds the WASI context (stdout and stderr, where allowed,
-    /// inherited from the process).
-    pub fn build_wasi(&self) -> Result<WasiCtx, SecurityError> {
-        self.build_wasi_with(&GuestOutputs::default())
-    }
-
     /// Builds the WASI context; stdout and stderr, where allowed, go to
     /// `outputs` when it replaces them, else to the process's.
-    pub fn build_wasi_with(&self, outputs: &GuestOutputs) -> Result<WasiCtx, SecurityError> {
+    pub fn build_wasi(&self, outputs: &GuestOutputs) -> Result<WasiCtx, SecurityError> {
         let mut builder = WasiCtxBuilder::new();
         if self.stdout {
             match &outputs.stdout {
@@ -327,7 +321,7 @@ mod tests {
         assert!(
             !(s.environment || s.wall_clock || s.monotonic_clock || s.random || s.insecure_random)
         );
-        s.build_wasi().unwrap();
+        s.build_wasi(&GuestOutputs::default()).unwrap();
     }
 
     #[test]
@@ -354,7 +348,7 @@ mod tests {
             }]
         );
         assert!(s.wall_clock && !s.monotonic_clock);
-        s.build_wasi().unwrap();
+        s.build_wasi(&GuestOutputs::default()).unwrap();
     }
 
     #[test]

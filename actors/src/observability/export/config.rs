@@ -94,8 +94,14 @@ impl ExportConfig {
     /// `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` (`key=value,key2=value2`,
     /// values percent-encoded) and `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION`
     /// (`gzip` or `none`). A malformed value is an error naming the
-    /// variable.
+    /// variable. The `file` and `stdout` exporters ignore them.
     pub fn with_env(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self, ExportError> {
+        if !matches!(
+            self.exporter,
+            TracingExporter::OtlpHttp | TracingExporter::OtlpGrpc
+        ) {
+            return Ok(self);
+        }
         let first = |names: [&'static str; 2]| {
             names
                 .into_iter()
@@ -288,7 +294,8 @@ mod tests {
 
     #[test]
     fn the_traces_variables_win_and_a_bad_value_names_its_variable() {
-        let config = ExportConfig::default()
+        let otlp = || ExportConfig::new(TracingExporter::OtlpHttp, "");
+        let config = otlp()
             .with_env(env(&[
                 ("OTEL_EXPORTER_OTLP_HEADERS", "a=1"),
                 ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2"),
@@ -297,10 +304,10 @@ mod tests {
             .unwrap();
         assert_eq!(config.headers, vec![("b".to_string(), "2".to_string())]);
         assert_eq!(config.compression, OtlpCompression::Gzip);
-        let untouched = ExportConfig::default().with_env(env(&[])).unwrap();
+        let untouched = otlp().with_env(env(&[])).unwrap();
         assert_eq!(untouched.headers, Vec::new());
         assert_eq!(untouched.compression, OtlpCompression::None);
-        let err = ExportConfig::default()
+        let err = otlp()
             .with_env(env(&[("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli")]))
             .expect_err("unknown compression");
         assert!(
@@ -312,13 +319,31 @@ mod tests {
             err.code(),
             torvyn_runtime::error::ErrorCode::ConstraintViolation
         );
-        let err = ExportConfig::default()
+        let err = otlp()
             .with_env(env(&[("OTEL_EXPORTER_OTLP_HEADERS", "oops")]))
             .expect_err("malformed headers");
         assert!(
             err.to_string().contains("OTEL_EXPORTER_OTLP_HEADERS"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn only_the_otlp_exporters_read_the_otlp_variables() {
+        let malformed = env(&[
+            ("OTEL_EXPORTER_OTLP_HEADERS", "oops"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ]);
+        for exporter in [TracingExporter::File, TracingExporter::Stdout] {
+            let config = ExportConfig::new(exporter, "")
+                .with_env(&malformed)
+                .expect("ignored");
+            assert_eq!(config.headers, Vec::new());
+            assert_eq!(config.compression, OtlpCompression::None);
+        }
+        assert!(ExportConfig::new(TracingExporter::OtlpGrpc, "")
+            .with_env(&malformed)
+            .is_err());
     }
 
     #[test]
