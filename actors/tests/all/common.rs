@@ -143,3 +143,41 @@ pub fn wait_delivered(host: &TorvynHandle, id: FlowId, n: u64) {
     assert!(!state.is_terminal(), "flow ended early: {state}");
     let _ = FlowState::Running;
 }
+
+/// Guest output an embedder takes instead of the process's stdout.
+#[derive(Default)]
+pub struct Captured(std::sync::Mutex<Vec<u8>>, std::sync::atomic::AtomicUsize);
+
+impl Captured {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("captured").clone()).expect("utf-8 output")
+    }
+}
+
+impl torvyn_runtime::engine::GuestOutput for Captured {
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.lock().expect("captured").extend_from_slice(bytes);
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// An engine of the test's own whose guests' stdout goes to the returned
+/// [`Captured`].
+pub fn engine_capturing_stdout() -> (WasmEngine, std::sync::Arc<Captured>) {
+    let captured = std::sync::Arc::new(Captured::default());
+    let engine = WasmEngine::new(EngineConfig {
+        cache_dir: None,
+        guest_outputs: torvyn_runtime::engine::GuestOutputs {
+            stdout: Some(captured.clone()),
+            stderr: None,
+        },
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    (engine, captured)
+}

@@ -19,3 +19,4 @@ mod subscribe_lifecycle;
 mod supervision;
 mod system_metrics;
 mod thousand_flows;
+mod trace_context;

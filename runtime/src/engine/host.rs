@@ -189,7 +189,8 @@ impl types::HostFlowContext for ComponentState {
     }
 
     fn span_id(&mut self, _this: Resource<FlowContext>) -> HostResult<String> {
-        Ok(self.flow()?.context.span_id_hex())
+        let call = self.call();
+        Ok(self.flow()?.context.span_id_hex(call))
     }
 
     fn deadline_ns(&mut self, _this: Resource<FlowContext>) -> HostResult<u64> {

@@ -24,10 +24,6 @@ pub struct FlowContextData {
     pub flow_id: String,
     /// The flow's trace identity; `None` when tracing is off.
     pub trace: Option<TraceContext>,
-    /// The call in progress, as (node, element sequence), once the flow
-    /// traces: its span id is derived when a component asks for it, so
-    /// the hot path only stores two words.
-    pub call: Option<(u32, u64)>,
     /// Remaining deadline in ns, 0 = none.
     pub deadline_ns: u64,
 }
@@ -39,13 +35,14 @@ impl FlowContextData {
             .map_or_else(String::new, |trace| lower_hex(&trace.trace_id))
     }
 
-    /// The current span id as 16 hex chars: the call in progress's, the
-    /// flow's root span outside calls, empty when tracing is off.
-    pub fn span_id_hex(&self) -> String {
+    /// The current span id as 16 hex chars: that of `call`, the call in
+    /// progress as (node, element sequence), or the flow's root span
+    /// outside calls; empty when tracing is off.
+    pub fn span_id_hex(&self, call: Option<(u32, u64)>) -> String {
         let Some(trace) = self.trace else {
             return String::new();
         };
-        let span = match self.call {
+        let span = match call {
             Some((node, sequence)) => trace.span_id(node, sequence),
             None => trace.root_span_id,
         };
@@ -63,14 +60,24 @@ pub struct FlowShared {
 }
 
 /// The `T` of every component's `Store<T>`.
+///
+/// `repr(C)`, the fields every call writes first: [`Self::call_sequence`]
+/// shares a cache line with [`Self::flow`], which every call moves in and
+/// out anyway, so marking the call costs no extra cache miss.
+#[repr(C)]
 pub struct ComponentState {
-    pub(crate) id: ComponentId,
-    pub(crate) name: String,
     pub(crate) flow: Option<Box<FlowShared>>,
-    pub(crate) limiter: MemoryLimiter,
+    /// The sequence of the element the call in progress works on, when
+    /// the flow traces (set by [`super::ComponentInstance::mark_call`],
+    /// cleared when the call returns): with [`Self::id`], names the
+    /// call's span; its id is derived only when a component asks for it.
+    pub(crate) call_sequence: Option<u64>,
     /// Epoch ticks left before the call in progress passes its deadline
     /// (the epoch callback counts them down).
     pub(crate) ticks_left: u64,
+    pub(crate) id: ComponentId,
+    pub(crate) name: String,
+    pub(crate) limiter: MemoryLimiter,
     /// Set by the host to interrupt the call in progress (cancellation).
     pub(crate) interrupt: Option<Arc<AtomicBool>>,
     wasi: WasiCtx,
@@ -85,11 +92,12 @@ impl ComponentState {
         limiter: MemoryLimiter,
     ) -> Self {
         Self {
+            flow: None,
+            call_sequence: None,
+            ticks_left: 0,
             id,
             name,
-            flow: None,
             limiter,
-            ticks_left: 0,
             interrupt: None,
             wasi,
             table: ResourceTable::new(),
@@ -105,7 +113,13 @@ impl ComponentState {
     /// Moves the flow's shared state back out after a call.
     // HOT PATH
     pub(crate) fn take_flow(&mut self) -> Option<Box<FlowShared>> {
+        self.call_sequence = None;
         self.flow.take()
+    }
+
+    /// The call in progress as (node, element sequence), if marked.
+    pub(crate) fn call(&self) -> Option<(u32, u64)> {
+        self.call_sequence.map(|sequence| (self.id.0, sequence))
     }
 
     /// The flow's state; a trap if a host function runs outside a call
@@ -170,20 +184,19 @@ mod tests {
             root_span_id: [0xab; 8],
         };
         let mut context = FlowContextData::default();
-        assert_eq!(context.span_id_hex(), "", "tracing off");
+        assert_eq!(context.span_id_hex(Some((2, 41))), "", "tracing off");
         context.trace = Some(trace);
         assert_eq!(
-            context.span_id_hex(),
+            context.span_id_hex(None),
             "abababababababab",
             "outside calls: the root"
         );
-        context.call = Some((2, 41));
         let expected: String = trace
             .span_id(2, 41)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(context.span_id_hex(), expected);
+        assert_eq!(context.span_id_hex(Some((2, 41))), expected);
         assert_eq!(expected.len(), 16);
     }
 }

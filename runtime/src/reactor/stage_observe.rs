@@ -129,7 +129,6 @@ impl Flow {
         let Some(shared) = self.shared.as_deref_mut() else {
             return;
         };
-        shared.context.call = None;
         shared.context.trace = (mode != TraceMode::Off).then_some(trace);
     }
 
@@ -183,9 +182,7 @@ impl Flow {
         }
         let class = self.tracer.classify(sequence);
         if self.probe.observed {
-            if let Some(shared) = self.shared.as_deref_mut() {
-                shared.context.call = Some((n as u32, sequence));
-            }
+            self.nodes[n].instance.mark_call(sequence);
         }
         if class.timed || self.probe.time_every_call {
             self.probe_begin_timed(input, class.detailed);

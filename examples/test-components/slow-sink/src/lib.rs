@@ -10,6 +10,10 @@
 //!   otherwise.
 //! - `log_lengths` (default 0): when 1, print `[slow-sink] len=<payload bytes>`
 //!   for every element as it arrives (tests read the arrival order).
+//! - `log_trace` (default 0): when 1, print
+//!   `[slow-sink] seq=<sequence> trace=<trace-id> span=<span-id>` for every
+//!   element, as the element's `flow-context` gives them (both empty when
+//!   the flow is not traced).
 //!
 //! Like `quiet-sink` it reads every payload and keeps counts and a checksum;
 //! on `complete()` it prints exactly one line to stdout:
@@ -40,6 +44,7 @@ struct SlowSink {
     spin: u64,
     pause_every: u64,
     log_lengths: bool,
+    log_trace: bool,
     received: u64,
     bytes: u64,
     checksum: Fnv1a,
@@ -59,6 +64,10 @@ impl LifecycleGuest for SlowSink {
                 .map_err(ProcessError::InvalidInput)?,
             log_lengths: parsed
                 .u64_or("log_lengths", 0)
+                .map_err(ProcessError::InvalidInput)?
+                != 0,
+            log_trace: parsed
+                .u64_or("log_trace", 0)
                 .map_err(ProcessError::InvalidInput)?
                 != 0,
             ..SlowSink::default()
@@ -83,6 +92,14 @@ impl SinkGuest for SlowSink {
             s.checksum.update(&payload);
             if s.log_lengths {
                 println!("[slow-sink] len={}", payload.len());
+            }
+            if s.log_trace {
+                println!(
+                    "[slow-sink] seq={} trace={} span={}",
+                    element.meta.sequence,
+                    element.context.trace_id(),
+                    element.context.span_id()
+                );
             }
             if s.pause_every != 0 && s.received % s.pause_every == 0 {
                 Ok(BackpressureSignal::Pause)
