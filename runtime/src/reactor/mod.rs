@@ -24,7 +24,9 @@ pub use histogram::{FlowHistograms, HistogramCounts, HistogramSlot, LogHistogram
 pub use latency::{HistogramSnapshot, LatencySnapshot};
 pub use queue::BoundedQueue;
 pub use report::{FlowReport, StageReport, StreamReport};
-pub use trace::{NodePath, TraceContext, TraceMode, TraceRecord, TraceSettings};
+pub use trace::{
+    NodePath, TraceContext, TraceMode, TraceRecord, TraceSettings, PRODUCTION_TIMING_EVERY,
+};
 pub mod supervision;
 
 pub use stage_loop::{

@@ -631,7 +631,7 @@ impl Flow {
             histograms,
             samples: SampleBuffer::new(),
             tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
-            probe: CallProbe::default(),
+            probe: CallProbe::new(),
         };
         if let Some(paths) = stage_observe::unique_paths(&flow.nodes, &flow.streams) {
             flow.tracer.set_unique_paths(paths);
@@ -870,7 +870,7 @@ impl Flow {
                     });
                 }
                 self.nodes[n].next_input = (k + 1) % count;
-                self.probe.input_stream = Some(s);
+                self.probe.input_stream = s as u32;
                 return Some(element);
             }
         }

@@ -21,9 +21,12 @@ use crate::reactor::clock::Tick;
 use crate::reactor::events::FlowEvent;
 use crate::reactor::histogram::HistogramSlot;
 use crate::reactor::trace::{
-    BackpressurePhase, BufferRef, CallRecord, NodePath, StageOp, StageOutcome, StageRecord,
-    TraceMode, TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
+    BackpressurePhase, BufferRef, CallGate, CallRecord, NodePath, StageOp, StageOutcome,
+    StageRecord, TraceMode, TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
 };
+
+/// [`CallProbe::input_stream`] when no queue wait is pending.
+pub(super) const NO_STREAM: u32 = u32::MAX;
 use crate::resources::{BufferId, CopyStats};
 
 /// What the instrumentation knows about the call in progress, and the
@@ -31,33 +34,52 @@ use crate::resources::{BufferId, CopyStats};
 ///
 /// Laid out for the hot path: what every call reads comes first, in one
 /// cache line (the calls into Wasm evict it between two calls; one line
-/// read is one miss); what only detailed calls use follows.
+/// read is one miss) — with the trace recorder's [`CallGate`], so a call
+/// the gate clears touches no other observability state; what only timed
+/// and detailed calls use follows.
 #[derive(Debug, Default)]
 #[repr(C, align(64))]
 pub(super) struct CallProbe {
     /// When the call began (`None`: not timed).
     began: Option<Tick>,
-    /// When the last timed call ended (elements it emitted were enqueued
-    /// then: their queue wait starts here).
-    pub(super) ended: Tick,
     /// When the element in hand was delivered (set by
     /// [`Flow::record_delivery`], ns since the Unix epoch).
     delivered_unix_ns: u64,
-    /// The stream the input was taken from, until its queue wait is recorded.
-    pub(super) input_stream: Option<usize>,
-    /// The observability level is not `off`.
+    /// The trace recorder's gate ([`TraceRecorder::gate`]).
+    gate: CallGate,
+    /// The stream the input was taken from, until its queue wait is
+    /// recorded ([`NO_STREAM`]: none).
+    pub(super) input_stream: u32,
+    /// The observability level is not `off` (so the trace recorder
+    /// records).
     observed: bool,
     /// Every call is timed (`diagnostic`, or `settings.stage_timing`);
     /// otherwise, at `production`, a sample is (see the module docs).
     time_every_call: bool,
     /// The element is traced in detail.
     detailed: bool,
+    /// Samples go to the flow's histograms (`observed`, and the flow
+    /// keeps histograms).
+    samples_histograms: bool,
+    /// When the last timed call ended (elements it emitted were enqueued
+    /// then: their queue wait starts here).
+    pub(super) ended: Tick,
     duration_ns: u64,
     copies_before: CopyStats,
     input: Option<BufferRef>,
     output: Option<BufferRef>,
     preview: [u8; PREVIEW_BYTES],
     preview_len: u8,
+}
+
+impl CallProbe {
+    /// A probe with no call in progress.
+    pub(super) fn new() -> Self {
+        Self {
+            input_stream: NO_STREAM,
+            ..Self::default()
+        }
+    }
 }
 
 /// The call a role makes per element.
@@ -120,9 +142,11 @@ impl Flow {
             ObservabilityLevel::Diagnostic => TraceMode::Full,
         };
         self.probe.observed = level != ObservabilityLevel::Off;
+        self.probe.samples_histograms = self.probe.observed && self.histograms.is_some();
         self.probe.time_every_call =
             level == ObservabilityLevel::Diagnostic || self.settings.stage_timing;
         self.tracer.set_mode(mode);
+        self.probe.gate = self.tracer.gate();
         let Some(trace) = self.settings.trace_context else {
             return;
         };
@@ -143,13 +167,13 @@ impl Flow {
         }
     }
 
-    /// Keeps a histogram sample until the end of the batch (none when the
-    /// flow keeps no histograms).
+    /// Keeps a histogram sample until the end of the batch (none at `off`
+    /// or when the flow keeps no histograms).
     // HOT PATH: one store (see `histogram`: recording here, between two
     // calls into Wasm, was a few cache misses).
     #[inline]
     fn sample(&mut self, slot: HistogramSlot, ns: u64) {
-        if self.histograms.is_some() && self.samples.push(slot, ns) {
+        if self.probe.samples_histograms && self.samples.push(slot, ns) {
             self.record_samples();
         }
     }
@@ -171,23 +195,29 @@ impl Flow {
 
     /// Before a call of node `n` on element `sequence` (holding `input`,
     /// lent to the call).
-    // HOT PATH: inlined; an untimed call costs a hash and a few stores.
+    // HOT PATH: inlined; an untimed call costs a hash and a few stores,
+    // all in the probe's first line (and the component's store).
     #[inline]
     pub(super) fn probe_begin(&mut self, n: usize, sequence: u64, input: Option<QueuedElement>) {
-        self.probe.began = None;
-        self.probe.detailed = false;
-        if !self.probe.observed && !self.probe.time_every_call {
-            self.probe.input_stream = None;
+        let probe = &mut self.probe;
+        probe.began = None;
+        probe.detailed = false;
+        if !probe.observed && !probe.time_every_call {
+            probe.input_stream = NO_STREAM;
+            return;
+        }
+        if probe.observed {
+            self.nodes[n].instance.mark_call(sequence);
+        }
+        if self.probe.gate.is_plain(sequence) && !self.probe.time_every_call {
+            self.probe.input_stream = NO_STREAM;
             return;
         }
         let class = self.tracer.classify(sequence);
-        if self.probe.observed {
-            self.nodes[n].instance.mark_call(sequence);
-        }
         if class.timed || self.probe.time_every_call {
             self.probe_begin_timed(input, class.detailed);
         } else {
-            self.probe.input_stream = None;
+            self.probe.input_stream = NO_STREAM;
         }
     }
 
@@ -219,7 +249,9 @@ impl Flow {
         }
         let now = self.clock.tick();
         probe.began = Some(now);
-        if let (Some(element), Some(s)) = (input, probe.input_stream.take()) {
+        let stream = std::mem::replace(&mut probe.input_stream, NO_STREAM);
+        if let (Some(element), true) = (input, stream != NO_STREAM) {
+            let s = stream;
             if element.enqueued != Tick::default() {
                 let wait = self.clock.nanos_between(element.enqueued, now);
                 self.sample(HistogramSlot::QueueWait(s as u32), wait);
@@ -250,9 +282,7 @@ impl Flow {
             PRODUCTION_TIMING_EVERY
         };
         self.nodes[n].busy_ns += ns * weight;
-        if self.probe.observed {
-            self.sample(HistogramSlot::ProcessingTime(n as u32), ns);
-        }
+        self.sample(HistogramSlot::ProcessingTime(n as u32), ns);
         if let Some(latency) = self.latency.as_deref_mut() {
             latency.record_invocation(n, ns);
         }
@@ -293,8 +323,9 @@ impl Flow {
 
     /// Records what the call of node `n` on element `sequence` (source
     /// timestamp `element_ns`) did.
-    // HOT PATH: inlined; an untimed call is a few compares (plus, unless
-    // paths are unique, a 32-byte store into the ring).
+    // HOT PATH: inlined; an untimed call the gate clears is a few
+    // compares in the probe's first line (otherwise, out of line, a
+    // 32-byte store into the ring).
     #[inline(always)]
     pub(super) fn trace_call(
         &mut self,
@@ -304,7 +335,8 @@ impl Flow {
         outcome: StageOutcome,
         routes: u64,
     ) {
-        if !self.tracer.enabled() {
+        // `observed` is the recorder's mode not being off.
+        if !self.probe.observed {
             return;
         }
         if self.probe.began.is_some() {
@@ -313,6 +345,23 @@ impl Flow {
         }
         // Untimed, so not detailed (a detailed call is timed).
         let end_to_end_ns = self.end_to_end_ns(outcome, element_ns);
+        if self.probe.gate.skips(outcome, end_to_end_ns) {
+            return;
+        }
+        self.trace_untimed_call(n, sequence, element_ns, outcome, end_to_end_ns);
+    }
+
+    /// [`Self::trace_call`] for an untimed call the gate did not clear: the
+    /// recorder keeps it in its ring, or promotes its element.
+    #[inline(never)]
+    fn trace_untimed_call(
+        &mut self,
+        n: usize,
+        sequence: u64,
+        element_ns: u64,
+        outcome: StageOutcome,
+        end_to_end_ns: u64,
+    ) {
         let call = CallRecord {
             sequence,
             start_unix_ns: 0,
@@ -322,6 +371,7 @@ impl Flow {
             outcome,
         };
         self.tracer.record_call(call, element_ns, end_to_end_ns);
+        self.probe.gate.refresh(&self.tracer);
     }
 
     /// For a delivery, the element's end-to-end latency (its source
@@ -369,6 +419,7 @@ impl Flow {
             element_ns,
             end_to_end_ns,
         );
+        self.probe.gate.refresh(&self.tracer);
     }
 
     /// [`Self::trace_call`] for a call traced in detail.
@@ -428,8 +479,13 @@ impl Flow {
     /// Records a delivered element's end-to-end latency.
     // HOT PATH: at most one clock read (none when the sink call was timed:
     // its end is the delivery time).
+    #[inline]
     pub(super) fn record_delivery(&mut self, element: QueuedElement) {
         if !self.probe.observed && !self.probe.time_every_call {
+            return;
+        }
+        if self.probe.time_every_call {
+            self.record_timed_delivery(element);
             return;
         }
         let delivered_at = if self.probe.began.is_some() {
@@ -438,10 +494,25 @@ impl Flow {
             self.clock.now_ns()
         };
         self.probe.delivered_unix_ns = delivered_at;
+        self.sample(
+            HistogramSlot::Latency,
+            delivered_at.saturating_sub(element.timestamp_ns),
+        );
+    }
+
+    /// [`Self::record_delivery`] when every call is timed (`diagnostic`,
+    /// `stage_timing`): the sink call's end is the delivery time; the
+    /// benchmark's latency recorder takes the delivery too.
+    #[inline(never)]
+    fn record_timed_delivery(&mut self, element: QueuedElement) {
+        let delivered_at = if self.probe.began.is_some() {
+            self.clock.unix_ns(self.probe.ended)
+        } else {
+            self.clock.now_ns()
+        };
+        self.probe.delivered_unix_ns = delivered_at;
         let ns = delivered_at.saturating_sub(element.timestamp_ns);
-        if self.probe.observed {
-            self.sample(HistogramSlot::Latency, ns);
-        }
+        self.sample(HistogramSlot::Latency, ns);
         if let Some(latency) = self.latency.as_deref_mut() {
             let bytes = self
                 .shared
@@ -524,17 +595,20 @@ mod tests {
     #[test]
     fn what_every_call_reads_is_in_the_probes_first_cache_line() {
         assert_eq!(align_of::<CallProbe>(), 64);
-        for offset in [
-            offset_of!(CallProbe, began),
-            offset_of!(CallProbe, ended),
-            offset_of!(CallProbe, delivered_unix_ns),
-            offset_of!(CallProbe, input_stream),
-            offset_of!(CallProbe, observed),
-            offset_of!(CallProbe, time_every_call),
-            offset_of!(CallProbe, detailed),
-            offset_of!(CallProbe, duration_ns),
+        for (offset, size) in [
+            (offset_of!(CallProbe, began), 16),
+            (offset_of!(CallProbe, delivered_unix_ns), 8),
+            (
+                offset_of!(CallProbe, gate),
+                std::mem::size_of::<super::CallGate>(),
+            ),
+            (offset_of!(CallProbe, input_stream), 4),
+            (offset_of!(CallProbe, observed), 1),
+            (offset_of!(CallProbe, time_every_call), 1),
+            (offset_of!(CallProbe, detailed), 1),
+            (offset_of!(CallProbe, samples_histograms), 1),
         ] {
-            assert!(offset < 64, "offset {offset}");
+            assert!(offset + size <= 64, "offset {offset} + {size}");
         }
     }
 }

@@ -414,6 +414,70 @@ pub struct CallClass {
 /// A slot of the ring no element owns any more.
 const FREE_SLOT: u64 = u64::MAX;
 
+/// What the stage loop needs to let most calls through without touching
+/// the [`TraceRecorder`]: a copy of the recorder's sampling state
+/// ([`TraceRecorder::gate`]) that the loop keeps in its own hot cache
+/// line. A call the gate does not clear goes to the recorder, which
+/// decides exactly; the gate only ever answers for the common case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct CallGate {
+    seed: u64,
+    /// Above this hash an element is plain (`u64::MAX`: never, when the
+    /// recorder is not sampling).
+    plain_above: u64,
+    /// See [`PerCallFields::promoted_ceiling`].
+    promoted_ceiling: u64,
+    /// An untimed routine call with an end-to-end latency below this
+    /// needs no record (0: every call goes to the recorder).
+    skip_below: u64,
+}
+
+impl Default for CallGate {
+    /// A gate that clears nothing.
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            plain_above: u64::MAX,
+            promoted_ceiling: 0,
+            skip_below: 0,
+        }
+    }
+}
+
+impl CallGate {
+    /// Whether `sequence`'s calls are neither timed nor traced in detail
+    /// (`false`: ask [`TraceRecorder::classify`]).
+    // HOT PATH: a multiply and two compares.
+    #[inline(always)]
+    pub fn is_plain(&self, sequence: u64) -> bool {
+        sampling_hash(sequence, self.seed) > self.plain_above && sequence >= self.promoted_ceiling
+    }
+
+    /// Whether an untimed call with `outcome` (and, for a delivery, the
+    /// element's `end_to_end_ns`) needs no record (`false`: hand it to
+    /// [`TraceRecorder::record_call`]).
+    // HOT PATH: two compares.
+    #[inline(always)]
+    pub fn skips(&self, outcome: StageOutcome, end_to_end_ns: u64) -> bool {
+        outcome.is_routine() && end_to_end_ns < self.skip_below
+    }
+
+    /// Takes in the recorder's promotions since the gate was made.
+    #[inline]
+    pub fn refresh(&mut self, recorder: &TraceRecorder) {
+        self.promoted_ceiling = recorder.hot.promoted_ceiling;
+    }
+}
+
+/// Fibonacci hashing: one multiply spreads consecutive sequences evenly
+/// over the word (the sample is exactly the configured share over any run
+/// of elements); the seed makes flows sample different elements.
+#[inline(always)]
+fn sampling_hash(sequence: u64, seed: u64) -> u64 {
+    (sequence ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// What [`TraceRecorder::classify`] and [`TraceRecorder::record_call`]
 /// read on every call, in one cache line: the flow's calls into Wasm evict
 /// the recorder between two calls, and each line read is then a miss.
@@ -561,6 +625,25 @@ impl TraceRecorder {
         self.paths = paths.into_boxed_slice();
     }
 
+    /// The gate the stage loop keeps: see [`CallGate`]. Valid until the
+    /// mode or the paths change; [`CallGate::refresh`] takes in later
+    /// promotions.
+    pub fn gate(&self) -> CallGate {
+        if self.hot.mode != TraceMode::Sampled {
+            return CallGate::default();
+        }
+        CallGate {
+            seed: self.hot.seed,
+            plain_above: self.hot.plain_above,
+            promoted_ceiling: self.hot.promoted_ceiling,
+            skip_below: if self.hot.unique_paths {
+                self.hot.latency_promote_at
+            } else {
+                0
+            },
+        }
+    }
+
     /// Whether anything is recorded.
     // HOT PATH
     #[inline]
@@ -591,11 +674,7 @@ impl TraceRecorder {
                 timed: true,
             },
             TraceMode::Sampled => {
-                // Fibonacci hashing: one multiply spreads consecutive
-                // sequences evenly over the word (the sample is exactly
-                // the configured share over any run of elements); the
-                // seed makes flows sample different elements.
-                let hash = (sequence ^ self.hot.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let hash = sampling_hash(sequence, self.hot.seed);
                 if hash > self.hot.plain_above && sequence >= self.hot.promoted_ceiling {
                     return CallClass::default();
                 }
@@ -1045,6 +1124,60 @@ mod tests {
             step(Some(1), StageOp::Evaluate, StageOutcome::Passed),
             step(Some(2), StageOp::Push, StageOutcome::Delivered),
         ]
+    }
+
+    #[test]
+    fn the_gate_clears_only_calls_the_recorder_would_neither_time_nor_keep() {
+        let settings = TraceSettings {
+            latency_promote_ns: 1_000_000,
+            ..TraceSettings::default()
+        };
+        let mut recorder = TraceRecorder::new(TraceMode::Sampled, settings);
+        recorder.set_unique_paths(chain());
+        let gate = recorder.gate();
+        let plain: Vec<u64> = (0..100_000).filter(|&s| gate.is_plain(s)).collect();
+        assert!(plain.len() > 90_000, "{} plain", plain.len());
+        assert!(plain
+            .iter()
+            .all(|&s| recorder.classify(s) == CallClass::default()));
+        assert!((0..100_000)
+            .filter(|s| !gate.is_plain(*s))
+            .all(|s| recorder.classify(s).timed));
+        assert!(gate.skips(StageOutcome::Emitted, 0));
+        assert!(gate.skips(StageOutcome::Delivered, 999_999));
+        assert!(
+            !gate.skips(StageOutcome::Delivered, 1_000_000),
+            "slow: promotes"
+        );
+        assert!(!gate.skips(StageOutcome::Failed, 0), "failed: promotes");
+        assert!(
+            !gate.skips(StageOutcome::Dropped, 0),
+            "the ring keeps drops"
+        );
+
+        // A promotion: once refreshed, the gate sends the promoted
+        // element's later calls to the recorder, which traces them.
+        let sequence = plain[0];
+        recorder.record_call(
+            untimed(sequence, 1, StageOp::Process, StageOutcome::Failed),
+            0,
+            0,
+        );
+        let mut refreshed = gate;
+        refreshed.refresh(&recorder);
+        assert!(gate.is_plain(sequence), "a stale gate still clears it");
+        assert!(!refreshed.is_plain(sequence));
+        assert!(recorder.classify(sequence).detailed);
+
+        // Without unique paths the ring keeps every call: nothing skipped.
+        let shared = TraceRecorder::new(TraceMode::Sampled, settings);
+        assert!(!shared.gate().skips(StageOutcome::Emitted, 0));
+        // Not sampling: the gate clears nothing.
+        for mode in [TraceMode::Off, TraceMode::Full] {
+            let gate = TraceRecorder::new(mode, settings).gate();
+            assert!((0..1_000).all(|s| !gate.is_plain(s)), "{mode:?}");
+            assert!(!gate.skips(StageOutcome::Emitted, 0), "{mode:?}");
+        }
     }
 
     fn untimed(sequence: u64, node: u32, op: StageOp, outcome: StageOutcome) -> CallRecord {
