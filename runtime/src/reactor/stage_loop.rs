@@ -910,7 +910,7 @@ impl Flow {
                 self.pulled += 1;
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
-                let timestamp = self.clock.now_ns();
+                let timestamp = self.call_end_unix_ns();
                 let element = self.accept(n, output, sequence, timestamp)?;
                 self.trace_call(n, sequence, timestamp, StageOutcome::Emitted, 0);
                 let targets = self.nodes[n].regular_outputs;

@@ -488,11 +488,7 @@ impl Flow {
             self.record_timed_delivery(element);
             return;
         }
-        let delivered_at = if self.probe.began.is_some() {
-            self.clock.unix_ns(self.probe.ended)
-        } else {
-            self.clock.now_ns()
-        };
+        let delivered_at = self.call_end_unix_ns();
         self.probe.delivered_unix_ns = delivered_at;
         self.sample(
             HistogramSlot::Latency,
@@ -500,16 +496,24 @@ impl Flow {
         );
     }
 
+    /// When the call just made ended, ns since the Unix epoch: its
+    /// measured end when it was timed (no second clock read), else now.
+    /// An element's source timestamp and its delivery time.
+    #[inline(always)]
+    pub(super) fn call_end_unix_ns(&self) -> u64 {
+        if self.probe.began.is_some() {
+            self.clock.unix_ns(self.probe.ended)
+        } else {
+            self.clock.now_ns()
+        }
+    }
+
     /// [`Self::record_delivery`] when every call is timed (`diagnostic`,
     /// `stage_timing`): the sink call's end is the delivery time; the
     /// benchmark's latency recorder takes the delivery too.
     #[inline(never)]
     fn record_timed_delivery(&mut self, element: QueuedElement) {
-        let delivered_at = if self.probe.began.is_some() {
-            self.clock.unix_ns(self.probe.ended)
-        } else {
-            self.clock.now_ns()
-        };
+        let delivered_at = self.call_end_unix_ns();
         self.probe.delivered_unix_ns = delivered_at;
         let ns = delivered_at.saturating_sub(element.timestamp_ns);
         self.sample(HistogramSlot::Latency, ns);

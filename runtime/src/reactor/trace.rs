@@ -426,7 +426,7 @@ pub struct CallGate {
     /// Above this hash an element is plain (`u64::MAX`: never, when the
     /// recorder is not sampling).
     plain_above: u64,
-    /// See [`PerCallFields::promoted_ceiling`].
+    /// One past the highest sequence the recorder ever promoted.
     promoted_ceiling: u64,
     /// An untimed routine call with an end-to-end latency below this
     /// needs no record (0: every call goes to the recorder).
