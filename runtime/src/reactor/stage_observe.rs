@@ -24,10 +24,10 @@ use crate::reactor::trace::{
     BackpressurePhase, BufferRef, CallGate, CallRecord, NodePath, StageOp, StageOutcome,
     StageRecord, TraceMode, TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
 };
+use crate::resources::{BufferId, CopyStats};
 
 /// [`CallProbe::input_stream`] when no queue wait is pending.
 pub(super) const NO_STREAM: u32 = u32::MAX;
-use crate::resources::{BufferId, CopyStats};
 
 /// What the instrumentation knows about the call in progress, and the
 /// flow's observability switches.
@@ -250,11 +250,10 @@ impl Flow {
         let now = self.clock.tick();
         probe.began = Some(now);
         let stream = std::mem::replace(&mut probe.input_stream, NO_STREAM);
-        if let (Some(element), true) = (input, stream != NO_STREAM) {
-            let s = stream;
-            if element.enqueued != Tick::default() {
+        if let Some(element) = input {
+            if stream != NO_STREAM && element.enqueued != Tick::default() {
                 let wait = self.clock.nanos_between(element.enqueued, now);
-                self.sample(HistogramSlot::QueueWait(s as u32), wait);
+                self.sample(HistogramSlot::QueueWait(stream), wait);
             }
         }
     }
@@ -484,16 +483,15 @@ impl Flow {
         if !self.probe.observed && !self.probe.time_every_call {
             return;
         }
-        if self.probe.time_every_call {
-            self.record_timed_delivery(element);
-            return;
-        }
         let delivered_at = self.call_end_unix_ns();
         self.probe.delivered_unix_ns = delivered_at;
-        self.sample(
-            HistogramSlot::Latency,
-            delivered_at.saturating_sub(element.timestamp_ns),
-        );
+        let ns = delivered_at.saturating_sub(element.timestamp_ns);
+        self.sample(HistogramSlot::Latency, ns);
+        // The benchmark's recorder exists only when every call is timed:
+        // production's path does not look for it.
+        if self.probe.time_every_call {
+            self.record_benchmark_delivery(element, ns);
+        }
     }
 
     /// When the call just made ended, ns since the Unix epoch: its
@@ -508,15 +506,10 @@ impl Flow {
         }
     }
 
-    /// [`Self::record_delivery`] when every call is timed (`diagnostic`,
-    /// `stage_timing`): the sink call's end is the delivery time; the
-    /// benchmark's latency recorder takes the delivery too.
+    /// Gives a delivery to the benchmark's latency recorder, if the flow
+    /// has one (`stage_timing`).
     #[inline(never)]
-    fn record_timed_delivery(&mut self, element: QueuedElement) {
-        let delivered_at = self.call_end_unix_ns();
-        self.probe.delivered_unix_ns = delivered_at;
-        let ns = delivered_at.saturating_sub(element.timestamp_ns);
-        self.sample(HistogramSlot::Latency, ns);
+    fn record_benchmark_delivery(&mut self, element: QueuedElement, ns: u64) {
         if let Some(latency) = self.latency.as_deref_mut() {
             let bytes = self
                 .shared

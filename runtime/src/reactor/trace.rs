@@ -414,11 +414,13 @@ pub struct CallClass {
 /// A slot of the ring no element owns any more.
 const FREE_SLOT: u64 = u64::MAX;
 
-/// What the stage loop needs to let most calls through without touching
-/// the [`TraceRecorder`]: a copy of the recorder's sampling state
-/// ([`TraceRecorder::gate`]) that the loop keeps in its own hot cache
-/// line. A call the gate does not clear goes to the recorder, which
-/// decides exactly; the gate only ever answers for the common case.
+/// The recorder's sampling state for the common case: which elements are
+/// plain (neither timed nor traced in detail) and which untimed calls
+/// need no record. The recorder keeps it in its per-call block and tests
+/// it first in [`TraceRecorder::classify`]; the stage loop keeps a copy
+/// ([`TraceRecorder::gate`]) in its own hot cache line, so a call the gate
+/// clears never touches the recorder. A call the gate does not clear goes
+/// to the recorder, which decides exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct CallGate {
@@ -426,7 +428,11 @@ pub struct CallGate {
     /// Above this hash an element is plain (`u64::MAX`: never, when the
     /// recorder is not sampling).
     plain_above: u64,
-    /// One past the highest sequence the recorder ever promoted.
+    /// One past the highest sequence ever promoted (0: none yet): no
+    /// sequence at or above it is promoted. Sequences grow as elements
+    /// come, so after a promotion only the elements already in flight
+    /// take the membership test in [`TraceRecorder::classify`]; every
+    /// later one is plain again.
     promoted_ceiling: u64,
     /// An untimed routine call with an end-to-end latency below this
     /// needs no record (0: every call goes to the recorder).
@@ -463,10 +469,10 @@ impl CallGate {
         outcome.is_routine() && end_to_end_ns < self.skip_below
     }
 
-    /// Takes in the recorder's promotions since the gate was made.
+    /// Takes in the recorder's promotions since the copy was made.
     #[inline]
     pub fn refresh(&mut self, recorder: &TraceRecorder) {
-        self.promoted_ceiling = recorder.hot.promoted_ceiling;
+        self.promoted_ceiling = recorder.hot.gate.promoted_ceiling;
     }
 }
 
@@ -489,17 +495,9 @@ struct PerCallFields {
     error_promote: bool,
     /// `paths` is not empty.
     unique_paths: bool,
-    /// `settings.seed`.
-    seed: u64,
-    /// Above this hash an element is neither timed nor sampled (unless
-    /// promoted): the one compare most calls make.
-    plain_above: u64,
-    /// One past the highest sequence ever promoted (0: none yet): no
-    /// sequence at or above it is in `promoted`. Sequences grow as
-    /// elements come, so after a promotion only the elements already in
-    /// flight take the membership test in [`TraceRecorder::classify`];
-    /// every later one takes the fast path again.
-    promoted_ceiling: u64,
+    /// Follows the mode and the paths ([`TraceRecorder::update_gate`]) and
+    /// the promotions.
+    gate: CallGate,
     /// `latency_promote_ns`, or `u64::MAX` when latency never promotes.
     latency_promote_at: u64,
 }
@@ -568,9 +566,7 @@ impl TraceRecorder {
                 mode: TraceMode::Off,
                 error_promote: settings.error_promote,
                 unique_paths: false,
-                seed: settings.seed,
-                plain_above: threshold.max(TIMED_BELOW - 1),
-                promoted_ceiling: 0,
+                gate: CallGate::default(),
                 latency_promote_at: match settings.latency_promote_ns {
                     0 => u64::MAX,
                     ns => ns,
@@ -602,6 +598,7 @@ impl TraceRecorder {
     /// buffered for export no sooner than the next drain.
     pub fn set_mode(&mut self, mode: TraceMode) {
         self.hot.mode = mode;
+        self.update_gate();
         if mode == TraceMode::Sampled && self.ring.is_empty() {
             // Reserved once, here: recording is then a store into a slot.
             let free = CallRecord {
@@ -623,32 +620,34 @@ impl TraceRecorder {
     pub fn set_unique_paths(&mut self, paths: Vec<NodePath>) {
         self.hot.unique_paths = !paths.is_empty();
         self.paths = paths.into_boxed_slice();
+        self.update_gate();
     }
 
-    /// The gate the stage loop keeps: see [`CallGate`]. Valid until the
-    /// mode or the paths change; [`CallGate::refresh`] takes in later
-    /// promotions.
-    pub fn gate(&self) -> CallGate {
-        if self.hot.mode != TraceMode::Sampled {
-            return CallGate::default();
-        }
-        CallGate {
-            seed: self.hot.seed,
-            plain_above: self.hot.plain_above,
-            promoted_ceiling: self.hot.promoted_ceiling,
-            skip_below: if self.hot.unique_paths {
+    /// Derives the gate from the mode and the paths (keeping the
+    /// promotions): when not sampling, it clears nothing.
+    fn update_gate(&mut self) {
+        let sampling = self.hot.mode == TraceMode::Sampled;
+        self.hot.gate = CallGate {
+            seed: self.settings.seed,
+            plain_above: if sampling {
+                self.threshold.max(TIMED_BELOW - 1)
+            } else {
+                u64::MAX
+            },
+            promoted_ceiling: self.hot.gate.promoted_ceiling,
+            skip_below: if sampling && self.hot.unique_paths {
                 self.hot.latency_promote_at
             } else {
                 0
             },
-        }
+        };
     }
 
-    /// Whether anything is recorded.
-    // HOT PATH
-    #[inline]
-    pub fn enabled(&self) -> bool {
-        self.hot.mode != TraceMode::Off
+    /// A copy of the gate, for the stage loop: see [`CallGate`]. Valid
+    /// until the mode or the paths change; [`CallGate::refresh`] takes in
+    /// later promotions.
+    pub fn gate(&self) -> CallGate {
+        self.hot.gate
     }
 
     /// Whether `sequence`'s calls are recorded in detail (tests; the stage
@@ -673,22 +672,18 @@ impl TraceRecorder {
                 detailed: true,
                 timed: true,
             },
-            TraceMode::Sampled => {
-                let hash = sampling_hash(sequence, self.hot.seed);
-                if hash > self.hot.plain_above && sequence >= self.hot.promoted_ceiling {
-                    return CallClass::default();
-                }
-                self.classify_sampled(sequence, hash)
-            }
+            TraceMode::Sampled if self.hot.gate.is_plain(sequence) => CallClass::default(),
+            TraceMode::Sampled => self.classify_sampled(sequence),
         }
     }
 
     /// [`Self::classify`] for an element that may be timed, sampled or
     /// promoted.
     #[inline(never)]
-    fn classify_sampled(&self, sequence: u64, hash: u64) -> CallClass {
+    fn classify_sampled(&self, sequence: u64) -> CallClass {
+        let hash = sampling_hash(sequence, self.settings.seed);
         let detailed = (self.threshold > 0 && hash <= self.threshold)
-            || (sequence < self.hot.promoted_ceiling && self.promoted.contains(&sequence));
+            || (sequence < self.hot.gate.promoted_ceiling && self.promoted.contains(&sequence));
         CallClass {
             detailed,
             timed: detailed || hash < TIMED_BELOW,
@@ -817,7 +812,8 @@ impl TraceRecorder {
         let sequence = call.sequence;
         self.promoted[self.promoted_next] = sequence;
         self.promoted_next = (self.promoted_next + 1) % PROMOTED_SLOTS;
-        self.hot.promoted_ceiling = self.hot.promoted_ceiling.max(sequence.saturating_add(1));
+        let ceiling = &mut self.hot.gate.promoted_ceiling;
+        *ceiling = (*ceiling).max(sequence.saturating_add(1));
         // The nodes upstream of the call, nearest first (none without
         // unique paths).
         let mut upstream = [0u32; MAX_REBUILT_CALLS];
