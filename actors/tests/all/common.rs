@@ -1,11 +1,17 @@
 //! Shared helpers: one engine and compiled components per test process.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use torvyn_actors::{FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost};
+use torvyn_actors::{
+    FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost, TraceBatch, TraceBatchKind,
+    TraceConsumer,
+};
+use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::reactor::trace::StageRecord;
 use torvyn_runtime::reactor::{
     EdgeSpec, FlowSettings, FlowSpec as GraphSpec, StageRole, StageSpec, StreamSettings,
+    TraceRecord,
 };
 
 /// One engine for the whole test binary (compiled components are shared).
@@ -104,6 +110,34 @@ pub fn host_on(engine: &WasmEngine, workers: usize) -> TorvynHandle {
         .worker_threads(workers)
         .build()
         .expect("host starts")
+}
+
+/// Keeps every stage record the host exports.
+pub struct Collect(pub Arc<Mutex<Vec<StageRecord>>>);
+
+impl TraceConsumer for Collect {
+    fn consume(&mut self, batch: &TraceBatch) {
+        if let TraceBatchKind::Records(records) = &batch.kind {
+            let mut kept = self.0.lock().expect("records");
+            kept.extend(records.iter().filter_map(|r| match r {
+                TraceRecord::Stage(stage) => Some(*stage),
+                _ => None,
+            }));
+        }
+    }
+}
+
+/// A one-worker host at `level` that keeps every stage record it exports.
+pub fn collecting_host(level: ObservabilityLevel) -> (TorvynHandle, Arc<Mutex<Vec<StageRecord>>>) {
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let host = TorvynHost::builder()
+        .engine(engine().clone())
+        .worker_threads(1)
+        .trace_consumer(Box::new(Collect(records.clone())))
+        .build()
+        .expect("host starts");
+    host.set_observability_level(level);
+    (host, records)
 }
 
 /// The value of the sample line that is exactly `series` in a Prometheus

@@ -8,6 +8,7 @@ mod failing_flow;
 mod guest_output;
 mod inspect_states;
 mod inspection_api;
+mod latency_origin;
 mod level_histograms;
 mod metrics_retention;
 mod otlp_export;

@@ -5,47 +5,18 @@
 //! ring).
 
 use crate::common::*;
-use std::sync::{Arc, Mutex};
-use torvyn_actors::{
-    FlowSpec, TorvynHandle, TorvynHost, TraceBatch, TraceBatchKind, TraceConsumer,
-};
+use std::sync::Mutex;
+use torvyn_actors::{FlowSpec, TorvynHandle};
 use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::reactor::supervision::{
     ErrorPolicy, Fault, FaultKind, InjectedError, NodeSupervision, RestartType,
 };
 use torvyn_runtime::reactor::trace::{StageOp, StageOutcome, StageRecord};
-use torvyn_runtime::reactor::{FlowSettings, TraceRecord, TraceSettings};
+use torvyn_runtime::reactor::{FlowSettings, TraceSettings};
 
 const COUNT: u64 = 40;
 /// The pass-through's call that fails.
 const FAIL_AT: u64 = 25;
-
-/// Keeps every stage record the host exports.
-struct Collect(Arc<Mutex<Vec<StageRecord>>>);
-
-impl TraceConsumer for Collect {
-    fn consume(&mut self, batch: &TraceBatch) {
-        if let TraceBatchKind::Records(records) = &batch.kind {
-            let mut kept = self.0.lock().expect("records");
-            kept.extend(records.iter().filter_map(|r| match r {
-                TraceRecord::Stage(stage) => Some(*stage),
-                _ => None,
-            }));
-        }
-    }
-}
-
-fn collecting_host() -> (TorvynHandle, Arc<Mutex<Vec<StageRecord>>>) {
-    let records = Arc::new(Mutex::new(Vec::new()));
-    let host = TorvynHost::builder()
-        .engine(engine().clone())
-        .worker_threads(1)
-        .trace_consumer(Box::new(Collect(records.clone())))
-        .build()
-        .expect("host starts");
-    host.set_observability_level(ObservabilityLevel::Production);
-    (host, records)
-}
 
 /// No element sampled, no latency promotion: only a failure exports.
 fn settings(on_error: ErrorPolicy) -> FlowSettings {
@@ -92,7 +63,7 @@ fn calls(records: &[StageRecord]) -> Vec<(u32, StageOp, StageOutcome)> {
 
 #[test]
 fn a_failure_on_a_chain_is_exported_with_its_rebuilt_upstream_call() {
-    let (host, records) = collecting_host();
+    let (host, records) = collecting_host(ObservabilityLevel::Production);
     let mut settings = settings(ErrorPolicy::Skip);
     // No ring at all: the upstream call can only be rebuilt.
     settings.trace.ring_capacity = 0;
@@ -115,7 +86,7 @@ fn a_failure_on_a_chain_is_exported_with_its_rebuilt_upstream_call() {
 
 #[test]
 fn a_failure_next_to_a_dead_letter_stream_is_exported_from_the_ring() {
-    let (host, records) = collecting_host();
+    let (host, records) = collecting_host(ObservabilityLevel::Production);
     let graph = dead_letter_graph(COUNT);
     let spec = FlowSpec::graph(graph).with_settings(settings(ErrorPolicy::DeadLetter));
     let records = exported(&host, &records, spec);

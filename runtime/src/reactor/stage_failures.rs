@@ -185,6 +185,7 @@ impl Flow {
         node.restarts += 1;
         node.source_paused = false;
         node.sink_paused = false;
+        self.probe.forget_reading();
         if let Err(e) = node.instance.init(&mut self.shared, &node.config)? {
             return Err(FlowError::InitFailed {
                 component: node.name.clone(),

@@ -655,6 +655,17 @@ impl Flow {
     /// `complete`, `teardown` everywhere, buffer reclamation) once every
     /// stage has finished.
     pub fn run_batch(&mut self, max_steps: usize) -> Result<FlowProgress, FlowError> {
+        // The flow may have waited since its last batch: the clock reading
+        // that batch ended with is not the time now.
+        self.probe.forget_reading();
+        self.continue_batch(max_steps)
+    }
+
+    /// [`Self::run_batch`] straight after a batch that returned
+    /// [`FlowProgress::Running`], with nothing else run on this thread in
+    /// between: the first pull may start at the clock reading of the last
+    /// batch's final delivery, one clock read less.
+    pub fn continue_batch(&mut self, max_steps: usize) -> Result<FlowProgress, FlowError> {
         if self.finished {
             return Ok(FlowProgress::Finished);
         }
@@ -674,7 +685,9 @@ impl Flow {
     /// Runs the flow until it finishes or fails, sleeping while rate limits hold it.
     pub fn run_to_completion(&mut self) -> Result<FlowReport, FlowError> {
         loop {
-            let progress = self.run_batch(DEFAULT_BATCH_STEPS)?;
+            // Back to back; a flow that waits forgets its clock reading
+            // (`idle`).
+            let progress = self.continue_batch(DEFAULT_BATCH_STEPS)?;
             self.record_samples();
             match progress {
                 FlowProgress::Running => {}
@@ -730,6 +743,8 @@ impl Flow {
     /// Nothing can run: the flow is done, rate-limited, or waiting for a
     /// paused sink's next batch.
     fn idle(&mut self) -> Result<FlowProgress, FlowError> {
+        // The caller waits before the next batch.
+        self.probe.forget_reading();
         if self.nodes.iter().all(|n| n.finished) {
             self.finished_after = Some(self.started.elapsed());
             self.teardown();
@@ -880,6 +895,7 @@ impl Flow {
     fn pull_source(&mut self, n: usize) -> Result<(), FlowError> {
         if self.nodes[n].source_paused {
             self.nodes[n].source_paused = false;
+            self.probe.forget_reading();
             self.nodes[n]
                 .instance
                 .notify_backpressure(&mut self.shared, BackpressureSignal::Ready)?;
@@ -887,7 +903,11 @@ impl Flow {
         }
         let injected = self.take_fault(n, "pull");
         let sequence = self.next_sequence;
+        // Taken before `probe_begin` forgets it.
+        let reading = self.probe.reading();
         self.probe_begin(n, sequence, None);
+        // The pulled element's timestamp: its source entry.
+        let timestamp = self.pull_start_unix_ns(reading);
         let node = &mut self.nodes[n];
         let call = match injected {
             Some(CallFailure::Trap(e)) => Err(e),
@@ -910,13 +930,13 @@ impl Flow {
                 self.pulled += 1;
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
-                let timestamp = self.call_end_unix_ns();
                 let element = self.accept(n, output, sequence, timestamp)?;
                 self.trace_call(n, sequence, timestamp, StageOutcome::Emitted, 0);
                 let targets = self.nodes[n].regular_outputs;
                 self.emit(n, element, None, targets)?;
                 if !self.outputs_ready(n) {
                     self.nodes[n].source_paused = true;
+                    self.probe.forget_reading();
                     self.nodes[n]
                         .instance
                         .notify_backpressure(&mut self.shared, BackpressureSignal::Pause)?;
@@ -1297,6 +1317,8 @@ impl Flow {
     /// A stage has nothing more to do: its source ended, or all its inputs
     /// ended and drained. Aggregators flush first; sinks complete.
     fn finish_node(&mut self, n: usize) -> Result<(), FlowError> {
+        // Aggregators and sinks run guest code here.
+        self.probe.forget_reading();
         match self.nodes[n].role {
             StageRole::Aggregator if !self.nodes[n].flushed => {
                 self.nodes[n].flushed = true;

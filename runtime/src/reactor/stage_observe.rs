@@ -14,6 +14,13 @@
 //! [`PRODUCTION_TIMING_EVERY`] (and of every traced element), while every
 //! element's end-to-end latency is measured (one clock read at its
 //! delivery).
+//!
+//! End-to-end latency runs from source entry to sink exit (the spec's
+//! `flow.latency`): an element's timestamp is when the host began its
+//! pull. The clock read at a delivery stands for the next pull's start
+//! when no guest ran in between (a linear flow's sink hands over to its
+//! source), so at `production` such a flow reads the clock once per
+//! element, as at `off`: see [`CallProbe::reading`].
 
 use super::{Flow, Node, QueuedElement, StageRole, Stream};
 use crate::config::ObservabilityLevel;
@@ -42,9 +49,12 @@ pub(super) const NO_STREAM: u32 = u32::MAX;
 pub(super) struct CallProbe {
     /// When the call began (`None`: not timed).
     began: Option<Tick>,
-    /// When the element in hand was delivered (set by
-    /// [`Flow::record_delivery`], ns since the Unix epoch).
-    delivered_unix_ns: u64,
+    /// The last delivery's clock reading, ns since the Unix epoch (0:
+    /// none): the end of the delivered element's end-to-end latency
+    /// ([`Flow::record_delivery`]), and the next pull's start when no
+    /// guest runs before it. Every guest call forgets it
+    /// ([`Flow::probe_begin`], [`CallProbe::forget_reading`]).
+    reading: u64,
     /// The trace recorder's gate ([`TraceRecorder::gate`]).
     gate: CallGate,
     /// The stream the input was taken from, until its queue wait is
@@ -79,6 +89,20 @@ impl CallProbe {
             input_stream: NO_STREAM,
             ..Self::default()
         }
+    }
+
+    /// The last delivery's clock reading, if it still stands for now (no
+    /// guest ran since); 0 otherwise.
+    #[inline(always)]
+    pub(super) fn reading(&self) -> u64 {
+        self.reading
+    }
+
+    /// A guest is about to run, or the flow gives up its thread: the last
+    /// reading no longer stands for now.
+    #[inline(always)]
+    pub(super) fn forget_reading(&mut self) {
+        self.reading = 0;
     }
 }
 
@@ -145,6 +169,7 @@ impl Flow {
         self.probe.samples_histograms = self.probe.observed && self.histograms.is_some();
         self.probe.time_every_call =
             level == ObservabilityLevel::Diagnostic || self.settings.stage_timing;
+        self.probe.forget_reading();
         self.tracer.set_mode(mode);
         self.probe.gate = self.tracer.gate();
         let Some(trace) = self.settings.trace_context else {
@@ -202,6 +227,7 @@ impl Flow {
         let probe = &mut self.probe;
         probe.began = None;
         probe.detailed = false;
+        probe.reading = 0;
         if !probe.observed && !probe.time_every_call {
             probe.input_stream = NO_STREAM;
             return;
@@ -378,7 +404,7 @@ impl Flow {
     #[inline(always)]
     fn end_to_end_ns(&self, outcome: StageOutcome, element_ns: u64) -> u64 {
         if outcome == StageOutcome::Delivered {
-            self.probe.delivered_unix_ns.saturating_sub(element_ns)
+            self.probe.reading.saturating_sub(element_ns)
         } else {
             0
         }
@@ -484,7 +510,7 @@ impl Flow {
             return;
         }
         let delivered_at = self.call_end_unix_ns();
-        self.probe.delivered_unix_ns = delivered_at;
+        self.probe.reading = delivered_at;
         let ns = delivered_at.saturating_sub(element.timestamp_ns);
         self.sample(HistogramSlot::Latency, ns);
         // The benchmark's recorder exists only when every call is timed:
@@ -494,9 +520,26 @@ impl Flow {
         }
     }
 
+    /// When the pull about to be made (after [`Self::probe_begin`]) starts,
+    /// ns since the Unix epoch: the element's timestamp, its source entry.
+    /// The call's measured start when it is timed; else `reading`, the
+    /// last delivery's clock reading taken before `probe_begin` forgot it
+    /// ([`CallProbe::reading`]), when there was one; else now.
+    // HOT PATH: at most one clock read.
+    #[inline(always)]
+    pub(super) fn pull_start_unix_ns(&self, reading: u64) -> u64 {
+        if let Some(began) = self.probe.began {
+            self.clock.unix_ns(began)
+        } else if reading != 0 {
+            reading
+        } else {
+            self.clock.now_ns()
+        }
+    }
+
     /// When the call just made ended, ns since the Unix epoch: its
     /// measured end when it was timed (no second clock read), else now.
-    /// An element's source timestamp and its delivery time.
+    /// A delivery's time.
     #[inline(always)]
     pub(super) fn call_end_unix_ns(&self) -> u64 {
         if self.probe.began.is_some() {
@@ -594,7 +637,7 @@ mod tests {
         assert_eq!(align_of::<CallProbe>(), 64);
         for (offset, size) in [
             (offset_of!(CallProbe, began), 16),
-            (offset_of!(CallProbe, delivered_unix_ns), 8),
+            (offset_of!(CallProbe, reading), 8),
             (
                 offset_of!(CallProbe, gate),
                 std::mem::size_of::<super::CallGate>(),
