@@ -1,6 +1,6 @@
 //! One flow's life on an arbiter: [`FlowSpec`] (what to run), the
 //! [`FlowActor`] that owns and drives it, its messages, and the adapter
-//! ([`driver`]) between the actor and the runtime's flow type.
+//! (`driver`) between the actor and the runtime's flow type.
 //!
 //! # Batches
 //!
@@ -9,7 +9,7 @@
 //! [`Priority`] (Critical 128 / High 64 / Normal 32 / Low 16 /
 //! Background 8), or from [`BatchPolicy::elements`], and never exceeds
 //! [`MAX_BATCH_ELEMENTS`] (256). How N maps onto the runtime's step budget
-//! is the driver's business (see [`driver`]).
+//! is the driver's business (see `driver`).
 
 mod actor;
 pub(crate) mod driver;

@@ -1,11 +1,13 @@
 //! What each observability level feeds into a flow's histograms: at
 //! `production`, every delivered element's end-to-end latency and the
-//! call times of a sample of elements; at `diagnostic`, every call; at
-//! `off`, nothing.
+//! call times of a share of elements that follows the flow's rate (every
+//! element of a slow flow); at `diagnostic`, every call; at `off`,
+//! nothing.
 
 use crate::common::*;
+use torvyn_actors::FlowSpec;
 use torvyn_runtime::config::ObservabilityLevel;
-use torvyn_runtime::reactor::PRODUCTION_TIMING_EVERY;
+use torvyn_runtime::reactor::{FlowSettings, FlowSpec as GraphSpec, Policy, StreamSettings};
 
 const ELEMENTS: u64 = 2_000;
 
@@ -25,14 +27,24 @@ fn series(text: &str, name: &str, flow: &str, component: Option<&str>) -> f64 {
 /// Runs counter-source → passthrough → quiet-sink at `level`; the
 /// flow's (latency count, the pass-through's processing-time count).
 fn counts_at(level: ObservabilityLevel) -> (f64, f64) {
+    counts_of(level, ELEMENTS, StreamSettings::default())
+}
+
+/// Runs `elements` through counter-source → passthrough → quiet-sink with
+/// `streams` at `level`; the flow's (latency count, the pass-through's
+/// processing-time count).
+fn counts_of(level: ObservabilityLevel, elements: u64, streams: StreamSettings) -> (f64, f64) {
     let host = host(1);
     host.set_observability_level(level);
-    let name = format!("histograms-{}", level.as_str());
-    let id = host
-        .start_flow(spec(&name, source_pass_sink(ELEMENTS)))
-        .expect("starts");
+    let name = format!("histograms-{}-{elements}", level.as_str());
+    let graph = GraphSpec::linear(source_pass_sink(elements), streams);
+    let spec = FlowSpec::graph(graph).with_settings(FlowSettings {
+        flow_name: name.clone(),
+        ..FlowSettings::default()
+    });
+    let id = host.start_flow(spec).expect("starts");
     let report = host.await_completion(id).expect("completes");
-    assert_eq!(report.elements_delivered, ELEMENTS);
+    assert_eq!(report.elements_delivered, elements);
     let text = host.prometheus_metrics().expect("scrape");
     host.shutdown();
     (
@@ -50,10 +62,29 @@ fn counts_at(level: ObservabilityLevel) -> (f64, f64) {
 fn production_measures_every_deliverys_latency_and_times_a_sample_of_calls() {
     let (latency, processing) = counts_at(ObservabilityLevel::Production);
     assert_eq!(latency, ELEMENTS as f64, "every delivery");
-    let expected = (ELEMENTS / PRODUCTION_TIMING_EVERY) as f64;
+    // Tens of thousands of elements a second: one in 16 to 1,024 timed.
     assert!(
-        processing > expected / 3.0 && processing < expected * 3.0,
-        "{processing} timed calls of {ELEMENTS}, expected about {expected}"
+        processing >= 1.0 && processing <= (ELEMENTS / 8) as f64,
+        "{processing} timed calls of {ELEMENTS}"
+    );
+}
+
+#[test]
+fn production_times_every_call_of_a_slow_flow() {
+    // 400 elements a second, under the 1,000 a second production times:
+    // once the flow knows its rate (its first 1 ms window, which may also
+    // see the limiter's initial burst), every call is timed. One in 64, the
+    // share a flow starts with, would time about 2.
+    const SLOW: u64 = 120;
+    let streams = StreamSettings {
+        policy: Policy::RateLimit { per_second: 400 },
+        ..StreamSettings::default()
+    };
+    let (latency, processing) = counts_of(ObservabilityLevel::Production, SLOW, streams);
+    assert_eq!(latency, SLOW as f64);
+    assert!(
+        processing >= (SLOW / 2) as f64,
+        "{processing} timed calls of {SLOW}"
     );
 }
 

@@ -6,7 +6,7 @@
 //! - [`component`]: loading, compiling and caching components; which Torvyn
 //!   interfaces a component exports.
 //! - [`instance`]: one instantiated component and its typed calls.
-//! - [`epoch`]: the ticker thread behind per-call wall-clock deadlines.
+//! - `epoch`: the ticker thread behind per-call wall-clock deadlines.
 
 #[allow(missing_docs)]
 pub mod bindings;

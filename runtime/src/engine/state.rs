@@ -3,8 +3,8 @@
 //! flow's shared state (resource manager and flow context).
 //!
 //! The flow's shared state is moved into the store right before a call
-//! and moved out right after ([`ComponentState::lend_flow`] /
-//! [`ComponentState::take_flow`]): a pointer move, no lock, no reference
+//! and moved out right after (`ComponentState::lend_flow` /
+//! `ComponentState::take_flow`): a pointer move, no lock, no reference
 //! counting, and never two stores holding it at once.
 
 use super::instance::MemoryLimiter;
@@ -61,8 +61,8 @@ pub struct FlowShared {
 
 /// The `T` of every component's `Store<T>`.
 ///
-/// `repr(C)`, the fields every call writes first: [`Self::call_sequence`]
-/// shares a cache line with [`Self::flow`], which every call moves in and
+/// `repr(C)`, the fields every call writes first: `call_sequence`
+/// shares a cache line with `flow`, which every call moves in and
 /// out anyway, so marking the call costs no extra cache miss.
 #[repr(C)]
 pub struct ComponentState {

@@ -39,7 +39,7 @@ use crate::resources::{
 };
 use crate::security::SandboxConfig;
 use stage_failures::{CallFailure, DEAD_LETTER_PORT};
-use stage_observe::CallProbe;
+use stage_observe::{CallProbe, TimingWindow};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -414,6 +414,8 @@ pub struct Flow {
     tracer: TraceRecorder,
     /// The call in progress, as the instrumentation sees it.
     probe: CallProbe,
+    /// The rate the `production` timing share follows.
+    timing_window: TimingWindow,
 }
 
 /// The flow type the rest of the code base used before DAG support; a
@@ -632,6 +634,7 @@ impl Flow {
             samples: SampleBuffer::new(),
             tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
             probe: CallProbe::new(),
+            timing_window: TimingWindow::default(),
         };
         if let Some(paths) = stage_observe::unique_paths(&flow.nodes, &flow.streams) {
             flow.tracer.set_unique_paths(paths);
@@ -658,6 +661,7 @@ impl Flow {
         // The flow may have waited since its last batch: the clock reading
         // that batch ended with is not the time now.
         self.probe.forget_reading();
+        self.follow_rate();
         self.continue_batch(max_steps)
     }
 
@@ -687,6 +691,7 @@ impl Flow {
         loop {
             // Back to back; a flow that waits forgets its clock reading
             // (`idle`).
+            self.follow_rate();
             let progress = self.continue_batch(DEFAULT_BATCH_STEPS)?;
             self.record_samples();
             match progress {

@@ -10,10 +10,15 @@
 //!
 //! Which calls are timed: every call at `diagnostic` and whenever the
 //! flow was started with `stage_timing` (`torvyn bench`); at
-//! `production`, the calls of one element in
-//! [`PRODUCTION_TIMING_EVERY`] (and of every traced element), while every
-//! element's end-to-end latency is measured (one clock read at its
-//! delivery).
+//! `production`, the calls of a share of the elements (and of every
+//! traced element) that follows the flow's rate: one in
+//! [`PRODUCTION_TIMING_EVERY`] at first, then about
+//! [`PRODUCTION_TIMED_PER_SECOND`] elements a second (every element of a
+//! slower flow; see [`Flow::follow_rate`]), while every element's
+//! end-to-end latency is measured (one clock read at its delivery).
+//!
+//! [`PRODUCTION_TIMING_EVERY`]: crate::reactor::PRODUCTION_TIMING_EVERY
+//! [`PRODUCTION_TIMED_PER_SECOND`]: crate::reactor::trace::PRODUCTION_TIMED_PER_SECOND
 //!
 //! End-to-end latency runs from source entry to sink exit (the spec's
 //! `flow.latency`): an element's timestamp is when the host began its
@@ -28,8 +33,8 @@ use crate::reactor::clock::Tick;
 use crate::reactor::events::FlowEvent;
 use crate::reactor::histogram::HistogramSlot;
 use crate::reactor::trace::{
-    BackpressurePhase, BufferRef, CallGate, CallRecord, NodePath, StageOp, StageOutcome,
-    StageRecord, TraceMode, TraceRecord, PREVIEW_BYTES, PRODUCTION_TIMING_EVERY,
+    timing_every_for, BackpressurePhase, BufferRef, CallGate, CallRecord, NodePath, StageOp,
+    StageOutcome, StageRecord, TraceMode, TraceRecord, PREVIEW_BYTES,
 };
 use crate::resources::{BufferId, CopyStats};
 
@@ -106,6 +111,20 @@ impl CallProbe {
     }
 }
 
+/// The elements a flow pulled since a clock reading: its rate, which the
+/// `production` timing share follows ([`Flow::follow_rate`]).
+#[derive(Debug, Default)]
+pub(super) struct TimingWindow {
+    /// When the window opened (`Tick::default()`: not yet).
+    opened: Tick,
+    /// Elements pulled before it opened.
+    pulled_before: u64,
+}
+
+/// How long a rate window lasts: long enough to count a few elements of
+/// a fast flow, short enough that a short flow adapts early.
+const TIMING_WINDOW_NS: u64 = 1_000_000;
+
 /// The call a role makes per element.
 pub(super) fn op_of(role: StageRole) -> StageOp {
     match role {
@@ -172,6 +191,7 @@ impl Flow {
         self.probe.forget_reading();
         self.tracer.set_mode(mode);
         self.probe.gate = self.tracer.gate();
+        self.timing_window = TimingWindow::default();
         let Some(trace) = self.settings.trace_context else {
             return;
         };
@@ -190,6 +210,32 @@ impl Flow {
             Some(histograms) => self.samples.record_into(histograms),
             None => self.samples.clear(),
         }
+    }
+
+    /// At `production`, once per batch: when the rate window has lasted
+    /// [`TIMING_WINDOW_NS`], sets the share of elements timed from the
+    /// flow's rate over it ([`timing_every_for`]) and opens the next one.
+    /// One clock read per batch; nothing at other levels.
+    pub(super) fn follow_rate(&mut self) {
+        if !self.probe.observed || self.probe.time_every_call {
+            return;
+        }
+        let now = self.clock.tick();
+        let window = &mut self.timing_window;
+        if window.opened == Tick::default() {
+            window.opened = now;
+            window.pulled_before = self.pulled;
+            return;
+        }
+        let ns = self.clock.nanos_between(window.opened, now);
+        if ns < TIMING_WINDOW_NS {
+            return;
+        }
+        let every = timing_every_for(self.pulled - window.pulled_before, ns);
+        window.opened = now;
+        window.pulled_before = self.pulled;
+        self.tracer.set_timing_every(every);
+        self.probe.gate = self.tracer.gate();
     }
 
     /// Keeps a histogram sample until the end of the batch (none at `off`
@@ -304,7 +350,7 @@ impl Flow {
         let weight = if self.probe.time_every_call {
             1
         } else {
-            PRODUCTION_TIMING_EVERY
+            self.tracer.timing_weight()
         };
         self.nodes[n].busy_ns += ns * weight;
         self.sample(HistogramSlot::ProcessingTime(n as u32), ns);

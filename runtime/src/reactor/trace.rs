@@ -389,18 +389,39 @@ impl CallRecord {
     }
 }
 
-/// At the `production` level ([`TraceMode::Sampled`]), one element in
-/// this many has its calls timed (for `component.processing_time`,
-/// `stream.queue.wait_time` and the components' busy time, which is
-/// scaled up by this factor). Two clock reads per call cost about 1 % of
-/// a minimal three-stage pipeline's throughput on their own; timing one
-/// element in 16 still cost about 0.3 % of it (the overhead bench, against
-/// one in 64). Every element's end-to-end latency is still measured.
+/// At the `production` level ([`TraceMode::Sampled`]), a flow starts by
+/// timing the calls of one element in this many (for
+/// `component.processing_time`, `stream.queue.wait_time` and the
+/// components' busy time, which is scaled up by the share), until it
+/// knows its rate: see [`timing_every_for`]. Two clock reads per call cost
+/// about 1 % of a minimal three-stage pipeline's throughput on their own;
+/// timing one element in 16 still cost about 0.3 % of it (the overhead
+/// bench, against one in 64). Every element's end-to-end latency is still
+/// measured.
 pub const PRODUCTION_TIMING_EVERY: u64 = 64;
 
-/// Elements whose sampling hash is below this are timed (one in
-/// [`PRODUCTION_TIMING_EVERY`]).
-const TIMED_BELOW: u64 = u64::MAX / PRODUCTION_TIMING_EVERY;
+/// At `production`, about this many elements a second are timed (every
+/// element of a slower flow), besides the sampled ones: a timed element's
+/// calls take two clock reads each and run code and data that are cold by
+/// then, so timing costs about the same per second whatever the rate,
+/// while a slow flow's histograms still see every call.
+pub const PRODUCTION_TIMED_PER_SECOND: u64 = 1_000;
+
+/// The most elements one timed element stands for (a flow faster than
+/// about a million elements a second times more than
+/// [`PRODUCTION_TIMED_PER_SECOND`]).
+const MAX_TIMING_EVERY: u64 = 1_024;
+
+/// One element in how many a flow moving `elements` in `ns` nanoseconds
+/// times at `production`: its rate over [`PRODUCTION_TIMED_PER_SECOND`],
+/// rounded up to a power of two, from 1 (every element) to 1,024.
+pub fn timing_every_for(elements: u64, ns: u64) -> u64 {
+    let per_second = u128::from(elements) * 1_000_000_000 / u128::from(ns.max(1));
+    let every = per_second.div_ceil(u128::from(PRODUCTION_TIMED_PER_SECOND));
+    (every.min(u128::from(MAX_TIMING_EVERY)) as u64)
+        .max(1)
+        .next_power_of_two()
+}
 
 /// How the calls of one element are observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -509,6 +530,9 @@ pub struct TraceRecorder {
     settings: TraceSettings,
     /// Sampled when `hash(sequence) <= threshold` (0: none).
     threshold: u64,
+    /// Timed when `hash(sequence) < timed_below` (in
+    /// [`TraceMode::Sampled`]; sampled elements are timed too).
+    timed_below: u64,
     /// Each node's [`NodePath`], when the flow's shape makes paths unique
     /// (empty: the ring keeps every unsampled call).
     paths: Box<[NodePath]>,
@@ -573,6 +597,7 @@ impl TraceRecorder {
                 },
             },
             threshold,
+            timed_below: u64::MAX / PRODUCTION_TIMING_EVERY,
             paths: Box::default(),
             settings: TraceSettings {
                 preview_bytes: settings.preview_bytes.min(PREVIEW_BYTES),
@@ -630,7 +655,7 @@ impl TraceRecorder {
         self.hot.gate = CallGate {
             seed: self.settings.seed,
             plain_above: if sampling {
-                self.threshold.max(TIMED_BELOW - 1)
+                self.threshold.max(self.timed_below.saturating_sub(1))
             } else {
                 u64::MAX
             },
@@ -686,8 +711,28 @@ impl TraceRecorder {
             || (sequence < self.hot.gate.promoted_ceiling && self.promoted.contains(&sequence));
         CallClass {
             detailed,
-            timed: detailed || hash < TIMED_BELOW,
+            timed: detailed || hash < self.timed_below,
         }
+    }
+
+    /// Times the calls of one element in `every` from now on (in
+    /// [`TraceMode::Sampled`]; every sampled element is timed as well).
+    pub fn set_timing_every(&mut self, every: u64) {
+        self.timed_below = if every <= 1 {
+            u64::MAX
+        } else {
+            u64::MAX / every
+        };
+        self.update_gate();
+    }
+
+    /// How many elements each timed one stands for in
+    /// [`TraceMode::Sampled`] (the timed share, sampled elements included,
+    /// inverted): what a sum over timed calls is scaled up by.
+    pub fn timing_weight(&self) -> u64 {
+        let share = u128::from(self.timed_below.max(self.threshold).max(1));
+        // Rounded: a 1 % sample rate stands for 100, not 99.
+        ((u128::from(u64::MAX) + share / 2) / share).max(1) as u64
     }
 
     /// Whether events (backpressure, pauses) are recorded.
@@ -1022,6 +1067,51 @@ mod tests {
         late.start_unix_ns = late.element_timestamp_ns + 2_000_000;
         recorder.record_stage(late);
         assert_eq!(sequences(&mut recorder), vec![2, 3]);
+    }
+
+    #[test]
+    fn the_timed_share_follows_the_rate_between_every_element_and_one_in_1024() {
+        // elements, ns → one timed in
+        for (elements, ns, every) in [
+            (0, 1_000_000, 1),
+            (1, 2_000_000, 1), // 500 a second
+            (1, 1_000_000, 1), // 1,000 a second: every one
+            (1_001, 1_000_000_000, 2),
+            (200, 1_000_000, 256),      // 200,000 a second
+            (10_000, 1_000_000, 1_024), // 10 million a second: capped
+            (5, 0, 1_024),              // no time elapsed: no division by zero
+        ] {
+            assert_eq!(
+                timing_every_for(elements, ns),
+                every,
+                "{elements} elements in {ns} ns"
+            );
+        }
+    }
+
+    #[test]
+    fn the_timing_weight_counts_the_sampled_elements_too() {
+        let n = 640_000u64;
+        let untraced = TraceSettings {
+            sample_rate: 0.0,
+            ..TraceSettings::default()
+        };
+        let mut recorder = TraceRecorder::new(TraceMode::Sampled, untraced);
+        assert_eq!(recorder.timing_weight(), PRODUCTION_TIMING_EVERY);
+        recorder.set_timing_every(256);
+        assert_eq!(recorder.timing_weight(), 256);
+        let timed = (0..n).filter(|&s| recorder.classify(s).timed).count() as u64;
+        assert!(timed.abs_diff(n / 256) < n / 2560, "{timed} of {n} timed");
+        recorder.set_timing_every(1);
+        assert_eq!(recorder.timing_weight(), 1);
+        assert!((0..10_000).all(|s| recorder.classify(s).timed));
+        // At the default 1 % sample rate, one in 256 is fewer than the
+        // sampled elements, which are all timed: the weight is 100.
+        let mut recorder = TraceRecorder::new(TraceMode::Sampled, TraceSettings::default());
+        recorder.set_timing_every(256);
+        assert_eq!(recorder.timing_weight(), 100);
+        let timed = (0..n).filter(|&s| recorder.classify(s).timed).count() as u64;
+        assert!(timed.abs_diff(n / 100) < n / 1000, "{timed} of {n} timed");
     }
 
     #[test]
@@ -1433,7 +1523,8 @@ mod tests {
             let hash = (sequence ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             let threshold = threshold_of(rate);
             let detailed = threshold > 0 && hash <= threshold;
-            let expected = CallClass { detailed, timed: detailed || hash < TIMED_BELOW };
+            let timed_below = u64::MAX / PRODUCTION_TIMING_EVERY;
+            let expected = CallClass { detailed, timed: detailed || hash < timed_below };
             prop_assert_eq!(recorder.classify(sequence), expected);
         }
 

@@ -3,7 +3,7 @@
 //! - [`taxonomy`]: the capabilities, their identifiers and manifest names.
 //! - [`scope`]: scopes and the directional "broader covers narrower" rule.
 //! - [`imports`]: which capability a WIT import needs.
-//! - [`resolve`]: manifest vs imports (E0103), requests vs grants (E0202).
+//! - `resolve`: manifest vs imports (E0103), requests vs grants (E0202).
 //! - [`sandbox`]: the WASI context a component gets from its grants.
 //! - [`monitor`]: runtime denials (E0500) and the `capability.denials` counter.
 //! - [`audit`]: the audit log (`[security] audit_enabled` / `audit_target`).
