@@ -273,7 +273,7 @@ impl Flow {
         let probe = &mut self.probe;
         probe.began = None;
         probe.detailed = false;
-        probe.reading = 0;
+        probe.forget_reading();
         if !probe.observed && !probe.time_every_call {
             probe.input_stream = NO_STREAM;
             return;
