@@ -306,16 +306,14 @@ fn run_chunks(
 ) -> Result<BatchOutcome, FlowError> {
     let began = Instant::now();
     let mut left = elements;
-    let mut first = true;
     while left > 0 {
         let chunk = left.min(CHUNK_ELEMENTS);
         // Chunks after the first follow their predecessor at once.
-        let progress = if first {
+        let progress = if left == elements {
             flow.run_batch(chunk * steps_per_element)?
         } else {
             flow.continue_batch(chunk * steps_per_element)?
         };
-        first = false;
         match progress {
             FlowProgress::Finished => return Ok(BatchOutcome::Finished),
             FlowProgress::Waiting(wait) => return Ok(BatchOutcome::Wait(wait)),

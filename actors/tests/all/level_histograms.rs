@@ -72,8 +72,9 @@ fn production_measures_every_deliverys_latency_and_times_a_sample_of_calls() {
 #[test]
 fn production_times_every_call_of_a_slow_flow() {
     // 400 elements a second, under the 1,000 a second production times:
-    // once the flow knows its rate (its first 1 ms window, which may also
-    // see the limiter's initial burst), every call is timed. One in 64, the
+    // once the flow knows its rate (its first 1 ms window), every call is
+    // timed. The limiter starts with the flow, so a slow start-up gives no
+    // burst. One in 64, the
     // share a flow starts with, would time about 2.
     const SLOW: u64 = 120;
     let streams = StreamSettings {

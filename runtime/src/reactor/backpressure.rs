@@ -177,6 +177,13 @@ impl RateLimiter {
         }
     }
 
+    /// Starts over at `now` with one token: time before it (a flow's
+    /// component start-up) earns no burst.
+    pub fn restart(&mut self, now: Instant) {
+        self.tokens = 1.0;
+        self.last = now;
+    }
+
     /// Spends one token (after a successful [`RateLimiter::check`]).
     pub fn take(&mut self) {
         self.tokens -= 1.0;
@@ -229,6 +236,18 @@ mod tests {
             "{wait:?}"
         );
         assert!(r.check(start + Duration::from_millis(100)).is_ok());
+    }
+
+    #[test]
+    fn a_restarted_limiter_earns_nothing_for_the_time_before() {
+        let created = Instant::now();
+        let mut r = RateLimiter::new(10);
+        let later = created + Duration::from_secs(1);
+        r.restart(later);
+        assert!(r.check(later).is_ok());
+        r.take();
+        assert!(r.check(later).is_err(), "no burst from the second before");
+        assert!(r.check(later + Duration::from_millis(100)).is_ok());
     }
 
     #[test]

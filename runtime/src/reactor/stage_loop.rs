@@ -651,6 +651,11 @@ impl Flow {
         }
         flow.started = Instant::now();
         flow.clock = FlowClock::new();
+        // Rates count from the start: the components' start-up earns no
+        // burst.
+        for limiter in flow.streams.iter_mut().filter_map(|s| s.limiter.as_mut()) {
+            limiter.restart(flow.started);
+        }
         Ok(flow)
     }
 
@@ -897,14 +902,33 @@ impl Flow {
         None
     }
 
+    /// Pauses or resumes source `n`: tells it through
+    /// `notify-backpressure` (guest code, so the last clock reading no
+    /// longer stands) and notes the event.
+    fn signal_source(&mut self, n: usize, paused: bool) -> Result<(), FlowError> {
+        self.nodes[n].source_paused = paused;
+        self.probe.forget_reading();
+        let (signal, event) = if paused {
+            (
+                BackpressureSignal::Pause,
+                FlowEvent::SourcePaused { node: n },
+            )
+        } else {
+            (
+                BackpressureSignal::Ready,
+                FlowEvent::SourceResumed { node: n },
+            )
+        };
+        self.nodes[n]
+            .instance
+            .notify_backpressure(&mut self.shared, signal)?;
+        self.note(event);
+        Ok(())
+    }
+
     fn pull_source(&mut self, n: usize) -> Result<(), FlowError> {
         if self.nodes[n].source_paused {
-            self.nodes[n].source_paused = false;
-            self.probe.forget_reading();
-            self.nodes[n]
-                .instance
-                .notify_backpressure(&mut self.shared, BackpressureSignal::Ready)?;
-            self.note(FlowEvent::SourceResumed { node: n });
+            self.signal_source(n, false)?;
         }
         let injected = self.take_fault(n, "pull");
         let sequence = self.next_sequence;
@@ -940,12 +964,7 @@ impl Flow {
                 let targets = self.nodes[n].regular_outputs;
                 self.emit(n, element, None, targets)?;
                 if !self.outputs_ready(n) {
-                    self.nodes[n].source_paused = true;
-                    self.probe.forget_reading();
-                    self.nodes[n]
-                        .instance
-                        .notify_backpressure(&mut self.shared, BackpressureSignal::Pause)?;
-                    self.note(FlowEvent::SourcePaused { node: n });
+                    self.signal_source(n, true)?;
                 }
                 Ok(())
             }

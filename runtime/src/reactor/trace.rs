@@ -533,6 +533,8 @@ pub struct TraceRecorder {
     /// Timed when `hash(sequence) < timed_below` (in
     /// [`TraceMode::Sampled`]; sampled elements are timed too).
     timed_below: u64,
+    /// [`Self::timing_weight`], kept with `timed_below`.
+    timing_weight: u64,
     /// Each node's [`NodePath`], when the flow's shape makes paths unique
     /// (empty: the ring keeps every unsampled call).
     paths: Box<[NodePath]>,
@@ -597,7 +599,8 @@ impl TraceRecorder {
                 },
             },
             threshold,
-            timed_below: u64::MAX / PRODUCTION_TIMING_EVERY,
+            timed_below: 0,
+            timing_weight: 1,
             paths: Box::default(),
             settings: TraceSettings {
                 preview_bytes: settings.preview_bytes.min(PREVIEW_BYTES),
@@ -610,6 +613,7 @@ impl TraceRecorder {
             promoted: [FREE_SLOT; PROMOTED_SLOTS],
             promoted_next: 0,
         };
+        recorder.set_timing_every(PRODUCTION_TIMING_EVERY);
         recorder.set_mode(mode);
         recorder
     }
@@ -723,6 +727,9 @@ impl TraceRecorder {
         } else {
             u64::MAX / every
         };
+        let share = u128::from(self.timed_below.max(self.threshold).max(1));
+        // Rounded: a 1 % sample rate stands for 100, not 99.
+        self.timing_weight = ((u128::from(u64::MAX) + share / 2) / share).max(1) as u64;
         self.update_gate();
     }
 
@@ -730,9 +737,7 @@ impl TraceRecorder {
     /// [`TraceMode::Sampled`] (the timed share, sampled elements included,
     /// inverted): what a sum over timed calls is scaled up by.
     pub fn timing_weight(&self) -> u64 {
-        let share = u128::from(self.timed_below.max(self.threshold).max(1));
-        // Rounded: a 1 % sample rate stands for 100, not 99.
-        ((u128::from(u64::MAX) + share / 2) / share).max(1) as u64
+        self.timing_weight
     }
 
     /// Whether events (backpressure, pauses) are recorded.
