@@ -236,16 +236,19 @@ impl FlowDriver {
         }
     }
 
-    /// Moves the flow's trace records to `out`; returns how many records
-    /// the flow has dropped in all (its buffer was full).
-    pub(crate) fn drain_trace(&mut self, out: &mut Vec<TraceRecord>) -> u64 {
-        match self.flow.as_mut() {
-            Some(flow) => {
-                flow.drain_trace(out);
-                flow.trace_dropped()
-            }
-            None => 0,
+    /// Moves the flow's trace records to `out` (an empty `out` becomes the
+    /// flow's next record buffer: see [`Flow::drain_trace`]).
+    ///
+    /// [`Flow::drain_trace`]: torvyn_runtime::reactor::Flow::drain_trace
+    pub(crate) fn drain_trace(&mut self, out: &mut Vec<TraceRecord>) {
+        if let Some(flow) = self.flow.as_mut() {
+            flow.drain_trace(out);
         }
+    }
+
+    /// How many records the flow has dropped in all (its buffer was full).
+    pub(crate) fn trace_dropped(&self) -> u64 {
+        self.flow.as_ref().map_or(0, |f| f.trace_dropped())
     }
 
     /// Trace records waiting to be drained.

@@ -6,9 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// Record buffers larger than this are freed rather than handed back.
-const MAX_SPARE_RECORDS: usize = 2048;
-
 /// How often the trace thread looks for batches while they keep coming
 /// (the most a batch waits before its consumers see it).
 const POLL_PERIOD: std::time::Duration = std::time::Duration::from_millis(1);
@@ -69,16 +66,12 @@ impl TraceHub {
                         consumer.consume(&batch);
                     }
                     if let Some(TraceBatch {
-                        kind: TraceBatchKind::Records(mut records),
+                        kind: TraceBatchKind::Records(records),
                         ..
                     }) = deliver(&inner, batch)
                     {
-                        // Back to the flows, to be filled again (unless a
-                        // burst made it large: that memory is released).
-                        if records.capacity() <= MAX_SPARE_RECORDS {
-                            records.clear();
-                            let _ = receiver.spares.try_send(records);
-                        }
+                        // Back to the flows, to be filled again.
+                        receiver.spares.give_back(records);
                     }
                 };
                 // Parked while nothing comes (one wake-up per burst); while
@@ -246,6 +239,43 @@ mod tests {
         hub.join();
         assert_eq!(seen.load(Relaxed), 202);
         assert!(subscriber.recv().is_err(), "the subscription closes");
+    }
+
+    #[test]
+    fn a_buffer_read_by_consumers_goes_back_to_the_flows_and_one_subscribers_keep_does_not() {
+        let (publisher, rx) = TracePublisher::bounded(4);
+        let seen = Arc::new(AtomicU64::new(0));
+        let hub = TraceHub::start(rx, vec![Box::new(Counting(Arc::clone(&seen), false))]).unwrap();
+        let batch = records(3);
+        let TraceBatchKind::Records(sent) = &batch.kind else {
+            unreachable!("records(3) carries records")
+        };
+        let address = sent.as_ptr();
+        assert!(publisher.publish(batch));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while seen.load(Relaxed) < 3 && std::time::Instant::now() < deadline {
+            std::thread::sleep(POLL_PERIOD);
+        }
+        // Given back after the consumers read it: the next buffer a flow
+        // takes is that memory, emptied.
+        let mut spare = publisher.record_buffer();
+        for _ in 0..100 {
+            if spare.capacity() > 0 {
+                break;
+            }
+            std::thread::sleep(POLL_PERIOD);
+            spare = publisher.record_buffer();
+        }
+        assert_eq!(spare.as_ptr(), address);
+        assert!(spare.is_empty());
+        // A subscriber holds its batches: those buffers are not reused.
+        let subscriber = hub.subscribe();
+        assert!(publisher.publish(records(1)));
+        let held = subscriber.recv().unwrap();
+        assert_eq!(publisher.record_buffer().capacity(), 0);
+        drop(held);
+        drop(publisher);
+        hub.join();
     }
 
     #[test]

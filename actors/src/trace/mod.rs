@@ -14,9 +14,12 @@
 
 mod hub;
 pub mod spans;
+mod spares;
 
 pub use hub::{TraceHub, TraceStats};
 pub use spans::SpanConsumer;
+
+use spares::SpareBuffers;
 
 use crate::ids::FlowId;
 use crate::observability::export::{new_span_id, new_trace_id};
@@ -125,24 +128,20 @@ pub trait TraceConsumer: Send + 'static {
     }
 }
 
-/// Record buffers the hub hands back to the flows for reuse: enough for
-/// every flow of a busy host to find one.
-const SPARE_BUFFERS: usize = 32;
-
 /// The sending side, shared by every FlowActor of a host.
 #[derive(Debug, Clone)]
 pub struct TracePublisher {
     tx: mpsc::SyncSender<TraceBatch>,
     dropped: Arc<AtomicU64>,
-    /// Emptied record buffers coming back from the hub.
-    spares: kanal::Receiver<Vec<TraceRecord>>,
+    /// Emptied record buffers, given back by the hub.
+    spares: SpareBuffers,
 }
 
 /// The receiving side, read by the [`TraceHub`].
 #[derive(Debug)]
 pub struct TraceReceiver {
     pub(crate) batches: mpsc::Receiver<TraceBatch>,
-    pub(crate) spares: kanal::Sender<Vec<TraceRecord>>,
+    pub(crate) spares: SpareBuffers,
 }
 
 impl TracePublisher {
@@ -153,17 +152,14 @@ impl TracePublisher {
     /// core taken from the flows on a small machine.
     pub fn bounded(capacity: usize) -> (Self, TraceReceiver) {
         let (tx, batches) = mpsc::sync_channel(capacity.max(1));
-        let (spare_tx, spares) = kanal::bounded(SPARE_BUFFERS);
+        let spares = SpareBuffers::default();
         (
             Self {
                 tx,
                 dropped: Arc::new(AtomicU64::new(0)),
-                spares,
+                spares: spares.clone(),
             },
-            TraceReceiver {
-                batches,
-                spares: spare_tx,
-            },
+            TraceReceiver { batches, spares },
         )
     }
 
@@ -171,7 +167,13 @@ impl TracePublisher {
     /// reused: no allocation, and pages already mapped), or a new one.
     // WARM PATH: once per hand-off.
     pub fn record_buffer(&self) -> Vec<TraceRecord> {
-        self.spares.try_recv().ok().flatten().unwrap_or_default()
+        self.spares.take()
+    }
+
+    /// Offers a record buffer nobody filled back for reuse (see
+    /// [`Self::record_buffer`]).
+    pub fn give_back(&self, records: Vec<TraceRecord>) {
+        self.spares.give_back(records);
     }
 
     /// Sends `batch` unless the channel is full or closed; the records of a
