@@ -103,6 +103,19 @@ impl CallProbe {
         self.reading
     }
 
+    /// Keeps the first `preview_bytes` (at most [`PREVIEW_BYTES`]) of
+    /// `bytes` as the call's payload preview.
+    // HOT PATH (detailed calls): nothing when previews are off (the
+    // default), not even a zero-length copy (a call into `memcpy`).
+    #[inline(always)]
+    fn capture_preview(&mut self, bytes: &[u8], preview_bytes: usize) {
+        let keep = bytes.len().min(preview_bytes);
+        if keep > 0 {
+            self.preview[..keep].copy_from_slice(&bytes[..keep]);
+            self.preview_len = keep as u8;
+        }
+    }
+
     /// A guest is about to run, or the flow gives up its thread: the last
     /// reading no longer stands for now.
     #[inline(always)]
@@ -249,7 +262,9 @@ impl Flow {
         }
     }
 
-    /// Moves the trace records ready for export to `out`.
+    /// Moves the trace records ready for export to `out`. An empty `out`
+    /// trades places with the flow's record buffer: its memory takes the
+    /// flow's next records (see [`TraceRecorder::drain_into`]).
     pub fn drain_trace(&mut self, out: &mut Vec<TraceRecord>) {
         self.tracer.drain_into(out);
     }
@@ -312,9 +327,7 @@ impl Flow {
                             id: element.buffer,
                             bytes: bytes.len() as u32,
                         });
-                        let keep = bytes.len().min(self.tracer.preview_bytes());
-                        probe.preview[..keep].copy_from_slice(&bytes[..keep]);
-                        probe.preview_len = keep as u8;
+                        probe.capture_preview(bytes, self.tracer.preview_bytes());
                     }
                 }
             }
@@ -384,9 +397,8 @@ impl Flow {
                     bytes: bytes.len() as u32,
                 });
                 if self.probe.input.is_none() {
-                    let keep = bytes.len().min(self.tracer.preview_bytes());
-                    self.probe.preview[..keep].copy_from_slice(&bytes[..keep]);
-                    self.probe.preview_len = keep as u8;
+                    self.probe
+                        .capture_preview(bytes, self.tracer.preview_bytes());
                 }
             }
         }

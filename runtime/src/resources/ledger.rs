@@ -86,6 +86,9 @@ pub struct TransferRecord {
 #[derive(Debug)]
 pub struct CopyLedger {
     by_reason: [CopyStats; 4],
+    /// The sum of `by_reason`, kept as copies are recorded: traced calls
+    /// read it twice each ([`Self::total`]).
+    all: CopyStats,
     by_component: Vec<[CopyStats; 4]>,
     bytes_produced: u64,
     records: Vec<TransferRecord>,
@@ -100,6 +103,7 @@ impl CopyLedger {
     pub fn new(components: usize, record_capacity: usize) -> Self {
         Self {
             by_reason: [CopyStats::default(); 4],
+            all: CopyStats::default(),
             by_component: vec![[CopyStats::default(); 4]; components],
             bytes_produced: 0,
             records: Vec::with_capacity(record_capacity),
@@ -119,6 +123,7 @@ impl CopyLedger {
         bytes: u64,
     ) {
         self.by_reason[reason.slot()].add(bytes);
+        self.all.add(bytes);
         if let Some(per) = self.by_component.get_mut(component.as_index()) {
             per[reason.slot()].add(bytes);
         }
@@ -168,14 +173,9 @@ impl CopyLedger {
     }
 
     /// Every copy of every reason.
+    // HOT PATH (calls traced in detail): one load per word.
     pub fn total(&self) -> CopyStats {
-        CopyReason::ALL.iter().fold(CopyStats::default(), |acc, r| {
-            let s = self.stats(*r);
-            CopyStats {
-                operations: acc.operations + s.operations,
-                bytes: acc.bytes + s.bytes,
-            }
-        })
+        self.all
     }
 
     /// Payload bytes produced by components.
@@ -237,6 +237,13 @@ mod tests {
             }
         );
         assert_eq!(ledger.total().operations, 3);
+        let summed = CopyReason::ALL
+            .iter()
+            .fold(CopyStats::default(), |acc, r| CopyStats {
+                operations: acc.operations + ledger.stats(*r).operations,
+                bytes: acc.bytes + ledger.stats(*r).bytes,
+            });
+        assert_eq!(ledger.total(), summed);
         assert!(ledger.records().is_empty());
     }
 
