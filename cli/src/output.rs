@@ -125,7 +125,7 @@ impl Output {
         )
     }
 
-    /// Warnings (human format; JSON carries them in [`Output::fail`] and
+    /// Warnings (human format; JSON carries them in [`Output::fail_all`] and
     /// [`Output::json`]). Shown even with `--quiet`.
     pub fn warn_all(&self, warnings: &[Diagnostic]) {
         if self.format == Format::Human {

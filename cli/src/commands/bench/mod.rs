@@ -86,8 +86,13 @@ pub struct BenchArgs {
     /// regression with --compare.
     #[arg(long, value_name = "PCT", default_value_t = 10.0)]
     regression_threshold: f64,
-    /// Save the JSON report as .torvyn/bench/<NAME>.json (next to Torvyn.toml).
-    #[arg(long, value_name = "NAME")]
+    /// Save the JSON report as `.torvyn/bench/<NAME>.json` (next to
+    /// Torvyn.toml).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help = "Save the JSON report as .torvyn/bench/<NAME>.json (next to Torvyn.toml)"
+    )]
     baseline: Option<String>,
     /// Override a configuration value (e.g. runtime.worker_threads=1).
     #[arg(long = "config", value_name = "KEY=VALUE")]
