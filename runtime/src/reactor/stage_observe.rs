@@ -264,7 +264,7 @@ impl Flow {
 
     /// Moves the trace records ready for export to `out`. An empty `out`
     /// trades places with the flow's record buffer: its memory takes the
-    /// flow's next records (see [`TraceRecorder::drain_into`]).
+    /// flow's next records (see [`crate::reactor::trace::TraceRecorder::drain_into`]).
     pub fn drain_trace(&mut self, out: &mut Vec<TraceRecord>) {
         self.tracer.drain_into(out);
     }
