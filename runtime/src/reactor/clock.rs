@@ -30,7 +30,8 @@ const SCALE_SHIFT: u32 = 32;
 #[derive(Debug, Clone)]
 pub struct FlowClock {
     clock: quanta::Clock,
-    /// `quanta` reads the time-stamp counter: read it inline.
+    /// `quanta` reads the time-stamp counter: read it inline (x86_64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     reads_tsc: bool,
     /// Nanoseconds per tick, in fixed point ([`SCALE_SHIFT`] fractional
     /// bits): `quanta`'s own scaling, taken once.
