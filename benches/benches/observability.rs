@@ -30,7 +30,7 @@
 //! the intervals do not overlap.
 //!
 //! `OBSERVABILITY_BENCH_ROUNDS` sets the number of rounds of every workload
-//! (default 301 minimal, 61 busy sink); `OBSERVABILITY_BENCH_WORKLOADS=minimal`
+//! (default 301 minimal, 121 busy sink); `OBSERVABILITY_BENCH_WORKLOADS=minimal`
 //! runs only the minimal pipeline; `OBSERVABILITY_BENCH_DUMP=FILE` appends
 //! each round's ns/element (`workload,off,production,diagnostic`) to FILE.
 //!
@@ -124,7 +124,7 @@ const BUSY_SINK: Workload = Workload {
     name: "busy sink (counter-source → passthrough → slow-sink spinning 20,000 iterations)",
     elements: 8_000,
     sink_spin: 20_000,
-    rounds: 61,
+    rounds: 121,
 };
 
 /// Runs one flow of `workload` at `level`; its own report's duration
