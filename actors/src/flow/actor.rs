@@ -44,10 +44,16 @@ const TRACE_SHIP_EVERY: Duration = Duration::from_millis(5);
 /// observability benchmark.
 const TRACE_SHIP_RECORDS: usize = 256;
 
-/// Whether a flow shipping its trace records writes more after them.
+/// What a flow shipping its trace records does next, which decides the
+/// buffer it keeps to write on (see [`FlowActor::ship_traces`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NextRecords {
+    /// Goes on recording: a spare, if it had records to hand over.
     Continuing,
+    /// Starts recording (its level was just set to one that traces): a
+    /// spare in any case, warm in cache, its pages mapped.
+    Starting,
+    /// Records no more (it ends, or stopped tracing): no buffer.
     Finishing,
 }
 
@@ -153,12 +159,13 @@ impl FlowActor {
         );
     }
 
-    /// Sends the flow's trace records drained since the last call.
-    /// `Continuing`: the flow goes on, and keeps an emptied record buffer
-    /// (a spare the trace thread handed back) to write its next records
-    /// into; `Finishing`: it takes none (a buffer it took would be freed
-    /// with it, and the next hand-off would allocate and fault in a new
-    /// one — a fifth of all hand-offs did in the observability benchmark).
+    /// Sends the flow's trace records drained since the last call, and
+    /// gives the flow the buffer `next` calls for: an emptied spare the
+    /// trace thread handed back, or none for a flow that records no more
+    /// (a buffer it held would be freed with it, and the next hand-off
+    /// would allocate and fault in a new one — a fifth of all hand-offs
+    /// did in the observability benchmark). A buffer the flow gives up
+    /// empty goes back to the spares.
     // WARM PATH: once per batch; allocates only when no spare is left.
     fn ship_traces(&mut self, next: NextRecords) {
         let (Some(traces), Some(info), Some(driver)) = (
@@ -175,12 +182,12 @@ impl FlowActor {
         }
         let mut records = match next {
             NextRecords::Continuing if driver.trace_pending() == 0 => return,
-            NextRecords::Continuing => traces.record_buffer(),
+            NextRecords::Continuing | NextRecords::Starting => traces.record_buffer(),
             NextRecords::Finishing => Vec::new(),
         };
         driver.drain_trace(&mut records);
         if records.is_empty() {
-            // Finishing with nothing pending: the flow's emptied buffer.
+            // Nothing was pending: the flow's own buffer, emptied.
             traces.give_back(records);
             return;
         }
@@ -218,27 +225,12 @@ impl FlowActor {
             if let Some(driver) = self.driver.as_mut() {
                 driver.set_observability(level);
                 self.applied_level = Some(level);
-                self.hold_record_buffer(level != ObservabilityLevel::Off);
+                self.ship_traces(if level == ObservabilityLevel::Off {
+                    NextRecords::Finishing
+                } else {
+                    NextRecords::Starting
+                });
             }
-        }
-    }
-
-    /// A flow that traces writes its records into a spare buffer (warm in
-    /// cache, its pages mapped) rather than a new one; a flow that stopped
-    /// tracing ships what it recorded and keeps no buffer.
-    fn hold_record_buffer(&mut self, tracing: bool) {
-        if !tracing {
-            self.ship_traces(NextRecords::Finishing);
-            return;
-        }
-        let (Some(traces), Some(driver)) = (self.traces.as_ref(), self.driver.as_mut()) else {
-            return;
-        };
-        if driver.trace_pending() == 0 {
-            let mut spare = traces.record_buffer();
-            driver.drain_trace(&mut spare);
-            // The flow's own empty buffer, if it had one.
-            traces.give_back(spare);
         }
     }
 

@@ -74,8 +74,7 @@ fn production_times_every_call_of_a_slow_flow() {
     // 400 elements a second, under the 1,000 a second production times:
     // once the flow knows its rate (its first 1 ms window), every call is
     // timed. The limiter starts with the flow, so a slow start-up gives no
-    // burst. One in 64, the
-    // share a flow starts with, would time about 2.
+    // burst. One in 64, the share a flow starts with, would time about 2.
     const SLOW: u64 = 120;
     let streams = StreamSettings {
         policy: Policy::RateLimit { per_second: 400 },
