@@ -43,6 +43,29 @@ pub struct SupervisionDef {
     pub max_restarts: u32,
     /// The restart intensity's sliding window.
     pub restart_window_ms: u64,
+    /// Whether the whole flow is started again when it fails (its
+    /// FlowSupervisor's policy). Unset: the command decides (`torvyn serve`
+    /// restarts on failure, `torvyn run` and embedders do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_restart: Option<FlowRestartDef>,
+    /// Flow restarts allowed within `flow_restart_window_ms`; one more
+    /// leaves the flow failed and escalates to the root supervisor.
+    pub flow_max_restarts: u32,
+    /// The sliding window of `flow_max_restarts`, in milliseconds.
+    pub flow_restart_window_ms: u64,
+    /// Delay before the first flow restart in a window, in milliseconds;
+    /// each further restart in the window waits twice as long.
+    pub flow_restart_backoff_ms: u64,
+}
+
+/// `flow_restart` of `[flow.<name>.supervision]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlowRestartDef {
+    /// Leave a failed flow failed.
+    Never,
+    /// Start a failed flow again from its plan, within the intensity.
+    OnFailure,
 }
 
 impl Default for SupervisionDef {
@@ -51,6 +74,10 @@ impl Default for SupervisionDef {
             strategy: StrategyDef::OneForOne,
             max_restarts: 3,
             restart_window_ms: 5000,
+            flow_restart: None,
+            flow_max_restarts: 3,
+            flow_restart_window_ms: 60_000,
+            flow_restart_backoff_ms: 0,
         }
     }
 }

@@ -508,6 +508,29 @@ fn supervision() -> TableShape {
             "The restart intensity's sliding window, in milliseconds.",
         )
         .default(json!(5000)),
+        Field::new(
+            "flow_restart",
+            Shape::Enum(&["never", "on-failure"]),
+            "Whether the whole flow is started again when it fails. Unset: torvyn serve restarts on failure, torvyn run and embedders do not.",
+        ),
+        Field::new(
+            "flow_max_restarts",
+            int(0, U32),
+            "Flow restarts allowed within flow_restart_window_ms; one more leaves the flow failed.",
+        )
+        .default(json!(3)),
+        Field::new(
+            "flow_restart_window_ms",
+            int(1, i64::MAX),
+            "The sliding window of flow_max_restarts, in milliseconds.",
+        )
+        .default(json!(60000)),
+        Field::new(
+            "flow_restart_backoff_ms",
+            int(0, i64::MAX),
+            "Delay before the first flow restart in a window, in milliseconds; each further restart waits twice as long.",
+        )
+        .default(json!(0)),
     ])
 }
 
