@@ -2,6 +2,7 @@
 
 use crate::ids::FlowId;
 use crate::state::InvalidTransition;
+use torvyn_runtime::assembly::AssemblyError;
 use torvyn_runtime::error::{Coded, Diagnostic, ErrorCode};
 use torvyn_runtime::reactor::FlowReport;
 
@@ -35,6 +36,10 @@ pub enum HostError {
     /// The metrics catalog could not be rendered.
     #[error("the metrics could not be exported: {0}")]
     Metrics(String),
+    /// A manifest, a flow plan or an exporter setting is invalid: every
+    /// problem found, each with its code (E0001, E0203, E0210, E07xx, …).
+    #[error(transparent)]
+    Invalid(#[from] AssemblyError),
 }
 
 impl HostError {
@@ -59,6 +64,7 @@ impl Coded for HostError {
             // Shutting the host down stops (cancels) what still runs.
             HostError::HostStopped => ErrorCode::FlowCancelled,
             HostError::Startup(_) | HostError::Metrics(_) => ErrorCode::ConstraintViolation,
+            HostError::Invalid(e) => e.code(),
         }
     }
 
@@ -66,6 +72,7 @@ impl Coded for HostError {
         match self {
             HostError::Flow { diagnostic, .. } => diagnostic.location.clone(),
             HostError::UnknownFlow(id) => Some(id.to_string()),
+            HostError::Invalid(e) => e.location(),
             _ => None,
         }
     }
@@ -80,6 +87,14 @@ impl Coded for HostError {
                 "check [runtime] worker_threads and the engine settings".into()
             }
             HostError::Metrics(_) => "this is a Torvyn bug; please report it".into(),
+            HostError::Invalid(e) => e.help(),
+        }
+    }
+
+    fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            HostError::Invalid(e) => e.diagnostics(),
+            other => vec![other.diagnostic()],
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::error::HostError;
 use crate::events::{EventPublisher, FlowEvent};
 use crate::flow::{FlowInspection, FlowSpec, Priority};
 use crate::ids::FlowId;
+use crate::observability::export::SpanExporter;
 use crate::observability::level::LevelSwitch;
 use crate::observability::messages::{DroppedEvents, RenderMetrics, Snapshot};
 use crate::observability::system::{resident_bytes, WorkerSchedulers};
@@ -28,11 +29,13 @@ use crate::supervisor::messages::{
     InspectFlow, PauseFlow, ResumeFlow, SetFlowPriority, Shutdown, StartFlow, SubscribeFlow,
 };
 use crate::supervisor::{CancelBounds, Supervisor};
+use crate::trace::SpanConsumer;
 use crate::trace::{TraceBatch, TraceConsumer, TraceHub, TracePublisher, TraceStats};
 use actix::dev::ToEnvelope;
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use torvyn_runtime::assembly::{plan_flow, AssemblyError, FlowPlan, Project, Quiet};
 use torvyn_runtime::config::{ObservabilityConfig, ObservabilityLevel, RuntimeConfig};
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::flow_config::pool_config;
@@ -72,6 +75,9 @@ pub struct TorvynHostBuilder {
     trace_consumers: Vec<Box<dyn TraceConsumer>>,
     finished_retained: Option<usize>,
     outcomes_retained: Option<usize>,
+    /// A problem found while configuring (an exporter setting), reported
+    /// by [`build`](TorvynHostBuilder::build).
+    invalid: Option<AssemblyError>,
 }
 
 /// How many finished flows the supervisor remembers the outcome of (for
@@ -181,6 +187,25 @@ impl TorvynHostBuilder {
         self.observability_level(config.level)
     }
 
+    /// Everything a project's Torvyn.toml says about the host: the engine
+    /// settings, worker threads and pools of `[runtime]`, the level of
+    /// `[observability]` and its span exporter (an invalid exporter
+    /// setting makes [`build`](Self::build) fail with its diagnostics).
+    pub fn project(mut self, project: &Project) -> Self {
+        let manifest = project.manifest();
+        self = self
+            .runtime_config(&manifest.runtime)
+            .observability(&manifest.observability);
+        match SpanExporter::from_observability(&manifest.observability) {
+            Ok(Some(exporter)) => self.trace_consumer(Box::new(SpanConsumer::new(exporter))),
+            Ok(None) => self,
+            Err(e) => {
+                self.invalid = Some(AssemblyError::from_coded(&e));
+                self
+            }
+        }
+    }
+
     fn resolved_workers(&self) -> usize {
         self.worker_threads
             .or_else(|| {
@@ -194,12 +219,16 @@ impl TorvynHostBuilder {
 
     /// Starts the actor system on its own threads and returns a handle.
     pub fn build(self) -> Result<TorvynHandle, HostError> {
+        if let Some(invalid) = self.invalid {
+            return Err(HostError::Invalid(invalid));
+        }
         let workers = self.resolved_workers();
         let engine = match self.engine {
             Some(engine) => engine,
             None => WasmEngine::new(self.engine_config.unwrap_or_default())
                 .map_err(|e| HostError::Startup(e.to_string()))?,
         };
+        let engine_for_supervisor = engine.clone();
         let budget = self.buffer_budget;
         let pools = self.pools.unwrap_or_default();
         let cancel = self.cancel.unwrap_or_default();
@@ -240,7 +269,7 @@ impl TorvynHostBuilder {
                     let observability =
                         ObservabilityActor::new(events, publisher.clone(), retained).start();
                     let supervisor = Supervisor::new(
-                        engine,
+                        engine_for_supervisor,
                         arbiters.iter().map(Arbiter::handle).collect(),
                         resource.clone(),
                         observability.clone(),
@@ -281,6 +310,7 @@ impl TorvynHostBuilder {
         Ok(TorvynHandle {
             inner: Arc::new(HostInner {
                 actors,
+                engine,
                 workers,
                 level: host_level,
                 thread: Mutex::new(Some(thread)),
@@ -302,6 +332,8 @@ struct Actors {
 
 struct HostInner {
     actors: Actors,
+    /// The engine every flow of this host is compiled with.
+    engine: WasmEngine,
     workers: usize,
     level: LevelSwitch,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -374,11 +406,45 @@ impl TorvynHandle {
         self.inner.workers
     }
 
-    /// Starts a flow on the least-loaded worker. Returns once the flow is
-    /// `Created`; validation and instantiation happen on its worker
-    /// (failures surface through [`await_completion`](Self::await_completion)).
+    /// Starts a flow on the least-loaded worker, under its own
+    /// FlowSupervisor (which restarts it as `spec.restart` says). Returns
+    /// once the flow is `Created`; validation and instantiation happen on
+    /// its worker (failures surface through
+    /// [`await_completion`](Self::await_completion)).
     pub fn start_flow(&self, spec: FlowSpec) -> Result<FlowId, HostError> {
         self.supervisor(StartFlow(spec))?
+    }
+
+    /// The engine this host's flows are compiled with: plan flows for this
+    /// host with it ([`torvyn_runtime::assembly::plan_flow`]).
+    pub fn engine(&self) -> &WasmEngine {
+        &self.inner.engine
+    }
+
+    /// Plans flow `flow` (default: the first) of `project` on this host's
+    /// engine: graph, components (declared ones built when stale), checks
+    /// and links, exactly as `torvyn run` does.
+    pub fn plan(&self, project: &Project, flow: Option<&str>) -> Result<FlowPlan, HostError> {
+        Ok(plan_flow(project, flow, self.engine(), &Quiet)?)
+    }
+
+    /// Starts a planned flow with its settings and restart policy.
+    pub fn start_plan(&self, plan: FlowPlan) -> Result<FlowId, HostError> {
+        self.start_flow(FlowSpec::from_plan(plan))
+    }
+
+    /// Loads the Torvyn.toml at `manifest` (with its configuration layers),
+    /// plans flow `flow` (default: the first) and starts it: the same flow
+    /// `torvyn run` would run. The host's own settings apply (build it
+    /// with [`TorvynHostBuilder::project`] to take the manifest's).
+    pub fn start_manifest(
+        &self,
+        manifest: impl AsRef<std::path::Path>,
+        flow: Option<&str>,
+    ) -> Result<FlowId, HostError> {
+        let project = Project::load(manifest)?;
+        let plan = self.plan(&project, flow)?;
+        self.start_plan(plan)
     }
 
     /// Pauses a running flow after its current batch; returns the new state

@@ -6,7 +6,8 @@
 //! ├── ResourceActor                      global buffer budget, leak checks at teardown
 //! ├── CapabilityActor                    grant decisions, audit log
 //! ├── ObservabilityActor                 counter snapshots, lifecycle events, subscribers
-//! └── FlowActor (one per flow)           on one of N worker arbiters, least-loaded
+//! └── FlowSupervisor (one per flow)      the flow's restart policy; escalates to the root
+//!     └── FlowActor (one per run)        on one of N worker arbiters, least-loaded
 //! ```
 //!
 //! A [`FlowActor`](flow::FlowActor) owns its flow (every Wasmtime `Store`)
@@ -81,6 +82,7 @@ pub mod counters;
 pub mod error;
 pub mod events;
 pub mod flow;
+pub mod flow_supervisor;
 pub mod host;
 pub mod ids;
 pub mod inspection;
@@ -93,7 +95,7 @@ pub mod trace;
 pub use counters::{CounterSnapshot, FlowCounters};
 pub use error::HostError;
 pub use events::{FlowEvent, FlowEventKind};
-pub use flow::{ActorFault, BatchPolicy, FlowInspection, FlowSpec, Priority, Topology};
+pub use flow::{ActorFault, BatchPolicy, FlowInspection, FlowSpec, Priority};
 pub use host::{TorvynHandle, TorvynHost, TorvynHostBuilder};
 pub use ids::FlowId;
 pub use inspection::{InspectionAddress, InspectionConfig, InspectionServer};

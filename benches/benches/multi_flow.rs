@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use torvyn_actors::{FlowId, FlowSpec, FlowState, TorvynHandle, TorvynHost};
 use torvyn_benches::stages::test_stage;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::reactor::{FlowSettings, StageRole};
+use torvyn_runtime::reactor::{FlowSettings, StageRole, StreamSettings};
 use torvyn_runtime::resources::PoolConfig;
 
 /// Counts live heap bytes.
@@ -62,17 +62,22 @@ fn spec(engine: &WasmEngine) -> FlowSpec {
     let stage = |name: &str, component: &str, role, config: &str| {
         test_stage(engine, name, component, role, config)
     };
-    FlowSpec::new(vec![
-        stage(
-            "source",
-            "counter-source",
-            StageRole::Source,
-            r#"{"count": 0, "payload_size": 64}"#,
-        ),
-        stage("sink", "quiet-sink", StageRole::Sink, ""),
-    ])
+    FlowSpec::chain(
+        vec![
+            stage(
+                "source",
+                "counter-source",
+                StageRole::Source,
+                r#"{"count": 0, "payload_size": 64}"#,
+            ),
+            stage("sink", "quiet-sink", StageRole::Sink, ""),
+        ],
+        StreamSettings {
+            capacity: 8,
+            ..StreamSettings::default()
+        },
+    )
     .with_settings(FlowSettings {
-        queue_depth: 8,
         pools: PoolConfig {
             small: 16,
             medium: 0,

@@ -1,7 +1,6 @@
 //! `torvyn`: the Torvyn command-line tool.
 
 mod commands;
-mod component_build;
 mod output;
 mod progress;
 mod render;

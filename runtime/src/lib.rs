@@ -4,6 +4,7 @@
 
 #![deny(missing_docs)]
 
+pub mod assembly;
 pub mod config;
 pub mod contracts;
 pub mod engine;

@@ -12,6 +12,7 @@ mod copy_ledger;
 mod diagnostics;
 mod error_codes;
 mod examples;
+mod flow_restart;
 mod fuzz_bodies;
 mod harness;
 mod hello_world;

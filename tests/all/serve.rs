@@ -270,3 +270,34 @@ fn a_flow_that_does_not_drain_in_time_is_cancelled_and_reported() {
         assert!(stderr.contains(needle), "no `{needle}` in:\n{stderr}");
     }
 }
+
+/// `[flow.<name>.supervision]` sets a served flow's restart policy when no
+/// command-line flag overrides it: one restart allowed, then left failed.
+#[test]
+fn the_manifests_flow_supervision_applies_without_flags() {
+    let manifest = format!(
+        "{}\n[flow.failing.supervision]\nflow_restart = \"on-failure\"\nflow_max_restarts = 1\nflow_restart_window_ms = 600000\n",
+        manifest()
+    );
+    let mut served = Served::start_with(&manifest, &["--flow", "failing"]);
+    served.wait_for(&["flow left failed", "flow=failing"]);
+    assert_eq!(served.count(&["flow restarted", "flow=failing"]), 1);
+    assert_eq!(served.count(&["flow started", "flow=failing"]), 2);
+    let (code, _, stderr) = served.stop(libc::SIGTERM);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// `flow_restart = "never"` in the manifest: the failed flow is left
+/// failed at once.
+#[test]
+fn a_flow_whose_manifest_says_never_is_not_restarted() {
+    let manifest = format!(
+        "{}\n[flow.failing.supervision]\nflow_restart = \"never\"\n",
+        manifest()
+    );
+    let mut served = Served::start_with(&manifest, &["--flow", "failing"]);
+    served.wait_for(&["flow left failed (restart policy: never)", "flow=failing"]);
+    assert_eq!(served.count(&["flow restarted"]), 0);
+    let (code, _, stderr) = served.stop(libc::SIGTERM);
+    assert_eq!(code, 0, "{stderr}");
+}

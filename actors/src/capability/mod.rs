@@ -1,9 +1,10 @@
 //! [`CapabilityActor`]: per-component grant decisions and the audit log.
 //!
-//! A simple in-memory store for now: grants are (component, capability)
-//! pairs and every grant, revocation and check is appended to a bounded
-//! audit log. The security module of the runtime (capability resolution,
-//! sandbox configs) plugs in behind these messages.
+//! An in-memory store: grants are (component, capability) pairs and every
+//! grant, revocation and check is appended to a bounded audit log. The
+//! runtime's security module (`torvyn_runtime::security`) resolves a
+//! flow's grants into sandbox configs before the flow starts; this actor
+//! serves the grants an operator adds or withdraws at run time.
 
 pub mod messages;
 

@@ -20,7 +20,6 @@ use crate::events::{EventBatch, EventPublisher, FlowEvent, FlowEventKind};
 use crate::ids::FlowId;
 use crate::state::FlowState;
 use crate::supervisor::messages::FlowExited;
-use crate::supervisor::Supervisor;
 use crate::trace::{FlowTraceInfo, TraceBatch, TraceBatchKind, TracePublisher};
 use actix::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -60,6 +59,9 @@ enum NextRecords {
 /// One running flow.
 pub struct FlowActor {
     id: FlowId,
+    /// Which run of the flow this actor drives (1 = the first; its
+    /// FlowSupervisor counts restarts).
+    run: u64,
     name: String,
     arbiter: usize,
     state: FlowState,
@@ -69,7 +71,8 @@ pub struct FlowActor {
     counters: Arc<FlowCounters>,
     events: EventPublisher,
     pending: Vec<FlowEvent>,
-    supervisor: Addr<Supervisor>,
+    /// Where the exit notice goes: the flow's FlowSupervisor.
+    exits: Recipient<FlowExited>,
     priority: Priority,
     batch_elements: usize,
     quantum: Duration,
@@ -100,11 +103,12 @@ impl FlowActor {
         engine: WasmEngine,
         counters: Arc<FlowCounters>,
         events: EventPublisher,
-        supervisor: Addr<Supervisor>,
+        exits: Recipient<FlowExited>,
     ) -> Self {
         let batch_elements = spec.batch.elements_for(spec.priority);
         Self {
             id,
+            run: 1,
             name: spec.settings.flow_name.clone(),
             arbiter,
             state: FlowState::Created,
@@ -115,7 +119,7 @@ impl FlowActor {
             driver: None,
             counters,
             pending: Vec::new(),
-            supervisor,
+            exits,
             batch_elements,
             scheduled: false,
             last_full_publish: Instant::now(),
@@ -245,19 +249,19 @@ impl FlowActor {
             .settings
             .trace_context
             .get_or_insert_with(crate::trace::new_trace_context);
-        let streams = spec.topology.streams();
+        let streams = spec.streams();
         self.trace_info = Some(Arc::new(FlowTraceInfo {
             flow: self.id,
             name: self.name.clone(),
             context,
-            nodes: spec.topology.traced_nodes(&streams),
+            nodes: spec.traced_nodes(&streams),
             streams,
         }));
-        if let Err(e) = FlowDriver::validate(&spec.topology) {
+        if let Err(e) = FlowDriver::validate(&spec.graph) {
             return Err(HostError::flow(self.id, &e, None));
         }
         self.transition(FlowState::Validated)?;
-        let driver = FlowDriver::start(&self.engine, spec.topology, spec.settings)
+        let driver = FlowDriver::start(&self.engine, spec.graph, spec.settings)
             .map_err(|e| HostError::flow(self.id, &e, None))?;
         self.driver = Some(driver);
         self.applied_level = Some(level);
@@ -294,7 +298,7 @@ impl FlowActor {
     }
 
     /// Ends the flow: terminal state, final counters, event flush, tell the
-    /// supervisor, stop.
+    /// FlowSupervisor, stop.
     fn finish(&mut self, ctx: &mut Context<Self>, outcome: Result<FlowReport, HostError>) {
         let outcome = match outcome {
             Ok(report) => {
@@ -349,7 +353,7 @@ impl FlowActor {
             .final_report
             .as_ref()
             .map_or(0, |r| r.pool_buffers_held);
-        self.supervisor.do_send(FlowExited {
+        self.exits.do_send(FlowExited {
             id: self.id,
             arbiter: self.arbiter,
             live_buffers,
@@ -364,9 +368,16 @@ impl FlowActor {
         ctx.stop();
     }
 
+    /// This actor drives run `run` of its flow (1-based).
+    pub(crate) fn on_run(mut self, run: u64) -> Self {
+        self.run = run;
+        self
+    }
+
     fn inspection(&self) -> FlowInspection {
         FlowInspection {
             id: self.id,
+            run: self.run,
             name: self.name.clone(),
             state: self.state,
             priority: self.priority,

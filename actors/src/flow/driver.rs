@@ -1,11 +1,10 @@
-//! The adapter between a FlowActor and the runtime's flow type. It is the
-//! only file that knows which flow type runs (today the synchronous
-//! [`LinearFlow`]); swapping in the reactor's DAG flow touches nothing else.
+//! The adapter between a FlowActor and the runtime's synchronous [`Flow`]:
+//! the only file of the actor layer that calls the stage loop.
 //!
 //! # From elements to steps
 //!
-//! [`LinearFlow::run_batch`] takes a budget of *steps*, one stage
-//! invocation each. In a linear flow of S stages an element costs S steps
+//! [`Flow::run_batch`] takes a budget of *steps*, one stage
+//! invocation each. In a flow of S stages an element costs about S steps
 //! (one pull plus one call per downstream stage), so a batch of N elements
 //! is a budget of N × S steps. The budget is spent in chunks of
 //! [`CHUNK_ELEMENTS`] elements with one clock read after each chunk, so the
@@ -27,18 +26,14 @@
 //! on first use); the arbiter waits for the batch, so the scheduling model
 //! is the same, at the cost of two thread hand-offs per batch.
 
-use super::Topology;
 use std::cell::RefCell;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::engine::{EngineError, WasmEngine};
 use torvyn_runtime::reactor::{
-    validate_graph, validate_linear, Flow, FlowError, FlowProgress, FlowReport, FlowSettings,
-    TraceRecord,
+    validate_graph, Flow, FlowError, FlowProgress, FlowReport, FlowSettings, FlowSpec, TraceRecord,
 };
-
-type LinearFlow = Flow;
 
 /// Elements run between two clock reads.
 pub(crate) const CHUNK_ELEMENTS: usize = 8;
@@ -64,9 +59,9 @@ pub(crate) enum Placement {
 }
 
 impl Placement {
-    fn of(topology: &Topology) -> Self {
-        if topology
-            .stages()
+    fn of(graph: &FlowSpec) -> Self {
+        if graph
+            .stages
             .iter()
             .any(|stage| stage.sandbox.needs_tokio_free_thread())
         {
@@ -81,7 +76,7 @@ impl Placement {
 pub(crate) struct FlowDriver {
     /// `None` only while a batch runs on the Wasm thread, or after that
     /// thread died with it.
-    flow: Option<Box<LinearFlow>>,
+    flow: Option<Box<Flow>>,
     steps_per_element: usize,
     placement: Placement,
 }
@@ -148,30 +143,23 @@ where
 }
 
 impl FlowDriver {
-    /// Checks the topology and stage roles without instantiating anything.
-    pub(crate) fn validate(topology: &Topology) -> Result<(), FlowError> {
-        match topology {
-            Topology::Chain(stages) => validate_linear(stages),
-            Topology::Graph(graph) => validate_graph(graph).map(|_| ()),
-        }
+    /// Checks the graph and stage roles without instantiating anything.
+    pub(crate) fn validate(graph: &FlowSpec) -> Result<(), FlowError> {
+        validate_graph(graph).map(|_| ())
     }
 
     /// Instantiates every stage and initialises it (on the arbiter's Wasm
     /// thread; the stores then belong to this driver on the arbiter).
     pub(crate) fn start(
         engine: &WasmEngine,
-        topology: Topology,
+        graph: FlowSpec,
         settings: FlowSettings,
     ) -> Result<Self, FlowError> {
-        let steps_per_element = topology.stage_count().max(1);
-        let placement = Placement::of(&topology);
+        let steps_per_element = graph.stages.len().max(1);
+        let placement = Placement::of(&graph);
         let engine = engine.clone();
         let flow = on_wasm_thread(placement, move || {
-            match topology {
-                Topology::Chain(stages) => Flow::start(&engine, stages, settings),
-                Topology::Graph(graph) => Flow::start_graph(&engine, graph, settings),
-            }
-            .map(Box::new)
+            Flow::start_graph(&engine, graph, settings).map(Box::new)
         })??;
         Ok(Self {
             flow: Some(flow),
@@ -302,7 +290,7 @@ impl FlowDriver {
 /// once `quantum` has passed.
 // HOT PATH: no allocation, no lock, no message; one clock read per chunk.
 fn run_chunks(
-    flow: &mut LinearFlow,
+    flow: &mut Flow,
     elements: usize,
     quantum: Duration,
     steps_per_element: usize,

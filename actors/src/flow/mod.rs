@@ -22,8 +22,12 @@ use crate::ids::FlowId;
 use crate::state::FlowState;
 use crate::trace::{TracedNode, TracedStream};
 use std::time::Duration;
+use torvyn_runtime::assembly::FlowPlan;
 use torvyn_runtime::error::Diagnostic;
-use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec as GraphSpec, StageSpec};
+use torvyn_runtime::reactor::supervision::FlowRestart;
+use torvyn_runtime::reactor::{
+    FlowReport, FlowSettings, FlowSpec as GraphSpec, StageSpec, StreamSettings,
+};
 
 /// A fault of the FlowActor itself, for fault-injection tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,56 +103,111 @@ impl BatchPolicy {
     }
 }
 
-/// The shape of a flow: a chain of stages, or any DAG.
+/// Everything needed to start a flow.
 #[derive(Clone)]
-pub enum Topology {
-    /// Stages source first, sink last; every stream uses
-    /// `FlowSettings::queue_depth` and the `block` policy.
-    Chain(Vec<StageSpec>),
-    /// Stages and streams with per-stream settings.
-    Graph(GraphSpec),
+pub struct FlowSpec {
+    /// Its stages and streams (any DAG; a chain is the simplest).
+    pub graph: GraphSpec,
+    /// Pools, limits, deadline, element limit, supervision of components.
+    pub settings: FlowSettings,
+    /// Scheduling priority.
+    pub priority: Priority,
+    /// Batch size and time quantum.
+    pub batch: BatchPolicy,
+    /// Start `Suspended` (instantiated, nothing pulled) until resumed.
+    pub start_suspended: bool,
+    /// Whether its FlowSupervisor starts it again when it fails.
+    pub restart: FlowRestart,
 }
 
-impl Topology {
+impl FlowSpec {
+    /// A chain of these stages (source first, sink last) whose streams
+    /// take the default stream settings (`block`, 64 deep), with default
+    /// settings and `Normal` priority.
+    pub fn new(stages: Vec<StageSpec>) -> Self {
+        Self::chain(stages, StreamSettings::default())
+    }
+
+    /// A chain of these stages whose every stream has `streams` settings.
+    pub fn chain(stages: Vec<StageSpec>, streams: StreamSettings) -> Self {
+        Self::graph(GraphSpec::linear(stages, streams))
+    }
+
+    /// A flow of any DAG (from `torvyn_runtime::reactor::FlowSpec`).
+    pub fn graph(graph: GraphSpec) -> Self {
+        Self {
+            graph,
+            settings: FlowSettings::default(),
+            priority: Priority::default(),
+            batch: BatchPolicy::default(),
+            start_suspended: false,
+            restart: FlowRestart::default(),
+        }
+    }
+
+    /// A flow planned from a Torvyn.toml ([`torvyn_runtime::assembly`]):
+    /// its graph, settings and restart policy.
+    pub fn from_plan(plan: FlowPlan) -> Self {
+        let (graph, settings, restart) = plan.into_parts();
+        Self::graph(graph)
+            .with_settings(settings)
+            .with_restart(restart)
+    }
+
+    /// Replaces the flow settings.
+    pub fn with_settings(mut self, settings: FlowSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Sets the priority.
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Sets the batch policy.
+    pub fn with_batch(mut self, batch: BatchPolicy) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Sets the restart policy its FlowSupervisor applies.
+    pub fn with_restart(mut self, restart: FlowRestart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Starts the flow `Suspended`: instantiated, but nothing runs until
+    /// [`TorvynHandle::resume`](crate::TorvynHandle::resume).
+    pub fn suspended(mut self) -> Self {
+        self.start_suspended = true;
+        self
+    }
+
     /// Number of stages.
     pub fn stage_count(&self) -> usize {
-        match self {
-            Topology::Chain(stages) => stages.len(),
-            Topology::Graph(graph) => graph.stages.len(),
-        }
+        self.graph.stages.len()
     }
 
     /// The stages, in declaration order.
     pub fn stages(&self) -> &[StageSpec] {
-        match self {
-            Topology::Chain(stages) => stages,
-            Topology::Graph(graph) => &graph.stages,
-        }
+        &self.graph.stages
     }
 
     /// Its streams as (name, from, port, to), in the order the stage loop
     /// numbers them.
     pub fn streams(&self) -> Vec<TracedStream> {
-        match self {
-            Topology::Chain(stages) => (1..stages.len())
-                .map(|i| TracedStream {
-                    name: format!("{}-to-{}", stages[i - 1].name, stages[i].name),
-                    from: i - 1,
-                    port: "output".into(),
-                    to: i,
-                })
-                .collect(),
-            Topology::Graph(graph) => graph
-                .edges
-                .iter()
-                .map(|e| TracedStream {
-                    name: e.name.clone(),
-                    from: e.from,
-                    port: e.from_port.clone(),
-                    to: e.to,
-                })
-                .collect(),
-        }
+        self.graph
+            .edges
+            .iter()
+            .map(|e| TracedStream {
+                name: e.name.clone(),
+                from: e.from,
+                port: e.from_port.clone(),
+                to: e.to,
+            })
+            .collect()
     }
 
     /// Its nodes as trace consumers see them (each with its output
@@ -171,73 +230,14 @@ impl Topology {
     }
 }
 
-/// Everything needed to start a flow.
-#[derive(Clone)]
-pub struct FlowSpec {
-    /// Its stages and streams.
-    pub topology: Topology,
-    /// Queue depth, pools, limits, deadline, element limit.
-    pub settings: FlowSettings,
-    /// Scheduling priority.
-    pub priority: Priority,
-    /// Batch size and time quantum.
-    pub batch: BatchPolicy,
-    /// Start `Suspended` (instantiated, nothing pulled) until resumed.
-    pub start_suspended: bool,
-}
-
-impl FlowSpec {
-    /// A chain of these stages with default settings and `Normal` priority.
-    pub fn new(stages: Vec<StageSpec>) -> Self {
-        Self::with_topology(Topology::Chain(stages))
-    }
-
-    /// A flow of any DAG (from `torvyn_runtime::reactor::FlowSpec`).
-    pub fn graph(graph: GraphSpec) -> Self {
-        Self::with_topology(Topology::Graph(graph))
-    }
-
-    fn with_topology(topology: Topology) -> Self {
-        Self {
-            topology,
-            settings: FlowSettings::default(),
-            priority: Priority::default(),
-            batch: BatchPolicy::default(),
-            start_suspended: false,
-        }
-    }
-
-    /// Replaces the flow settings.
-    pub fn with_settings(mut self, settings: FlowSettings) -> Self {
-        self.settings = settings;
-        self
-    }
-
-    /// Sets the priority.
-    pub fn with_priority(mut self, priority: Priority) -> Self {
-        self.priority = priority;
-        self
-    }
-
-    /// Sets the batch policy.
-    pub fn with_batch(mut self, batch: BatchPolicy) -> Self {
-        self.batch = batch;
-        self
-    }
-
-    /// Starts the flow `Suspended`: instantiated, but nothing runs until
-    /// [`TorvynHandle::resume`](crate::TorvynHandle::resume).
-    pub fn suspended(mut self) -> Self {
-        self.start_suspended = true;
-        self
-    }
-}
-
 /// What `inspect` shows about a flow.
 #[derive(Debug, Clone)]
 pub struct FlowInspection {
     /// The flow.
     pub id: FlowId,
+    /// Which run of the flow this is: 1, then one more for each restart
+    /// by its FlowSupervisor.
+    pub run: u64,
     /// Its name (`FlowSettings::flow_name`).
     pub name: String,
     /// Its state.
@@ -251,8 +251,8 @@ pub struct FlowInspection {
     /// The flow's full report (per-stage counters, copy ledger totals,
     /// peak queue depth), when the flow got as far as instantiation.
     pub report: Option<FlowReport>,
-    /// Current depth of each queue in flow order, when the runtime exposes
-    /// it (the linear stage loop does not yet; see the driver).
+    /// Current depth of each queue in flow order, while the flow has
+    /// queues (from instantiation to teardown).
     pub queue_depths: Option<Vec<usize>>,
     /// Why it failed, when it did.
     pub failure: Option<Diagnostic>,

@@ -262,54 +262,33 @@ fn counters_json(c: &CounterSnapshot) -> Value {
     })
 }
 
+/// A flow's inspection: identity, state, live counters, failure, and its
+/// report in the one shape `torvyn run --format json` prints too
+/// ([`FlowReport`](torvyn_runtime::reactor::FlowReport)'s `Serialize`),
+/// merged in at the top level.
 fn inspection_json(i: &FlowInspection) -> Value {
-    let report = i.report.as_ref();
-    json!({
+    let mut inspection = json!({
         "id": i.id.to_string(),
         "name": i.name,
+        "run": i.run,
         "state": i.state.to_string(),
         "priority": format!("{:?}", i.priority).to_ascii_lowercase(),
         "arbiter": i.arbiter,
         "counters": counters_json(&i.counters),
-        "duration_us": report.map(|r| r.duration.as_micros() as u64),
-        "stages": report.map(|r| r.stages.iter().map(|s| json!({
-            "name": s.name,
-            "invocations": s.invocations,
-            "errors": s.errors,
-            "busy_ns": s.busy_ns,
-            "restarts": s.restarts,
-            "retries": s.retries,
-            "dead_lettered": s.dead_lettered,
-            "timeouts": s.timeouts,
-            "ended_abnormally": s.ended_abnormally,
-        })).collect::<Vec<_>>()).unwrap_or_default(),
-        "streams": report.map(|r| r.streams.iter().map(|s| json!({
-            "name": s.name,
-            "consumer": s.consumer,
-            "policy": s.policy,
-            "capacity": s.capacity,
-            "depth": s.depth,
-            "peak_depth": s.peak_depth,
-            "credit": s.credit,
-            "transferred": s.transferred,
-            "backpressure": {
-                "active": s.backpressure_active,
-                "events": s.backpressure_events,
-                "duration_ns": s.backpressure_ns,
-            },
-            "dropped": {
-                "oldest": s.dropped_oldest,
-                "newest": s.dropped_newest,
-                "lagged": s.lagged,
-                "closed": s.dropped_closed,
-            },
-        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "duration_us": Value::Null,
+        "stages": [],
+        "streams": [],
         "failure": i.failure.as_ref().map(|d| json!({
             "code": d.code.as_str(),
             "message": d.message,
             "help": d.help,
         })),
-    })
+    });
+    let report = i.report.as_ref().map(serde_json::to_value);
+    if let (Some(Ok(Value::Object(report))), Value::Object(fields)) = (report, &mut inspection) {
+        fields.extend(report);
+    }
+    inspection
 }
 
 #[cfg(test)]

@@ -1,11 +1,7 @@
-//! The root [`Supervisor`]: starts flows on the worker arbiters, routes
-//! control requests to them, records how each ended and wakes whoever
-//! awaits it.
-//!
-//! It also plays the per-flow FlowSupervisor's part for now (watching the
-//! flow's exit); restart strategies and intensity (OTP semantics) are a
-//! later issue and will put a FlowSupervisor between this actor and each
-//! FlowActor.
+//! The root [`Supervisor`]: starts each flow under its own
+//! [`FlowSupervisor`] on a worker arbiter, routes control requests to the
+//! flow's current run, records how each flow ended (what its
+//! FlowSupervisor escalates) and wakes whoever awaits it.
 
 pub mod messages;
 
@@ -16,6 +12,8 @@ use crate::flow::messages::{
     Cancel, Drain, InjectActorFault, InjectFault, Inspect, Pause, Resume, SetPriority,
 };
 use crate::flow::{FlowActor, FlowInspection, FlowSpec};
+use crate::flow_supervisor::messages::{LastInspection, RunRestarting, RunStarted, StopRestarting};
+use crate::flow_supervisor::{FlowSupervisor, FlowSupervisorSetup};
 use crate::ids::FlowId;
 use crate::observability::messages::{FlowHistogramLabels, RegisterFlow, RetireFlow, Subscribe};
 use crate::observability::ObservabilityActor;
@@ -32,12 +30,21 @@ use tokio::sync::oneshot;
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::reactor::FlowHistograms;
 
+/// The run of a flow that is going on now.
+struct Run {
+    addr: Addr<FlowActor>,
+    /// Interrupts the run's guest call (tiered cancellation).
+    interrupt: Arc<AtomicBool>,
+}
+
 enum FlowRecord {
     Live {
-        addr: Addr<FlowActor>,
+        supervisor: Addr<FlowSupervisor>,
+        /// `None` while a restart waits.
+        run: Option<Run>,
+        /// The last failed run's inspection, while a restart waits.
+        restarting: Option<Box<FlowInspection>>,
         waiters: Vec<oneshot::Sender<FlowOutcome>>,
-        /// Interrupts the flow's running guest call (tiered cancellation).
-        interrupt: Arc<AtomicBool>,
     },
     Finished {
         outcome: Box<FlowOutcome>,
@@ -127,21 +134,13 @@ impl Supervisor {
     }
 
     fn spawn_flow(&mut self, id: FlowId, mut spec: FlowSpec, ctx: &mut Context<Self>) {
-        let interrupt = Arc::new(AtomicBool::new(false));
-        spec.settings.interrupt = Some(Arc::clone(&interrupt));
         let arbiter = self.pick_arbiter();
         self.load[arbiter] += 1;
         let counters = Arc::new(FlowCounters::default());
-        // Tracing identity and the catalog's histograms are the host's to
-        // give: one trace per flow run.
-        if spec.settings.trace_context.is_none() {
-            spec.settings.trace_context = Some(crate::trace::new_trace_context());
-        }
-        let streams = spec.topology.streams();
-        let histograms = Arc::new(FlowHistograms::new(
-            spec.topology.stage_count(),
-            streams.len(),
-        ));
+        // The catalog's histograms are the host's to give, one set per
+        // flow for all its runs.
+        let streams = spec.streams();
+        let histograms = Arc::new(FlowHistograms::new(spec.stage_count(), streams.len()));
         spec.settings.histograms = Some(Arc::clone(&histograms));
         self.observability.do_send(RegisterFlow {
             id,
@@ -149,28 +148,30 @@ impl Supervisor {
             counters: Arc::clone(&counters),
             histograms: Some(FlowHistogramLabels {
                 histograms,
-                components: spec
-                    .topology
-                    .stages()
-                    .iter()
-                    .map(|s| s.name.clone())
-                    .collect(),
+                components: spec.stages().iter().map(|s| s.name.clone()).collect(),
                 streams: streams.into_iter().map(|s| s.name).collect(),
             }),
         });
-        let engine = self.engine.clone();
-        let events = self.events.clone();
-        let supervisor = ctx.address();
-        // The closure runs on the arbiter: the flow's stores are built there.
-        let addr = FlowActor::start_in_arbiter(&self.arbiters[arbiter], move |_| {
-            FlowActor::new(id, arbiter, spec, engine, counters, events, supervisor)
+        let (supervisor, first) = FlowSupervisor::start(FlowSupervisorSetup {
+            id,
+            spec,
+            arbiter,
+            arbiter_handle: self.arbiters[arbiter].clone(),
+            engine: self.engine.clone(),
+            counters,
+            events: self.events.clone(),
+            root: ctx.address(),
         });
         self.flows.insert(
             id,
             FlowRecord::Live {
-                addr,
+                supervisor,
+                run: Some(Run {
+                    addr: first.addr,
+                    interrupt: first.interrupt,
+                }),
+                restarting: None,
                 waiters: Vec::new(),
-                interrupt,
             },
         );
     }
@@ -184,16 +185,26 @@ impl Supervisor {
                 to: wanted,
             }
             .into(),
+            Some(FlowRecord::Live {
+                restarting: Some(inspection),
+                ..
+            }) => InvalidTransition {
+                from: inspection.state,
+                to: wanted,
+            }
+            .into(),
             Some(FlowRecord::Live { .. }) => HostError::HostStopped,
             None => HostError::UnknownFlow(id),
         }
     }
 
+    /// The flow's current run, or its record when it has none (ended, or
+    /// waiting to restart).
     fn live(&self, id: FlowId) -> Result<Result<Addr<FlowActor>, &FlowRecord>, HostError> {
         match self.flows.get(&id) {
             None => Err(HostError::UnknownFlow(id)),
-            Some(FlowRecord::Live { addr, .. }) => Ok(Ok(addr.clone())),
-            Some(finished) => Ok(Err(finished)),
+            Some(FlowRecord::Live { run: Some(run), .. }) => Ok(Ok(run.addr.clone())),
+            Some(other) => Ok(Err(other)),
         }
     }
 
@@ -227,7 +238,7 @@ impl Actor for Supervisor {
 
 /// Host buffer bytes a flow may hold at most: each stage's budget.
 fn budget_of(spec: &FlowSpec) -> u64 {
-    spec.settings.limits.component_budget * spec.topology.stage_count() as u64
+    spec.settings.limits.component_budget * spec.stage_count() as u64
 }
 
 impl Handler<StartFlow> for Supervisor {
@@ -278,6 +289,10 @@ impl Handler<DrainFlow> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
 
     fn handle(&mut self, DrainFlow(id): DrainFlow, _: &mut Context<Self>) -> Self::Result {
+        // A flow stopping on request is not started again.
+        if let Some(FlowRecord::Live { supervisor, .. }) = self.flows.get(&id) {
+            supervisor.do_send(StopRestarting);
+        }
         self.control(id, Drain, FlowState::Draining)
     }
 }
@@ -301,14 +316,21 @@ impl Handler<CancelFlow> for Supervisor {
         let live = match self.flows.get(&id) {
             None => Err(HostError::UnknownFlow(id)),
             Some(FlowRecord::Live {
-                addr, interrupt, ..
-            }) => Ok(Some((addr.clone(), Arc::clone(interrupt)))),
+                supervisor, run, ..
+            }) => {
+                // A cancelled flow is not started again.
+                supervisor.do_send(StopRestarting);
+                Ok(run
+                    .as_ref()
+                    .map(|run| (run.addr.clone(), Arc::clone(&run.interrupt))))
+            }
             Some(_) => Ok(None),
         };
         let bounds = self.cancel;
         Box::pin(async move {
             let Some((addr, interrupt)) = live? else {
-                // A flow that already ended is as cancelled as it gets.
+                // A flow that already ended is as cancelled as it gets; one
+                // waiting to restart ends with its last failure.
                 return Ok(());
             };
             let mut reply = std::pin::pin!(addr.send(Cancel));
@@ -350,21 +372,41 @@ impl Handler<InspectFlow> for Supervisor {
             Ok(Err(FlowRecord::Finished { inspection, .. })) => {
                 return Box::pin(fut::ready(Ok((**inspection).clone())))
             }
+            Ok(Err(FlowRecord::Live {
+                restarting: Some(inspection),
+                ..
+            })) => return Box::pin(fut::ready(Ok((**inspection).clone()))),
             Ok(Err(FlowRecord::Live { .. })) => {
                 return Box::pin(fut::ready(Err(HostError::HostStopped)))
             }
             Ok(Ok(addr)) => addr,
         };
+        let flow_supervisor = match self.flows.get(&id) {
+            Some(FlowRecord::Live { supervisor, .. }) => Some(supervisor.clone()),
+            _ => None,
+        };
         Box::pin(
-            addr.send(Inspect)
-                .into_actor(self)
-                .map(move |res, act, _| match res {
+            async move {
+                match addr.send(Inspect).await {
                     Ok(inspection) => Ok(inspection),
-                    Err(_) => match act.flows.get(&id) {
-                        Some(FlowRecord::Finished { inspection, .. }) => Ok((**inspection).clone()),
-                        _ => Err(HostError::HostStopped),
-                    },
-                }),
+                    // The run ended while the request travelled: its
+                    // FlowSupervisor (which got the run's exit first) has its
+                    // last inspection.
+                    Err(_) => match flow_supervisor {
+                        Some(s) => s.send(LastInspection).await.ok().flatten(),
+                        None => None,
+                    }
+                    .map(|inspection| *inspection)
+                    .ok_or(HostError::HostStopped),
+                }
+            }
+            .into_actor(self)
+            .map(move |res, act, _| match (res, act.flows.get(&id)) {
+                (Err(_), Some(FlowRecord::Finished { inspection, .. })) => {
+                    Ok((**inspection).clone())
+                }
+                (res, _) => res,
+            }),
         )
     }
 }
@@ -407,6 +449,38 @@ impl Handler<ArbiterLoads> for Supervisor {
     }
 }
 
+impl Handler<RunStarted> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RunStarted, _: &mut Context<Self>) {
+        if let Some(FlowRecord::Live {
+            run, restarting, ..
+        }) = self.flows.get_mut(&msg.id)
+        {
+            *run = Some(Run {
+                addr: msg.addr,
+                interrupt: msg.interrupt,
+            });
+            *restarting = None;
+        }
+    }
+}
+
+impl Handler<RunRestarting> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RunRestarting, _: &mut Context<Self>) {
+        if let Some(FlowRecord::Live {
+            run, restarting, ..
+        }) = self.flows.get_mut(&msg.id)
+        {
+            *run = None;
+            *restarting = Some(msg.inspection);
+        }
+    }
+}
+
+/// Sent by a FlowSupervisor when its flow's outcome is final.
 impl Handler<FlowExited> for Supervisor {
     type Result = ();
 
@@ -450,8 +524,14 @@ impl Handler<Shutdown> for Supervisor {
 
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
         for record in self.flows.values() {
-            if let FlowRecord::Live { addr, .. } = record {
-                addr.do_send(Cancel);
+            if let FlowRecord::Live {
+                supervisor, run, ..
+            } = record
+            {
+                supervisor.do_send(StopRestarting);
+                if let Some(run) = run {
+                    run.addr.do_send(Cancel);
+                }
             }
         }
         ctx.stop();

@@ -113,7 +113,7 @@ fn json_views_and_control_endpoints_follow_the_handle_api() {
     assert_eq!(streams.len(), 2, "{one}");
     for stream in streams {
         assert!(stream["depth"].is_u64(), "{stream}");
-        assert!(stream["backpressure"]["active"].is_boolean(), "{stream}");
+        assert!(stream["backpressure_active"].is_boolean(), "{stream}");
     }
     assert!(
         one["counters"]["elements_delivered"]

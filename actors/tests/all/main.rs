@@ -5,6 +5,7 @@ mod common;
 
 mod cancel_mid_flow;
 mod failing_flow;
+mod flow_supervision;
 mod guest_output;
 mod inspect_states;
 mod inspection_api;

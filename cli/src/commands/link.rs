@@ -1,19 +1,18 @@
 //! `torvyn link`: verifies that a flow's compiled components compose —
-//! graph, interfaces, versions and capabilities — before anything runs.
-//! [`verify`] is the same check `torvyn run` makes before it starts.
+//! graph, interfaces, versions and capabilities — before anything runs:
+//! the same check (`Project::link`) `torvyn run` makes before it starts.
 
 // Cold path: linking errors carry names, versions and locations.
 #![allow(clippy::result_large_err)]
 
-use crate::component_build::ComponentResolver;
 use crate::output::{exit_code_of, Output};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use torvyn_runtime::config::{ConfigError, FlowDef, Manifest};
-use torvyn_runtime::contracts::{link_flow, LinkErrors, LinkInput, LinkedFlow};
+use torvyn_runtime::assembly::project::root_of;
+use torvyn_runtime::assembly::{ComponentResolver, Project};
+use torvyn_runtime::config::{ConfigError, Manifest};
+use torvyn_runtime::contracts::LinkedFlow;
 use torvyn_runtime::engine::TorvynInterface;
 use torvyn_runtime::error::{Coded, Diagnostic};
-use torvyn_runtime::security::AuditLog;
 
 /// `torvyn link` arguments.
 #[derive(Debug, clap::Args)]
@@ -34,54 +33,23 @@ pub struct LinkArgs {
     components: Option<PathBuf>,
 }
 
-/// Links `flow` with the components in `components` (node name, .wasm).
-/// With `audit`, each grant resolution is written to the audit log the
-/// manifest's `[security]` configures (`torvyn run` does; `torvyn link`
-/// alone does not).
-pub fn verify(
-    manifest: &Manifest,
-    manifest_path: &Path,
-    flow_name: &str,
-    flow: &FlowDef,
-    components: &[(String, PathBuf)],
-    audit: bool,
-) -> Result<LinkedFlow, LinkErrors> {
-    let root = project_root(manifest_path);
-    let log = if audit {
-        AuditLog::new(
-            manifest.security.audit_enabled,
-            manifest.security.audit_target,
-            root.join(".torvyn").join("audit.log"),
-        )
-    } else {
-        AuditLog::disabled()
-    };
-    link_flow(&LinkInput {
-        manifest,
-        project_root: &root,
-        flow_name,
-        flow,
-        components,
-        audit: Arc::new(log),
-    })
-}
-
 pub fn run(args: LinkArgs, out: &Output, verbose: bool) -> u8 {
-    out.set_root(&project_root(&args.manifest));
+    out.set_root(&root_of(&args.manifest));
     let fail = |errors: Vec<Diagnostic>| {
         let code = exit_code_of(&errors);
         out.fail_all(&errors, &[], code, Some("link"))
     };
-    let (manifest, names) = match flows_to_link(&args) {
+    let (project, names) = match flows_to_link(&args) {
         Ok(found) => found,
         Err(e) => return fail(e.diagnostics()),
     };
+    let manifest = project.manifest();
     let mut flows = Vec::new();
     let mut errors = Vec::new();
     for name in &names {
-        match link_one(&args, &manifest, name, out) {
+        match link_one(&args, &project, name, out) {
             Ok(flow) => {
-                print_flow(&manifest, &flow, out, verbose);
+                print_flow(manifest, &flow, out, verbose);
                 flows.push(flow);
             }
             Err(found) => errors.extend(found),
@@ -169,8 +137,8 @@ fn print_flow(manifest: &Manifest, flow: &LinkedFlow, out: &Output, verbose: boo
     }
 }
 
-/// The manifest and the names of the flows to link.
-fn flows_to_link(args: &LinkArgs) -> Result<(Manifest, Vec<String>), ConfigError> {
+/// The project and the names of the flows to link.
+fn flows_to_link(args: &LinkArgs) -> Result<(Project, Vec<String>), ConfigError> {
     let manifest = Manifest::load(&args.manifest)?;
     let wanted = args
         .flow
@@ -184,19 +152,18 @@ fn flows_to_link(args: &LinkArgs) -> Result<(Manifest, Vec<String>), ConfigError
             manifest.flow_names().map(str::to_string).collect()
         }
     };
-    Ok((manifest, names))
+    Ok((Project::from_manifest(manifest, &args.manifest), names))
 }
 
 /// Links one flow: every component it can locate, every problem found.
 fn link_one(
     args: &LinkArgs,
-    manifest: &Manifest,
+    project: &Project,
     name: &str,
     out: &Output,
 ) -> Result<LinkedFlow, Vec<Diagnostic>> {
-    let (flow_name, flow) = manifest.flow(Some(name)).map_err(|e| e.diagnostics())?;
-    let root = project_root(&args.manifest);
-    let resolver = ComponentResolver::new(&root, manifest, out);
+    let (flow_name, flow) = project.flow(Some(name)).map_err(|e| e.diagnostics())?;
+    let resolver = ComponentResolver::new(project.root(), project.manifest(), out);
     let mut errors = Vec::new();
     let mut components = Vec::new();
     for (node, def) in flow.nodes() {
@@ -211,14 +178,7 @@ fn link_one(
             Err(d) => errors.push(d),
         }
     }
-    match verify(
-        manifest,
-        &args.manifest,
-        flow_name,
-        flow,
-        &components,
-        false,
-    ) {
+    match project.link(flow_name, flow, &components, false) {
         Ok(linked) if errors.is_empty() => Ok(linked),
         Ok(_) => Err(errors),
         Err(e) => {
@@ -253,12 +213,5 @@ fn in_components_dir(
                 ),
             },
         )
-    }
-}
-
-fn project_root(manifest: &Path) -> PathBuf {
-    match manifest.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
     }
 }

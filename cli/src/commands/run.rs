@@ -13,11 +13,10 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::mpsc;
 use std::time::Duration;
-use torvyn_actors::{
-    FlowId, FlowSpec as ActorFlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
-};
+use torvyn_actors::{FlowId, HostError, InspectionConfig, InspectionServer, TorvynHandle};
+use torvyn_runtime::assembly::FlowPlan;
 use torvyn_runtime::error::ErrorCode;
-use torvyn_runtime::reactor::{FlowReport, FlowSettings, FlowSpec};
+use torvyn_runtime::reactor::FlowReport;
 
 /// `torvyn run` arguments.
 #[derive(Debug, clap::Args)]
@@ -42,7 +41,7 @@ pub fn run(args: RunArgs, out: &Output) -> u8 {
         Ok(Ended { report, signal }) => {
             print_summary(&report, signal, out);
             let code = signal.map_or(0, exit_code_after);
-            out.json(report_json(&report), code);
+            out.json(serde_json::to_value(&report).unwrap_or_default(), code);
             code
         }
         Err(failure) => failure.report(out, "run"),
@@ -95,14 +94,14 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
         .as_mut()
         .map(Progress::guest_outputs)
         .unwrap_or_default();
-    let (manifest, prepared) = args.flow.prepare_with(out, outputs)?;
-    let settings = prepared.settings;
-    let inspection = if args.inspect || manifest.observability.inspection {
-        Some(InspectionConfig::from_observability(&manifest.observability).map_err(validation)?)
+    let (project, prepared) = args.flow.prepare_with(out, outputs)?;
+    let observability = &project.manifest().observability;
+    let inspection = if args.inspect || observability.inspection {
+        Some(InspectionConfig::from_observability(observability).map_err(validation)?)
     } else {
         None
     };
-    let host = start_host(&manifest, prepared.engine)?;
+    let host = start_host(&project, prepared.engine)?;
     let server = match inspection {
         Some(config) => match InspectionServer::start(host.clone(), config) {
             Ok(server) => {
@@ -116,14 +115,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
         },
         None => None,
     };
-    let result = run_on_host(
-        &host,
-        prepared.spec,
-        settings,
-        &prepared.name,
-        progress,
-        out,
-    );
+    let result = run_on_host(&host, prepared.plan, progress, out);
     // The server holds a handle: stop it first, then the host.
     if let Some(server) = server {
         server.stop();
@@ -134,9 +126,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
 
 fn run_on_host(
     host: &TorvynHandle,
-    spec: FlowSpec,
-    settings: FlowSettings,
-    flow_name: &str,
+    plan: FlowPlan,
     progress: Option<Progress>,
     out: &Output,
 ) -> Result<Ended, Failure> {
@@ -147,9 +137,8 @@ fn run_on_host(
             "cannot install signal handlers: {e}"
         )))
     })?;
-    let id = host
-        .start_flow(ActorFlowSpec::graph(spec).with_settings(settings))
-        .map_err(host_failure)?;
+    let flow_name = plan.name().to_string();
+    let id = host.start_plan(plan).map_err(host_failure)?;
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
@@ -261,44 +250,4 @@ fn format_duration(d: Duration) -> String {
     } else {
         format!("{:.1}s", d.as_secs_f64())
     }
-}
-
-fn report_json(report: &FlowReport) -> serde_json::Value {
-    serde_json::json!({
-        "flow": report.flow,
-        "elements_pulled": report.elements_pulled,
-        "elements_delivered": report.elements_delivered,
-        "elements_dropped": report.elements_dropped,
-        "element_errors": report.errors,
-        "duration_us": report.duration.as_micros() as u64,
-        "throughput_eps": report.throughput(),
-        "copies": report.payload_copies.operations,
-        "copy_bytes": report.payload_copies.bytes,
-        "copy_amplification": report.copy_amplification,
-        "peak_queue_depth": report.peak_queue_depth,
-        "stages": report.stages.iter().map(|s| serde_json::json!({
-            "name": s.name, "invocations": s.invocations, "errors": s.errors, "busy_ns": s.busy_ns,
-            "restarts": s.restarts, "retries": s.retries, "dead_lettered": s.dead_lettered,
-            "timeouts": s.timeouts, "ended_abnormally": s.ended_abnormally,
-        })).collect::<Vec<_>>(),
-        "events_dropped": report.events_dropped,
-        "leaked_buffers": report.leaked_buffers,
-        "streams": report.streams.iter().map(|s| serde_json::json!({
-            "name": s.name,
-            "consumer": s.consumer,
-            "policy": s.policy,
-            "capacity": s.capacity,
-            "depth": s.depth,
-            "peak_depth": s.peak_depth,
-            "credit": s.credit,
-            "transferred": s.transferred,
-            "dropped_oldest": s.dropped_oldest,
-            "dropped_newest": s.dropped_newest,
-            "lagged": s.lagged,
-            "dropped_closed": s.dropped_closed,
-            "backpressure_active": s.backpressure_active,
-            "backpressure_events": s.backpressure_events,
-            "backpressure_ns": s.backpressure_ns,
-        })).collect::<Vec<_>>(),
-    })
 }

@@ -2,8 +2,11 @@
 //! or more manifests (or the named ones) under one [`TorvynHost`] until a
 //! signal stops it:
 //!
-//! - a flow that fails is started again from its spec or left failed, by
-//!   the restart policy ([`restart`]), while the others keep running;
+//! - a flow that fails is started again or left failed by its
+//!   FlowSupervisor, as the flow's `[flow.<name>.supervision] flow_*` keys
+//!   say (`torvyn serve` restarts on failure unless the manifest says
+//!   otherwise; `--restart`, `--max-restarts` and `--restart-window`
+//!   override them), while the others keep running;
 //! - SIGTERM drains: every live flow's sources stop, what is in flight
 //!   drains, sinks complete; whatever has not ended within the drain
 //!   timeout is cancelled and reported; exit 0. SIGINT does the same and
@@ -11,22 +14,28 @@
 //!
 //! Every flow start, end, restart and drain is one tracing line.
 
-pub mod restart;
-
-use crate::commands::prepare::{flow_spec, pipeline, span_consumer, validation, Failure};
+use crate::commands::prepare::{host_failure, load_project, pipeline, validation, Failure};
 use crate::output::Output;
-use restart::{Decision, RestartBudget, RestartPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use torvyn_actors::{FlowId, FlowSpec as ActorFlowSpec, HostError, TorvynHandle, TorvynHost};
-use torvyn_runtime::config::{parse_duration, LayerSources, Manifest};
-use torvyn_runtime::engine::WasmEngine;
+use torvyn_actors::{FlowId, HostError, TorvynHandle, TorvynHost};
+use torvyn_runtime::assembly::{plan_flow, FlowPlan, Project};
+use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::error::Coded;
-use torvyn_runtime::flow_config;
+use torvyn_runtime::reactor::supervision::{FlowRestart, FlowRestartPolicy};
 use torvyn_runtime::reactor::FlowReport;
+
+/// What happens to a flow that fails (`--restart`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RestartPolicy {
+    /// Leave it failed.
+    Never,
+    /// Start it again from its plan, within the restart intensity.
+    OnFailure,
+}
 
 /// `torvyn serve` arguments.
 #[derive(Debug, clap::Args)]
@@ -37,16 +46,18 @@ pub struct ServeArgs {
     /// Serve only this flow; repeat for several (default: every flow).
     #[arg(long = "flow", value_name = "NAME")]
     flows: Vec<String>,
-    /// What happens to a flow that fails.
-    #[arg(long, value_enum, default_value_t = RestartPolicy::OnFailure)]
-    restart: RestartPolicy,
+    /// What happens to a flow that fails (default: the flow's
+    /// `flow_restart`, else on-failure).
+    #[arg(long, value_enum)]
+    restart: Option<RestartPolicy>,
     /// Restarts allowed per flow within --restart-window; beyond it the
-    /// flow is left failed.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    max_restarts: u32,
-    /// The window of --max-restarts (e.g. 60s, 5m).
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
-    restart_window: String,
+    /// flow is left failed (default: the flow's `flow_max_restarts`, 3).
+    #[arg(long, value_name = "N")]
+    max_restarts: Option<u32>,
+    /// The window of --max-restarts, e.g. 60s, 5m (default: the flow's
+    /// `flow_restart_window_ms`, 60s).
+    #[arg(long, value_name = "DURATION")]
+    restart_window: Option<String>,
     /// How long a signal waits for flows to drain before cancelling them.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     drain_timeout: String,
@@ -60,6 +71,26 @@ pub struct ServeArgs {
     overrides: Vec<String>,
 }
 
+impl ServeArgs {
+    /// The flow's restart policy with this command's overrides; a flow
+    /// that sets no policy is restarted on failure.
+    fn restart_of(&self, planned: FlowRestart, window: Option<Duration>) -> FlowRestart {
+        let mut restart = planned;
+        restart.policy = Some(match self.restart {
+            Some(RestartPolicy::Never) => FlowRestartPolicy::Never,
+            Some(RestartPolicy::OnFailure) => FlowRestartPolicy::OnFailure,
+            None => planned.policy_or(FlowRestartPolicy::OnFailure),
+        });
+        if let Some(max) = self.max_restarts {
+            restart.intensity.max_restarts = max;
+        }
+        if let Some(window) = window {
+            restart.intensity.window = window;
+        }
+        restart
+    }
+}
+
 /// Exit code after SIGINT (128 + 2, as shells report it).
 const INTERRUPTED: u8 = 130;
 
@@ -70,16 +101,14 @@ pub fn run(args: ServeArgs, out: &Output) -> u8 {
     }
 }
 
-/// One served flow and its supervision state.
+/// One served flow.
 struct Slot {
     /// `name`, or `manifest#name` when several manifests are served.
     label: String,
-    spec: ActorFlowSpec,
-    budget: RestartBudget,
-    /// The running instance, if any.
+    /// Whether its FlowSupervisor restarts it (and logs its runs).
+    supervised: bool,
+    /// The flow, while it has not ended.
     id: Option<FlowId>,
-    /// Counts starts; an end event of an older run is ignored.
-    run: u64,
 }
 
 enum Event {
@@ -87,107 +116,100 @@ enum Event {
     /// A live flow refused to drain (not running yet, or ending): cancelled.
     DrainRefused {
         slot: usize,
-        run: u64,
         error: HostError,
     },
     Ended {
         slot: usize,
-        run: u64,
         result: Result<FlowReport, HostError>,
     },
 }
 
-fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
-    let window = parse_duration(&args.restart_window).map_err(validation)?;
-    let drain_timeout = parse_duration(&args.drain_timeout).map_err(validation)?;
-    let status_interval = parse_duration(&args.status_interval).map_err(validation)?;
-    let manifests = if args.manifests.is_empty() {
+/// Every flow to serve, planned: its label and plan.
+fn plan_all(
+    args: &ServeArgs,
+    out: &Output,
+) -> Result<
+    (
+        Project,
+        torvyn_runtime::engine::WasmEngine,
+        Vec<(String, FlowPlan)>,
+    ),
+    Failure,
+> {
+    let window = args
+        .restart_window
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(validation)?;
+    let paths = if args.manifests.is_empty() {
         vec![PathBuf::from("Torvyn.toml")]
     } else {
         args.manifests.clone()
     };
-    let several = manifests.len() > 1;
-
-    let mut engine: Option<WasmEngine> = None;
-    let mut host_runtime = None;
-    let mut host_observability = None;
-    let mut slots = Vec::new();
-    let mut found = vec![false; args.flows.len()];
-    for path in &manifests {
-        let manifest =
-            Manifest::load_layered(path, LayerSources::from_process(args.overrides.clone()))
-                .map_err(validation)?;
-        // One engine and host for everything: the first manifest's [runtime].
-        let engine = match &engine {
-            Some(engine) => engine.clone(),
-            None => {
-                let created =
-                    WasmEngine::new(flow_config::engine_config(&manifest)).map_err(validation)?;
-                host_runtime = Some(manifest.runtime.clone());
-                host_observability = Some(manifest.observability.clone());
-                engine.insert(created).clone()
-            }
-        };
-        let names: Vec<String> = if args.flows.is_empty() {
+    let several = paths.len() > 1;
+    let mut projects = Vec::new();
+    for path in &paths {
+        projects.push(load_project(path, args.overrides.clone())?);
+    }
+    // One engine and host for everything: the first manifest's [runtime].
+    let engine = projects[0].engine(Default::default()).map_err(validation)?;
+    let wanted: Vec<&str> = args
+        .flows
+        .iter()
+        .map(|f| f.strip_prefix("flow.").unwrap_or(f))
+        .collect();
+    let mut found = vec![false; wanted.len()];
+    let mut plans = Vec::new();
+    for project in &projects {
+        let names: Vec<String> = if wanted.is_empty() {
             // `flow(None)` reports a manifest without flows.
-            manifest.flow(None).map_err(validation)?;
-            manifest.flows.keys().cloned().collect()
+            project.flow(None).map_err(validation)?;
+            project.flow_names().map(str::to_string).collect()
         } else {
             let mut names = Vec::new();
-            for (i, wanted) in args.flows.iter().enumerate() {
-                let wanted = wanted.strip_prefix("flow.").unwrap_or(wanted);
-                if manifest.flows.contains_key(wanted) {
+            for (i, name) in wanted.iter().enumerate() {
+                if project.manifest().flows.contains_key(*name) {
                     found[i] = true;
-                    names.push(wanted.to_string());
+                    names.push(name.to_string());
                 }
             }
             names
         };
         for name in names {
-            let (name, flow) = manifest.flow(Some(&name)).map_err(validation)?;
-            out.status(&format!("Loading flow '{name}' from {}", path.display()));
-            let spec = flow_spec(&manifest, path, name, flow, &engine, out)?;
-            let settings = super::prepare::flow_settings(&manifest, path, name);
-            slots.push(Slot {
-                label: if several {
-                    format!("{}#{name}", path.display())
-                } else {
-                    name.to_string()
-                },
-                spec: ActorFlowSpec::graph(spec).with_settings(settings),
-                budget: RestartBudget::new(args.restart, args.max_restarts, window),
-                id: None,
-                run: 0,
-            });
+            out.status(&format!(
+                "Loading flow '{name}' from {}",
+                project.path().display()
+            ));
+            let plan = plan_flow(project, Some(&name), &engine, out).map_err(validation)?;
+            let restart = args.restart_of(plan.restart(), window);
+            let label = if several {
+                format!("{}#{name}", project.path().display())
+            } else {
+                name
+            };
+            plans.push((label, plan.with_restart(restart)));
         }
     }
     // A --flow no manifest defines: let the first manifest name the error.
     if let Some(missing) = found.iter().position(|f| !f) {
-        let manifest = Manifest::load_layered(
-            &manifests[0],
-            LayerSources::from_process(args.overrides.clone()),
-        )
-        .map_err(validation)?;
-        let wanted = &args.flows[missing];
-        manifest
-            .flow(Some(wanted.strip_prefix("flow.").unwrap_or(wanted)))
+        projects[0]
+            .flow(Some(wanted[missing]))
             .map_err(validation)?;
     }
+    let first = projects.swap_remove(0);
+    Ok((first, engine, plans))
+}
 
-    let mut builder = TorvynHost::builder();
-    if let Some(engine) = engine {
-        builder = builder.engine(engine);
-    }
-    if let Some(runtime) = &host_runtime {
-        builder = builder.runtime_config(runtime);
-    }
-    if let Some(observability) = &host_observability {
-        builder = builder.observability(observability);
-        if let Some(consumer) = span_consumer(observability)? {
-            builder = builder.trace_consumer(consumer);
-        }
-    }
-    let host = builder.build().map_err(pipeline)?;
+fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
+    let drain_timeout = parse_duration(&args.drain_timeout).map_err(validation)?;
+    let status_interval = parse_duration(&args.status_interval).map_err(validation)?;
+    let (first, engine, plans) = plan_all(&args, out)?;
+    let host = TorvynHost::builder()
+        .project(&first)
+        .engine(engine)
+        .build()
+        .map_err(host_failure)?;
 
     let (tx, rx) = mpsc::channel();
     let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(|e| {
@@ -207,10 +229,11 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
 
     out.status(&format!(
         "Serving {} flow(s); SIGTERM drains, SIGINT interrupts",
-        slots.len()
+        plans.len()
     ));
-    for index in 0..slots.len() {
-        start(&host, &mut slots, index, &tx);
+    let mut slots = Vec::new();
+    for (index, (label, plan)) in plans.into_iter().enumerate() {
+        slots.push(start(&host, index, label, plan, &tx));
     }
     let mut next_status = Instant::now() + status_interval;
     let signal = loop {
@@ -221,12 +244,7 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
         };
         match event {
             Ok(Event::Signal(signal)) => break signal,
-            Ok(Event::Ended { slot, run, result }) => {
-                if slots[slot].run == run {
-                    slots[slot].id = None;
-                    supervise(&host, &mut slots, slot, result, &tx);
-                }
-            }
+            Ok(Event::Ended { slot, result }) => ended(&mut slots[slot], result),
             // Only sent while draining.
             Ok(Event::DrainRefused { .. }) => {}
             Err(RecvTimeoutError::Timeout) => {
@@ -267,22 +285,35 @@ fn log_status(host: &TorvynHandle, slots: &[Slot]) {
     }
 }
 
-/// Starts slot `index` and a thread that reports its end.
-fn start(host: &TorvynHandle, slots: &mut [Slot], index: usize, tx: &mpsc::Sender<Event>) {
-    let slot = &mut slots[index];
-    slot.run += 1;
-    let run = slot.run;
-    match host.start_flow(slot.spec.clone()) {
+/// Starts a flow under its FlowSupervisor and a thread that reports its
+/// final end (after any restarts).
+fn start(
+    host: &TorvynHandle,
+    index: usize,
+    label: String,
+    plan: FlowPlan,
+    tx: &mpsc::Sender<Event>,
+) -> Slot {
+    let supervised = plan.restart().policy == Some(FlowRestartPolicy::OnFailure);
+    let result = host.start_plan(plan);
+    let mut slot = Slot {
+        label,
+        supervised,
+        id: None,
+    };
+    match result {
         Ok(id) => {
             slot.id = Some(id);
-            tracing::info!(flow = %slot.label, run, id = %id, "flow started");
+            if !supervised {
+                // A supervised flow's FlowSupervisor logs each run's start.
+                tracing::info!(flow = %slot.label, id = %id, "flow started");
+            }
             let host = host.clone();
             let tx = tx.clone();
             std::thread::spawn(move || {
                 let result = host.await_completion(id);
                 let _ = tx.send(Event::Ended {
                     slot: index,
-                    run,
                     result,
                 });
             });
@@ -290,40 +321,26 @@ fn start(host: &TorvynHandle, slots: &mut [Slot], index: usize, tx: &mpsc::Sende
         Err(error) => {
             let _ = tx.send(Event::Ended {
                 slot: index,
-                run,
                 result: Err(error),
             });
         }
     }
+    slot
 }
 
-/// A flow ended while serving: log it and restart it if the policy says so.
-fn supervise(
-    host: &TorvynHandle,
-    slots: &mut [Slot],
-    index: usize,
-    result: Result<FlowReport, HostError>,
-    tx: &mpsc::Sender<Event>,
-) {
-    let slot = &mut slots[index];
-    let error = match result {
+/// A flow's final end while serving (its FlowSupervisor restarts it
+/// before that, as its policy says).
+fn ended(slot: &mut Slot, result: Result<FlowReport, HostError>) {
+    slot.id = None;
+    match result {
         Ok(report) => {
             tracing::info!(flow = %slot.label, delivered = report.elements_delivered, "flow completed");
-            return;
         }
-        Err(error) => error,
-    };
-    tracing::warn!(flow = %slot.label, code = %error.code(), error = %error, "flow failed");
-    match slot.budget.on_failure(Instant::now()) {
-        Decision::Restart(n) => {
-            tracing::info!(flow = %slot.label, restart = n, "flow restarted");
-            start(host, slots, index, tx);
-        }
-        Decision::NeverRestart => {
+        // Its FlowSupervisor logged the failure and why it gave up.
+        Err(_) if slot.supervised => {}
+        Err(error) => {
+            tracing::warn!(flow = %slot.label, code = %error.code(), error = %error, "flow failed");
             tracing::error!(flow = %slot.label, "flow left failed (restart policy: never)");
-        }
-        Decision::IntensityExceeded => {
-            tracing::error!(flow = %slot.label, "flow left failed (restart intensity exceeded)");
         }
     }
 }
@@ -352,15 +369,11 @@ fn drain(
     for (index, slot) in slots.iter().enumerate() {
         let Some(id) = slot.id else { continue };
         tracing::info!(flow = %slot.label, "flow draining");
-        let (host, tx, run) = (host.clone(), tx.clone(), slot.run);
+        let (host, tx) = (host.clone(), tx.clone());
         std::thread::spawn(move || {
             if let Err(error) = host.drain(id) {
                 let _ = host.cancel(id);
-                let _ = tx.send(Event::DrainRefused {
-                    slot: index,
-                    run,
-                    error,
-                });
+                let _ = tx.send(Event::DrainRefused { slot: index, error });
             }
         });
     }
@@ -369,18 +382,15 @@ fn drain(
     while slots.iter().any(|s| s.id.is_some()) {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(Event::DrainRefused { slot, run, error }) => {
+            Ok(Event::DrainRefused { slot, error }) => {
                 let slot = &slots[slot];
-                if slot.run == run && slot.id.is_some() && !killed.contains(&slot.label) {
+                if slot.id.is_some() && !killed.contains(&slot.label) {
                     tracing::warn!(flow = %slot.label, error = %error, "flow cannot drain; cancelled");
                     killed.push(slot.label.clone());
                 }
             }
-            Ok(Event::Ended { slot, run, result }) => {
+            Ok(Event::Ended { slot, result }) => {
                 let slot = &mut slots[slot];
-                if slot.run != run {
-                    continue;
-                }
                 slot.id = None;
                 match result {
                     Ok(report) => tracing::info!(

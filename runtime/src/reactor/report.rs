@@ -2,10 +2,11 @@
 
 use super::latency::LatencySnapshot;
 use crate::resources::{CopyReason, CopyStats};
+use serde::{Serialize, Serializer};
 use std::time::Duration;
 
 /// Counters of one stage.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StageReport {
     /// Node name.
     pub name: String,
@@ -34,7 +35,7 @@ pub struct StageReport {
 }
 
 /// Counters and state of one stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StreamReport {
     /// Stream name.
     pub name: String,
@@ -120,7 +121,70 @@ pub struct FlowReport {
     pub latency: Option<Box<LatencySnapshot>>,
 }
 
+/// The one JSON shape of a [`FlowReport`]: `torvyn run --format json`
+/// prints it, the inspection API's `/flows/{id}` embeds it.
+#[derive(Serialize)]
+struct FlowReportJson<'a> {
+    flow: &'a str,
+    elements_pulled: u64,
+    elements_delivered: u64,
+    elements_dropped: u64,
+    element_errors: u64,
+    duration_us: u64,
+    throughput_eps: f64,
+    copies: u64,
+    copy_bytes: u64,
+    all_copies: u64,
+    all_copy_bytes: u64,
+    copy_amplification: f64,
+    bytes_produced: u64,
+    peak_queue_depth: usize,
+    live_buffers: usize,
+    leaked_buffers: usize,
+    pool_allocations: u64,
+    pool_fallbacks: u64,
+    events_dropped: u64,
+    stages: &'a [StageReport],
+    streams: &'a [StreamReport],
+}
+
+impl Serialize for FlowReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        FlowReportJson {
+            flow: &self.flow,
+            elements_pulled: self.elements_pulled,
+            elements_delivered: self.elements_delivered,
+            elements_dropped: self.elements_dropped,
+            element_errors: self.errors,
+            duration_us: u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX),
+            throughput_eps: self.throughput(),
+            copies: self.payload_copies.operations,
+            copy_bytes: self.payload_copies.bytes,
+            all_copies: self.all_copies.operations,
+            all_copy_bytes: self.all_copies.bytes,
+            copy_amplification: self.copy_amplification,
+            bytes_produced: self.bytes_produced,
+            peak_queue_depth: self.peak_queue_depth,
+            live_buffers: self.live_buffers,
+            leaked_buffers: self.leaked_buffers,
+            pool_allocations: self.pool_allocations,
+            pool_fallbacks: self.pool_fallbacks,
+            events_dropped: self.events_dropped,
+            stages: &self.stages,
+            streams: &self.streams,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl FlowReport {
+    /// The report as one line of JSON (its [`Serialize`] shape).
+    pub fn to_json(&self) -> String {
+        // Serializing plain numbers and strings cannot fail; a non-finite
+        // float becomes `null`.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
     /// Elements delivered per second.
     pub fn throughput(&self) -> f64 {
         let secs = self.duration.as_secs_f64();

@@ -178,6 +178,11 @@ impl RestartWindow {
         true
     }
 
+    /// Restarts inside the window as of the last [`admit`](Self::admit).
+    pub fn in_window(&self) -> u32 {
+        self.recent.len() as u32
+    }
+
     /// Restarts admitted so far.
     pub fn total(&self) -> u64 {
         self.total
@@ -186,6 +191,59 @@ impl RestartWindow {
     /// The limits in force.
     pub fn intensity(&self) -> Intensity {
         self.intensity
+    }
+}
+
+/// Whether a failed flow is started again (its FlowSupervisor's policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FlowRestartPolicy {
+    /// Leave it failed.
+    #[default]
+    Never,
+    /// Start it again from its plan, within the intensity.
+    OnFailure,
+}
+
+/// A flow's restart policy as a whole: the level above component restarts.
+/// The same [`RestartWindow`] bounds both levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowRestart {
+    /// Restart or not; `None` leaves it to whoever runs the flow (`torvyn
+    /// serve` restarts on failure, `torvyn run` and embedders do not).
+    pub policy: Option<FlowRestartPolicy>,
+    /// At most this many flow restarts in the window.
+    pub intensity: Intensity,
+    /// Delay before the first restart in the window; doubled for each
+    /// further one.
+    pub backoff: Duration,
+}
+
+impl Default for FlowRestart {
+    fn default() -> Self {
+        Self {
+            policy: None,
+            intensity: Intensity {
+                max_restarts: 3,
+                window: Duration::from_secs(60),
+            },
+            backoff: Duration::ZERO,
+        }
+    }
+}
+
+impl FlowRestart {
+    /// The policy in force, `default` when none was set.
+    pub fn policy_or(&self, default: FlowRestartPolicy) -> FlowRestartPolicy {
+        self.policy.unwrap_or(default)
+    }
+
+    /// The delay before restart number `n` (1-based) of the window:
+    /// `backoff`, doubled for each earlier restart, at most the window.
+    pub fn delay_before(&self, n: u32) -> Duration {
+        let doublings = n.saturating_sub(1).min(20);
+        self.backoff
+            .saturating_mul(1 << doublings)
+            .min(self.intensity.window)
     }
 }
 
@@ -281,6 +339,41 @@ mod tests {
             window: Duration::from_secs(1),
         });
         assert!(!w.admit(Instant::now()));
+    }
+
+    #[test]
+    fn flow_restart_backoff_doubles_up_to_the_window() {
+        let restart = FlowRestart {
+            policy: Some(FlowRestartPolicy::OnFailure),
+            intensity: Intensity {
+                max_restarts: 10,
+                window: Duration::from_secs(1),
+            },
+            backoff: Duration::from_millis(100),
+        };
+        assert_eq!(restart.delay_before(1), Duration::from_millis(100));
+        assert_eq!(restart.delay_before(2), Duration::from_millis(200));
+        assert_eq!(restart.delay_before(3), Duration::from_millis(400));
+        assert_eq!(restart.delay_before(9), Duration::from_secs(1));
+        assert_eq!(restart.delay_before(u32::MAX), Duration::from_secs(1));
+        assert_eq!(FlowRestart::default().delay_before(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_unset_flow_policy_takes_the_callers_default() {
+        let unset = FlowRestart::default();
+        assert_eq!(
+            unset.policy_or(FlowRestartPolicy::OnFailure),
+            FlowRestartPolicy::OnFailure
+        );
+        let never = FlowRestart {
+            policy: Some(FlowRestartPolicy::Never),
+            ..unset
+        };
+        assert_eq!(
+            never.policy_or(FlowRestartPolicy::OnFailure),
+            FlowRestartPolicy::Never
+        );
     }
 
     proptest! {

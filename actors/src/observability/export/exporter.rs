@@ -59,6 +59,22 @@ impl SpanExporter {
         }
     }
 
+    /// The exporter `[observability]` asks for (`tracing_exporter` set
+    /// explicitly, tracing enabled), with collector credentials and
+    /// compression from the standard OpenTelemetry variables; `None` when
+    /// spans are not exported. A bad endpoint or an unwritable file is an
+    /// error before anything runs.
+    pub fn from_observability(
+        observability: &torvyn_runtime::config::ObservabilityConfig,
+    ) -> Result<Option<SpanExporter>, ExportError> {
+        let Some(exporter) = observability.trace_export() else {
+            return Ok(None);
+        };
+        let config = ExportConfig::new(exporter, observability.tracing_endpoint.as_str())
+            .with_env(|name| std::env::var(name).ok())?;
+        Self::start(config).map(Some)
+    }
+
     /// Starts the thread over an already built sink.
     pub(crate) fn start_with_sink(
         config: &ExportConfig,

@@ -24,9 +24,7 @@ use self::compare::Baseline;
 use self::driver::LoadPlan;
 use self::error::BenchError;
 use self::report::{BenchReport, Settings};
-use super::prepare::{
-    load_manifest, pipeline, prepare_flow, project_root, start_host, validation, Failure,
-};
+use super::prepare::{load_project, pipeline, prepare_flow, start_host, validation, Failure};
 use crate::output::{Format, Output};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -143,25 +141,27 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
         Format::Human => ReportFormat::Pretty,
     });
 
-    let manifest = load_manifest(&args.manifest, args.overrides)?;
+    let project = load_project(&args.manifest, args.overrides)?;
     let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
-    let prepared = prepare_flow(&manifest, &args.manifest, wanted, Default::default(), out)?;
-    let mut spec = prepared.spec;
+    let prepared = prepare_flow(&project, wanted, Default::default(), out)?;
+    // A benchmark measures one run: no flow restarts.
+    let (mut spec, settings, _restart) = prepared.plan.into_parts();
+    let flow_name = settings.flow_name.clone();
     if let Some(input) = &args.input {
-        apply_input(&mut spec, &prepared.name, input).map_err(bad_input)?;
+        apply_input(&mut spec, &flow_name, input).map_err(bad_input)?;
     }
     for stage in &mut spec.stages {
         stage.sandbox.stdout = false;
     }
     let settings = FlowSettings {
         stage_timing: true,
-        ..prepared.settings
+        ..settings
     };
-    let host = start_host(&manifest, prepared.engine)?;
+    let host = start_host(&project, prepared.engine)?;
     let workers = host.worker_threads();
     out.status(&format!(
-        "Benchmarking flow '{}': {} warmup, then {} measured",
-        prepared.name, args.warmup, args.duration
+        "Benchmarking flow '{flow_name}': {} warmup, then {} measured",
+        args.warmup, args.duration
     ));
     let flow = ActorFlowSpec::graph(spec).with_settings(settings);
     let window = driver::drive(&host, flow, LoadPlan { warmup, duration });
@@ -170,7 +170,7 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
 
     let settings = Settings {
         manifest: args.manifest.display().to_string(),
-        flow: prepared.name.clone(),
+        flow: flow_name,
         duration_s: duration.as_secs_f64(),
         warmup_s: warmup.as_secs_f64(),
         input: args.input.clone(),
@@ -197,7 +197,8 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
         None => print!("{text}"),
     }
     if let Some(name) = &args.baseline {
-        let path = project_root(&args.manifest)
+        let path = project
+            .root()
             .join(".torvyn")
             .join("bench")
             .join(format!("{name}.json"));

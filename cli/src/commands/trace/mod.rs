@@ -127,14 +127,16 @@ fn write_trace(path: Option<&PathBuf>, text: &str) -> Result<(), TraceWriteError
 /// beside it.
 fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), Failure> {
     let limit = args.flow.limit;
-    let (manifest, prepared) = args.flow.prepare(out)?;
-    let mut settings = prepared.settings;
+    let (project, prepared) = args.flow.prepare(out)?;
+    // A traced flow runs once: its trace ends with its first run.
+    let (graph, mut settings, _restart) = prepared.plan.into_parts();
     if args.show_buffers {
         settings.trace.preview_bytes = PREVIEW_BYTES;
     }
+    let flow_name = settings.flow_name.clone();
     let mut builder = TorvynHost::builder()
         .engine(prepared.engine)
-        .runtime_config(&manifest.runtime)
+        .runtime_config(&project.manifest().runtime)
         .observability_level(ObservabilityLevel::Diagnostic);
     if args.trace_format == TraceFormat::Otlp {
         let (exporter, endpoint) = match &args.output_trace {
@@ -148,9 +150,9 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
     let host = builder.build().map_err(host_failure)?;
     let batches = host.subscribe_traces();
     let limit = limit.map_or(String::new(), |n| format!(" (limit: {n} elements)"));
-    out.status(&format!("Tracing flow '{}'{limit}", prepared.name));
+    out.status(&format!("Tracing flow '{flow_name}'{limit}"));
     out.blank();
-    let id = match host.start_flow(ActorFlowSpec::graph(prepared.spec).with_settings(settings)) {
+    let id = match host.start_flow(ActorFlowSpec::graph(graph).with_settings(settings)) {
         Ok(id) => id,
         Err(e) => {
             host.shutdown();

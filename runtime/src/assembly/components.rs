@@ -3,13 +3,12 @@
 //! with `cargo build --release --target wasm32-wasip2` in its `path` when
 //! its .wasm is missing or older than its sources (like `cargo run`).
 
+use super::Observer;
+use crate::config::{ComponentDecl, Manifest};
+use crate::error::{Coded, ErrorCode};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
-use torvyn_runtime::config::{ComponentDecl, Manifest};
-use torvyn_runtime::error::{Coded, ErrorCode};
-
-use crate::output::Output;
 
 /// A component could not be located or built.
 #[derive(Debug, thiserror::Error)]
@@ -94,15 +93,17 @@ impl Coded for ResolveError {
 pub struct ComponentResolver<'a> {
     root: &'a Path,
     manifest: &'a Manifest,
-    out: &'a Output,
+    observer: &'a dyn Observer,
 }
 
 impl<'a> ComponentResolver<'a> {
-    pub fn new(root: &'a Path, manifest: &'a Manifest, out: &'a Output) -> Self {
+    /// Resolves against `manifest` (at `root`), telling `observer` about
+    /// the builds it starts.
+    pub fn new(root: &'a Path, manifest: &'a Manifest, observer: &'a dyn Observer) -> Self {
         Self {
             root,
             manifest,
-            out,
+            observer,
         }
     }
 
@@ -167,7 +168,7 @@ impl<'a> ComponentResolver<'a> {
         if is_fresh(&wasm, &inputs) {
             return Ok(wasm);
         }
-        self.out.status(&format!(
+        self.observer.status(&format!(
             "Building component `{}` ({})",
             decl.name,
             dir.display()
