@@ -6,6 +6,7 @@ mod bad_input;
 mod bench;
 mod capabilities;
 mod check;
+mod completions;
 mod component_cache;
 mod contract_evolution;
 mod copy_ledger;
