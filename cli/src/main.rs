@@ -43,6 +43,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Execute a pipeline with full tracing: every element's path, timings, buffers and copies.
     Trace(commands::trace::TraceArgs),
+    /// Display metadata about a compiled component: interfaces, capabilities, contracts, size.
+    Inspect(commands::inspect::InspectArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(commands::completions::CompletionsArgs),
 }
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args, &out),
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
         Command::Serve(args) => commands::serve::run(args, &out),
+        Command::Inspect(args) => commands::inspect::run(args, &out),
         Command::Completions(args) => commands::completions::run(args, &mut Cli::command()),
         Command::Bench(args) => commands::bench::run(args, &out, cli.format),
         Command::Trace(args) => commands::trace::run(args, &out),

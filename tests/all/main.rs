@@ -19,6 +19,7 @@ mod harness;
 mod hello_world;
 mod hostile_guests;
 mod inspect;
+mod inspect_component;
 mod link;
 mod otlp;
 mod process_errors;

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod check;
 pub mod completions;
+pub mod inspect;
 pub mod link;
 pub mod prepare;
 pub mod run;

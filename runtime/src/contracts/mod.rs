@@ -10,6 +10,7 @@
 //! - [`ports`]: router ports the manifest alone can judge (E0204).
 //! - [`host`]: the contract the runtime implements.
 //! - [`link`]: `torvyn link` (and the check `torvyn run` makes first).
+//! - [`profile`]: what a compiled component is (`torvyn inspect`).
 
 // Checks run once per command and their errors carry names, versions and
 // locations; their size does not matter, their detail does.
@@ -23,6 +24,7 @@ pub mod host;
 mod interface_ref;
 pub mod link;
 pub mod ports;
+pub mod profile;
 pub mod version;
 pub mod wit_dir;
 pub mod world;
