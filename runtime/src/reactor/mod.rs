@@ -8,12 +8,14 @@ pub mod credit;
 pub mod element;
 pub mod error;
 pub mod events;
+pub mod flow;
 pub mod histogram;
 pub mod latency;
 pub mod queue;
 pub mod report;
-pub mod stage_loop;
+pub mod spec;
 pub mod trace;
+pub mod validate;
 
 pub use backpressure::{Policy, StreamSettings};
 pub use credit::{CreditError, CreditLedger};
@@ -29,7 +31,9 @@ pub use trace::{
 };
 pub mod supervision;
 
-pub use stage_loop::{
-    validate_graph, validate_linear, EdgeSpec, FanOut, Flow, FlowProgress, FlowSettings, FlowSpec,
-    LinearFlow, Merge, NodeScheduling, StageRole, StageSpec,
+pub use flow::{Flow, LinearFlow};
+pub use spec::{
+    EdgeSpec, FanOut, FlowProgress, FlowSettings, FlowSpec, Merge, NodeScheduling, StageRole,
+    StageSpec,
 };
+pub use validate::{validate_graph, validate_linear};

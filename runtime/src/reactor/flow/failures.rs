@@ -1,15 +1,19 @@
 //! What the stage loop does when a component fails: supervision (restart
-//! or close, see [`super::super::supervision`]), the element in hand's
+//! or close, see [`crate::reactor::supervision`]), the element in hand's
 //! disposal (skip or dead-letter), and injected faults.
 
-use super::{
-    describe, ownership, ComponentId, ComponentInstance, Flow, FlowError, FlowEvent, Node,
-    QueuedElement,
-};
+use super::buffers::ownership;
+use super::node::Node;
+use super::{describe, Flow};
 use crate::engine::bindings::types::ProcessError;
+use crate::engine::ComponentInstance;
 use crate::engine::{InvokeError, InvokeFailure};
 use crate::error::Coded;
+use crate::reactor::element::QueuedElement;
+use crate::reactor::error::FlowError;
+use crate::reactor::events::FlowEvent;
 use crate::reactor::supervision::{ErrorPolicy, ExitKind, FaultKind, InjectedError, Strategy};
+use crate::resources::ComponentId;
 use std::io::Write;
 use std::time::Instant;
 
