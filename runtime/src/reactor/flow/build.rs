@@ -3,9 +3,9 @@
 //! `lifecycle.init(config)` on the components that export it.
 
 use super::failures::DEAD_LETTER_PORT;
-use super::node::Node;
+use super::node::{Node, NodeCounters, NodeState};
 use super::observe::{self, CallProbe, TimingWindow};
-use super::stream::Stream;
+use super::stream::{Stream, StreamCounters};
 use super::{describe, Flow};
 use crate::engine::bindings::types::{ElementMeta, FlowContext, StreamElement};
 use crate::engine::{ComponentInstance, FlowContextData, FlowShared, WasmEngine};
@@ -22,7 +22,6 @@ use crate::reactor::supervision::{FaultKind, RestartWindow};
 use crate::reactor::trace::{TraceMode, TraceRecorder, TraceSettings};
 use crate::reactor::validate::validate_graph;
 use crate::resources::{BufferPool, ComponentId, ResourceManager};
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::Resource;
@@ -205,29 +204,16 @@ fn build_node(
         sandbox: stage.sandbox.clone(),
         config: stage.config.clone(),
         supervision,
+        scheduling: stage.scheduling,
         faults,
         next_fault: 0,
-        regular_outputs: 0,
-        has_dead_letter_stream: false,
-        restarts: 0,
-        retries: 0,
-        dead_lettered: 0,
-        timeouts: 0,
-        ended_abnormally: false,
         scratch: call_argument(),
         inputs: Vec::new(),
         outputs: Vec::new(),
-        next_input: 0,
-        scheduling: stage.scheduling,
-        pending: VecDeque::new(),
-        flushed: false,
-        finished: false,
-        source_paused: false,
-        sink_paused: false,
-        invocations: 0,
-        errors: 0,
-        busy_ns: 0,
-        fuel_of_replaced: 0,
+        regular_outputs: 0,
+        has_dead_letter_stream: false,
+        state: NodeState::default(),
+        counters: NodeCounters::default(),
     })
 }
 
@@ -276,7 +262,6 @@ fn build_stream(edge: &EdgeSpec) -> Stream {
     Stream {
         dead_letter: edge.from_port == DEAD_LETTER_PORT,
         closed: false,
-        dropped_closed: 0,
         name: edge.name.clone(),
         from: edge.from,
         from_port: edge.from_port.clone(),
@@ -293,10 +278,7 @@ fn build_stream(edge: &EdgeSpec) -> Stream {
             _ => None,
         },
         upstream_ended: false,
-        transferred: 0,
-        dropped_oldest: 0,
-        dropped_newest: 0,
-        lagged: 0,
+        counters: StreamCounters::default(),
         priority: edge.priority,
     }
 }

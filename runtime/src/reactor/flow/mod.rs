@@ -124,7 +124,7 @@ impl Flow {
         }
         // A sink's `pause` lasts until the next batch.
         for node in &mut self.nodes {
-            node.sink_paused = false;
+            node.state.sink_paused = false;
         }
         match self.steps(max_steps) {
             Ok(progress) => Ok(progress),
@@ -181,7 +181,7 @@ impl Flow {
     pub fn drain(&mut self) -> Result<(), FlowError> {
         for k in 0..self.sources.len() {
             let n = self.sources[k];
-            if !self.nodes[n].finished {
+            if !self.nodes[n].state.finished {
                 self.finish_node(n)?;
             }
         }
@@ -222,7 +222,7 @@ impl Flow {
                 }
             }
             for node in &mut self.nodes {
-                while let Some(element) = node.pending.pop_front() {
+                while let Some(element) = node.state.pending.pop_front() {
                     let _ = shared.resources.release(element.buffer);
                 }
             }

@@ -369,7 +369,7 @@ impl Flow {
         } else {
             self.tracer.timing_weight()
         };
-        self.nodes[n].busy_ns += ns * weight;
+        self.nodes[n].counters.busy_ns += ns * weight;
         self.sample(HistogramSlot::ProcessingTime(n as u32), ns);
         if let Some(latency) = self.latency.as_deref_mut() {
             latency.record_invocation(n, ns);

@@ -55,7 +55,7 @@ impl Flow {
                 self.delivered += 1;
                 self.record_delivery(input);
                 if signal == BackpressureSignal::Pause {
-                    self.nodes[n].sink_paused = true;
+                    self.nodes[n].state.sink_paused = true;
                     self.note(FlowEvent::SinkPaused { node: n });
                 }
                 self.release(n, input.buffer)
@@ -143,13 +143,13 @@ impl Flow {
         let stream = &mut self.streams[s];
         if stream.closed {
             // Its consumer ended abnormally and was not restarted.
-            stream.dropped_closed += 1;
+            stream.counters.dropped_closed += 1;
             self.dropped += 1;
             return self.release(n, element.buffer);
         }
         if independent && stream.settings.policy.gates_producer() && !stream.has_room(&mut None) {
             // An independent branch that cannot keep up misses the element.
-            stream.lagged += 1;
+            stream.counters.lagged += 1;
             self.dropped += 1;
             return self.release(n, element.buffer);
         }
@@ -158,14 +158,14 @@ impl Flow {
                 Policy::DropOldest => {
                     if let Some(oldest) = stream.queue.pop() {
                         let _ = stream.credit.grant(1);
-                        stream.dropped_oldest += 1;
+                        stream.counters.dropped_oldest += 1;
                         self.dropped += 1;
                         self.release(n, oldest.buffer)?;
                     }
                 }
                 Policy::DropNewest => {
                     let stream = &mut self.streams[s];
-                    stream.dropped_newest += 1;
+                    stream.counters.dropped_newest += 1;
                     self.dropped += 1;
                     return self.release(n, element.buffer);
                 }
@@ -200,7 +200,7 @@ impl Flow {
         if let Some(limiter) = stream.limiter.as_mut() {
             limiter.take();
         }
-        stream.transferred += 1;
+        stream.counters.transferred += 1;
         let depth = stream.queue.len();
         if let Some(WatermarkChange::Triggered) = stream.watermark.observe(depth) {
             self.note(FlowEvent::BackpressureTriggered { stream: s, depth });

@@ -54,12 +54,12 @@ impl Flow {
     fn idle(&mut self) -> Result<FlowProgress, FlowError> {
         // The caller waits before the next batch.
         self.probe.forget_reading();
-        if self.nodes.iter().all(|n| n.finished) {
+        if self.nodes.iter().all(|n| n.state.finished) {
             self.finished_after = Some(self.started.elapsed());
             self.teardown();
             return Ok(FlowProgress::Finished);
         }
-        if self.nodes.iter().any(|n| n.sink_paused) {
+        if self.nodes.iter().any(|n| n.state.sink_paused) {
             return Ok(FlowProgress::Running);
         }
         let now = Instant::now();
@@ -82,10 +82,10 @@ impl Flow {
         for k in 0..self.order.len() {
             let n = self.order[k];
             let node = &self.nodes[n];
-            if node.finished {
+            if node.state.finished {
                 continue;
             }
-            if !node.pending.is_empty() {
+            if !node.state.pending.is_empty() {
                 if self.outputs_ready(n) {
                     return Some(Action::Run(n));
                 }
@@ -97,7 +97,7 @@ impl Flow {
                 .any(|&s| !self.streams[s].queue.is_empty());
             if has_input {
                 let ready = if node.role == StageRole::Sink {
-                    !node.sink_paused
+                    !node.state.sink_paused
                 } else {
                     self.outputs_ready(n)
                 };
@@ -114,7 +114,7 @@ impl Flow {
         for j in 0..count {
             let k = (self.next_source + j) % count;
             let n = self.sources[k];
-            if self.nodes[n].finished {
+            if self.nodes[n].state.finished {
                 continue;
             }
             if self
@@ -162,7 +162,7 @@ impl Flow {
         let node = &self.nodes[n];
         let count = node.inputs.len();
         let start = match node.scheduling.merge {
-            Merge::RoundRobin => node.next_input,
+            Merge::RoundRobin => node.state.next_input,
             Merge::Priority => 0,
         };
         for offset in 0..count {
@@ -179,7 +179,7 @@ impl Flow {
                         duration: after,
                     });
                 }
-                self.nodes[n].next_input = (k + 1) % count;
+                self.nodes[n].state.next_input = (k + 1) % count;
                 self.probe.input_stream = s as u32;
                 return Some(element);
             }

@@ -44,7 +44,7 @@ impl Flow {
         if self.nodes[n].role == StageRole::Source {
             return self.pull_source(n);
         }
-        if let Some(element) = self.nodes[n].pending.pop_front() {
+        if let Some(element) = self.nodes[n].state.pending.pop_front() {
             let targets = self.nodes[n].outputs.len();
             return self.emit(n, element, None, targets);
         }
@@ -58,7 +58,7 @@ impl Flow {
     /// `notify-backpressure` (guest code, so the last clock reading no
     /// longer stands) and notes the event.
     pub(super) fn signal_source(&mut self, n: usize, paused: bool) -> Result<(), FlowError> {
-        self.nodes[n].source_paused = paused;
+        self.nodes[n].state.source_paused = paused;
         self.probe.forget_reading();
         let (signal, event) = if paused {
             (
@@ -79,7 +79,7 @@ impl Flow {
     }
 
     pub(super) fn pull_source(&mut self, n: usize) -> Result<(), FlowError> {
-        if self.nodes[n].source_paused {
+        if self.nodes[n].state.source_paused {
             self.signal_source(n, false)?;
         }
         let injected = self.take_fault(n, "pull");
@@ -95,13 +95,13 @@ impl Flow {
             Some(CallFailure::Error(e)) => Ok(Err(e)),
             None => node.instance.pull(&mut self.shared),
         };
-        node.invocations += 1;
+        node.counters.invocations += 1;
         self.probe_end(n);
         let result = match call {
             Ok(result) => result,
             Err(trap) => {
                 self.trace_call(n, sequence, 0, StageOutcome::Failed, 0);
-                self.nodes[n].errors += 1;
+                self.nodes[n].counters.errors += 1;
                 self.component_failed(n, ExitKind::Trap, &FlowError::Invoke(trap))?;
                 return Ok(());
             }
@@ -126,7 +126,7 @@ impl Flow {
             }
             Err(ProcessError::Fatal(message)) => {
                 self.trace_call(n, sequence, 0, StageOutcome::Failed, 0);
-                self.nodes[n].errors += 1;
+                self.nodes[n].counters.errors += 1;
                 let error = FlowError::Fatal {
                     component: self.nodes[n].name.clone(),
                     function: "pull",
@@ -177,7 +177,7 @@ impl Flow {
                 StageOutcome::Failed,
                 0,
             );
-            self.nodes[n].errors += 1;
+            self.nodes[n].counters.errors += 1;
             let role = self.nodes[n].role;
             let (error, exit) = match failure {
                 CallFailure::Trap(trap) => (FlowError::Invoke(trap), Some(ExitKind::Trap)),
@@ -191,7 +191,7 @@ impl Flow {
                 ),
                 CallFailure::Error(e) => {
                     if matches!(e, ProcessError::DeadlineExceeded) {
-                        self.nodes[n].timeouts += 1;
+                        self.nodes[n].counters.timeouts += 1;
                     }
                     let error = FlowError::ElementFailed {
                         component: self.nodes[n].name.clone(),
@@ -212,7 +212,7 @@ impl Flow {
             match self.nodes[n].supervision.on_error {
                 ErrorPolicy::Retry { retries } if attempt < retries => {
                     attempt += 1;
-                    self.nodes[n].retries += 1;
+                    self.nodes[n].counters.retries += 1;
                 }
                 ErrorPolicy::Retry { .. } => return self.dispose(n, input, false, &error),
                 ErrorPolicy::Skip => return self.dispose(n, input, true, &error),
@@ -288,7 +288,7 @@ impl Flow {
                 StageRole::Source => Ok(Ok(Outcome::Filtered(false))),
             },
         };
-        node.invocations += 1;
+        node.counters.invocations += 1;
         self.probe_end(n);
         self.shared_mut()
             .resources
@@ -307,8 +307,8 @@ impl Flow {
         // Aggregators and sinks run guest code here.
         self.probe.forget_reading();
         match self.nodes[n].role {
-            StageRole::Aggregator if !self.nodes[n].flushed => {
-                self.nodes[n].flushed = true;
+            StageRole::Aggregator if !self.nodes[n].state.flushed => {
+                self.nodes[n].state.flushed = true;
                 let outputs = match self.nodes[n].instance.flush(&mut self.shared)? {
                     Ok(outputs) => outputs,
                     Err(e) => return self.stage_error(n, "flush", e),
@@ -318,9 +318,9 @@ impl Flow {
                     self.next_sequence += 1;
                     let timestamp = self.clock.now_ns();
                     let element = self.accept(n, output, sequence, timestamp)?;
-                    self.nodes[n].pending.push_back(element);
+                    self.nodes[n].state.pending.push_back(element);
                 }
-                if !self.nodes[n].pending.is_empty() {
+                if !self.nodes[n].state.pending.is_empty() {
                     return Ok(());
                 }
             }
@@ -336,7 +336,7 @@ impl Flow {
             _ => {}
         }
         let node = &mut self.nodes[n];
-        node.finished = true;
+        node.state.finished = true;
         for k in 0..node.outputs.len() {
             self.streams[node.outputs[k]].upstream_ended = true;
         }
@@ -353,9 +353,9 @@ impl Flow {
         error: ProcessError,
     ) -> Result<(), FlowError> {
         let node = &mut self.nodes[n];
-        node.errors += 1;
+        node.counters.errors += 1;
         if matches!(error, ProcessError::DeadlineExceeded) {
-            node.timeouts += 1;
+            node.counters.timeouts += 1;
         }
         if let ProcessError::Fatal(message) = error {
             return Err(FlowError::Fatal {

@@ -13,7 +13,6 @@ pub(super) struct Stream {
     pub(super) dead_letter: bool,
     /// Its consumer ended abnormally: elements sent here are dropped.
     pub(super) closed: bool,
-    pub(super) dropped_closed: u64,
     pub(super) name: String,
     pub(super) from: usize,
     pub(super) from_port: String,
@@ -24,13 +23,26 @@ pub(super) struct Stream {
     pub(super) watermark: Watermark,
     pub(super) limiter: Option<RateLimiter>,
     pub(super) upstream_ended: bool,
+    /// What went through it: what reports and metrics read.
+    pub(super) counters: StreamCounters,
+    /// Merge priority at the consumer.
+    pub(super) priority: u32,
+}
+
+/// What went through a stream, for its
+/// [`StreamReport`](crate::reactor::StreamReport).
+#[derive(Default)]
+pub(super) struct StreamCounters {
+    /// Elements enqueued.
     pub(super) transferred: u64,
+    /// Elements `drop-oldest` evicted.
     pub(super) dropped_oldest: u64,
+    /// Elements `drop-newest` refused.
     pub(super) dropped_newest: u64,
     /// Elements an independent fan-out branch missed because it was full.
     pub(super) lagged: u64,
-    /// Merge priority at the consumer.
-    pub(super) priority: u32,
+    /// Elements dropped because its consumer ended abnormally.
+    pub(super) dropped_closed: u64,
 }
 
 impl Stream {
