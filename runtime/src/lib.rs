@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod contracts;
+mod dag;
 pub mod engine;
 pub mod error;
 pub mod flow_config;

@@ -3,6 +3,7 @@
 use super::backpressure::StreamSettings;
 use super::error::FlowError;
 use super::spec::{FlowSpec, StageRole, StageSpec};
+use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem};
 
 /// Checks a chain of stages (the shape [`Flow::start`](super::Flow::start) builds).
 pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
@@ -13,7 +14,8 @@ pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
 /// Checks a flow's graph (E0203): at least one source and one sink; sources
 /// have no inputs and sinks no outputs; every other stage has both; every
 /// component exports its role's interface; the graph is a DAG. Returns the
-/// stages most-downstream first.
+/// stages most-downstream first (the reverse of a topological order that
+/// breaks ties in stage order: see [`topological_order`]).
 pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
     let stages = &spec.stages;
     let topology = |m: String| Err(FlowError::Topology(m));
@@ -38,61 +40,65 @@ pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
         inputs[edge.to] += 1;
     }
     for (i, stage) in stages.iter().enumerate() {
-        let problem = match stage.role {
-            StageRole::Source if inputs[i] > 0 => {
-                Some("is a source with an input; sources must have no inputs")
-            }
-            StageRole::Sink if outputs[i] > 0 => {
-                Some("is a sink with an output; sinks must have no outputs")
-            }
-            StageRole::Source if outputs[i] == 0 => Some("is a source with no output stream"),
-            StageRole::Sink if inputs[i] == 0 => Some("is a sink with no input stream"),
-            StageRole::Source | StageRole::Sink => None,
-            _ if inputs[i] == 0 => Some("has no input stream"),
-            _ if outputs[i] == 0 => Some("has no output stream"),
-            _ => None,
-        };
-        if let Some(problem) = problem {
+        if let Some(problem) = role_problem(node_kind(stage.role), inputs[i], outputs[i]) {
+            let problem = match problem {
+                RoleProblem::SourceWithInput => {
+                    "is a source with an input; sources must have no inputs"
+                }
+                RoleProblem::SinkWithOutput => {
+                    "is a sink with an output; sinks must have no outputs"
+                }
+                RoleProblem::SourceWithoutOutput => "is a source with no output stream",
+                RoleProblem::SinkWithoutInput => "is a sink with no input stream",
+                RoleProblem::StageWithoutInput => "has no input stream",
+                RoleProblem::StageWithoutOutput => "has no output stream",
+            };
             return topology(format!("node `{}` {problem}", stage.name));
         }
-        if !stage.component.exports().contains(stage.role.interface()) {
-            let found: Vec<String> = stage
-                .component
-                .exports()
-                .iter()
-                .map(|i| i.to_string())
-                .collect();
-            return topology(format!(
-                "node `{}` declares interface {} but its component exports only {}",
-                stage.name,
-                stage.role.interface(),
-                found.join(", ")
-            ));
-        }
+        check_export(stage)?;
     }
-    // Kahn's algorithm: sources first; anything left over sits on a cycle.
-    let mut remaining = inputs.clone();
-    let mut ready: Vec<usize> = (0..stages.len()).filter(|&i| remaining[i] == 0).collect();
-    let mut order = Vec::with_capacity(stages.len());
-    while let Some(i) = ready.pop() {
-        order.push(i);
-        for edge in spec.edges.iter().filter(|e| e.from == i) {
-            remaining[edge.to] -= 1;
-            if remaining[edge.to] == 0 {
-                ready.push(edge.to);
-            }
-        }
-    }
-    if order.len() != stages.len() {
-        let on_cycle: Vec<&str> = (0..stages.len())
-            .filter(|i| !order.contains(i))
+    let edges: Vec<(usize, usize)> = spec.edges.iter().map(|e| (e.from, e.to)).collect();
+    let mut order = topological_order(stages.len(), &edges).or_else(|cycle| {
+        let on_cycle: Vec<&str> = cycle
+            .nodes
+            .into_iter()
             .map(|i| stages[i].name.as_str())
             .collect();
-        return topology(format!(
+        topology(format!(
             "the streams form a cycle through {}; the graph must be a DAG",
             on_cycle.join(", ")
-        ));
-    }
+        ))
+    })?;
     order.reverse();
     Ok(order)
+}
+
+/// A stage's component must export its role's interface.
+fn check_export(stage: &StageSpec) -> Result<(), FlowError> {
+    if stage.component.exports().contains(stage.role.interface()) {
+        return Ok(());
+    }
+    let found: Vec<String> = stage
+        .component
+        .exports()
+        .iter()
+        .map(|i| i.to_string())
+        .collect();
+    Err(FlowError::Topology(format!(
+        "node `{}` declares interface {} but its component exports only {}",
+        stage.name,
+        stage.role.interface(),
+        found.join(", ")
+    )))
+}
+
+/// What a stage of `role` is to the graph rules.
+fn node_kind(role: StageRole) -> NodeKind {
+    match role {
+        StageRole::Source => NodeKind::Source,
+        StageRole::Sink => NodeKind::Sink,
+        StageRole::Processor | StageRole::Filter | StageRole::Router | StageRole::Aggregator => {
+            NodeKind::Stage
+        }
+    }
 }
