@@ -7,8 +7,8 @@
 use crate::config::FlowDef;
 use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem};
 use crate::engine::TorvynInterface;
+use crate::error::{Coded, ErrorCode};
 use crate::reactor::supervision::DEAD_LETTER_PORT;
-use crate::topology::TopologyError;
 use std::collections::HashMap;
 
 /// The nodes in a topological order (sources first), or the first
@@ -156,6 +156,26 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
         Ok(order)
     } else {
         Err(problems)
+    }
+}
+
+/// The flow's graph cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("flow `{flow}`: {message}")]
+pub struct TopologyError {
+    /// Flow name.
+    pub flow: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Coded for TopologyError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::TopologyInvalid
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(format!("[flow.{}] in Torvyn.toml", self.flow))
     }
 }
 

@@ -34,7 +34,6 @@
 //! Records that cannot be kept because nobody drained the export buffer
 //! in time are counted in [`TraceRecorder::dropped`].
 
-mod context;
 mod recorder;
 mod records;
 mod ring;
@@ -43,7 +42,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-pub use context::{lower_hex, TraceContext};
+pub use crate::trace_context::{lower_hex, TraceContext};
 pub use recorder::TraceRecorder;
 pub use records::{BackpressurePhase, BufferRef, StageOp, StageOutcome, StageRecord, TraceRecord};
 pub use ring::{CallRecord, NodePath};
