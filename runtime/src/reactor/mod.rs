@@ -1,6 +1,11 @@
 //! The reactor core: bounded ring queues, credit ledgers, backpressure
 //! policies and the synchronous stage loop that moves elements through a
 //! flow's DAG.
+//!
+//! A flow is described by [`spec`] (stages, streams, settings), checked by
+//! [`validate`], and run by [`flow`] (building, scheduling, stepping,
+//! routing, failures, observation, reports). [`trace`] is its per-element
+//! trace, [`supervision`] its restart and error policies.
 
 pub mod backpressure;
 pub mod clock;

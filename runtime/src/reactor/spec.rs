@@ -160,7 +160,8 @@ impl FlowSpec {
 pub struct FlowSettings {
     /// Flow name.
     pub flow_name: String,
-    /// Queue capacity of each stream of a flow built with [`Flow::start`](super::Flow::start).
+    /// Queue capacity of each stream of a flow built with
+    /// [`Flow::start`](super::Flow::start).
     pub queue_depth: usize,
     /// Buffer pools (for a flow without `shared_pool`: its private,
     /// on-demand pools).
@@ -178,7 +179,8 @@ pub struct FlowSettings {
     pub copy_records: usize,
     /// Measure the wall time of every component call (two clock reads per
     /// call) and each element's end-to-end latency (one more per delivered
-    /// element), into histograms in [`FlowReport::latency`](super::FlowReport::latency) (7.3 KiB per
+    /// element), into histograms in
+    /// [`FlowReport::latency`](super::FlowReport::latency) (7.3 KiB per
     /// stage, allocated at start). Off unless a report needs them.
     pub stage_timing: bool,
     /// Undrained events kept before new ones are counted as dropped.
@@ -194,9 +196,10 @@ pub struct FlowSettings {
     /// cancellation); `None`: calls are never interrupted from outside.
     pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// What the flow measures at start (switch with
-    /// [`Flow::set_observability`](super::Flow::set_observability)): `off` times nothing (unless
-    /// `stage_timing`); `production` times every call into `histograms`
-    /// and traces sampled elements; `diagnostic` traces every element.
+    /// [`Flow::set_observability`](super::Flow::set_observability)): `off`
+    /// times nothing (unless `stage_timing`); `production` times every
+    /// call into `histograms` and traces sampled elements; `diagnostic`
+    /// traces every element.
     pub observability: ObservabilityLevel,
     /// The catalog's histograms, updated at `production` and above
     /// (`None`: none kept).
