@@ -7,10 +7,13 @@
 pub mod assembly;
 pub mod config;
 pub mod contracts;
+mod dag;
 pub mod engine;
 pub mod error;
 pub mod flow_config;
+mod interface_ref;
 pub mod reactor;
 pub mod resources;
 pub mod security;
 pub mod topology;
+pub mod trace_context;

@@ -3,8 +3,8 @@
 //! their backpressure settings, and structural errors (E0203).
 
 use crate::config::{FanOutMode, FlowDef, MergeMode};
+pub use crate::contracts::graph::TopologyError;
 use crate::engine::TorvynInterface;
-use crate::error::{Coded, ErrorCode};
 use crate::reactor::{FanOut, Merge, NodeScheduling, StageRole};
 use std::collections::HashMap;
 
@@ -116,30 +116,11 @@ pub fn plan_graph(
     Ok(GraphPlan { nodes, edges })
 }
 
-/// The flow's graph cannot run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("flow `{flow}`: {message}")]
-pub struct TopologyError {
-    /// Flow name.
-    pub flow: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl Coded for TopologyError {
-    fn code(&self) -> ErrorCode {
-        ErrorCode::TopologyInvalid
-    }
-
-    fn location(&self) -> Option<String> {
-        Some(format!("[flow.{}] in Torvyn.toml", self.flow))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{BackpressureConfig, BackpressurePolicy, Manifest};
+    use crate::error::{Coded, ErrorCode};
     use std::path::Path;
 
     fn flow(toml: &str) -> FlowDef {

@@ -3,8 +3,8 @@
 //! checks what was actually compiled, not what the sources say.
 
 use super::error::ContractError;
-use super::interface_ref::InterfaceRef;
 use crate::engine::TorvynInterface;
+use crate::interface_ref::InterfaceRef;
 use semver::Version;
 use std::path::{Path, PathBuf};
 use wit_component::DecodedWasm;

@@ -5,10 +5,11 @@
 //! both. [`crate::topology::plan_graph`] builds on these checks.
 
 use crate::config::FlowDef;
+use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem};
 use crate::engine::TorvynInterface;
+use crate::error::{Coded, ErrorCode};
 use crate::reactor::supervision::DEAD_LETTER_PORT;
-use crate::topology::TopologyError;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 /// The nodes in a topological order (sources first), or the first
 /// problem found.
@@ -82,17 +83,15 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
         };
         let ins = inputs.get(name).copied().unwrap_or(0);
         let outs = outputs.get(name).map_or(0, Vec::len);
-        let problem = match role {
-            TorvynInterface::Source if ins > 0 => Some("a source must have no inputs"),
-            TorvynInterface::Source if outs == 0 => Some("a source needs an output edge"),
-            TorvynInterface::Sink if outs > 0 => Some("a sink must have no outputs"),
-            TorvynInterface::Sink if ins == 0 => Some("a sink needs an input edge"),
-            TorvynInterface::Source | TorvynInterface::Sink => None,
-            _ if ins == 0 || outs == 0 => {
-                Some("a processing stage needs an input and an output edge")
+        let problem = role_problem(node_kind(*role), ins, outs).map(|problem| match problem {
+            RoleProblem::SourceWithInput => "a source must have no inputs",
+            RoleProblem::SourceWithoutOutput => "a source needs an output edge",
+            RoleProblem::SinkWithOutput => "a sink must have no outputs",
+            RoleProblem::SinkWithoutInput => "a sink needs an input edge",
+            RoleProblem::StageWithoutInput | RoleProblem::StageWithoutOutput => {
+                "a processing stage needs an input and an output edge"
             }
-            _ => None,
-        };
+        });
         if let Some(problem) = problem {
             problems.push(fail(format!("node `{name}` ({role}): {problem}")));
         }
@@ -100,40 +99,30 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
     if !edges_well_formed {
         return Err(problems);
     }
-    // Kahn's algorithm, in file order for determinism.
-    let mut remaining: HashMap<&str, usize> = flow
-        .nodes()
-        .map(|(n, _)| (n, inputs.get(n).copied().unwrap_or(0)))
+    // In file order, for determinism.
+    let names: Vec<&str> = flow.nodes().map(|(n, _)| n).collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let edges: Vec<(usize, usize)> = flow
+        .edges()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                *index.get(e.from.node.as_str())?,
+                *index.get(e.to.node.as_str())?,
+            ))
+        })
         .collect();
-    let mut ready: VecDeque<&str> = flow
-        .nodes()
-        .map(|(n, _)| n)
-        .filter(|n| remaining[n] == 0)
-        .collect();
-    let mut order = Vec::new();
-    while let Some(node) = ready.pop_front() {
-        order.push(node.to_string());
-        for next in outputs.get(node).into_iter().flatten() {
-            if let Some(count) = remaining.get_mut(next) {
-                *count -= 1;
-                if *count == 0 {
-                    ready.push_back(next);
-                }
-            }
+    let order: Vec<String> = match topological_order(names.len(), &edges) {
+        Ok(order) => order.into_iter().map(|i| names[i].to_string()).collect(),
+        Err(cycle) => {
+            let cycle: Vec<&str> = cycle.nodes.into_iter().map(|i| names[i]).collect();
+            problems.push(fail(format!(
+                "the edges form a cycle through {}; the graph must be a DAG",
+                cycle.join(", ")
+            )));
+            return Err(problems);
         }
-    }
-    if order.len() != flow.nodes.len() {
-        let cycle: Vec<&str> = flow
-            .nodes()
-            .map(|(n, _)| n)
-            .filter(|n| !order.iter().any(|o| o == n))
-            .collect();
-        problems.push(fail(format!(
-            "the edges form a cycle through {}; the graph must be a DAG",
-            cycle.join(", ")
-        )));
-        return Err(problems);
-    }
+    };
     // Connectivity: one weakly connected component.
     let mut seen = vec![order[0].as_str()];
     let mut queue = vec![order[0].as_str()];
@@ -167,6 +156,35 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
         Ok(order)
     } else {
         Err(problems)
+    }
+}
+
+/// The flow's graph cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("flow `{flow}`: {message}")]
+pub struct TopologyError {
+    /// Flow name.
+    pub flow: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Coded for TopologyError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::TopologyInvalid
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(format!("[flow.{}] in Torvyn.toml", self.flow))
+    }
+}
+
+/// What a node of `interface` is to the graph rules.
+fn node_kind(interface: TorvynInterface) -> NodeKind {
+    match interface {
+        TorvynInterface::Source => NodeKind::Source,
+        TorvynInterface::Sink => NodeKind::Sink,
+        _ => NodeKind::Stage,
     }
 }
 

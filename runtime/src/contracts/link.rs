@@ -16,6 +16,7 @@ use super::compat::{missing_items, Side};
 use super::embedded::ComponentContract;
 use super::error::{ContractError, RUNTIME};
 use super::graph::graph_problems;
+use super::graph::TopologyError;
 use super::host::host_contract;
 use super::ports::{edge_location, router_port_problems};
 use super::version::{compare, Verdict};
@@ -25,7 +26,6 @@ use crate::error::{Coded, ErrorCode};
 use crate::security::{
     self, AuditKind, AuditLog, Declared, ResolvedCapabilities, SandboxConfig, SecurityError,
 };
-use crate::topology::TopologyError;
 use semver::Version;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

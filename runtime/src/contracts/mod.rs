@@ -21,7 +21,6 @@ pub mod embedded;
 mod error;
 pub mod graph;
 pub mod host;
-mod interface_ref;
 pub mod link;
 pub mod ports;
 pub mod profile;
@@ -29,7 +28,7 @@ pub mod version;
 pub mod wit_dir;
 pub mod world;
 
+pub use crate::interface_ref::InterfaceRef;
 pub use embedded::ComponentContract;
 pub use error::ContractError;
-pub use interface_ref::InterfaceRef;
 pub use link::{link_flow, LinkError, LinkErrors, LinkInput, LinkedFlow, LinkedNode};

@@ -3,9 +3,9 @@
 //! for the capability cross-check.
 
 use super::error::ContractError;
-use super::interface_ref::InterfaceRef;
 use super::wit_dir::WitRoot;
 use crate::engine::TorvynInterface;
+use crate::interface_ref::InterfaceRef;
 use std::path::Path;
 use wit_parser::{WorldId, WorldItem};
 

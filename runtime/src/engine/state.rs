@@ -9,9 +9,8 @@
 
 use super::instance::MemoryLimiter;
 use crate::error::{Coded, ErrorCode};
-use crate::reactor::trace::lower_hex;
-use crate::reactor::TraceContext;
 use crate::resources::{ComponentId, ResourceError, ResourceManager};
+use crate::trace_context::{lower_hex, TraceContext};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};

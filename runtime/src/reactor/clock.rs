@@ -1,7 +1,7 @@
 //! [`FlowClock`]: the one clock a flow reads on its hot path.
 //!
 //! Timed component calls cost two reads each (every call at `diagnostic`,
-//! a sample at `production`, see `stage_observe`), and every delivered
+//! a sample at `production`, see `flow::observe`), and every delivered
 //! element one more, so the read must be cheap: the CPU's time-stamp
 //! counter (about 8 ns a read on this project's reference machine,
 //! against 20 ns for `Instant::now`), scaled to nanoseconds with one

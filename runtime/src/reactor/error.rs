@@ -7,7 +7,7 @@ use crate::resources::ResourceError;
 /// A flow failed to start or to run to completion.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
-    /// The node graph cannot run (cycle, wrong roles, not linear yet, …).
+    /// The node graph cannot run (a cycle, wrong roles, a missing export, …).
     #[error("invalid flow topology: {0}")]
     Topology(String),
     /// A component could not be loaded or instantiated.

@@ -1,6 +1,11 @@
 //! The reactor core: bounded ring queues, credit ledgers, backpressure
 //! policies and the synchronous stage loop that moves elements through a
 //! flow's DAG.
+//!
+//! A flow is described by [`spec`] (stages, streams, settings), checked by
+//! [`validate`], and run by [`flow`] (building, scheduling, stepping,
+//! routing, failures, observation, reports). [`trace`] is its per-element
+//! trace, [`supervision`] its restart and error policies.
 
 pub mod backpressure;
 pub mod clock;
@@ -8,12 +13,14 @@ pub mod credit;
 pub mod element;
 pub mod error;
 pub mod events;
+pub mod flow;
 pub mod histogram;
 pub mod latency;
 pub mod queue;
 pub mod report;
-pub mod stage_loop;
+pub mod spec;
 pub mod trace;
+pub mod validate;
 
 pub use backpressure::{Policy, StreamSettings};
 pub use credit::{CreditError, CreditLedger};
@@ -29,7 +36,9 @@ pub use trace::{
 };
 pub mod supervision;
 
-pub use stage_loop::{
-    validate_graph, validate_linear, EdgeSpec, FanOut, Flow, FlowProgress, FlowSettings, FlowSpec,
-    LinearFlow, Merge, NodeScheduling, StageRole, StageSpec,
+pub use flow::{Flow, LinearFlow};
+pub use spec::{
+    EdgeSpec, FanOut, FlowProgress, FlowSettings, FlowSpec, Merge, NodeScheduling, StageRole,
+    StageSpec,
 };
+pub use validate::{validate_graph, validate_linear};

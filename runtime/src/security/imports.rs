@@ -11,7 +11,7 @@
 //! and that is empty unless `wasi:cli/environment` is granted.
 
 use super::taxonomy::CapabilityKind;
-use crate::contracts::InterfaceRef;
+use crate::interface_ref::InterfaceRef;
 
 /// A capability an import needs: any one of `any_of`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use super::error::SecurityError;
 use super::imports::need_of;
 use super::taxonomy::{self, Capability, CapabilityKind};
 use crate::config::{CapabilitiesConfig, CapabilityPolicy};
-use crate::contracts::InterfaceRef;
+use crate::interface_ref::InterfaceRef;
 
 /// What a component declared, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

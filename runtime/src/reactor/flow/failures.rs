@@ -1,15 +1,19 @@
 //! What the stage loop does when a component fails: supervision (restart
-//! or close, see [`super::super::supervision`]), the element in hand's
+//! or close, see [`crate::reactor::supervision`]), the element in hand's
 //! disposal (skip or dead-letter), and injected faults.
 
-use super::{
-    describe, ownership, ComponentId, ComponentInstance, Flow, FlowError, FlowEvent, Node,
-    QueuedElement,
-};
+use super::buffers::ownership;
+use super::node::Node;
+use super::{describe, Flow};
 use crate::engine::bindings::types::ProcessError;
+use crate::engine::ComponentInstance;
 use crate::engine::{InvokeError, InvokeFailure};
 use crate::error::Coded;
+use crate::reactor::element::QueuedElement;
+use crate::reactor::error::FlowError;
+use crate::reactor::events::FlowEvent;
 use crate::reactor::supervision::{ErrorPolicy, ExitKind, FaultKind, InjectedError, Strategy};
+use crate::resources::ComponentId;
 use std::io::Write;
 use std::time::Instant;
 
@@ -55,7 +59,7 @@ impl Flow {
                 message: "no such node to inject a fault into".into(),
             });
         };
-        let at = node.invocations + fault.at.max(1);
+        let at = node.counters.invocations + fault.at.max(1);
         let position = node.faults[node.next_fault..]
             .iter()
             .position(|(due, _)| *due > at)
@@ -70,7 +74,7 @@ impl Flow {
     pub(super) fn take_fault(&mut self, n: usize, function: &'static str) -> Option<CallFailure> {
         let node = &mut self.nodes[n];
         let (at, kind) = node.faults.get(node.next_fault)?;
-        if *at != node.invocations + 1 {
+        if *at != node.counters.invocations + 1 {
             return None;
         }
         let kind = kind.clone();
@@ -137,7 +141,7 @@ impl Flow {
         let restart: Vec<usize> = (0..self.nodes.len())
             .filter(|&m| {
                 m == n
-                    || !self.nodes[m].finished
+                    || !self.nodes[m].state.finished
                         && match self.settings.supervision.strategy {
                             Strategy::OneForOne => false,
                             Strategy::OneForAll => true,
@@ -169,7 +173,7 @@ impl Flow {
             fresh.set_interrupt(std::sync::Arc::clone(flag));
         }
         let mut old = std::mem::replace(&mut node.instance, fresh);
-        node.fuel_of_replaced += old.fuel_consumed();
+        node.counters.fuel_of_replaced += old.fuel_consumed();
         if !old.is_poisoned() {
             if let Err(e) = old.teardown(&mut self.shared) {
                 tracing::debug!(component = %node.name, error = %e, "teardown before restart failed");
@@ -182,9 +186,9 @@ impl Flow {
                 tracing::debug!(component = %node.name, reclaimed, "buffers of the old instance reclaimed");
             }
         }
-        node.restarts += 1;
-        node.source_paused = false;
-        node.sink_paused = false;
+        node.counters.restarts += 1;
+        node.state.source_paused = false;
+        node.state.sink_paused = false;
         self.probe.forget_reading();
         if let Err(e) = node.instance.init(&mut self.shared, &node.config)? {
             return Err(FlowError::InitFailed {
@@ -200,20 +204,20 @@ impl Flow {
     /// downstream sees end of stream, what is queued for it is dropped
     /// (counted), and a producer whose every output is now closed ends too.
     fn close_node(&mut self, n: usize) -> Result<(), FlowError> {
-        self.nodes[n].ended_abnormally = true;
+        self.nodes[n].state.ended_abnormally = true;
         self.end_node_without_calls(n)
     }
 
     fn end_node_without_calls(&mut self, n: usize) -> Result<(), FlowError> {
-        if self.nodes[n].finished {
+        if self.nodes[n].state.finished {
             return Ok(());
         }
-        self.nodes[n].finished = true;
+        self.nodes[n].state.finished = true;
         for k in 0..self.nodes[n].outputs.len() {
             let s = self.nodes[n].outputs[k];
             self.streams[s].upstream_ended = true;
         }
-        while let Some(element) = self.nodes[n].pending.pop_front() {
+        while let Some(element) = self.nodes[n].state.pending.pop_front() {
             self.dropped += 1;
             self.release(n, element.buffer)?;
         }
@@ -222,7 +226,7 @@ impl Flow {
             self.streams[s].closed = true;
             while let Some(element) = self.streams[s].queue.pop() {
                 let _ = self.streams[s].credit.grant(1);
-                self.streams[s].dropped_closed += 1;
+                self.streams[s].counters.dropped_closed += 1;
                 self.dropped += 1;
                 self.release(n, element.buffer)?;
             }
@@ -251,7 +255,7 @@ impl Flow {
         if skip || !self.nodes[n].has_dead_letter_destination() {
             return self.release(n, input.buffer);
         }
-        self.nodes[n].dead_lettered += 1;
+        self.nodes[n].counters.dead_lettered += 1;
         if self.nodes[n].has_dead_letter_stream {
             let targets = self.nodes[n]
                 .outputs

@@ -27,11 +27,15 @@
 //! source), so at `production` such a flow reads the clock once per
 //! element, as at `off`: see [`CallProbe::reading`].
 
-use super::{Flow, Node, QueuedElement, StageRole, Stream};
+use super::node::Node;
+use super::stream::Stream;
+use super::Flow;
 use crate::config::ObservabilityLevel;
 use crate::reactor::clock::Tick;
+use crate::reactor::element::QueuedElement;
 use crate::reactor::events::FlowEvent;
 use crate::reactor::histogram::HistogramSlot;
+use crate::reactor::spec::StageRole;
 use crate::reactor::trace::{
     timing_every_for, BackpressurePhase, BufferRef, CallGate, CallRecord, NodePath, StageOp,
     StageOutcome, StageRecord, TraceMode, TraceRecord, PREVIEW_BYTES,
@@ -365,7 +369,7 @@ impl Flow {
         } else {
             self.tracer.timing_weight()
         };
-        self.nodes[n].busy_ns += ns * weight;
+        self.nodes[n].counters.busy_ns += ns * weight;
         self.sample(HistogramSlot::ProcessingTime(n as u32), ns);
         if let Some(latency) = self.latency.as_deref_mut() {
             latency.record_invocation(n, ns);

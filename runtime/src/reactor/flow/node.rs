@@ -1,0 +1,80 @@
+//! One stage of a running flow: its component instance and where it sits
+//! in the graph ([`Node`]), what the scheduler follows about it
+//! ([`NodeState`]), and what reports and metrics count ([`NodeCounters`]).
+
+use crate::engine::bindings::types::StreamElement;
+use crate::engine::{CompiledComponent, ComponentInstance};
+use crate::reactor::element::QueuedElement;
+use crate::reactor::spec::{NodeScheduling, StageRole};
+use crate::reactor::supervision::{FaultKind, NodeSupervision};
+use crate::security::SandboxConfig;
+use std::collections::VecDeque;
+
+/// A stage of a running flow.
+pub(super) struct Node {
+    pub(super) name: String,
+    pub(super) role: StageRole,
+    pub(super) instance: ComponentInstance,
+    /// What a restart instantiates and initialises again.
+    pub(super) component: CompiledComponent,
+    pub(super) sandbox: SandboxConfig,
+    pub(super) config: String,
+    pub(super) supervision: NodeSupervision,
+    /// How it shares demand across its outputs and merges its inputs.
+    pub(super) scheduling: NodeScheduling,
+    /// Injected faults, by invocation, and the next one due.
+    pub(super) faults: Vec<(u64, FaultKind)>,
+    pub(super) next_fault: usize,
+    /// Re-used argument of every call (its strings keep their capacity).
+    pub(super) scratch: StreamElement,
+    /// Its input streams (in priority order under a priority merge).
+    pub(super) inputs: Vec<usize>,
+    /// Its output streams.
+    pub(super) outputs: Vec<usize>,
+    /// Output streams that are not dead-letter streams.
+    pub(super) regular_outputs: usize,
+    /// Whether a `dead-letter` stream leaves this node.
+    pub(super) has_dead_letter_stream: bool,
+    /// Where it is in its life: what the scheduler reads.
+    pub(super) state: NodeState,
+    /// What it did: what reports and metrics read.
+    pub(super) counters: NodeCounters,
+}
+
+/// Where a node is in its life: what the scheduler decides on.
+#[derive(Default)]
+pub(super) struct NodeState {
+    /// Round-robin position over `inputs` (fan-in).
+    pub(super) next_input: usize,
+    /// Aggregates from `flush`, emitted as credit allows.
+    pub(super) pending: VecDeque<QueuedElement>,
+    /// The aggregator was flushed.
+    pub(super) flushed: bool,
+    /// Nothing more runs on this node.
+    pub(super) finished: bool,
+    /// The source was told `pause` and must hear `ready` before its next pull.
+    pub(super) source_paused: bool,
+    /// The sink answered `pause`: no delivery until the next batch.
+    pub(super) sink_paused: bool,
+    /// The component failed and was not restarted: the node is closed.
+    pub(super) ended_abnormally: bool,
+}
+
+/// What a node did, for its [`StageReport`](crate::reactor::StageReport).
+#[derive(Default)]
+pub(super) struct NodeCounters {
+    /// Component calls.
+    pub(super) invocations: u64,
+    /// Calls that failed.
+    pub(super) errors: u64,
+    /// Time spent in calls (estimated from the timed ones when they are a
+    /// sample).
+    pub(super) busy_ns: u64,
+    pub(super) restarts: u64,
+    pub(super) retries: u64,
+    pub(super) dead_lettered: u64,
+    /// Calls that returned `deadline-exceeded`.
+    pub(super) timeouts: u64,
+    /// Fuel burnt by the instances a restart replaced.
+    pub(super) fuel_of_replaced: u64,
+}
