@@ -55,19 +55,39 @@ pub struct Cycle {
     pub nodes: Vec<usize>,
 }
 
+/// Which ready node Kahn's algorithm places next: this decides the order
+/// among nodes the edges leave unordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TieBreak {
+    /// The one that became ready first (breadth first): how `torvyn link`
+    /// lists a flow's nodes.
+    FirstReady,
+    /// The one that became ready last (depth first): the reactor's
+    /// scheduling order, which finishes one branch before the next.
+    LastReady,
+}
+
 /// The nodes `0..node_count` in a topological order (upstream first), by
-/// Kahn's algorithm: nodes with no inputs first, in index order, then each
-/// node once all its inputs are placed, in the order they become ready
-/// (edges in the order given). Every edge `(from, to)` must name nodes
-/// below `node_count`.
-pub fn topological_order(node_count: usize, edges: &[(usize, usize)]) -> Result<Vec<usize>, Cycle> {
+/// Kahn's algorithm: nodes with no inputs are ready first, in index order;
+/// each node becomes ready once all its inputs are placed (edges in the
+/// order given); `tie_break` picks among the ready ones. Every edge
+/// `(from, to)` must name nodes below `node_count`.
+pub fn topological_order(
+    node_count: usize,
+    edges: &[(usize, usize)],
+    tie_break: TieBreak,
+) -> Result<Vec<usize>, Cycle> {
     let mut remaining = vec![0usize; node_count];
     for &(_, to) in edges {
         remaining[to] += 1;
     }
     let mut ready: VecDeque<usize> = (0..node_count).filter(|&n| remaining[n] == 0).collect();
     let mut order = Vec::with_capacity(node_count);
-    while let Some(node) = ready.pop_front() {
+    let next = |ready: &mut VecDeque<usize>| match tie_break {
+        TieBreak::FirstReady => ready.pop_front(),
+        TieBreak::LastReady => ready.pop_back(),
+    };
+    while let Some(node) = next(&mut ready) {
         order.push(node);
         for &(_, to) in edges.iter().filter(|(from, _)| *from == node) {
             remaining[to] -= 1;
@@ -96,7 +116,24 @@ mod tests {
     fn a_diamond_is_ordered_upstream_first_in_edge_order() {
         // 0 → 1 → 3, 0 → 2 → 3
         let edges = [(0, 1), (0, 2), (1, 3), (2, 3)];
-        assert_eq!(topological_order(4, &edges), Ok(vec![0, 1, 2, 3]));
+        assert_eq!(
+            topological_order(4, &edges, TieBreak::FirstReady),
+            Ok(vec![0, 1, 2, 3])
+        );
+    }
+
+    #[test]
+    fn last_ready_finishes_one_branch_before_the_next() {
+        // 0 → 1 → 3, 0 → 2 → 4
+        let edges = [(0, 1), (0, 2), (1, 3), (2, 4)];
+        assert_eq!(
+            topological_order(5, &edges, TieBreak::LastReady),
+            Ok(vec![0, 2, 4, 1, 3])
+        );
+        assert_eq!(
+            topological_order(5, &edges, TieBreak::FirstReady),
+            Ok(vec![0, 1, 2, 3, 4])
+        );
     }
 
     #[test]
@@ -104,7 +141,7 @@ mod tests {
         // 0 → 1 → 2 → 1, 2 → 3
         let edges = [(0, 1), (1, 2), (2, 1), (2, 3)];
         assert_eq!(
-            topological_order(4, &edges),
+            topological_order(4, &edges, TieBreak::FirstReady),
             Err(Cycle {
                 nodes: vec![1, 2, 3]
             })
