@@ -124,8 +124,9 @@ pub enum ExhaustionPolicy {
     Error,
 }
 
-/// `[runtime.pools]` — buffer pool sizes per tier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `[runtime.pools]` — buffer pool sizes per tier (the resource
+/// manager's pools take it as it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PoolConfig {
     /// 256-byte buffers pre-allocated (default 4096).
