@@ -79,10 +79,10 @@ fn spec(engine: &WasmEngine) -> FlowSpec {
     )
     .with_settings(FlowSettings {
         pools: PoolConfig {
-            small: 16,
-            medium: 0,
-            large: 0,
-            huge: 0,
+            small_pool_size: 16,
+            medium_pool_size: 0,
+            large_pool_size: 0,
+            huge_pool_size: 0,
             ..PoolConfig::default()
         },
         ..FlowSettings::default()

@@ -7,28 +7,18 @@ use crate::reactor::supervision::{
     ErrorPolicy, FlowSupervision, Intensity, NodeSupervision, RestartType, Strategy,
 };
 use crate::reactor::{FlowSettings, Policy, StreamSettings, TraceSettings};
-use crate::resources::{ExhaustionPolicy, PoolConfig, ResourceLimits};
+use crate::resources::{PoolConfig, ResourceLimits};
 use std::path::Path;
 use std::time::Duration;
 
 /// Engine settings from `[runtime]`.
 pub fn engine_config(manifest: &Manifest) -> EngineConfig {
-    EngineConfig::from_runtime(&manifest.runtime)
+    EngineConfig::from(&manifest.runtime)
 }
 
 /// The buffer pools of `[runtime.pools]`.
 pub fn pool_config(runtime: &config::RuntimeConfig) -> PoolConfig {
-    let pools = &runtime.pools;
-    PoolConfig {
-        small: pools.small_pool_size as usize,
-        medium: pools.medium_pool_size as usize,
-        large: pools.large_pool_size as usize,
-        huge: pools.huge_pool_size as usize,
-        exhaustion_policy: match pools.exhaustion_policy {
-            config::ExhaustionPolicy::FallbackAlloc => ExhaustionPolicy::FallbackAlloc,
-            config::ExhaustionPolicy::Error => ExhaustionPolicy::Error,
-        },
-    }
+    runtime.pools
 }
 
 /// Flow settings from `[runtime]`, `[runtime.pools]` and the flow's own keys.

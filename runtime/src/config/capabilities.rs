@@ -2,12 +2,13 @@
 //! `[capabilities.torvyn]` of a component manifest.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::units::ByteSize;
 
 /// `[capabilities]` — what a component needs and can use.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CapabilitiesConfig {
     /// Capability id → needed. The component does not link unless every
@@ -48,7 +49,7 @@ impl CapabilitiesConfig {
 }
 
 /// `[capabilities.torvyn]` (keys are kebab-case, as in the spec).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TorvynCapabilities {
     /// Largest single buffer the component needs (default 16MiB).
@@ -56,6 +57,7 @@ pub struct TorvynCapabilities {
     /// Largest Wasm linear memory the component needs (default 64MiB).
     pub max_memory: ByteSize,
     /// Named buffer pool to use (default `"default"`).
+    #[schemars(length(min = 1))]
     pub buffer_pool_access: String,
 }
 

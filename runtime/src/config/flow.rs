@@ -2,12 +2,13 @@
 //! settings. Data only — topology analysis lives elsewhere.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::runtime::{BackpressureConfig, BackpressurePolicy};
 
 /// `[flow.<name>]` — one flow definition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlowDef {
     /// Human-readable description (default "").
@@ -15,33 +16,40 @@ pub struct FlowDef {
     /// Queue capacity of this flow's streams, overriding
     /// `[runtime.backpressure] default_queue_depth`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub default_queue_depth: Option<u32>,
     /// Overflow policy of this flow's streams. Also spelled `default_policy`.
     #[serde(alias = "default_policy", skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-aliases" = ["default_policy"]))]
     pub backpressure_policy: Option<BackpressurePolicy>,
     /// Low watermark of this flow's streams.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("exclusiveMinimum" = 0.0, "exclusiveMaximum" = 1.0))]
     pub low_watermark_ratio: Option<f64>,
     /// Throughput cap of this flow's streams under `rate-limit`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub max_elements_per_second: Option<u64>,
     /// Nodes by name, in file order.
     pub nodes: IndexMap<String, NodeDef>,
-    /// Stream connections, in file order.
+    /// Stream connections, in file order (`[[flow.<name>.edges]]`, or
+    /// `[flow.<name>.edges.<stream>]` tables keyed by stream name).
+    #[schemars(extend("x-keyed-by" = "name"))]
     pub edges: Vec<EdgeDef>,
     /// `[flow.<name>.supervision]`: restart strategy and intensity.
     pub supervision: SupervisionDef,
 }
 
 /// `[flow.<name>.supervision]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SupervisionDef {
     /// Which components restart together.
     pub strategy: StrategyDef,
     /// Restarts allowed within `restart_window_ms`.
     pub max_restarts: u32,
-    /// The restart intensity's sliding window.
+    /// The restart intensity's sliding window, in milliseconds.
+    #[schemars(range(min = 1))]
     pub restart_window_ms: u64,
     /// Whether the whole flow is started again when it fails (its
     /// FlowSupervisor's policy). Unset: the command decides (`torvyn serve`
@@ -52,6 +60,7 @@ pub struct SupervisionDef {
     /// leaves the flow failed and escalates to the root supervisor.
     pub flow_max_restarts: u32,
     /// The sliding window of `flow_max_restarts`, in milliseconds.
+    #[schemars(range(min = 1))]
     pub flow_restart_window_ms: u64,
     /// Delay before the first flow restart in a window, in milliseconds;
     /// each further restart in the window waits twice as long.
@@ -59,7 +68,7 @@ pub struct SupervisionDef {
 }
 
 /// `flow_restart` of `[flow.<name>.supervision]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlowRestartDef {
     /// Leave a failed flow failed.
@@ -83,7 +92,7 @@ impl Default for SupervisionDef {
 }
 
 /// `strategy` of `[flow.<name>.supervision]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyDef {
     /// Restart only the failed component.
@@ -96,7 +105,7 @@ pub enum StrategyDef {
 }
 
 /// `restart` of a node.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RestartDef {
     /// After a trap or a fatal error.
@@ -109,7 +118,7 @@ pub enum RestartDef {
 }
 
 /// `on_error` of a node.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnErrorDef {
     /// Drop the element (counted).
@@ -124,13 +133,15 @@ pub enum OnErrorDef {
 }
 
 /// `[flow.<name>.nodes.<node>]` — one component instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDef {
     /// A compiled `.wasm` path (`file://...`), a registry reference, or
     /// the name of a declared `[[component]]`.
+    #[schemars(length(min = 1))]
     pub component: String,
     /// The Torvyn interface it implements, e.g. `torvyn:streaming/processor`.
+    #[schemars(length(min = 1))]
     pub interface: String,
     /// String passed to `lifecycle.init()` (default "").
     #[serde(default)]
@@ -153,6 +164,7 @@ pub struct NodeDef {
     /// JSON-lines file receiving dead letters when the node has no
     /// `dead-letter` edge (relative to the manifest's directory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub dead_letter_file: Option<String>,
 }
 
@@ -161,7 +173,7 @@ fn default_retries() -> u32 {
 }
 
 /// `fan_out` of a node.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FanOutMode {
     /// The producer never outruns its slowest gating consumer.
@@ -172,7 +184,7 @@ pub enum FanOutMode {
 }
 
 /// `merge` of a node.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MergeMode {
     /// Equal turns across inputs.
@@ -183,21 +195,24 @@ pub enum MergeMode {
 }
 
 /// One end of an edge.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// Node name.
+    #[schemars(length(min = 1))]
     pub node: String,
     /// Port name (`output` / `input`, or a router's port).
+    #[schemars(length(min = 1))]
     pub port: String,
 }
 
 /// `[[flow.<name>.edges]]` — one stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeDef {
     /// Explicit stream name (the key in the `[flow.x.edges.<name>]` form).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub name: Option<String>,
     /// Upstream end.
     pub from: Endpoint,
@@ -224,20 +239,23 @@ impl EdgeDef {
 }
 
 /// `[flow.<name>.edges.<stream>.backpressure]` — per-stream overrides.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StreamBackpressure {
     /// Queue capacity of this stream.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub queue_depth: Option<u32>,
     /// Overflow policy of this stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<BackpressurePolicy>,
     /// Low watermark of this stream.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("exclusiveMinimum" = 0.0, "exclusiveMaximum" = 1.0))]
     pub low_watermark_ratio: Option<f64>,
     /// Throughput cap under `rate-limit`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub max_elements_per_second: Option<u64>,
 }
 

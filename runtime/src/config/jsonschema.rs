@@ -1,238 +1,47 @@
-//! JSON Schemas (draft 2020-12) for Torvyn.toml, generated from
-//! [`schema`](super::schema) so they cannot drift from what the loader
-//! accepts. The checked-in copies live in `config-schemas/`; a test
-//! fails when they are stale (regenerate with
+//! JSON Schemas (draft 2020-12) of Torvyn.toml, derived with `schemars`
+//! from the configuration types: each key's type, doc comment, default
+//! and bounds are written once, on its field. The loader compiles the
+//! same schema into the shape it checks layers against (see
+//! [`schema`](super::schema)). The checked-in copies live in
+//! `config-schemas/`; a test fails when they are stale (regenerate with
 //! `TORVYN_BLESS_SCHEMAS=1 cargo test -p torvyn-runtime --lib config`).
+//!
+//! The derived schema describes the canonical form of each key; its
+//! extension keywords name the other spellings the spec uses. The
+//! published documents spell those out in standard keywords too, so that
+//! editors accept them: an alias becomes a property of its own, and
+//! `x-single-table` / `x-keyed-by` arrays accept their table forms.
 
-use serde_json::{json, Value as Json};
+use std::collections::BTreeSet;
 
-use super::schema::{self, Field, Shape, TableShape, COMPONENT_SECTIONS};
+use serde_json::{json, Map, Value as Json};
 
-const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+use super::manifest::Manifest;
+use super::schema::COMPONENT_SECTIONS;
 
-/// Matches what [`parse_size`](super::units::parse_size) accepts.
-const SIZE_PATTERN: &str = "^\\s*[0-9][0-9_]*(\\.[0-9]+)?\\s*([kKmMgGtT][iI]?)?[bB]?\\s*$";
-
-/// JSON with object keys in insertion order (serde_json's map sorts).
-enum J {
-    Raw(Json),
-    Arr(Vec<J>),
-    Obj(Vec<(String, J)>),
+/// The derived schema of a whole Torvyn.toml, as `schemars` gives it
+/// (plus the upper bound of `u32` keys, which it leaves out).
+pub(crate) fn manifest_schema() -> Json {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<Manifest>()
+        .to_value();
+    bound_u32(&mut schema);
+    schema
 }
 
-impl J {
-    fn obj(pairs: Vec<(&str, J)>) -> J {
-        J::Obj(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    fn raw(value: Json) -> J {
-        J::Raw(value)
-    }
-
-    fn push(&mut self, key: &str, value: J) {
-        if let J::Obj(pairs) = self {
-            pairs.push((key.to_string(), value));
-        }
-    }
-
-    fn prepend(&mut self, key: &str, value: J) {
-        if let J::Obj(pairs) = self {
-            pairs.insert(0, (key.to_string(), value));
-        }
-    }
-
-    fn write(&self, out: &mut String, indent: usize) {
-        let pad = |n: usize| "  ".repeat(n);
-        match self {
-            J::Raw(value) => out.push_str(&value.to_string()),
-            J::Arr(items)
-                if items
-                    .iter()
-                    .all(|i| matches!(i, J::Raw(v) if !v.is_object() && !v.is_array())) =>
-            {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    item.write(out, indent);
-                }
-                out.push(']');
+/// Adds `maximum` to every `uint32` schema that has none.
+fn bound_u32(schema: &mut Json) {
+    match schema {
+        Json::Object(map) => {
+            if map.get("format") == Some(&json!("uint32")) && !map.contains_key("maximum") {
+                map.insert("maximum".into(), json!(u32::MAX));
             }
-            J::Arr(items) => {
-                out.push_str("[\n");
-                for (i, item) in items.iter().enumerate() {
-                    out.push_str(&pad(indent + 1));
-                    item.write(out, indent + 1);
-                    out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-                }
-                out.push_str(&pad(indent));
-                out.push(']');
-            }
-            J::Obj(pairs) if pairs.is_empty() => out.push_str("{}"),
-            J::Obj(pairs) => {
-                out.push_str("{\n");
-                for (i, (key, value)) in pairs.iter().enumerate() {
-                    out.push_str(&pad(indent + 1));
-                    out.push_str(&Json::String(key.clone()).to_string());
-                    out.push_str(": ");
-                    value.write(out, indent + 1);
-                    out.push_str(if i + 1 < pairs.len() { ",\n" } else { "\n" });
-                }
-                out.push_str(&pad(indent));
-                out.push('}');
-            }
+            map.values_mut().for_each(bound_u32);
         }
+        Json::Array(items) => items.iter_mut().for_each(bound_u32),
+        _ => {}
     }
-}
-
-fn shape_json(shape: &Shape) -> J {
-    match shape {
-        Shape::Str { non_empty, pattern } => {
-            let mut j = J::obj(vec![("type", J::raw(json!("string")))]);
-            if *non_empty {
-                j.push("minLength", J::raw(json!(1)));
-            }
-            if let Some(p) = pattern {
-                j.push("pattern", J::raw(json!(p.regex())));
-            }
-            j
-        }
-        Shape::Int { min, max } => {
-            let mut j = J::obj(vec![
-                ("type", J::raw(json!("integer"))),
-                ("minimum", J::raw(json!(min))),
-            ]);
-            if *max != i64::MAX {
-                j.push("maximum", J::raw(json!(max)));
-            }
-            j
-        }
-        Shape::Float {
-            min,
-            max,
-            exclusive,
-        } => {
-            let (lo, hi) = if *exclusive {
-                ("exclusiveMinimum", "exclusiveMaximum")
-            } else {
-                ("minimum", "maximum")
-            };
-            J::obj(vec![
-                ("type", J::raw(json!("number"))),
-                (lo, J::raw(json!(min))),
-                (hi, J::raw(json!(max))),
-            ])
-        }
-        Shape::Bool => J::obj(vec![("type", J::raw(json!("boolean")))]),
-        Shape::Enum(values) => J::obj(vec![
-            ("type", J::raw(json!("string"))),
-            (
-                "enum",
-                J::Arr(values.iter().map(|v| J::raw(json!(v))).collect()),
-            ),
-        ]),
-        Shape::Size { min } => J::obj(vec![
-            ("type", J::raw(json!(["string", "integer"]))),
-            ("pattern", J::raw(json!(SIZE_PATTERN))),
-            ("minimum", J::raw(json!(min))),
-        ]),
-        Shape::StrList => J::obj(vec![
-            ("type", J::raw(json!("array"))),
-            ("items", J::obj(vec![("type", J::raw(json!("string")))])),
-        ]),
-        Shape::Table(table) => table_json(table, None),
-        Shape::Map { value, key_kind } => J::obj(vec![
-            ("type", J::raw(json!("object"))),
-            (
-                "description",
-                J::raw(json!(format!("Keyed by {key_kind} name."))),
-            ),
-            ("additionalProperties", shape_json(value)),
-        ]),
-        Shape::List {
-            item,
-            single_table,
-            keyed_by,
-        } => {
-            let array = J::obj(vec![
-                ("type", J::raw(json!("array"))),
-                ("items", shape_json(item)),
-            ]);
-            match (keyed_by, item.as_ref()) {
-                (Some(key), Shape::Table(table)) => J::obj(vec![(
-                    "anyOf",
-                    J::Arr(vec![
-                        array,
-                        J::obj(vec![
-                            ("type", J::raw(json!("object"))),
-                            ("description", J::raw(json!(format!("Keyed by {key}.")))),
-                            ("additionalProperties", table_json(table, Some(*key))),
-                        ]),
-                    ]),
-                )]),
-                _ if *single_table => {
-                    J::obj(vec![("anyOf", J::Arr(vec![array, shape_json(item)]))])
-                }
-                _ => array,
-            }
-        }
-    }
-}
-
-fn field_json(field: &Field, alias_of: Option<&str>) -> J {
-    let mut j = shape_json(&field.shape);
-    let doc = match alias_of {
-        Some(name) => format!("Alias of `{name}`."),
-        None => field.doc.to_string(),
-    };
-    j.prepend("description", J::raw(json!(doc)));
-    if let Some(default) = &field.default {
-        j.push("default", J::raw(default.clone()));
-    }
-    j
-}
-
-fn table_json(table: &TableShape, without: Option<&str>) -> J {
-    table_json_of(table.fields.iter().filter(|f| Some(f.name) != without))
-}
-
-fn table_json_of<'a>(fields: impl Iterator<Item = &'a Field> + Clone) -> J {
-    let mut properties = Vec::new();
-    for field in fields.clone() {
-        properties.push((field.name.to_string(), field_json(field, None)));
-        for alias in field.aliases {
-            properties.push((alias.to_string(), field_json(field, Some(field.name))));
-        }
-    }
-    let required: Vec<J> = fields
-        .filter(|f| f.required)
-        .map(|f| J::raw(json!(f.name)))
-        .collect();
-    let mut j = J::obj(vec![
-        ("type", J::raw(json!("object"))),
-        ("additionalProperties", J::raw(json!(false))),
-        ("properties", J::Obj(properties)),
-    ]);
-    if !required.is_empty() {
-        j.push("required", J::Arr(required));
-    }
-    j
-}
-
-fn document<'a>(
-    title: &str,
-    description: &str,
-    fields: impl Iterator<Item = &'a Field> + Clone,
-) -> String {
-    let mut j = table_json_of(fields);
-    j.prepend("description", J::raw(json!(description)));
-    j.prepend("title", J::raw(json!(title)));
-    j.prepend("$schema", J::raw(json!(DRAFT)));
-    let mut out = String::new();
-    j.write(&mut out, 0);
-    out.push('\n');
-    out
 }
 
 /// `config-schemas/pipeline.schema.json`: every section of Torvyn.toml.
@@ -240,7 +49,7 @@ pub fn pipeline_schema() -> String {
     document(
         "Torvyn pipeline manifest (Torvyn.toml)",
         "Project metadata, components, flows, and runtime, observability, security and registry settings.",
-        schema::manifest().fields.iter(),
+        None,
     )
 }
 
@@ -250,24 +59,143 @@ pub fn component_schema() -> String {
     document(
         "Torvyn component manifest (Torvyn.toml)",
         "Project metadata, the component declaration and the capabilities the component requires.",
-        schema::manifest()
-            .fields
-            .iter()
-            .filter(|f| COMPONENT_SECTIONS.contains(&f.name)),
+        Some(COMPONENT_SECTIONS),
     )
+}
+
+/// The published document: the derived schema (restricted to `sections`
+/// when given) with its other spellings spelled out.
+fn document(title: &str, description: &str, sections: Option<&[&str]>) -> String {
+    let mut schema = manifest_schema();
+    if let Json::Object(root) = &mut schema {
+        root.insert("title".into(), json!(title));
+        root.insert("description".into(), json!(description));
+        if let Some(sections) = sections {
+            keep_sections(root, sections);
+        }
+    }
+    spell_out(&mut schema);
+    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// Keeps only `sections` of the root and the definitions they use.
+fn keep_sections(root: &mut Map<String, Json>, sections: &[&str]) {
+    if let Some(Json::Object(properties)) = root.get_mut("properties") {
+        properties.retain(|name, _| sections.contains(&name.as_str()));
+    }
+    if let Some(Json::Array(required)) = root.get_mut("required") {
+        required.retain(|name| name.as_str().is_some_and(|n| sections.contains(&n)));
+    }
+    let Some(Json::Object(defs)) = root.remove("$defs") else {
+        return;
+    };
+    let mut used = BTreeSet::new();
+    let mut pending = refs(root.get("properties").unwrap_or(&Json::Null));
+    while let Some(name) = pending.pop() {
+        if let (true, Some(def)) = (used.insert(name.clone()), defs.get(&name)) {
+            pending.extend(refs(def));
+        }
+    }
+    let defs: Map<String, Json> = defs
+        .into_iter()
+        .filter(|(name, _)| used.contains(name))
+        .collect();
+    root.insert("$defs".into(), Json::Object(defs));
+}
+
+/// The definitions `schema` refers to.
+fn refs(schema: &Json) -> Vec<String> {
+    match schema {
+        Json::Object(map) => map
+            .iter()
+            .flat_map(|(key, value)| match (key.as_str(), value) {
+                ("$ref", Json::String(r)) => r
+                    .strip_prefix("#/$defs/")
+                    .map(String::from)
+                    .into_iter()
+                    .collect(),
+                _ => refs(value),
+            })
+            .collect(),
+        Json::Array(items) => items.iter().flat_map(refs).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Rewrites the extension keywords into standard ones, everywhere in
+/// `schema`.
+fn spell_out(schema: &mut Json) {
+    match schema {
+        Json::Object(map) => {
+            if let Some(Json::Object(properties)) = map.get_mut("properties") {
+                add_aliases(properties);
+                for property in properties.values_mut() {
+                    accept_table_forms(property);
+                }
+            }
+            map.values_mut().for_each(spell_out);
+        }
+        Json::Array(items) => items.iter_mut().for_each(spell_out),
+        _ => {}
+    }
+}
+
+/// Each `x-aliases` name becomes a property with its key's schema.
+fn add_aliases(properties: &mut Map<String, Json>) {
+    let mut aliases = Vec::new();
+    for (name, property) in properties.iter() {
+        let names = property.get("x-aliases").and_then(Json::as_array);
+        for alias in names.into_iter().flatten().filter_map(Json::as_str) {
+            let mut schema = property.clone();
+            if let Json::Object(map) = &mut schema {
+                map.remove("x-aliases");
+                map.remove("default");
+                map.insert("description".into(), json!(format!("Alias of `{name}`.")));
+            }
+            aliases.push((alias.to_string(), schema));
+        }
+    }
+    properties.extend(aliases);
+}
+
+/// An `x-single-table` array also accepts its item alone; an
+/// `x-keyed-by` array also accepts a table of items keyed by name.
+fn accept_table_forms(property: &mut Json) {
+    let Json::Object(map) = property else {
+        return;
+    };
+    let (Some(Json::String(kind)), Some(items)) = (map.get("type"), map.get("items").cloned())
+    else {
+        return;
+    };
+    if kind != "array" {
+        return;
+    }
+    let table_form = if map.get("x-single-table") == Some(&json!(true)) {
+        items
+    } else if let Some(key) = map.get("x-keyed-by").and_then(Json::as_str) {
+        json!({
+            "type": "object",
+            "description": format!("Keyed by {key}."),
+            "additionalProperties": items,
+        })
+    } else {
+        return;
+    };
+    let array = json!({ "type": "array", "items": map.remove("items") });
+    map.remove("type");
+    map.insert("anyOf".into(), json!([array, table_form]));
 }
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
-    use std::collections::BTreeSet;
     use std::path::PathBuf;
 
-    use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-    use serde::Serialize;
-
     use super::*;
-    use crate::config::*;
+
+    const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 
     fn schemas_dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -301,6 +229,9 @@ mod tests {
             let json: Json = serde_json::from_str(&text).unwrap();
             assert_eq!(json["$schema"], DRAFT);
             assert_eq!(json["additionalProperties"], false);
+            for name in refs(&json) {
+                assert!(json["$defs"].get(&name).is_some(), "{name} is defined");
+            }
         }
         let component: Json = serde_json::from_str(&component_schema()).unwrap();
         let sections: BTreeSet<&str> = component["properties"]
@@ -312,240 +243,24 @@ mod tests {
         assert_eq!(sections, COMPONENT_SECTIONS.iter().copied().collect());
     }
 
-    /// The field names serde uses for `T` (from `deserialize_struct`).
-    fn serde_fields<T: DeserializeOwned>() -> &'static [&'static str] {
-        struct Probe<'a>(&'a Cell<&'static [&'static str]>);
-        impl<'de> Deserializer<'de> for Probe<'_> {
-            type Error = de::value::Error;
-            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-                Err(de::Error::custom("probe"))
-            }
-            fn deserialize_struct<V: Visitor<'de>>(
-                self,
-                _: &'static str,
-                fields: &'static [&'static str],
-                _: V,
-            ) -> Result<V::Value, Self::Error> {
-                self.0.set(fields);
-                Err(de::Error::custom("probe"))
-            }
-            serde::forward_to_deserialize_any! {
-                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-                option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
-            }
-        }
-        let cell = Cell::new(&[][..]);
-        let _ = T::deserialize(Probe(&cell));
-        cell.get()
-    }
-
-    /// Follows `path` in a JSON schema: a name steps into `properties`,
-    /// `*` into `additionalProperties`, `[]` into array `items`; `anyOf`
-    /// takes its first alternative.
-    fn resolve<'a>(mut json: &'a Json, path: &[&str]) -> &'a Json {
-        for step in path {
-            if let Some(first) = json.get("anyOf").and_then(|a| a.get(0)) {
-                json = first;
-            }
-            json = match *step {
-                "*" => &json["additionalProperties"],
-                "[]" => &json["items"],
-                name => &json["properties"][name],
-            };
-        }
-        if let Some(first) = json.get("anyOf").and_then(|a| a.get(0)) {
-            json = first;
-        }
-        if json.get("type") == Some(&json!("array")) {
-            json = &json["items"];
-        }
-        json
-    }
-
-    /// The Rust-side table at the same path.
-    fn table_at(path: &[&str]) -> &'static TableShape {
-        let mut shape_table = schema::manifest();
-        let mut shape: Option<&Shape> = None;
-        for step in path {
-            let next = match (step, shape) {
-                (&"*", Some(Shape::Map { value, .. })) => value.as_ref(),
-                (&"[]", Some(Shape::List { item, .. })) => item.as_ref(),
-                (name, _) => {
-                    &shape_table
-                        .field(name)
-                        .unwrap_or_else(|| panic!("no `{name}`"))
-                        .shape
-                }
-            };
-            if let Shape::Table(t) = next {
-                shape_table = t;
-            }
-            shape = Some(next);
-        }
-        if let Some(Shape::List { item, .. }) = shape {
-            if let Shape::Table(t) = item.as_ref() {
-                return t;
-            }
-        }
-        shape_table
-    }
-
-    fn p(path: &'static [&'static str]) -> &'static [&'static str] {
-        path
-    }
-
-    fn structs() -> Vec<(&'static [&'static str], &'static [&'static str])> {
-        vec![
-            (p(&[]), serde_fields::<Manifest>()),
-            (p(&["torvyn"]), serde_fields::<ProjectMeta>()),
-            (p(&["component"]), serde_fields::<ComponentDecl>()),
-            (p(&["flow", "*"]), serde_fields::<FlowDef>()),
-            (p(&["flow", "*", "nodes", "*"]), serde_fields::<NodeDef>()),
-            (p(&["flow", "*", "edges"]), serde_fields::<EdgeDef>()),
-            (
-                &["flow", "*", "edges", "[]", "from"],
-                serde_fields::<Endpoint>(),
-            ),
-            (
-                &["flow", "*", "edges", "[]", "to"],
-                serde_fields::<Endpoint>(),
-            ),
-            (
-                &["flow", "*", "edges", "[]", "backpressure"],
-                serde_fields::<StreamBackpressure>(),
-            ),
-            (p(&["runtime"]), serde_fields::<RuntimeConfig>()),
-            (
-                p(&["runtime", "backpressure"]),
-                serde_fields::<BackpressureConfig>(),
-            ),
-            (p(&["runtime", "pools"]), serde_fields::<PoolConfig>()),
-            (p(&["observability"]), serde_fields::<ObservabilityConfig>()),
-            (p(&["security"]), serde_fields::<SecurityConfig>()),
-            (
-                p(&["security", "grants", "*"]),
-                serde_fields::<CapabilityGrant>(),
-            ),
-            (p(&["registry"]), serde_fields::<RegistryConfig>()),
-            (p(&["capabilities"]), serde_fields::<CapabilitiesConfig>()),
-            (
-                p(&["capabilities", "torvyn"]),
-                serde_fields::<TorvynCapabilities>(),
-            ),
-        ]
-    }
-
+    /// Defaults, bounds, enums and the other spellings reach the document.
     #[test]
-    fn every_serde_field_is_in_the_schema_and_nothing_else() {
-        let pipeline: Json = serde_json::from_str(&pipeline_schema()).unwrap();
-        let on_disk: Json = serde_json::from_str(
-            &std::fs::read_to_string(schemas_dir().join("pipeline.schema.json"))
-                .unwrap_or_default(),
-        )
-        .unwrap_or(Json::Null);
-        for (path, fields) in structs() {
-            assert!(!fields.is_empty(), "no serde fields found for {path:?}");
-            let serde: BTreeSet<&str> = fields.iter().copied().collect();
-            let table = table_at(path);
-            let mut expected: BTreeSet<&str> = serde.clone();
-            for field in &table.fields {
-                expected.extend(field.aliases.iter().copied());
-                if field.inline {
-                    expected.insert(field.name);
-                }
-            }
-            let rust: BTreeSet<&str> = table
-                .fields
-                .iter()
-                .filter(|f| !f.inline)
-                .flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
-                .collect();
-            assert_eq!(
-                rust, serde,
-                "schema.rs and the serde struct differ at {path:?}"
-            );
-            for json in [&pipeline, &on_disk] {
-                let props = resolve(json, path)["properties"]
-                    .as_object()
-                    .unwrap_or_else(|| panic!("no properties at {path:?}"));
-                let in_json: BTreeSet<&str> = props.keys().map(String::as_str).collect();
-                assert_eq!(
-                    in_json, expected,
-                    "the JSON schema and the serde struct differ at {path:?}"
-                );
-            }
-        }
-        let component: Json = serde_json::from_str(&component_schema()).unwrap();
-        for (path, fields) in structs()
-            .into_iter()
-            .filter(|(p, _)| p.first().is_some_and(|s| COMPONENT_SECTIONS.contains(s)))
-        {
-            let props = resolve(&component, path)["properties"].as_object().unwrap();
-            for field in fields {
-                assert!(
-                    props.contains_key(*field),
-                    "component schema lacks {path:?}.{field}"
-                );
-            }
-        }
-    }
-
-    /// A JSON object with just the required fields of `table`, filled
-    /// with valid placeholder values.
-    fn minimal(table: &TableShape) -> Json {
-        let mut object = serde_json::Map::new();
-        for field in table.fields.iter().filter(|f| f.required) {
-            let value = match &field.shape {
-                Shape::Table(inner) => minimal(inner),
-                Shape::Str {
-                    pattern: Some(schema::Pattern::SemVer),
-                    ..
-                } => json!("0.1.0"),
-                _ => json!("x"),
-            };
-            object.insert(field.name.to_string(), value);
-        }
-        Json::Object(object)
-    }
-
-    /// `T` deserialized from the minimal object must serialize every
-    /// schema default, and nothing for optional fields without one.
-    fn check_defaults<T: DeserializeOwned + Serialize>(path: &[&str]) {
-        let table = table_at(path);
-        let value: T = serde_json::from_value(minimal(table)).unwrap();
-        let json = serde_json::to_value(&value).unwrap();
-        for field in table.fields.iter().filter(|f| !f.required && !f.inline) {
-            let actual = json.get(field.name);
-            match (&field.default, &field.shape) {
-                (Some(default), _) => {
-                    assert_eq!(actual, Some(default), "default of {path:?}.{}", field.name)
-                }
-                (None, Shape::Table(_)) => assert!(actual.is_none_or(Json::is_object)),
-                (None, _) => assert_eq!(
-                    actual, None,
-                    "{path:?}.{} should have no default",
-                    field.name
-                ),
-            }
-        }
-    }
-
-    #[test]
-    fn schema_defaults_are_the_structs_defaults() {
-        check_defaults::<ProjectMeta>(&["torvyn"]);
-        check_defaults::<ComponentDecl>(&["component"]);
-        check_defaults::<FlowDef>(&["flow", "*"]);
-        check_defaults::<NodeDef>(&["flow", "*", "nodes", "*"]);
-        check_defaults::<EdgeDef>(&["flow", "*", "edges"]);
-        check_defaults::<StreamBackpressure>(&["flow", "*", "edges", "[]", "backpressure"]);
-        check_defaults::<RuntimeConfig>(&["runtime"]);
-        check_defaults::<BackpressureConfig>(&["runtime", "backpressure"]);
-        check_defaults::<PoolConfig>(&["runtime", "pools"]);
-        check_defaults::<ObservabilityConfig>(&["observability"]);
-        check_defaults::<SecurityConfig>(&["security"]);
-        check_defaults::<CapabilityGrant>(&["security", "grants", "*"]);
-        check_defaults::<RegistryConfig>(&["registry"]);
-        check_defaults::<CapabilitiesConfig>(&["capabilities"]);
-        check_defaults::<TorvynCapabilities>(&["capabilities", "torvyn"]);
+    fn the_document_carries_defaults_bounds_and_spellings() {
+        let json: Json = serde_json::from_str(&pipeline_schema()).unwrap();
+        let defs = &json["$defs"];
+        let backpressure = &defs["BackpressureConfig"]["properties"];
+        assert_eq!(backpressure["default_queue_depth"]["default"], 64);
+        assert_eq!(backpressure["default_queue_depth"]["minimum"], 1);
+        assert_eq!(backpressure["backpressure_policy"]["default"], "block");
+        assert!(backpressure["default_policy"].is_object());
+        let runtime = &defs["RuntimeConfig"]["properties"];
+        assert_eq!(runtime["max_memory_per_component"]["default"], "64MiB");
+        let observability = &defs["ObservabilityConfig"]["properties"];
+        assert!(observability["otlp_export_interval_s"].is_object());
+        assert!(observability["tracing"]["properties"]["sample_rate"].is_object());
+        let edges = &defs["FlowDef"]["properties"]["edges"];
+        assert_eq!(edges["anyOf"].as_array().map(Vec::len), Some(2));
+        let component = &json["properties"]["component"];
+        assert_eq!(component["anyOf"].as_array().map(Vec::len), Some(2));
     }
 }

@@ -166,7 +166,7 @@ fn resolve_env_key<'a>(table: &'a TableShape, key: &str) -> Option<(Vec<String>,
             field.shape,
             Shape::Table(_) | Shape::Map { .. } | Shape::List { .. }
         );
-        if scalar && (field.name == key || field.aliases.contains(&key)) {
+        if scalar && (field.name == key || field.aliases.iter().any(|a| a == key)) {
             return Some((vec![key.to_string()], field));
         }
     }
@@ -319,7 +319,7 @@ fn coerce(raw: &str, shape: &Shape, origin: &Origin, path: &KeyPath) -> Result<N
                 .map(|s| Node::new(Kind::Str(s.to_string()), origin.clone()))
                 .collect(),
         ),
-        Shape::StrList | Shape::Table(_) | Shape::Map { .. } | Shape::List { .. } => {
+        Shape::StrList | Shape::Table(_) | Shape::Map { .. } | Shape::List { .. } | Shape::Any => {
             let value = raw.parse::<toml_edit::Value>().map_err(|_| wrong())?;
             Node::from_toml_edit(&value, origin).kind
         }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::capabilities::CapabilitiesConfig;
@@ -20,13 +21,14 @@ use super::{semantic, validate};
 
 /// A parsed, validated Torvyn.toml (pipeline or component manifest),
 /// with every layer applied and every default filled in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// `[torvyn]` — project metadata.
     pub torvyn: ProjectMeta,
     /// `[[component]]` — component declarations, in file order.
     #[serde(rename = "component", default)]
+    #[schemars(extend("x-single-table" = true))]
     pub components: Vec<ComponentDecl>,
     /// `[flow.<name>]` — flows in file order; the first is the default.
     #[serde(rename = "flow", default)]

@@ -78,7 +78,7 @@ fn normalize_table(node: &mut Node, table: &TableShape, path: &KeyPath) -> Resul
                         reason: format!(
                             "it is set both in {} and in {}",
                             path.table_name(),
-                            path.key(inline.name).table_name()
+                            path.key(&inline.name).table_name()
                         ),
                         origin: entry.key_origin,
                         hint: Some(format!(
@@ -103,7 +103,7 @@ fn normalize_table(node: &mut Node, table: &TableShape, path: &KeyPath) -> Resul
         if entries.iter().any(|e| e.key == field.name) {
             let alias = &entries[index];
             return Err(ConfigError::InvalidValue {
-                field: path.key(field.name).to_string(),
+                field: path.key(&field.name).to_string(),
                 reason: format!(
                     "it is set twice, as `{}` and as its alias `{}`",
                     field.name, alias.key

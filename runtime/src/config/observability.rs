@@ -1,10 +1,11 @@
 //! `[observability]` (whose keys may also be grouped under
 //! `[observability.tracing]`, as the spec's production guide writes them).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How much the runtime observes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ObservabilityLevel {
     /// No collection (bare-metal benchmarks only).
@@ -47,7 +48,7 @@ impl std::fmt::Display for ObservabilityLevel {
 }
 
 /// Where traces go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TracingExporter {
     /// OTLP over gRPC.
@@ -65,8 +66,9 @@ pub enum TracingExporter {
 }
 
 /// `[observability]` — observability configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schemars(transform = tracing_holds_the_same_keys)]
 pub struct ObservabilityConfig {
     /// Observability level (default `production`).
     pub level: ObservabilityLevel,
@@ -81,6 +83,7 @@ pub struct ObservabilityConfig {
     /// OTLP endpoint URL for `otlp-grpc` / `otlp-http` (default "").
     pub tracing_endpoint: String,
     /// Head-based trace sampling rate, 0.0–1.0 (default 0.01).
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub sample_rate: f64,
     /// Promote errored flows to full tracing (default true).
     pub error_promote: bool,
@@ -95,10 +98,14 @@ pub struct ObservabilityConfig {
     /// OTLP metrics push interval in seconds (default 15). Also spelled
     /// `otlp_export_interval_s`.
     #[serde(alias = "otlp_export_interval_s")]
+    #[schemars(range(min = 1), extend("x-aliases" = ["otlp_export_interval_s"]))]
     pub otlp_metrics_interval_s: u64,
     /// Per-flow span ring buffer size for retroactive sampling (default 64).
     /// On flows where each node is reached one way, the calls a promotion
     /// can rebuild from the flow's shape are not kept in it.
+    /// A flow reserves 32 bytes per slot when it enters production level:
+    /// at most 1 Mi slots (32 MiB), far past any useful window.
+    #[schemars(range(min = 1, max = 1 << 20))]
     pub ring_buffer_capacity: u32,
     /// Serve the inspection API while `torvyn run` runs (default false).
     pub inspection: bool,
@@ -108,6 +115,25 @@ pub struct ObservabilityConfig {
     /// Bearer token the TCP inspection API requires (default ""; TCP is
     /// refused without one).
     pub inspection_token: String,
+}
+
+/// `[observability.tracing]` holds `[observability]`'s own keys (as the
+/// spec's production guide writes them): its schema is an `x-inline`
+/// property, which the loader lifts into the parent table.
+fn tracing_holds_the_same_keys(schema: &mut schemars::Schema) {
+    let Some(properties) = schema.get("properties").cloned() else {
+        return;
+    };
+    let tracing = serde_json::json!({
+        "description": "Alternative spelling: [observability] keys grouped under [observability.tracing].",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "x-inline": true,
+    });
+    if let Some(serde_json::Value::Object(properties)) = schema.get_mut("properties") {
+        properties.insert("tracing".into(), tracing);
+    }
 }
 
 impl Default for ObservabilityConfig {

@@ -1,17 +1,23 @@
 //! `[torvyn]` (project metadata), `[[component]]` declarations and
 //! `[registry]`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::Pattern;
+
 /// `[torvyn]` — project metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectMeta {
     /// Project name (lowercase identifier, hyphens allowed).
+    #[schemars(length(min = 1), regex(pattern = Pattern::Identifier.regex()))]
     pub name: String,
-    /// Project version (semantic versioning).
+    /// Project version (semantic versioning, e.g. "0.1.0").
+    #[schemars(length(min = 1), regex(pattern = Pattern::SemVer.regex()))]
     pub version: String,
     /// Torvyn contract version the project targets.
+    #[schemars(length(min = 1), regex(pattern = Pattern::SemVer.regex()))]
     pub contract_version: String,
     /// Human-readable description (default "").
     #[serde(default)]
@@ -28,7 +34,7 @@ pub struct ProjectMeta {
 }
 
 /// Implementation language of a component.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Language {
     /// Rust (default).
@@ -43,22 +49,26 @@ pub enum Language {
 }
 
 /// One `[[component]]` (or the single `[component]` table).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentDecl {
     /// Component name within the project.
+    #[schemars(length(min = 1))]
     pub name: String,
     /// Source root relative to the project root (default ".").
     #[serde(default = "current_dir")]
+    #[schemars(length(min = 1))]
     pub path: String,
     /// Implementation language (default `rust`).
     #[serde(default)]
     pub language: Language,
     /// Custom build command; `None` means auto-detect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub build_command: Option<String>,
     /// Component version, as the single-`[component]` form writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), regex(pattern = Pattern::SemVer.regex()))]
     pub version: Option<String>,
 }
 
@@ -67,7 +77,7 @@ fn current_dir() -> String {
 }
 
 /// `[registry]` — registry configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryConfig {
     /// Default OCI registry URL for `torvyn publish` (default "").

@@ -2,16 +2,18 @@
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::units::ByteSize;
 
 /// `[runtime]` — runtime configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuntimeConfig {
     /// Worker thread count; `None` means one per CPU.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub worker_threads: Option<usize>,
     /// Wasm linear memory limit per component instance (default 64MiB).
     pub max_memory_per_component: ByteSize,
@@ -22,8 +24,10 @@ pub struct RuntimeConfig {
     /// by epoch interruption (default 1000); 0 = none.
     pub max_invocation_time_ms: u64,
     /// Timeout for `lifecycle.init()` calls, in milliseconds (default 5000).
+    #[schemars(range(min = 1))]
     pub component_init_timeout_ms: u64,
     /// Timeout for `lifecycle.teardown()` calls, in milliseconds (default 2000).
+    #[schemars(range(min = 1))]
     pub component_teardown_timeout_ms: u64,
     /// `[runtime.backpressure]`.
     pub backpressure: BackpressureConfig,
@@ -70,7 +74,7 @@ impl RuntimeConfig {
 }
 
 /// What a stream does when its queue is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackpressurePolicy {
     /// Suspend the producer until the consumer frees capacity (default).
@@ -87,18 +91,22 @@ pub enum BackpressurePolicy {
 }
 
 /// `[runtime.backpressure]` — global backpressure defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackpressureConfig {
     /// Default bounded queue capacity per stream (default 64).
+    #[schemars(range(min = 1))]
     pub default_queue_depth: u32,
     /// Default policy (default `block`). Also spelled `default_policy`.
     #[serde(alias = "default_policy")]
+    #[schemars(extend("x-aliases" = ["default_policy"]))]
     pub backpressure_policy: BackpressurePolicy,
     /// Queue depth ratio at which backpressure deactivates (default 0.5).
+    #[schemars(extend("exclusiveMinimum" = 0.0, "exclusiveMaximum" = 1.0))]
     pub low_watermark_ratio: f64,
     /// Throughput cap used by the `rate-limit` policy.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub max_elements_per_second: Option<u64>,
 }
 
@@ -114,7 +122,7 @@ impl Default for BackpressureConfig {
 }
 
 /// What allocation does when a pool tier is empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExhaustionPolicy {
     /// Allocate outside the pool (counted as a fallback) (default).
@@ -124,8 +132,9 @@ pub enum ExhaustionPolicy {
     Error,
 }
 
-/// `[runtime.pools]` — buffer pool sizes per tier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `[runtime.pools]` — buffer pool sizes per tier (the resource
+/// manager's pools take it as it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PoolConfig {
     /// 256-byte buffers pre-allocated (default 4096).

@@ -1,15 +1,23 @@
-//! The shape of Torvyn.toml: every section, key, type, allowed value,
-//! range and default of the spec's Configuration Reference, in one place.
+//! The shape of Torvyn.toml as the loader walks it: every section, key,
+//! type, allowed value and bound, compiled from the JSON Schema that
+//! `schemars` derives from the configuration types (see
+//! [`jsonschema`](super::jsonschema)); nothing here is written by hand.
 //!
-//! The loader checks each layer against this description (unknown
-//! fields, types, ranges) before serde sees it, the environment and
-//! `--config` layers use it to find and coerce keys, and the JSON
-//! Schemas in `config-schemas/` are generated from it. Tests keep it in
-//! step with the serde structs and their `Default`s.
+//! The loader checks each layer against this shape (unknown fields,
+//! types, ranges) before serde sees it, and the environment and
+//! `--config` layers use it to find and coerce keys. Besides the standard
+//! keywords (`properties`, `required`, `type`, `enum`/`const`,
+//! `minimum`/`maximum`, `exclusiveMinimum`/`exclusiveMaximum`,
+//! `minLength`, `pattern`, `items`, `additionalProperties`, `$ref`), the
+//! compiler reads four extension keywords for the spec's other
+//! spellings: `x-aliases` (other names of a key), `x-inline` (a sub-table
+//! whose keys belong to its parent), `x-single-table` (a lone table means
+//! a one-element array) and `x-keyed-by` (a table of named tables means
+//! an array, each name becoming that field).
 
 use std::sync::OnceLock;
 
-use serde_json::{json, Value as Json};
+use serde_json::{Map, Value as Json};
 
 /// A string format checked beyond "is a string".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +29,8 @@ pub(crate) enum Pattern {
 }
 
 impl Pattern {
-    pub fn regex(self) -> &'static str {
+    /// The regular expression of the JSON Schema's `pattern`.
+    pub const fn regex(self) -> &'static str {
         match self {
             Pattern::Identifier => "^[a-z][a-z0-9_-]*$",
             Pattern::SemVer => {
@@ -30,6 +39,14 @@ impl Pattern {
         }
     }
 
+    /// The pattern whose regular expression is `regex`.
+    fn from_regex(regex: &str) -> Option<Pattern> {
+        [Pattern::Identifier, Pattern::SemVer]
+            .into_iter()
+            .find(|p| p.regex() == regex)
+    }
+
+    /// How messages name what the value should be.
     pub fn describe(self) -> &'static str {
         match self {
             Pattern::Identifier => {
@@ -39,6 +56,7 @@ impl Pattern {
         }
     }
 
+    /// Whether `s` matches (checked by hand: no regex engine needed).
     pub fn matches(self, s: &str) -> bool {
         match self {
             Pattern::Identifier => {
@@ -96,7 +114,7 @@ pub(crate) enum Shape {
     },
     Bool,
     /// One of a closed set of strings.
-    Enum(&'static [&'static str]),
+    Enum(Vec<String>),
     /// A size string (`"64MiB"`) or a byte count.
     Size {
         min: u64,
@@ -106,7 +124,6 @@ pub(crate) enum Shape {
     /// A table with free keys (flow names, node names, grants).
     Map {
         value: Box<Shape>,
-        key_kind: &'static str,
     },
     /// An array of tables. With `single_table`, a lone table (`[component]`)
     /// means a one-element array. With `keyed_by`, a table of named tables
@@ -114,8 +131,11 @@ pub(crate) enum Shape {
     List {
         item: Box<Shape>,
         single_table: bool,
-        keyed_by: Option<&'static str>,
+        keyed_by: Option<String>,
     },
+    /// A schema the compiler does not model; serde alone checks it (a
+    /// test keeps Torvyn.toml free of them).
+    Any,
 }
 
 /// A table with a fixed set of keys.
@@ -127,61 +147,26 @@ pub(crate) struct TableShape {
 /// One key of a [`TableShape`].
 #[derive(Debug, Clone)]
 pub(crate) struct Field {
-    pub name: &'static str,
+    pub name: String,
     pub shape: Shape,
     pub required: bool,
-    pub default: Option<Json>,
-    pub doc: &'static str,
-    /// Other spellings the spec uses for the same key.
-    pub aliases: &'static [&'static str],
+    /// Other spellings the spec uses for the same key (`x-aliases`).
+    pub aliases: Vec<String>,
     /// The field is a sub-table whose keys belong to the parent
-    /// (`[observability.tracing]` holds `[observability]` keys).
+    /// (`[observability.tracing]` holds `[observability]` keys; `x-inline`).
     pub inline: bool,
 }
 
-impl Field {
-    fn new(name: &'static str, shape: Shape, doc: &'static str) -> Self {
-        Field {
-            name,
-            shape,
-            required: false,
-            default: None,
-            doc,
-            aliases: &[],
-            inline: false,
-        }
-    }
-
-    fn required(mut self) -> Self {
-        self.required = true;
-        self
-    }
-
-    fn default(mut self, value: Json) -> Self {
-        self.default = Some(value);
-        self
-    }
-
-    fn alias(mut self, aliases: &'static [&'static str]) -> Self {
-        self.aliases = aliases;
-        self
-    }
-}
-
 impl TableShape {
-    fn new(fields: Vec<Field>) -> Self {
-        TableShape { fields }
-    }
-
     /// The field named `name` or one of its aliases.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields
             .iter()
-            .find(|f| f.name == name || f.aliases.contains(&name))
+            .find(|f| f.name == name || f.aliases.iter().any(|a| a == name))
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
-        self.fields.iter().map(|f| f.name).collect()
+    pub fn names(&self) -> Vec<&str> {
+        self.fields.iter().map(|f| f.name.as_str()).collect()
     }
 }
 
@@ -197,6 +182,7 @@ impl Shape {
             Shape::StrList => "array of strings".into(),
             Shape::Table(_) | Shape::Map { .. } => "table".into(),
             Shape::List { .. } => "array of tables".into(),
+            Shape::Any => "value".into(),
         }
     }
 
@@ -208,698 +194,185 @@ impl Shape {
     }
 }
 
-fn string() -> Shape {
-    Shape::Str {
-        non_empty: false,
-        pattern: None,
-    }
-}
-
-fn non_empty() -> Shape {
-    Shape::Str {
-        non_empty: true,
-        pattern: None,
-    }
-}
-
-fn pattern(pattern: Pattern) -> Shape {
-    Shape::Str {
-        non_empty: true,
-        pattern: Some(pattern),
-    }
-}
-
-fn int(min: i64, max: i64) -> Shape {
-    Shape::Int { min, max }
-}
-
-const U32: i64 = u32::MAX as i64;
-
-/// `block`, `drop-oldest`, ... — the stream overflow policies.
-pub(crate) const BACKPRESSURE_POLICIES: &[&str] =
-    &["block", "drop-oldest", "drop-newest", "error", "rate-limit"];
-
-fn ratio() -> Shape {
-    Shape::Float {
-        min: 0.0,
-        max: 1.0,
-        exclusive: true,
-    }
-}
-
-/// `[torvyn]`.
-fn project() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "name",
-            pattern(Pattern::Identifier),
-            "Project name (lowercase, hyphens allowed).",
-        )
-        .required(),
-        Field::new(
-            "version",
-            pattern(Pattern::SemVer),
-            "Project version (semantic versioning, e.g. \"0.1.0\").",
-        )
-        .required(),
-        Field::new(
-            "contract_version",
-            pattern(Pattern::SemVer),
-            "Torvyn contract version this project targets.",
-        )
-        .required(),
-        Field::new(
-            "description",
-            string(),
-            "Human-readable project description.",
-        )
-        .default(json!("")),
-        Field::new("authors", Shape::StrList, "Author names and emails.").default(json!([])),
-        Field::new("license", string(), "SPDX license identifier.").default(json!("")),
-        Field::new("repository", string(), "Source repository URL.").default(json!("")),
-    ])
-}
-
-/// One `[[component]]`.
-fn component() -> TableShape {
-    TableShape::new(vec![
-        Field::new("name", non_empty(), "Component name within this project.").required(),
-        Field::new(
-            "path",
-            non_empty(),
-            "Path to the component source root, relative to the project root.",
-        )
-        .default(json!(".")),
-        Field::new(
-            "language",
-            Shape::Enum(&["rust", "go", "python", "zig"]),
-            "Implementation language.",
-        )
-        .default(json!("rust")),
-        Field::new(
-            "build_command",
-            non_empty(),
-            "Custom build command (default: auto-detected).",
-        ),
-        Field::new(
-            "version",
-            pattern(Pattern::SemVer),
-            "Component version (single-component `[component]` form).",
-        ),
-    ])
-}
-
-/// `[flow.<name>.nodes.<node>]`.
-fn node() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "component",
-            non_empty(),
-            "Path to a compiled .wasm file, registry reference or declared component name.",
-        )
-        .required(),
-        Field::new(
-            "interface",
-            non_empty(),
-            "Torvyn interface the component implements (e.g. torvyn:streaming/processor).",
-        )
-        .required(),
-        Field::new(
-            "config",
-            string(),
-            "Configuration string passed to lifecycle.init(). JSON recommended.",
-        )
-        .default(json!("")),
-        Field::new(
-            "fan_out",
-            Shape::Enum(&["min-demand", "independent"]),
-            "Fan-out gating: min-demand (never outrun the slowest consumer) or independent (faster branches pull ahead; a full branch misses elements, counted as lagged).",
-        )
-        .default(json!("min-demand")),
-        Field::new(
-            "merge",
-            Shape::Enum(&["round-robin", "priority"]),
-            "Fan-in merge: round-robin (equal turns) or priority (highest edge priority first).",
-        )
-        .default(json!("round-robin")),
-        Field::new(
-            "restart",
-            Shape::Enum(&["permanent", "transient", "temporary"]),
-            "When the component is restarted after failing: permanent (after a trap or a fatal error), transient (after a trap only) or temporary (never; the node closes).",
-        )
-        .default(json!("permanent")),
-        Field::new(
-            "on_error",
-            Shape::Enum(&["skip", "retry", "dead-letter", "fail"]),
-            "What happens to an element the component failed on: skip (counted), retry (up to `retries` times, then dead-letter if possible), dead-letter or fail (the flow).",
-        )
-        .default(json!("skip")),
-        Field::new(
-            "retries",
-            int(0, U32),
-            "Retries under on_error = \"retry\".",
-        )
-        .default(json!(3)),
-        Field::new(
-            "dead_letter_file",
-            non_empty(),
-            "JSON-lines file receiving dead letters when the node has no `dead-letter` edge (relative to the manifest).",
-        ),
-    ])
-}
-
-fn endpoint(port_doc: &'static str) -> Shape {
-    Shape::Table(TableShape::new(vec![
-        Field::new("node", non_empty(), "Node name.").required(),
-        Field::new("port", non_empty(), port_doc).required(),
-    ]))
-}
-
-/// `backpressure` of one edge (per-stream overrides).
-fn stream_backpressure() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "queue_depth",
-            int(1, U32),
-            "Bounded queue capacity of this stream.",
-        ),
-        Field::new(
-            "policy",
-            Shape::Enum(BACKPRESSURE_POLICIES),
-            "Overflow policy of this stream.",
-        ),
-        Field::new(
-            "low_watermark_ratio",
-            ratio(),
-            "Queue depth ratio at which backpressure deactivates.",
-        ),
-        Field::new(
-            "max_elements_per_second",
-            int(1, i64::MAX),
-            "Throughput cap for the rate-limit policy.",
-        ),
-    ])
-}
-
-/// One `[[flow.<name>.edges]]`.
-fn edge() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "name",
-            non_empty(),
-            "Stream name (default: \"<from.node>-to-<to.node>\").",
-        ),
-        Field::new(
-            "from",
-            endpoint("Output port name (usually \"output\")."),
-            "Upstream end.",
-        )
-        .required(),
-        Field::new(
-            "to",
-            endpoint("Input port name (usually \"input\")."),
-            "Downstream end.",
-        )
-        .required(),
-        Field::new(
-            "backpressure",
-            Shape::Table(stream_backpressure()),
-            "Per-stream backpressure overrides.",
-        ),
-        Field::new(
-            "priority",
-            int(0, U32),
-            "Merge priority at the downstream node when its merge is \"priority\" (higher first).",
-        )
-        .default(json!(0)),
-    ])
-}
-
-/// `[flow.<name>]`.
-fn flow() -> TableShape {
-    TableShape::new(vec![
-        Field::new("description", string(), "Human-readable flow description.").default(json!("")),
-        Field::new(
-            "default_queue_depth",
-            int(1, U32),
-            "Queue capacity of this flow's streams (overrides [runtime.backpressure]).",
-        ),
-        Field::new(
-            "backpressure_policy",
-            Shape::Enum(BACKPRESSURE_POLICIES),
-            "Overflow policy of this flow's streams.",
-        )
-        .alias(&["default_policy"]),
-        Field::new(
-            "low_watermark_ratio",
-            ratio(),
-            "Low watermark of this flow's streams.",
-        ),
-        Field::new(
-            "max_elements_per_second",
-            int(1, i64::MAX),
-            "Throughput cap for the rate-limit policy.",
-        ),
-        Field::new(
-            "nodes",
-            Shape::Map {
-                value: Box::new(Shape::Table(node())),
-                key_kind: "node",
-            },
-            "Component nodes, by node name.",
-        )
-        .default(json!({})),
-        Field::new(
-            "edges",
-            Shape::List {
-                item: Box::new(Shape::Table(edge())),
-                single_table: false,
-                keyed_by: Some("name"),
-            },
-            "Stream connections.",
-        )
-        .default(json!([])),
-        Field::new(
-            "supervision",
-            Shape::Table(supervision()),
-            "Restart strategy and intensity of this flow's components.",
-        ),
-    ])
-}
-
-/// `[flow.<name>.supervision]`.
-fn supervision() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "strategy",
-            Shape::Enum(&["one_for_one", "one_for_all", "rest_for_one"]),
-            "Which components restart with a failed one: just it, all, or it and those after it in topological order.",
-        )
-        .default(json!("one_for_one")),
-        Field::new(
-            "max_restarts",
-            int(0, U32),
-            "Restarts allowed within restart_window_ms; one more fails the flow.",
-        )
-        .default(json!(3)),
-        Field::new(
-            "restart_window_ms",
-            int(1, i64::MAX),
-            "The restart intensity's sliding window, in milliseconds.",
-        )
-        .default(json!(5000)),
-        Field::new(
-            "flow_restart",
-            Shape::Enum(&["never", "on-failure"]),
-            "Whether the whole flow is started again when it fails. Unset: torvyn serve restarts on failure, torvyn run and embedders do not.",
-        ),
-        Field::new(
-            "flow_max_restarts",
-            int(0, U32),
-            "Flow restarts allowed within flow_restart_window_ms; one more leaves the flow failed.",
-        )
-        .default(json!(3)),
-        Field::new(
-            "flow_restart_window_ms",
-            int(1, i64::MAX),
-            "The sliding window of flow_max_restarts, in milliseconds.",
-        )
-        .default(json!(60000)),
-        Field::new(
-            "flow_restart_backoff_ms",
-            int(0, i64::MAX),
-            "Delay before the first flow restart in a window, in milliseconds; each further restart waits twice as long.",
-        )
-        .default(json!(0)),
-    ])
-}
-
-/// `[runtime.backpressure]`.
-fn backpressure() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "default_queue_depth",
-            int(1, U32),
-            "Default bounded queue capacity per stream.",
-        )
-        .default(json!(64)),
-        Field::new(
-            "backpressure_policy",
-            Shape::Enum(BACKPRESSURE_POLICIES),
-            "Default overflow policy.",
-        )
-        .default(json!("block"))
-        .alias(&["default_policy"]),
-        Field::new(
-            "low_watermark_ratio",
-            ratio(),
-            "Queue depth ratio at which backpressure deactivates.",
-        )
-        .default(json!(0.5)),
-        Field::new(
-            "max_elements_per_second",
-            int(1, i64::MAX),
-            "Throughput cap for the rate-limit policy.",
-        ),
-    ])
-}
-
-/// `[runtime.pools]`.
-fn pools() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "small_pool_size",
-            int(0, U32),
-            "Number of 256-byte buffers pre-allocated.",
-        )
-        .default(json!(4096)),
-        Field::new(
-            "medium_pool_size",
-            int(0, U32),
-            "Number of 4 KiB buffers pre-allocated.",
-        )
-        .default(json!(1024)),
-        Field::new(
-            "large_pool_size",
-            int(0, U32),
-            "Number of 64 KiB buffers pre-allocated.",
-        )
-        .default(json!(256)),
-        Field::new(
-            "huge_pool_size",
-            int(0, U32),
-            "Maximum cached 1 MiB buffers (on demand).",
-        )
-        .default(json!(32)),
-        Field::new(
-            "exhaustion_policy",
-            Shape::Enum(&["fallback-alloc", "error"]),
-            "Policy when a pool tier is empty.",
-        )
-        .default(json!("fallback-alloc")),
-    ])
-}
-
-/// `[runtime]`.
-fn runtime() -> TableShape {
-    TableShape::new(vec![
-        Field::new(
-            "worker_threads",
-            int(1, U32),
-            "Worker thread count (default: CPU count).",
-        ),
-        Field::new(
-            "max_memory_per_component",
-            Shape::Size { min: 1 },
-            "Wasm linear memory limit per component instance.",
-        )
-        .default(json!("64MiB")),
-        Field::new(
-            "fuel_per_invocation",
-            int(0, i64::MAX),
-            "Wasmtime fuel budget per component call; 0 = unlimited.",
-        )
-        .default(json!(0)),
-        Field::new(
-            "max_invocation_time_ms",
-            int(0, i64::MAX),
-            "Wall-clock deadline per component call in milliseconds (epoch interruption); 0 = none.",
-        )
-        .default(json!(1000)),
-        Field::new(
-            "component_init_timeout_ms",
-            int(1, i64::MAX),
-            "Timeout for lifecycle.init() calls.",
-        )
-        .default(json!(5000)),
-        Field::new(
-            "component_teardown_timeout_ms",
-            int(1, i64::MAX),
-            "Timeout for lifecycle.teardown() calls.",
-        )
-        .default(json!(2000)),
-        Field::new(
-            "backpressure",
-            Shape::Table(backpressure()),
-            "Global backpressure defaults.",
-        ),
-        Field::new("pools", Shape::Table(pools()), "Buffer pool configuration."),
-    ])
-}
-
-/// The `[observability]` keys (also valid inside `[observability.tracing]`).
-fn observability_fields() -> Vec<Field> {
-    vec![
-        Field::new(
-            "level",
-            Shape::Enum(&["off", "production", "diagnostic"]),
-            "Observability level.",
-        )
-        .default(json!("production")),
-        Field::new("tracing_enabled", Shape::Bool, "Enable trace collection.").default(json!(true)),
-        Field::new(
-            "tracing_exporter",
-            Shape::Enum(&["otlp-grpc", "otlp-http", "stdout", "file", "none"]),
-            "Trace export target. Spans are exported only when this is set (the spec's default, stdout, stays inert so that stdout carries the components' output).",
-        ),
-        Field::new(
-            "tracing_endpoint",
-            string(),
-            "OTLP endpoint URL (for otlp-grpc and otlp-http).",
-        )
-        .default(json!("")),
-        Field::new(
-            "sample_rate",
-            Shape::Float {
-                min: 0.0,
-                max: 1.0,
-                exclusive: false,
-            },
-            "Head-based trace sampling rate.",
-        )
-        .default(json!(0.01)),
-        Field::new(
-            "error_promote",
-            Shape::Bool,
-            "Promote errored flows to full tracing.",
-        )
-        .default(json!(true)),
-        Field::new(
-            "latency_promote_threshold_ms",
-            int(0, i64::MAX),
-            "Promote flows exceeding this latency.",
-        )
-        .default(json!(10)),
-        Field::new("metrics_enabled", Shape::Bool, "Enable metrics collection.")
-            .default(json!(true)),
-        Field::new(
-            "prometheus_enabled",
-            Shape::Bool,
-            "Serve /metrics on the inspection API.",
-        )
-        .default(json!(true)),
-        Field::new(
-            "otlp_metrics_enabled",
-            Shape::Bool,
-            "Push metrics via OTLP.",
-        )
-        .default(json!(false)),
-        Field::new(
-            "otlp_metrics_interval_s",
-            int(1, i64::MAX),
-            "OTLP metrics push interval in seconds.",
-        )
-        .default(json!(15))
-        .alias(&["otlp_export_interval_s"]),
-        Field::new(
-            "ring_buffer_capacity",
-            // A flow reserves 32 bytes per slot when it enters production
-            // level: 1 Mi slots (32 MiB) is far past any useful window.
-            int(1, 1 << 20),
-            "Per-flow span ring buffer size for retroactive sampling (at most 1048576 calls, 32 bytes each).",
-        )
-        .default(json!(64)),
-        Field::new(
-            "inspection",
-            Shape::Bool,
-            "Serve the inspection API while `torvyn run` runs.",
-        )
-        .default(json!(false)),
-        Field::new(
-            "inspection_address",
-            string(),
-            "Inspection API address: \"\" for the Unix socket $TORVYN_STATE_DIR/torvyn.sock, or a loopback HOST:PORT for TCP.",
-        )
-        .default(json!("")),
-        Field::new(
-            "inspection_token",
-            string(),
-            "Bearer token required by the TCP inspection API.",
-        )
-        .default(json!("")),
-    ]
-}
-
-/// `[observability]`.
-fn observability() -> TableShape {
-    let mut fields = observability_fields();
-    let mut tracing = Field::new(
-        "tracing",
-        Shape::Table(TableShape::new(observability_fields())),
-        "Alternative spelling: [observability] keys grouped under [observability.tracing].",
-    );
-    tracing.inline = true;
-    fields.push(tracing);
-    TableShape::new(fields)
-}
-
-/// `[security]`.
-fn security() -> TableShape {
-    let grant = TableShape::new(vec![Field::new(
-        "capabilities",
-        Shape::StrList,
-        "Capabilities granted to the component, e.g. \"wasi:filesystem/read:/data/input\".",
-    )
-    .default(json!([]))]);
-    TableShape::new(vec![
-        Field::new(
-            "default_capability_policy",
-            Shape::Enum(&["deny-all", "allow-all"]),
-            "Policy for capabilities without an explicit grant.",
-        )
-        .default(json!("deny-all")),
-        Field::new(
-            "audit_enabled",
-            Shape::Bool,
-            "Enable security audit logging.",
-        )
-        .default(json!(true)),
-        Field::new(
-            "audit_target",
-            Shape::Enum(&["file", "stdout", "event-sink"]),
-            "Audit log target.",
-        )
-        .default(json!("file")),
-        Field::new(
-            "grants",
-            Shape::Map {
-                value: Box::new(Shape::Table(grant)),
-                key_kind: "component",
-            },
-            "Per-component capability grants.",
-        )
-        .default(json!({})),
-    ])
-}
-
-/// `[registry]`.
-fn registry() -> TableShape {
-    TableShape::new(vec![Field::new(
-        "default",
-        string(),
-        "Default OCI registry URL for torvyn publish.",
-    )
-    .default(json!(""))])
-}
-
-/// `[capabilities]`.
-fn capabilities() -> TableShape {
-    let flags = || Shape::Map {
-        value: Box::new(Shape::Bool),
-        key_kind: "capability",
-    };
-    let torvyn = TableShape::new(vec![
-        Field::new(
-            "max-buffer-size",
-            Shape::Size { min: 1 },
-            "Maximum single buffer size this component needs.",
-        )
-        .default(json!("16MiB")),
-        Field::new(
-            "max-memory",
-            Shape::Size { min: 1 },
-            "Maximum Wasm linear memory this component needs.",
-        )
-        .default(json!("64MiB")),
-        Field::new(
-            "buffer-pool-access",
-            non_empty(),
-            "Named buffer pool to use.",
-        )
-        .default(json!("default")),
-    ]);
-    TableShape::new(vec![
-        Field::new(
-            "required",
-            flags(),
-            "Capabilities the component needs; it will not link unless they are granted.",
-        )
-        .default(json!({})),
-        Field::new(
-            "optional",
-            flags(),
-            "Capabilities that enhance the component; it must cope with their absence.",
-        )
-        .default(json!({})),
-        Field::new(
-            "torvyn",
-            Shape::Table(torvyn),
-            "Torvyn-specific resource requirements.",
-        ),
-    ])
-}
-
-fn section(name: &'static str, table: TableShape, doc: &'static str) -> Field {
-    Field::new(name, Shape::Table(table), doc)
-}
-
 /// The sections a global user config (and the environment) may set.
 pub(crate) const GLOBAL_SECTIONS: &[&str] = &["runtime", "observability", "security", "registry"];
 
-/// The whole Torvyn.toml.
+/// The sections of a component manifest (a subset of [`manifest`]).
+pub(crate) const COMPONENT_SECTIONS: &[&str] = &["torvyn", "component", "capabilities"];
+
+/// The whole Torvyn.toml, compiled once from the derived JSON Schema.
 pub(crate) fn manifest() -> &'static TableShape {
     static SCHEMA: OnceLock<TableShape> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        TableShape::new(vec![
-            section("torvyn", project(), "Project metadata.").required(),
-            Field::new(
-                "component",
-                Shape::List {
-                    item: Box::new(Shape::Table(component())),
-                    single_table: true,
-                    keyed_by: None,
-                },
-                "Component declarations.",
-            )
-            .default(json!([])),
-            Field::new(
-                "flow",
-                Shape::Map {
-                    value: Box::new(Shape::Table(flow())),
-                    key_kind: "flow",
-                },
-                "Flow definitions, by flow name; the first one is the default flow.",
-            )
-            .default(json!({})),
-            section("runtime", runtime(), "Runtime configuration."),
-            section(
-                "observability",
-                observability(),
-                "Observability configuration.",
-            ),
-            section("security", security(), "Security configuration."),
-            section("registry", registry(), "Registry configuration."),
-            section(
-                "capabilities",
-                capabilities(),
-                "Capabilities the component requires or can use.",
-            ),
-        ])
+        let schema = super::jsonschema::manifest_schema();
+        let compiler = Compiler {
+            defs: schema.get("$defs").and_then(Json::as_object),
+        };
+        compiler.table(&schema)
     })
 }
 
-/// The sections of a component manifest (a subset of [`manifest`]).
-pub(crate) const COMPONENT_SECTIONS: &[&str] = &["torvyn", "component", "capabilities"];
+/// Turns JSON Schema objects into [`Shape`]s, following `$ref`s into
+/// `$defs`.
+struct Compiler<'a> {
+    defs: Option<&'a Map<String, Json>>,
+}
+
+impl<'a> Compiler<'a> {
+    /// `schema`, or what its `$ref` points to.
+    fn target(&self, schema: &'a Json) -> &'a Json {
+        let name = schema
+            .get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"));
+        match name.and_then(|name| self.defs?.get(name)) {
+            Some(target) => self.target(target),
+            None => schema,
+        }
+    }
+
+    /// The schema of an `Option`'s value: TOML has no null, so an
+    /// `anyOf` with a `null` alternative is its other alternative.
+    fn non_null(&self, schema: &'a Json) -> &'a Json {
+        let schema = self.target(schema);
+        if let Some(alternatives) = schema.get("anyOf").and_then(Json::as_array) {
+            let values: Vec<&Json> = alternatives
+                .iter()
+                .filter(|a| a.get("type").and_then(Json::as_str) != Some("null"))
+                .collect();
+            if let [value] = values[..] {
+                return self.non_null(value);
+            }
+        }
+        schema
+    }
+
+    fn table(&self, schema: &'a Json) -> TableShape {
+        let schema = self.target(schema);
+        let required = strings(schema.get("required"));
+        let Some(properties) = schema.get("properties").and_then(Json::as_object) else {
+            return TableShape::default();
+        };
+        let fields = properties
+            .iter()
+            .map(|(name, property)| Field {
+                name: name.clone(),
+                shape: self.shape(property),
+                required: required.contains(name),
+                aliases: strings(property.get("x-aliases")),
+                inline: flag(property, "x-inline"),
+            })
+            .collect();
+        TableShape { fields }
+    }
+
+    /// The shape of a property's schema (whose own keywords carry the
+    /// array extensions).
+    fn shape(&self, property: &'a Json) -> Shape {
+        let schema = self.non_null(property);
+        if let Some(values) = enum_values(schema) {
+            return Shape::Enum(values);
+        }
+        let types: Vec<&str> = match schema.get("type") {
+            Some(Json::String(t)) => vec![t.as_str()],
+            Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let types: Vec<&str> = types.into_iter().filter(|t| *t != "null").collect();
+        let int = |key: &str| schema.get(key).and_then(Json::as_f64).map(|x| x as i64);
+        let float = |key: &str| schema.get(key).and_then(Json::as_f64);
+        match types[..] {
+            ["object"] if schema.get("properties").is_some() => Shape::Table(self.table(schema)),
+            ["object"] => match schema.get("additionalProperties") {
+                Some(value) if value.is_object() => Shape::Map {
+                    value: Box::new(self.shape(value)),
+                },
+                _ => Shape::Any,
+            },
+            ["array"] => {
+                let item = schema.get("items").map_or(Shape::Any, |i| self.shape(i));
+                if matches!(item, Shape::Str { .. }) {
+                    return Shape::StrList;
+                }
+                Shape::List {
+                    item: Box::new(item),
+                    single_table: flag(property, "x-single-table"),
+                    keyed_by: property
+                        .get("x-keyed-by")
+                        .and_then(Json::as_str)
+                        .map(String::from),
+                }
+            }
+            ["integer"] => Shape::Int {
+                min: int("minimum").unwrap_or(i64::MIN),
+                max: int("maximum").unwrap_or(i64::MAX),
+            },
+            ["number"] => {
+                let exclusive = float("exclusiveMinimum").or(float("exclusiveMaximum"));
+                Shape::Float {
+                    min: float("exclusiveMinimum")
+                        .or(float("minimum"))
+                        .unwrap_or(f64::MIN),
+                    max: float("exclusiveMaximum")
+                        .or(float("maximum"))
+                        .unwrap_or(f64::MAX),
+                    exclusive: exclusive.is_some(),
+                }
+            }
+            ["boolean"] => Shape::Bool,
+            ["string"] => Shape::Str {
+                non_empty: schema.get("minLength").and_then(Json::as_u64) >= Some(1),
+                pattern: schema
+                    .get("pattern")
+                    .and_then(Json::as_str)
+                    .and_then(Pattern::from_regex),
+            },
+            ["string", "integer"] | ["integer", "string"] => Shape::Size {
+                min: schema.get("minimum").and_then(Json::as_u64).unwrap_or(0),
+            },
+            _ => Shape::Any,
+        }
+    }
+}
+
+/// The strings of an `enum`, or of a `oneOf`/`anyOf` of `const`s (the
+/// form `schemars` gives enums whose variants have doc comments).
+fn enum_values(schema: &Json) -> Option<Vec<String>> {
+    if let Some(values) = schema.get("enum").and_then(Json::as_array) {
+        return values
+            .iter()
+            .map(|v| v.as_str().map(String::from))
+            .collect();
+    }
+    let alternatives = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Json::as_array)?;
+    let mut values = Vec::new();
+    for alternative in alternatives {
+        match alternative.get("const") {
+            Some(Json::String(value)) => values.push(value.clone()),
+            _ => values.extend(enum_values(alternative)?),
+        }
+    }
+    Some(values)
+}
+
+fn strings(value: Option<&Json>) -> Vec<String> {
+    value
+        .and_then(Json::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn flag(schema: &Json, keyword: &str) -> bool {
+    schema.get(keyword).and_then(Json::as_bool) == Some(true)
+}
 
 #[cfg(test)]
 mod tests {
@@ -921,20 +394,38 @@ mod tests {
         }
     }
 
+    fn table_at(path: &[&str]) -> &'static TableShape {
+        let mut table = manifest();
+        for key in path {
+            let shape = &table.field(key).unwrap().shape;
+            table = match shape {
+                Shape::Map { value, .. } => value.as_table(),
+                Shape::List { item, .. } => item.as_table(),
+                other => other.as_table(),
+            }
+            .unwrap();
+        }
+        table
+    }
+
     #[test]
     fn aliases_resolve_to_their_field() {
-        let runtime = manifest()
-            .field("runtime")
-            .and_then(|f| f.shape.as_table())
-            .unwrap();
-        let bp = runtime
-            .field("backpressure")
-            .and_then(|f| f.shape.as_table())
-            .unwrap();
+        let bp = table_at(&["runtime", "backpressure"]);
         assert_eq!(
             bp.field("default_policy").unwrap().name,
             "backpressure_policy"
         );
+        let flow = table_at(&["flow"]);
+        assert_eq!(
+            flow.field("default_policy").unwrap().name,
+            "backpressure_policy"
+        );
+        let observability = table_at(&["observability"]);
+        assert_eq!(
+            observability.field("otlp_export_interval_s").unwrap().name,
+            "otlp_metrics_interval_s"
+        );
+        assert!(observability.field("tracing").unwrap().inline);
     }
 
     #[test]
@@ -942,5 +433,74 @@ mod tests {
         for name in GLOBAL_SECTIONS.iter().chain(COMPONENT_SECTIONS) {
             assert!(manifest().field(name).is_some(), "{name}");
         }
+    }
+
+    /// Every key of Torvyn.toml compiles to a shape the loader checks.
+    #[test]
+    fn every_key_has_a_known_shape() {
+        fn walk(shape: &Shape, path: &str) {
+            match shape {
+                Shape::Any => panic!("`{path}` compiled to no known shape"),
+                Shape::Table(table) => {
+                    for field in &table.fields {
+                        walk(&field.shape, &format!("{path}.{}", field.name));
+                    }
+                }
+                Shape::Map { value } => walk(value, &format!("{path}.*")),
+                Shape::List { item, .. } => walk(item, &format!("{path}[]")),
+                _ => {}
+            }
+        }
+        walk(&Shape::Table(manifest().clone()), "");
+    }
+
+    #[test]
+    fn bounds_defaults_and_spellings_come_from_the_types() {
+        let depth = &table_at(&["runtime", "backpressure"])
+            .field("default_queue_depth")
+            .unwrap()
+            .shape;
+        assert!(matches!(depth, Shape::Int { min: 1, max } if *max == i64::from(u32::MAX)));
+        let ratio = &table_at(&["flow", "edges", "backpressure"])
+            .field("low_watermark_ratio")
+            .unwrap()
+            .shape;
+        assert!(matches!(
+            ratio,
+            Shape::Float {
+                exclusive: true,
+                ..
+            }
+        ));
+        let name = &table_at(&["torvyn"]).field("name").unwrap();
+        assert!(name.required);
+        assert!(matches!(
+            name.shape,
+            Shape::Str {
+                non_empty: true,
+                pattern: Some(Pattern::Identifier)
+            }
+        ));
+        let memory = &table_at(&["runtime"])
+            .field("max_memory_per_component")
+            .unwrap()
+            .shape;
+        assert!(matches!(memory, Shape::Size { min: 1 }));
+        let policy = &table_at(&["runtime", "pools"])
+            .field("exhaustion_policy")
+            .unwrap()
+            .shape;
+        assert!(matches!(policy, Shape::Enum(v) if v == &["fallback-alloc", "error"]));
+        assert!(matches!(
+            &manifest().field("component").unwrap().shape,
+            Shape::List {
+                single_table: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &table_at(&["flow"]).field("edges").unwrap().shape,
+            Shape::List { keyed_by: Some(key), .. } if key == "name"
+        ));
     }
 }

@@ -1,10 +1,11 @@
 //! `[security]` and `[security.grants.<component>]`.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What happens to a capability no grant mentions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CapabilityPolicy {
     /// Deny it (default; the spec's security model).
@@ -15,7 +16,7 @@ pub enum CapabilityPolicy {
 }
 
 /// Where audit records go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuditTarget {
     /// An audit log file (default).
@@ -28,7 +29,7 @@ pub enum AuditTarget {
 }
 
 /// `[security.grants.<component>]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CapabilityGrant {
     /// Capabilities granted, e.g. `"wasi:filesystem/read:/data/input"`.
@@ -36,7 +37,7 @@ pub struct CapabilityGrant {
 }
 
 /// `[security]` — security configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityConfig {
     /// Policy for ungranted capabilities (default `deny-all`).

@@ -259,6 +259,25 @@ impl FromStr for ByteSize {
     }
 }
 
+/// Matches what [`parse_size`] accepts (the JSON Schema's `pattern`).
+const SIZE_PATTERN: &str = "^\\s*[0-9][0-9_]*(\\.[0-9]+)?\\s*([kKmMgGtT][iI]?)?[bB]?\\s*$";
+
+impl schemars::JsonSchema for ByteSize {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByteSize".into()
+    }
+
+    /// A size string such as `"64MiB"`, or a byte count; at least one byte.
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A size such as \"64MiB\", \"512KiB\" or \"1GiB\", or a byte count.",
+            "type": ["string", "integer"],
+            "pattern": SIZE_PATTERN,
+            "minimum": 1,
+        })
+    }
+}
+
 impl Serialize for ByteSize {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&format_size(self.0))

@@ -114,10 +114,10 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
             let Kind::Str(s) = &node.kind else {
                 return Err(wrong_type(node, shape, path));
             };
-            if allowed.contains(&s.as_str()) {
+            if allowed.iter().any(|a| a == s) {
                 return Ok(());
             }
-            let hint = match nearest(s, allowed.iter().copied()) {
+            let hint = match nearest(s, allowed.iter().map(String::as_str)) {
                 Some(name) => format!("did you mean `{name}`?"),
                 None => format!("use one of: {}", allowed.join(", ")),
             };
@@ -152,6 +152,7 @@ pub(crate) fn check(node: &Node, shape: &Shape, path: &KeyPath) -> Result<(), Co
             }
             Ok(())
         }
+        Shape::Any => Ok(()),
         Shape::StrList => match &node.kind {
             Kind::Array(items) => {
                 gather(items.iter().enumerate().map(|(i, item)| match item.kind {

@@ -55,13 +55,22 @@ pub struct EngineConfig {
 }
 
 impl Default for EngineConfig {
+    /// The engine settings of a default `[runtime]` table.
     fn default() -> Self {
+        Self::from(&crate::config::RuntimeConfig::default())
+    }
+}
+
+impl From<&crate::config::RuntimeConfig> for EngineConfig {
+    /// The engine settings of a loaded `[runtime]` table; the stack limit,
+    /// cache directory and guest outputs are not configuration.
+    fn from(runtime: &crate::config::RuntimeConfig) -> Self {
         Self {
-            fuel_per_invocation: 0,
-            max_invocation_time_ms: 1000,
-            init_timeout_ms: 5000,
-            teardown_timeout_ms: 2000,
-            max_memory_per_component: 64 << 20,
+            fuel_per_invocation: runtime.fuel_per_invocation,
+            max_invocation_time_ms: runtime.max_invocation_time_ms,
+            init_timeout_ms: runtime.component_init_timeout_ms,
+            teardown_timeout_ms: runtime.component_teardown_timeout_ms,
+            max_memory_per_component: runtime.max_memory_per_component.bytes(),
             max_wasm_stack: 512 << 10,
             cache_dir: default_cache_dir(),
             guest_outputs: GuestOutputs::default(),
@@ -70,17 +79,9 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
-    /// The engine settings of a loaded `[runtime]` table (the cache
-    /// directory and the stack limit keep their defaults).
+    /// Same as [`EngineConfig::from`] (kept for existing callers).
     pub fn from_runtime(runtime: &crate::config::RuntimeConfig) -> Self {
-        Self {
-            fuel_per_invocation: runtime.fuel_per_invocation,
-            max_invocation_time_ms: runtime.max_invocation_time_ms,
-            init_timeout_ms: runtime.component_init_timeout_ms,
-            teardown_timeout_ms: runtime.component_teardown_timeout_ms,
-            max_memory_per_component: runtime.max_memory_per_component.bytes(),
-            ..Self::default()
-        }
+        Self::from(runtime)
     }
 
     /// Whether any deadline needs epoch interruption (and its ticker).

@@ -51,11 +51,13 @@ pub struct StreamSettings {
 }
 
 impl Default for StreamSettings {
+    /// The settings of a stream under the default `[runtime.backpressure]`.
     fn default() -> Self {
+        let defaults = crate::config::BackpressureConfig::default();
         Self {
-            capacity: 64,
+            capacity: defaults.default_queue_depth as usize,
             policy: Policy::Block,
-            low_watermark_ratio: 0.5,
+            low_watermark_ratio: defaults.low_watermark_ratio,
         }
     }
 }

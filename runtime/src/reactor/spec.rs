@@ -215,7 +215,7 @@ impl Default for FlowSettings {
     fn default() -> Self {
         Self {
             flow_name: "main".into(),
-            queue_depth: 64,
+            queue_depth: StreamSettings::default().capacity,
             pools: PoolConfig::default(),
             shared_pool: None,
             limits: ResourceLimits::default(),

@@ -113,10 +113,12 @@ pub struct Intensity {
 }
 
 impl Default for Intensity {
+    /// The intensity of a default `[flow.<name>.supervision]`.
     fn default() -> Self {
+        let defaults = crate::config::SupervisionDef::default();
         Self {
-            max_restarts: 3,
-            window: Duration::from_secs(5),
+            max_restarts: defaults.max_restarts,
+            window: Duration::from_millis(defaults.restart_window_ms),
         }
     }
 }

@@ -21,10 +21,15 @@ pub struct ResourceLimits {
 }
 
 impl Default for ResourceLimits {
+    /// The limits of a default `[runtime]` and `[capabilities.torvyn]`.
     fn default() -> Self {
         Self {
-            max_buffer_size: 16 << 20,
-            component_budget: 64 << 20,
+            max_buffer_size: crate::config::TorvynCapabilities::default()
+                .max_buffer_size
+                .bytes(),
+            component_budget: crate::config::RuntimeConfig::default()
+                .max_memory_per_component
+                .bytes(),
         }
     }
 }
@@ -796,7 +801,7 @@ mod tests {
     #[test]
     fn pool_exhaustion_with_error_policy_fails_allocation() {
         let pools = PoolConfig {
-            small: 1,
+            small_pool_size: 1,
             exhaustion_policy: ExhaustionPolicy::Error,
             ..PoolConfig::default()
         };

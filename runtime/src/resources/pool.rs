@@ -7,6 +7,9 @@ use super::error::ResourceError;
 use super::shared_pool::{SharedPool, TakeOutcome};
 use std::sync::Arc;
 
+/// The pool sizes and exhaustion policy are `[runtime.pools]` itself.
+pub use crate::config::{ExhaustionPolicy, PoolConfig};
+
 /// A pool tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
@@ -56,52 +59,16 @@ impl Tier {
     }
 }
 
-/// What to do when a tier's free list is empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ExhaustionPolicy {
-    /// Allocate a fresh buffer from the system allocator (counted).
-    #[default]
-    FallbackAlloc,
-    /// Fail the allocation with E0301.
-    Error,
-}
-
-/// Pool sizes per tier and the exhaustion policy (`[runtime.pools]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolConfig {
-    /// Pre-allocated 256-byte buffers.
-    pub small: usize,
-    /// Pre-allocated 4 KiB buffers.
-    pub medium: usize,
-    /// Pre-allocated 64 KiB buffers.
-    pub large: usize,
-    /// Maximum cached 1 MiB buffers.
-    pub huge: usize,
-    /// Exhaustion policy.
-    pub exhaustion_policy: ExhaustionPolicy,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        Self {
-            small: 4096,
-            medium: 1024,
-            large: 256,
-            huge: 32,
-            exhaustion_policy: ExhaustionPolicy::FallbackAlloc,
-        }
-    }
-}
-
 impl PoolConfig {
     /// Configured buffer count of a tier.
     pub fn count(&self, tier: Tier) -> usize {
-        match tier {
-            Tier::Small => self.small,
-            Tier::Medium => self.medium,
-            Tier::Large => self.large,
-            Tier::Huge => self.huge,
-        }
+        let count = match tier {
+            Tier::Small => self.small_pool_size,
+            Tier::Medium => self.medium_pool_size,
+            Tier::Large => self.large_pool_size,
+            Tier::Huge => self.huge_pool_size,
+        };
+        count as usize
     }
 }
 
@@ -314,10 +281,10 @@ mod tests {
 
     fn small_config(policy: ExhaustionPolicy) -> PoolConfig {
         PoolConfig {
-            small: 2,
-            medium: 1,
-            large: 1,
-            huge: 1,
+            small_pool_size: 2,
+            medium_pool_size: 1,
+            large_pool_size: 1,
+            huge_pool_size: 1,
             exhaustion_policy: policy,
         }
     }
@@ -393,7 +360,7 @@ mod tests {
     #[test]
     fn a_full_cache_spills_half_to_the_shared_pool() {
         let shared = SharedPool::on_demand(PoolConfig {
-            small: 1000,
+            small_pool_size: 1000,
             ..PoolConfig::default()
         });
         let mut pool = BufferPool::over(Arc::clone(&shared));

@@ -224,10 +224,10 @@ mod tests {
 
     fn config(policy: ExhaustionPolicy) -> PoolConfig {
         PoolConfig {
-            small: 4,
-            medium: 1,
-            large: 1,
-            huge: 1,
+            small_pool_size: 4,
+            medium_pool_size: 1,
+            large_pool_size: 1,
+            huge_pool_size: 1,
             exhaustion_policy: policy,
         }
     }
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn flows_on_many_threads_share_one_pool() {
         let pool = SharedPool::on_demand(PoolConfig {
-            small: 64,
+            small_pool_size: 64,
             ..config(ExhaustionPolicy::Error)
         });
         let threads: Vec<_> = (0..4)

@@ -37,12 +37,14 @@ pub struct TraceSettings {
 }
 
 impl Default for TraceSettings {
+    /// The sampling of a default `[observability]` table.
     fn default() -> Self {
+        let defaults = crate::config::ObservabilityConfig::default();
         Self {
-            sample_rate: 0.01,
-            error_promote: true,
-            latency_promote_ns: 10_000_000,
-            ring_capacity: 64,
+            sample_rate: defaults.sample_rate,
+            error_promote: defaults.error_promote,
+            latency_promote_ns: defaults.latency_promote_threshold_ms * 1_000_000,
+            ring_capacity: defaults.ring_buffer_capacity as usize,
             export_capacity: 8192,
             preview_bytes: 0,
             seed: 0,
