@@ -5,7 +5,7 @@
 //! both. [`crate::topology::plan_graph`] builds on these checks.
 
 use crate::config::FlowDef;
-use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem};
+use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem, TieBreak};
 use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
 use crate::reactor::supervision::DEAD_LETTER_PORT;
@@ -112,7 +112,7 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
             ))
         })
         .collect();
-    let order: Vec<String> = match topological_order(names.len(), &edges) {
+    let order: Vec<String> = match topological_order(names.len(), &edges, TieBreak::EarliestReady) {
         Ok(order) => order.into_iter().map(|i| names[i].to_string()).collect(),
         Err(cycle) => {
             let cycle: Vec<&str> = cycle.nodes.into_iter().map(|i| names[i]).collect();

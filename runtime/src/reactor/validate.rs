@@ -3,7 +3,7 @@
 use super::backpressure::StreamSettings;
 use super::error::FlowError;
 use super::spec::{FlowSpec, StageRole, StageSpec};
-use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem};
+use crate::dag::{role_problem, topological_order, NodeKind, RoleProblem, TieBreak};
 
 /// Checks a chain of stages (the shape [`Flow::start`](super::Flow::start) builds).
 pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
@@ -14,8 +14,9 @@ pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
 /// Checks a flow's graph (E0203): at least one source and one sink; sources
 /// have no inputs and sinks no outputs; every other stage has both; every
 /// component exports its role's interface; the graph is a DAG. Returns the
-/// stages most-downstream first (the reverse of a topological order that
-/// breaks ties in stage order: see [`topological_order`]).
+/// stages most-downstream first: the reverse of a topological order that
+/// follows one branch down before the next ([`TieBreak::LatestReady`]),
+/// the order the flow schedules by.
 pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
     let stages = &spec.stages;
     let topology = |m: String| Err(FlowError::Topology(m));
@@ -58,17 +59,18 @@ pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
         check_export(stage)?;
     }
     let edges: Vec<(usize, usize)> = spec.edges.iter().map(|e| (e.from, e.to)).collect();
-    let mut order = topological_order(stages.len(), &edges).or_else(|cycle| {
-        let on_cycle: Vec<&str> = cycle
-            .nodes
-            .into_iter()
-            .map(|i| stages[i].name.as_str())
-            .collect();
-        topology(format!(
-            "the streams form a cycle through {}; the graph must be a DAG",
-            on_cycle.join(", ")
-        ))
-    })?;
+    let mut order =
+        topological_order(stages.len(), &edges, TieBreak::LatestReady).or_else(|cycle| {
+            let on_cycle: Vec<&str> = cycle
+                .nodes
+                .into_iter()
+                .map(|i| stages[i].name.as_str())
+                .collect();
+            topology(format!(
+                "the streams form a cycle through {}; the graph must be a DAG",
+                on_cycle.join(", ")
+            ))
+        })?;
     order.reverse();
     Ok(order)
 }

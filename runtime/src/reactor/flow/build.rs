@@ -78,11 +78,9 @@ impl Flow {
         let latency = settings
             .stage_timing
             .then(|| Box::new(LatencyRecorder::new(nodes.len())));
-        let (mut sources, order): (Vec<usize>, Vec<usize>) = order
+        let (sources, order): (Vec<usize>, Vec<usize>) = order
             .into_iter()
             .partition(|&n| nodes[n].role == StageRole::Source);
-        // Pulled in turn in the order they are declared.
-        sources.sort_unstable();
         let histograms = settings.histograms.clone();
         let trace_settings = TraceSettings {
             seed: settings.trace_context.map_or(0, |c| c.seed()),

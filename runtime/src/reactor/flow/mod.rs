@@ -57,8 +57,7 @@ pub struct Flow {
     streams: Vec<Stream>,
     /// Node indices, most downstream first, sources excluded.
     order: Vec<usize>,
-    /// Source nodes in declaration order, pulled round-robin (fan-in
-    /// fairness).
+    /// Source nodes, pulled round-robin (fan-in fairness).
     sources: Vec<usize>,
     /// Where the next round-robin scan of `sources` starts.
     next_source: usize,
