@@ -4,7 +4,9 @@
 
 use super::failures::DEAD_LETTER_PORT;
 use super::node::{Node, NodeCounters, NodeState};
-use super::observe::{self, CallProbe, TimingWindow};
+use super::observe::TimingWindow;
+use super::paths;
+use super::probe::CallProbe;
 use super::stream::{Stream, StreamCounters};
 use super::{describe, Flow};
 use crate::engine::bindings::types::{ElementMeta, FlowContext, StreamElement};
@@ -116,7 +118,7 @@ impl Flow {
             probe: CallProbe::new(),
             timing_window: TimingWindow::default(),
         };
-        if let Some(paths) = observe::unique_paths(&flow.nodes, &flow.streams) {
+        if let Some(paths) = paths::unique_paths(&flow.nodes, &flow.streams) {
             flow.tracer.set_unique_paths(paths);
         }
         flow.set_observability(observability);
