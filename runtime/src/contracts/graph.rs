@@ -112,7 +112,7 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
             ))
         })
         .collect();
-    let order: Vec<String> = match topological_order(names.len(), &edges, TieBreak::FirstReady) {
+    let order: Vec<String> = match topological_order(names.len(), &edges, TieBreak::EarliestReady) {
         Ok(order) => order.into_iter().map(|i| names[i].to_string()).collect(),
         Err(cycle) => {
             let cycle: Vec<&str> = cycle.nodes.into_iter().map(|i| names[i]).collect();

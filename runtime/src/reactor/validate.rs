@@ -14,8 +14,9 @@ pub fn validate_linear(specs: &[StageSpec]) -> Result<(), FlowError> {
 /// Checks a flow's graph (E0203): at least one source and one sink; sources
 /// have no inputs and sinks no outputs; every other stage has both; every
 /// component exports its role's interface; the graph is a DAG. Returns the
-/// stages most-downstream first: the reverse of a depth-first topological
-/// order ([`TieBreak::LastReady`]), the order the scheduler visits them.
+/// stages most-downstream first: the reverse of a topological order that
+/// follows one branch down before the next ([`TieBreak::LatestReady`]),
+/// the order the flow schedules by.
 pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
     let stages = &spec.stages;
     let topology = |m: String| Err(FlowError::Topology(m));
@@ -59,7 +60,7 @@ pub fn validate_graph(spec: &FlowSpec) -> Result<Vec<usize>, FlowError> {
     }
     let edges: Vec<(usize, usize)> = spec.edges.iter().map(|e| (e.from, e.to)).collect();
     let mut order =
-        topological_order(stages.len(), &edges, TieBreak::LastReady).or_else(|cycle| {
+        topological_order(stages.len(), &edges, TieBreak::LatestReady).or_else(|cycle| {
             let on_cycle: Vec<&str> = cycle
                 .nodes
                 .into_iter()

@@ -4,7 +4,9 @@
 
 use super::failures::DEAD_LETTER_PORT;
 use super::node::{Node, NodeCounters, NodeState};
-use super::observe::{self, CallProbe, TimingWindow};
+use super::observe::TimingWindow;
+use super::paths;
+use super::probe::CallProbe;
 use super::stream::{Stream, StreamCounters};
 use super::{describe, Flow};
 use crate::engine::bindings::types::{ElementMeta, FlowContext, StreamElement};
@@ -78,11 +80,9 @@ impl Flow {
         let latency = settings
             .stage_timing
             .then(|| Box::new(LatencyRecorder::new(nodes.len())));
-        let (mut sources, order): (Vec<usize>, Vec<usize>) = order
+        let (sources, order): (Vec<usize>, Vec<usize>) = order
             .into_iter()
             .partition(|&n| nodes[n].role == StageRole::Source);
-        // Pulled in turn in the order they are declared.
-        sources.sort_unstable();
         let histograms = settings.histograms.clone();
         let trace_settings = TraceSettings {
             seed: settings.trace_context.map_or(0, |c| c.seed()),
@@ -118,7 +118,7 @@ impl Flow {
             probe: CallProbe::new(),
             timing_window: TimingWindow::default(),
         };
-        if let Some(paths) = observe::unique_paths(&flow.nodes, &flow.streams) {
+        if let Some(paths) = paths::unique_paths(&flow.nodes, &flow.streams) {
             flow.tracer.set_unique_paths(paths);
         }
         flow.set_observability(observability);

@@ -16,7 +16,9 @@
 //! - `buffers`: buffer ownership between the flow and components;
 //! - `failures`: supervision, error policies, dead letters, injected
 //!   faults;
-//! - `observe`: timing, histograms and the per-element trace;
+//! - `observe`: timing, histograms and the per-element trace, with
+//!   `probe` (the call in progress) and `paths` (how elements reach
+//!   each node);
 //! - `report`: the [`FlowReport`] snapshot;
 //! - `node` and `stream`: the per-stage and per-stream state.
 
@@ -25,6 +27,8 @@ mod build;
 mod failures;
 mod node;
 mod observe;
+mod paths;
+mod probe;
 mod report;
 mod route;
 mod schedule;
@@ -45,7 +49,8 @@ use crate::reactor::supervision::RestartWindow;
 use crate::reactor::trace::TraceRecorder;
 use crate::resources::ResourceManager;
 use node::Node;
-use observe::{CallProbe, TimingWindow};
+use observe::TimingWindow;
+use probe::CallProbe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stream::Stream;
@@ -57,8 +62,7 @@ pub struct Flow {
     streams: Vec<Stream>,
     /// Node indices, most downstream first, sources excluded.
     order: Vec<usize>,
-    /// Source nodes in declaration order, pulled round-robin (fan-in
-    /// fairness).
+    /// Source nodes, pulled round-robin (fan-in fairness).
     sources: Vec<usize>,
     /// Where the next round-robin scan of `sources` starts.
     next_source: usize,

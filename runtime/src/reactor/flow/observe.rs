@@ -25,108 +25,22 @@
 //! pull. The clock read at a delivery stands for the next pull's start
 //! when no guest ran in between (a linear flow's sink hands over to its
 //! source), so at `production` such a flow reads the clock once per
-//! element, as at `off`: see [`CallProbe::reading`].
+//! element, as at `off`: see
+//! [`CallProbe::reading`](super::probe::CallProbe::reading).
 
-use super::node::Node;
-use super::stream::Stream;
+use super::paths::op_of;
+use super::probe::NO_STREAM;
 use super::Flow;
 use crate::config::ObservabilityLevel;
 use crate::reactor::clock::Tick;
 use crate::reactor::element::QueuedElement;
 use crate::reactor::events::FlowEvent;
 use crate::reactor::histogram::HistogramSlot;
-use crate::reactor::spec::StageRole;
 use crate::reactor::trace::{
-    timing_every_for, BackpressurePhase, BufferRef, CallGate, CallRecord, NodePath, StageOp,
-    StageOutcome, StageRecord, TraceMode, TraceRecord, PREVIEW_BYTES,
+    timing_every_for, BackpressurePhase, BufferRef, CallRecord, StageOutcome, StageRecord,
+    TraceMode, TraceRecord,
 };
-use crate::resources::{BufferId, CopyStats};
-
-/// [`CallProbe::input_stream`] when no queue wait is pending.
-pub(super) const NO_STREAM: u32 = u32::MAX;
-
-/// What the instrumentation knows about the call in progress, and the
-/// flow's observability switches.
-///
-/// Laid out for the hot path: what every call reads comes first, in one
-/// cache line (the calls into Wasm evict it between two calls; one line
-/// read is one miss) — with the trace recorder's [`CallGate`], so a call
-/// the gate clears touches no other observability state; what only timed
-/// and detailed calls use follows.
-#[derive(Debug, Default)]
-#[repr(C, align(64))]
-pub(super) struct CallProbe {
-    /// When the call began (`None`: not timed).
-    began: Option<Tick>,
-    /// The last delivery's clock reading, ns since the Unix epoch (0:
-    /// none): the end of the delivered element's end-to-end latency
-    /// ([`Flow::record_delivery`]), and the next pull's start when no
-    /// guest runs before it. Every guest call forgets it
-    /// ([`Flow::probe_begin`], [`CallProbe::forget_reading`]).
-    reading: u64,
-    /// The trace recorder's gate ([`TraceRecorder::gate`]).
-    gate: CallGate,
-    /// The stream the input was taken from, until its queue wait is
-    /// recorded ([`NO_STREAM`]: none).
-    pub(super) input_stream: u32,
-    /// The observability level is not `off` (so the trace recorder
-    /// records).
-    observed: bool,
-    /// Every call is timed (`diagnostic`, or `settings.stage_timing`);
-    /// otherwise, at `production`, a sample is (see the module docs).
-    time_every_call: bool,
-    /// The element is traced in detail.
-    detailed: bool,
-    /// Samples go to the flow's histograms (`observed`, and the flow
-    /// keeps histograms).
-    samples_histograms: bool,
-    /// When the last timed call ended (elements it emitted were enqueued
-    /// then: their queue wait starts here).
-    pub(super) ended: Tick,
-    duration_ns: u64,
-    copies_before: CopyStats,
-    input: Option<BufferRef>,
-    output: Option<BufferRef>,
-    preview: [u8; PREVIEW_BYTES],
-    preview_len: u8,
-}
-
-impl CallProbe {
-    /// A probe with no call in progress.
-    pub(super) fn new() -> Self {
-        Self {
-            input_stream: NO_STREAM,
-            ..Self::default()
-        }
-    }
-
-    /// The last delivery's clock reading, if it still stands for now (no
-    /// guest ran since); 0 otherwise.
-    #[inline(always)]
-    pub(super) fn reading(&self) -> u64 {
-        self.reading
-    }
-
-    /// Keeps the first `preview_bytes` (at most [`PREVIEW_BYTES`]) of
-    /// `bytes` as the call's payload preview.
-    // HOT PATH (detailed calls): nothing when previews are off (the
-    // default), not even a zero-length copy (a call into `memcpy`).
-    #[inline(always)]
-    fn capture_preview(&mut self, bytes: &[u8], preview_bytes: usize) {
-        let keep = bytes.len().min(preview_bytes);
-        if keep > 0 {
-            self.preview[..keep].copy_from_slice(&bytes[..keep]);
-            self.preview_len = keep as u8;
-        }
-    }
-
-    /// A guest is about to run, or the flow gives up its thread: the last
-    /// reading no longer stands for now.
-    #[inline(always)]
-    pub(super) fn forget_reading(&mut self) {
-        self.reading = 0;
-    }
-}
+use crate::resources::BufferId;
 
 /// The elements a flow pulled since a clock reading: its rate, which the
 /// `production` timing share follows ([`Flow::follow_rate`]).
@@ -141,54 +55,6 @@ pub(super) struct TimingWindow {
 /// How long a rate window lasts: long enough to count a few elements of
 /// a fast flow, short enough that a short flow adapts early.
 const TIMING_WINDOW_NS: u64 = 1_000_000;
-
-/// The call a role makes per element.
-pub(super) fn op_of(role: StageRole) -> StageOp {
-    match role {
-        StageRole::Source => StageOp::Pull,
-        StageRole::Processor => StageOp::Process,
-        StageRole::Filter => StageOp::Evaluate,
-        StageRole::Router => StageOp::Route,
-        StageRole::Aggregator => StageOp::Ingest,
-        StageRole::Sink => StageOp::Push,
-    }
-}
-
-/// What a call of `role` is when it passes its element on.
-fn passed_on(role: StageRole) -> StageOutcome {
-    match role {
-        StageRole::Source | StageRole::Processor | StageRole::Aggregator => StageOutcome::Emitted,
-        StageRole::Filter => StageOutcome::Passed,
-        StageRole::Router => StageOutcome::Routed,
-        StageRole::Sink => StageOutcome::Delivered,
-    }
-}
-
-/// Each node's [`NodePath`] when elements reach every node one way: no
-/// node has more than one input stream, none is fed by a dead-letter
-/// stream (its elements come from a failed call, not one that passed them
-/// on), and none is an aggregator (its flush emits elements no call took
-/// in). `None` otherwise: the trace ring then keeps every unsampled call.
-pub(super) fn unique_paths(nodes: &[Node], streams: &[Stream]) -> Option<Vec<NodePath>> {
-    nodes
-        .iter()
-        .map(|node| {
-            if node.role == StageRole::Aggregator {
-                return None;
-            }
-            let upstream = match node.inputs.as_slice() {
-                [] => None,
-                [s] if !streams[*s].dead_letter => Some(streams[*s].from as u32),
-                _ => return None,
-            };
-            Some(NodePath {
-                upstream,
-                op: op_of(node.role),
-                passed_on: passed_on(node.role),
-            })
-        })
-        .collect()
-}
 
 impl Flow {
     /// Sets what the flow measures from its next call on: nothing
@@ -586,7 +452,7 @@ impl Flow {
     /// ns since the Unix epoch: the element's timestamp, its source entry.
     /// The call's measured start when it is timed; else `reading`, the
     /// last delivery's clock reading taken before `probe_begin` forgot it
-    /// ([`CallProbe::reading`]), when there was one; else now.
+    /// ([`CallProbe::reading`](super::probe::CallProbe::reading)), when there was one; else now.
     // HOT PATH: at most one clock read.
     #[inline(always)]
     pub(super) fn pull_start_unix_ns(&self, reading: u64) -> u64 {
@@ -686,31 +552,5 @@ impl Flow {
             }
         }
         mask
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::CallProbe;
-    use std::mem::{align_of, offset_of};
-
-    #[test]
-    fn what_every_call_reads_is_in_the_probes_first_cache_line() {
-        assert_eq!(align_of::<CallProbe>(), 64);
-        for (offset, size) in [
-            (offset_of!(CallProbe, began), 16),
-            (offset_of!(CallProbe, reading), 8),
-            (
-                offset_of!(CallProbe, gate),
-                std::mem::size_of::<super::CallGate>(),
-            ),
-            (offset_of!(CallProbe, input_stream), 4),
-            (offset_of!(CallProbe, observed), 1),
-            (offset_of!(CallProbe, time_every_call), 1),
-            (offset_of!(CallProbe, detailed), 1),
-            (offset_of!(CallProbe, samples_histograms), 1),
-        ] {
-            assert!(offset + size <= 64, "offset {offset} + {size}");
-        }
     }
 }
