@@ -29,15 +29,15 @@ pub enum FlowEventKind {
         /// The state entered.
         to: FlowState,
     },
-    /// A queue crossed its high watermark (emitted once the reactor has
-    /// watermarks; the linear stage loop has none yet).
+    /// A queue reached its capacity: its producer is held (`block`,
+    /// `rate-limit`).
     BackpressureTriggered {
         /// Index of the queue (edge) in flow order.
         queue: usize,
         /// Its depth at that moment.
         depth: usize,
     },
-    /// A queue fell below its low watermark.
+    /// A held queue drained to its low watermark.
     BackpressureRelieved {
         /// Index of the queue (edge) in flow order.
         queue: usize,

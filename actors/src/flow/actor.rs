@@ -29,6 +29,7 @@ use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::engine::WasmEngine;
 use torvyn_runtime::error::{Diagnostic, ErrorCode};
 use torvyn_runtime::reactor::FlowError;
+use torvyn_runtime::reactor::FlowEvent as ReactorEvent;
 use torvyn_runtime::reactor::FlowReport;
 
 /// Publish the full report (which allocates) at most this often.
@@ -71,6 +72,9 @@ pub struct FlowActor {
     counters: Arc<FlowCounters>,
     events: EventPublisher,
     pending: Vec<FlowEvent>,
+    /// The stage loop's own events, drained after each batch (kept to
+    /// reuse its capacity).
+    reactor_events: Vec<ReactorEvent>,
     /// Where the exit notice goes: the flow's FlowSupervisor.
     exits: Recipient<FlowExited>,
     priority: Priority,
@@ -119,6 +123,7 @@ impl FlowActor {
             driver: None,
             counters,
             pending: Vec::new(),
+            reactor_events: Vec::new(),
             exits,
             batch_elements,
             scheduled: false,
@@ -147,6 +152,47 @@ impl FlowActor {
             kind: FlowEventKind::StateChanged { from, to },
         });
         Ok(())
+    }
+
+    /// Publishes the backpressure episodes the last batch saw to the
+    /// flow's subscribers (the stage loop buffers them, bounded).
+    // WARM PATH: once per batch; nothing is allocated when there are none.
+    fn forward_reactor_events(&mut self) {
+        let Some(driver) = self.driver.as_mut() else {
+            return;
+        };
+        driver.drain_events(&mut self.reactor_events);
+        if self.reactor_events.is_empty() {
+            return;
+        }
+        let at = SystemTime::now();
+        for event in self.reactor_events.drain(..) {
+            let kind = match event {
+                ReactorEvent::BackpressureTriggered { stream, depth } => {
+                    FlowEventKind::BackpressureTriggered {
+                        queue: stream,
+                        depth,
+                    }
+                }
+                ReactorEvent::BackpressureRelieved {
+                    stream,
+                    depth,
+                    duration,
+                } => FlowEventKind::BackpressureRelieved {
+                    queue: stream,
+                    depth,
+                    duration_us: u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
+                },
+                // Restarts and pauses are counted in the report.
+                _ => continue,
+            };
+            self.pending.push(FlowEvent {
+                flow: self.id,
+                at,
+                kind,
+            });
+        }
+        self.flush_events();
     }
 
     fn flush_events(&mut self) {
@@ -516,6 +562,7 @@ impl Handler<RunBatch> for FlowActor {
                 return;
             }
         };
+        self.forward_reactor_events();
         if matches!(batch, Ok(BatchOutcome::More | BatchOutcome::Wait(_))) {
             self.ship_traces_when_due();
         } else {

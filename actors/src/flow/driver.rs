@@ -244,6 +244,14 @@ impl FlowDriver {
         self.flow.as_ref().map_or(0, |f| f.trace_pending())
     }
 
+    /// Moves the flow's buffered events (backpressure episodes, restarts,
+    /// pauses) to `out`.
+    pub(crate) fn drain_events(&mut self, out: &mut Vec<torvyn_runtime::reactor::FlowEvent>) {
+        if let Some(flow) = self.flow.as_mut() {
+            flow.drain_events(out);
+        }
+    }
+
     /// Elements delivered so far (cheap).
     pub(crate) fn delivered(&self) -> u64 {
         self.flow.as_ref().map_or(0, |f| f.report_delivered())

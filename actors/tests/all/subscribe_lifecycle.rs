@@ -37,3 +37,60 @@ fn subscribe_receives_lifecycle_transitions_in_order() {
     assert_eq!(host.dropped_events().expect("dropped"), (0, 0));
     host.shutdown();
 }
+
+/// A subscriber hears the stage loop's backpressure episodes too: a sink
+/// that pauses after every element fills a 2-deep queue, which holds the
+/// source (triggered) until the sink drains it (relieved).
+#[test]
+fn subscribers_hear_backpressure_episodes() {
+    use torvyn_runtime::reactor::{StageRole, StreamSettings};
+    let host = host(1);
+    let stages = vec![
+        stage(
+            "source",
+            "counter-source",
+            StageRole::Source,
+            r#"{"count": 200}"#,
+        ),
+        stage(
+            "sink",
+            "slow-sink",
+            StageRole::Sink,
+            r#"{"pause_every": 1}"#,
+        ),
+    ];
+    let streams = StreamSettings {
+        capacity: 2,
+        ..StreamSettings::default()
+    };
+    let id = host
+        .start_flow(torvyn_actors::FlowSpec::chain(stages, streams).suspended())
+        .expect("starts");
+    let events = host.subscribe(id).expect("subscribes");
+    wait_until(&host, id, "Suspended", |i| i.state == Suspended);
+    host.resume(id).expect("resumes");
+    let report = host.await_completion(id).expect("completes");
+    assert_eq!(report.elements_delivered, 200);
+    let (mut triggered, mut relieved) = (0, 0);
+    for event in events {
+        match event.kind {
+            FlowEventKind::BackpressureTriggered { queue, depth } => {
+                assert_eq!((queue, depth), (0, 2));
+                triggered += 1;
+            }
+            FlowEventKind::BackpressureRelieved { queue, .. } => {
+                assert_eq!(queue, 0);
+                relieved += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(triggered > 0, "no backpressure event");
+    // The last episode may end with the flow rather than with a relief.
+    assert!(
+        relieved + 1 >= triggered && relieved <= triggered,
+        "{triggered} triggered, {relieved} relieved"
+    );
+    assert_eq!(report.streams[0].backpressure_events, triggered);
+    host.shutdown();
+}
