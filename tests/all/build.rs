@@ -63,3 +63,30 @@ fn a_missing_cargo_is_e0010_with_the_fix() {
         run.stderr
     );
 }
+
+/// A toolchain without the wasm32-wasip2 standard library (here: a rustc
+/// that fails) is E0010 with the rustup fix, not a compile error.
+#[test]
+fn a_missing_wasm_target_is_e0010_with_the_fix() {
+    let (_parent, dir) = project("b-notarget");
+    let target = crate::harness::generated_target_dir();
+    let run = torvyn_with_env(
+        &dir,
+        &["build"],
+        &[
+            ("RUSTC", "/bin/false"),
+            ("CARGO_TARGET_DIR", &target.display().to_string()),
+        ],
+    );
+    run.expect_code(2).expect_error("E0010");
+    assert!(
+        run.stderr.contains("`wasm32-wasip2` is not installed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("rustup target add wasm32-wasip2"),
+        "{}",
+        run.stderr
+    );
+}
