@@ -250,3 +250,52 @@ fn invalid_name_and_contract_version_are_refused() {
     );
     run.expect_code(1).expect_error("E0201");
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`, when it is
+/// installed), the wizard asks for the name, template, example and git.
+#[test]
+fn interactive_wizard_asks_on_a_terminal() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let parent = tempfile::tempdir().expect("temp dir");
+    let torvyn = env!("CARGO_BIN_EXE_torvyn");
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &format!("{torvyn} init --interactive"), "/dev/null"])
+        .current_dir(parent.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("script runs");
+    // Name, Enter on the default template (transform), no example, no git.
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"wiz-demo\r\rnn")
+        .expect("type the answers");
+    // A wizard waiting for more input must fail the test, not hang it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the wizard did not finish within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success());
+    let dir = parent.path().join("wiz-demo");
+    let manifest = std::fs::read_to_string(dir.join("Torvyn.toml")).expect("Torvyn.toml");
+    assert!(manifest.contains("interface = \"torvyn:streaming/processor\""));
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
+    assert!(
+        lib.contains("not implemented yet"),
+        "the stub was not chosen"
+    );
+    assert!(!dir.join(".git").exists(), "git was declined");
+}
