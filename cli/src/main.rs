@@ -31,6 +31,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a new Torvyn project from a template.
+    Init(commands::init::InitArgs),
+    /// Check the project, then compile its components to WebAssembly.
+    Build(commands::build::BuildArgs),
     /// Execute a pipeline locally.
     Run(commands::run::RunArgs),
     /// Validate WIT contracts, manifest and project structure.
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
     init_logging(cli.verbose || serving, cli.quiet, color);
     let out = Output::new(cli.format, cli.quiet, cli.verbose, color);
     let code = match cli.command {
+        Command::Init(args) => commands::init::run(args, &out),
+        Command::Build(args) => commands::build::run(args, &out),
         Command::Run(args) => commands::run::run(args, &out),
         Command::Check(args) => commands::check::run(args, &out),
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),

@@ -237,3 +237,21 @@ pub fn stream<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Va
         .find(|s| s["name"] == name)
         .unwrap_or_else(|| panic!("no stream `{name}` in {json}"))
 }
+
+/// The one `CARGO_TARGET_DIR` of the projects `torvyn init` generates in
+/// this test run: wit-bindgen is compiled once for all of them (their
+/// crate names differ, so cargo keeps their artifacts apart).
+pub fn generated_target_dir() -> PathBuf {
+    torvyn_e2e::repo_root().join("target").join("init-guests")
+}
+
+/// Runs `torvyn <args>` in `dir`, a project `torvyn init` generated, with
+/// guests built into [`generated_target_dir`].
+pub fn torvyn_generated(dir: &Path, args: &[&str]) -> Run {
+    let target = generated_target_dir();
+    torvyn_with_env(
+        dir,
+        args,
+        &[("CARGO_TARGET_DIR", &target.display().to_string())],
+    )
+}

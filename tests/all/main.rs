@@ -4,6 +4,7 @@
 mod backpressure;
 mod bad_input;
 mod bench;
+mod build;
 mod capabilities;
 mod check;
 mod completions;
@@ -18,6 +19,7 @@ mod fuzz_bodies;
 mod harness;
 mod hello_world;
 mod hostile_guests;
+mod init;
 mod inspect;
 mod inspect_component;
 mod link;

@@ -1,8 +1,10 @@
 //! One module per `torvyn` subcommand.
 
 pub mod bench;
+pub mod build;
 pub mod check;
 pub mod completions;
+pub mod init;
 pub mod inspect;
 pub mod link;
 pub mod prepare;

@@ -2,6 +2,8 @@
 //! bare `.wasm` path is used as is; the name of a `[[component]]` is built
 //! with `cargo build --release --target wasm32-wasip2` in its `path` when
 //! its .wasm is missing or older than its sources (like `cargo run`).
+//! [`build_component`] and [`artifact_path`] are what `torvyn build` uses,
+//! for either cargo profile.
 
 use super::Observer;
 use crate::config::{ComponentDecl, Manifest};
@@ -143,24 +145,8 @@ impl<'a> ComponentResolver<'a> {
 
     fn build(&self, decl: &ComponentDecl) -> Result<PathBuf, ResolveError> {
         let dir = self.root.join(&decl.path);
-        let failed = |reason: String| ResolveError::BuildFailed {
-            component: decl.name.clone(),
-            reason,
-        };
-        if !dir.join("Cargo.toml").is_file() && decl.build_command.is_none() {
-            return Err(failed(format!(
-                "{} has no Cargo.toml and no build_command is set",
-                dir.display()
-            )));
-        }
-        let wasm = expected_wasm(&dir).map_err(|reason| match reason {
-            MetadataError::NoCargo(reason) => ResolveError::Toolchain {
-                component: decl.name.clone(),
-                reason,
-            },
-            MetadataError::Other(reason) => failed(reason),
-        })?;
-        let mut inputs = vec![dir.clone()];
+        let wasm = artifact_path(self.root, decl, Profile::Release)?;
+        let mut inputs = vec![dir];
         let project_wit = self.root.join("wit");
         if project_wit.is_dir() {
             inputs.push(project_wit);
@@ -168,38 +154,133 @@ impl<'a> ComponentResolver<'a> {
         if is_fresh(&wasm, &inputs) {
             return Ok(wasm);
         }
-        self.observer.status(&format!(
-            "Building component `{}` ({})",
-            decl.name,
-            dir.display()
-        ));
-        let status = match &decl.build_command {
-            Some(command) => Command::new("sh")
-                .arg("-c")
-                .arg(command)
-                .current_dir(&dir)
-                .status(),
-            None => Command::new(cargo())
-                .args(["build", "--release", "--target", "wasm32-wasip2"])
+        build_component(self.root, decl, Profile::Release, self.observer)
+    }
+}
+
+/// The cargo profile a component is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `cargo build` (`target/wasm32-wasip2/debug`).
+    Debug,
+    /// `cargo build --release` (`target/wasm32-wasip2/release`).
+    Release,
+}
+
+impl Profile {
+    /// The profile's folder under `target/wasm32-wasip2/`.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+/// Where building `decl` (declared in the project at `root`) with
+/// `profile` writes its .wasm, from `cargo metadata`.
+pub fn artifact_path(
+    root: &Path,
+    decl: &ComponentDecl,
+    profile: Profile,
+) -> Result<PathBuf, ResolveError> {
+    let dir = root.join(&decl.path);
+    if !dir.join("Cargo.toml").is_file() && decl.build_command.is_none() {
+        return Err(ResolveError::BuildFailed {
+            component: decl.name.clone(),
+            reason: format!(
+                "{} has no Cargo.toml and no build_command is set",
+                dir.display()
+            ),
+        });
+    }
+    expected_wasm(&dir, profile).map_err(|reason| match reason {
+        MetadataError::NoCargo(reason) => ResolveError::Toolchain {
+            component: decl.name.clone(),
+            reason,
+        },
+        MetadataError::Other(reason) => ResolveError::BuildFailed {
+            component: decl.name.clone(),
+            reason,
+        },
+    })
+}
+
+/// Builds `decl` with its `build_command`, or else with `cargo build
+/// --target wasm32-wasip2` (`--release` for [`Profile::Release`]) in its
+/// `path`, whether or not its .wasm is fresh; the .wasm it wrote. The
+/// compiler's diagnostics go to stderr.
+pub fn build_component(
+    root: &Path,
+    decl: &ComponentDecl,
+    profile: Profile,
+    observer: &dyn Observer,
+) -> Result<PathBuf, ResolveError> {
+    let dir = root.join(&decl.path);
+    let wasm = artifact_path(root, decl, profile)?;
+    let failed = |reason: String| ResolveError::BuildFailed {
+        component: decl.name.clone(),
+        reason,
+    };
+    observer.status(&format!(
+        "Building component `{}` ({})",
+        decl.name,
+        dir.display()
+    ));
+    let status = match &decl.build_command {
+        Some(command) => Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&dir)
+            .status(),
+        None => {
+            let mut cargo = Command::new(cargo());
+            cargo.args(["build", "--target", WASM_TARGET]);
+            if profile == Profile::Release {
+                cargo.arg("--release");
+            }
+            cargo
                 .current_dir(&dir)
                 .stdout(std::process::Stdio::null())
-                .status(),
+                .status()
         }
-        .map_err(|e| ResolveError::Toolchain {
-            component: decl.name.clone(),
-            reason: e.to_string(),
-        })?;
-        if !status.success() {
-            return Err(failed(format!("the build exited with {status}")));
-        }
-        if !wasm.is_file() {
-            return Err(failed(format!(
-                "the build succeeded but produced no {}",
-                wasm.display()
-            )));
-        }
-        Ok(wasm)
     }
+    .map_err(|e| ResolveError::Toolchain {
+        component: decl.name.clone(),
+        reason: e.to_string(),
+    })?;
+    if !status.success() {
+        if decl.build_command.is_none() && !wasm_target_installed(&dir) {
+            return Err(ResolveError::Toolchain {
+                component: decl.name.clone(),
+                reason: format!("the Rust target `{WASM_TARGET}` is not installed"),
+            });
+        }
+        return Err(failed(format!("the build exited with {status}")));
+    }
+    if !wasm.is_file() {
+        return Err(failed(format!(
+            "the build succeeded but produced no {}",
+            wasm.display()
+        )));
+    }
+    Ok(wasm)
+}
+
+/// The Rust target components are built for.
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// Whether the toolchain used in `dir` has the standard library of
+/// [`WASM_TARGET`] (`rustc --print target-libdir` names an existing folder).
+fn wasm_target_installed(dir: &Path) -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .is_some_and(|o| Path::new(String::from_utf8_lossy(&o.stdout).trim()).is_dir())
 }
 
 enum MetadataError {
@@ -211,8 +292,8 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-/// `<target dir>/wasm32-wasip2/release/<lib name>.wasm`, from `cargo metadata`.
-fn expected_wasm(dir: &Path) -> Result<PathBuf, MetadataError> {
+/// `<target dir>/wasm32-wasip2/<profile>/<lib name>.wasm`, from `cargo metadata`.
+fn expected_wasm(dir: &Path, profile: Profile) -> Result<PathBuf, MetadataError> {
     let manifest_path = dir.join("Cargo.toml");
     let output = Command::new(cargo())
         .args([
@@ -263,8 +344,8 @@ fn expected_wasm(dir: &Path) -> Result<PathBuf, MetadataError> {
         })?;
     let name = lib["name"].as_str().unwrap_or_default().replace('-', "_");
     Ok(Path::new(target_dir)
-        .join("wasm32-wasip2")
-        .join("release")
+        .join(WASM_TARGET)
+        .join(profile.dir_name())
         .join(format!("{name}.wasm")))
 }
 

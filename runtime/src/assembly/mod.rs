@@ -20,7 +20,7 @@ pub mod error;
 pub mod plan;
 pub mod project;
 
-pub use components::{ComponentResolver, ResolveError};
+pub use components::{artifact_path, build_component, ComponentResolver, Profile, ResolveError};
 pub use error::AssemblyError;
 pub use plan::{plan_flow, FlowPlan};
 pub use project::Project;
