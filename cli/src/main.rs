@@ -47,6 +47,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Execute a pipeline with full tracing: every element's path, timings, buffers and copies.
     Trace(commands::trace::TraceArgs),
+    /// Check the machine and the project: toolchain, wasm target, optional tools, WIT dependencies.
+    Doctor(commands::doctor::DoctorArgs),
     /// Display metadata about a compiled component: interfaces, capabilities, contracts, size.
     Inspect(commands::inspect::InspectArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
         Command::Serve(args) => commands::serve::run(args, &out),
         Command::Inspect(args) => commands::inspect::run(args, &out),
+        Command::Doctor(args) => commands::doctor::run(args, &out),
         Command::Completions(args) => commands::completions::run(args, &mut Cli::command()),
         Command::Bench(args) => commands::bench::run(args, &out, cli.format),
         Command::Trace(args) => commands::trace::run(args, &out),

@@ -12,6 +12,7 @@ mod component_cache;
 mod contract_evolution;
 mod copy_ledger;
 mod diagnostics;
+mod doctor;
 mod error_codes;
 mod examples;
 mod flow_restart;

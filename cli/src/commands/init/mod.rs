@@ -2,7 +2,7 @@
 //! contract (the Torvyn packages vendored in `wit/deps/`), a working
 //! implementation, and a git repository.
 
-mod templates;
+pub(crate) mod templates;
 mod wizard;
 
 use crate::output::Output;

@@ -161,10 +161,16 @@ const AGGREGATOR: Kind = Kind {
 const PIPELINE: [&Kind; 3] = [&SOURCE, &TRANSFORM, &SINK];
 
 /// One canonical Torvyn WIT package, vendored as `wit/deps/<dir>/`.
-struct Package {
-    dir: &'static str,
-    files: &'static [(&'static str, &'static str)],
+pub(crate) struct Package {
+    /// Its folder under `wit/deps/` (`streaming` for `torvyn:streaming`).
+    pub(crate) dir: &'static str,
+    /// Its files: name and the text embedded in the binary.
+    pub(crate) files: &'static [(&'static str, &'static str)],
 }
+
+/// Every canonical package the binary carries (`torvyn doctor` checks a
+/// project's vendored copies against them).
+pub(crate) const PACKAGES: [&Package; 4] = [&STREAMING, &RESOURCES, &FILTERING, &AGGREGATION];
 
 const STREAMING: Package = Package {
     dir: "streaming",
