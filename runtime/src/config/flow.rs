@@ -233,9 +233,15 @@ impl EdgeDef {
     pub fn stream_name(&self) -> String {
         match &self.name {
             Some(name) => name.clone(),
-            None => format!("{}-to-{}", self.from.node, self.to.node),
+            None => default_stream_name(&self.from.node, &self.to.node),
         }
     }
+}
+
+/// The name of a stream no one named: `<from>-to-<to>`. The one place
+/// streams are named, for manifests and for flows built in code alike.
+pub fn default_stream_name(from: &str, to: &str) -> String {
+    format!("{from}-to-{to}")
 }
 
 /// `[flow.<name>.edges.<stream>.backpressure]` — per-stream overrides.

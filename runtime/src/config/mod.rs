@@ -51,8 +51,9 @@ mod tests;
 pub use capabilities::{CapabilitiesConfig, TorvynCapabilities};
 pub use error::{ConfigError, Origin};
 pub use flow::{
-    EdgeDef, Endpoint, FanOutMode, FlowDef, FlowRestartDef, MergeMode, NodeDef, OnErrorDef,
-    ResolvedBackpressure, RestartDef, StrategyDef, StreamBackpressure, SupervisionDef,
+    default_stream_name, EdgeDef, Endpoint, FanOutMode, FlowDef, FlowRestartDef, MergeMode,
+    NodeDef, OnErrorDef, ResolvedBackpressure, RestartDef, StrategyDef, StreamBackpressure,
+    SupervisionDef,
 };
 pub use jsonschema::{component_schema, pipeline_schema};
 pub use layers::{default_user_config_path, LayerSources};

@@ -143,7 +143,7 @@ impl FlowSpec {
     pub fn linear(stages: Vec<StageSpec>, settings: StreamSettings) -> Self {
         let edges = (1..stages.len())
             .map(|i| EdgeSpec {
-                name: format!("{}-to-{}", stages[i - 1].name, stages[i].name),
+                name: crate::config::default_stream_name(&stages[i - 1].name, &stages[i].name),
                 from: i - 1,
                 from_port: "output".into(),
                 to: i,
