@@ -25,6 +25,14 @@ pub enum ResolveError {
         /// Declared component names.
         declared: Vec<String>,
     },
+    /// A `builtin:` node this host does not provide.
+    #[error("node `{node}` uses the built-in node `{reference}`, which this version of Torvyn does not provide yet")]
+    Builtin {
+        /// Node name.
+        node: String,
+        /// The `component` value.
+        reference: String,
+    },
     /// A `file://` path that does not exist.
     #[error("node `{node}`: component file {} does not exist", path.display())]
     MissingFile {
@@ -61,7 +69,9 @@ impl Coded for ResolveError {
 
     fn location(&self) -> Option<String> {
         match self {
-            ResolveError::Unknown { node, .. } | ResolveError::MissingFile { node, .. } => {
+            ResolveError::Unknown { node, .. }
+            | ResolveError::Builtin { node, .. }
+            | ResolveError::MissingFile { node, .. } => {
                 Some(format!("node `{node}` in Torvyn.toml"))
             }
             ResolveError::BuildFailed { component, .. }
@@ -80,6 +90,9 @@ impl Coded for ResolveError {
                 "use `file://path/to/component.wasm`, or one of the declared components: {}",
                 declared.join(", ")
             ),
+            ResolveError::Builtin { .. } => {
+                "use a component for this node instead (`file://path/to/component.wasm` or a [[component]]); the full-pipeline template (`torvyn init --template full-pipeline`) has a source and a sink of its own".into()
+            }
             ResolveError::MissingFile { .. } => {
                 "build the component first (`cargo build --release --target wasm32-wasip2`) or fix the path".into()
             }
@@ -111,6 +124,12 @@ impl<'a> ComponentResolver<'a> {
 
     /// The .wasm file for `node`'s `reference`, building it if needed.
     pub fn resolve(&self, node: &str, reference: &str) -> Result<PathBuf, ResolveError> {
+        if reference.starts_with("builtin:") {
+            return Err(ResolveError::Builtin {
+                node: node.to_string(),
+                reference: reference.to_string(),
+            });
+        }
         if let Some(path) = reference.strip_prefix("file://") {
             return self.existing(node, self.root.join(path));
         }
@@ -377,4 +396,46 @@ fn newest_mtime(path: &Path) -> Option<SystemTime> {
         }
     }
     newest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assembly::Quiet;
+
+    fn manifest() -> Manifest {
+        let text = "[torvyn]\nname = \"x\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n";
+        Manifest::from_str_at(text, Path::new("Torvyn.toml")).expect("parses")
+    }
+
+    #[test]
+    fn a_builtin_node_is_refused_with_its_own_message_and_e0210() {
+        let manifest = manifest();
+        let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
+        let error = resolver
+            .resolve("source", "builtin:test-source")
+            .expect_err("not provided");
+        assert_eq!(error.code(), ErrorCode::ComponentNotFound);
+        assert!(
+            error
+                .to_string()
+                .contains("built-in node `builtin:test-source`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_reference_lists_what_is_declared() {
+        let manifest = manifest();
+        let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
+        let error = resolver.resolve("a", "nosuch").expect_err("unknown");
+        assert!(matches!(error, ResolveError::Unknown { .. }), "{error}");
+        let missing = resolver
+            .resolve("a", "file://nosuch.wasm")
+            .expect_err("missing");
+        assert!(
+            matches!(missing, ResolveError::MissingFile { .. }),
+            "{missing}"
+        );
+    }
 }
