@@ -141,3 +141,37 @@ fn a_dead_letter_edge_receives_the_failed_element() {
         run.stdout
     );
 }
+
+/// A flow that completes with an element lost says so in its summary; a
+/// clean one does not.
+#[test]
+fn the_summary_names_element_errors_and_restarts() {
+    let source = component("counter-source");
+    let trap = component("trap-processor");
+    let pass = component("passthrough");
+    let sink = component("quiet-sink");
+    let with = |middle: &str, config: &str| {
+        Project::linear(&[
+            (
+                "source",
+                &source,
+                SOURCE,
+                r#"{"count": 10, "payload_size": 8}"#,
+            ),
+            ("middle", middle, PROCESSOR, config),
+            ("sink", &sink, SINK, ""),
+        ])
+        .run(&["run"])
+    };
+    let run = with(&trap, r#"{"at": 3}"#);
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("[torvyn] Not clean: 1 element error, 1 component restart"),
+        "{}",
+        run.stderr
+    );
+    let clean = with(&pass, "");
+    clean.expect_code(0);
+    assert!(!clean.stderr.contains("Not clean"), "{}", clean.stderr);
+}

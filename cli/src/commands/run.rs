@@ -16,7 +16,7 @@ use std::time::Duration;
 use torvyn_actors::{FlowId, HostError, InspectionConfig, InspectionServer, TorvynHandle};
 use torvyn_runtime::assembly::FlowPlan;
 use torvyn_runtime::error::ErrorCode;
-use torvyn_runtime::reactor::FlowReport;
+use torvyn_runtime::reactor::{FlowReport, StageReport};
 
 /// `torvyn run` arguments.
 #[derive(Debug, clap::Args)]
@@ -84,6 +84,62 @@ fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
         "Throughput: {} elem/s",
         format_rate(report.throughput())
     ));
+    if let Some(trouble) = trouble_line(report) {
+        out.status(&trouble);
+    }
+}
+
+/// A line naming what did not go cleanly — element errors, retries, dead
+/// letters, restarts, components ended, elements a queue policy dropped —
+/// or `None` for a clean run. A flow that completes with elements lost
+/// must not look like a clean one.
+fn trouble_line(report: &FlowReport) -> Option<String> {
+    let stages = &report.stages;
+    let streams = &report.streams;
+    let per_stage = |f: fn(&StageReport) -> u64| stages.iter().map(f).sum::<u64>();
+    let counts: [(u64, &str, &str); 7] = [
+        (report.errors, "element error", "element errors"),
+        (per_stage(|s| s.retries), "retry", "retries"),
+        (
+            per_stage(|s| s.dead_lettered),
+            "element dead-lettered",
+            "elements dead-lettered",
+        ),
+        (
+            per_stage(|s| s.restarts),
+            "component restart",
+            "component restarts",
+        ),
+        (
+            per_stage(|s| u64::from(s.ended_abnormally)),
+            "component ended abnormally",
+            "components ended abnormally",
+        ),
+        (
+            streams
+                .iter()
+                .map(|s| s.dropped_oldest + s.dropped_newest + s.lagged)
+                .sum(),
+            "element dropped by a queue policy",
+            "elements dropped by a queue policy",
+        ),
+        (
+            streams.iter().map(|s| s.dropped_closed).sum(),
+            "element dropped for an ended consumer",
+            "elements dropped for an ended consumer",
+        ),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Not clean: {} (per-stage counts: --format json)",
+            parts.join(", ")
+        )
+    })
 }
 
 fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
