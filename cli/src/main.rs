@@ -4,6 +4,7 @@ mod commands;
 mod output;
 mod progress;
 mod render;
+mod units;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use output::{ColorChoice, Format, Output};

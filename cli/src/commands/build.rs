@@ -148,15 +148,7 @@ fn shown<'a>(path: &'a Path, root: &Path) -> &'a Path {
 
 /// `12.3 KiB`, `1.2 MiB`, `512 B`.
 fn human_size(bytes: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b >= KIB * KIB {
-        format!("{:.1} MiB", b / KIB / KIB)
-    } else if b >= KIB {
-        format!("{:.1} KiB", b / KIB)
-    } else {
-        format!("{bytes} B")
-    }
+    crate::units::bytes(bytes as f64)
 }
 
 #[cfg(test)]

@@ -305,19 +305,11 @@ fn stale_wit_deps(project: &Project) -> Vec<PathBuf> {
 /// Whether every Torvyn package `wit`'s own files use is vendored under
 /// `wit/deps/` exactly as this binary carries it.
 fn deps_current(wit: &Path) -> bool {
-    let own_text: String = std::fs::read_dir(wit)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "wit"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect();
     PACKAGES.iter().all(|package| {
-        let dir = wit.join("deps").join(package.dir);
-        let used = own_text.contains(&format!("torvyn:{}", package.dir));
-        if !used && !dir.exists() {
+        if !wanted(wit, package) {
             return true;
         }
+        let dir = wit.join("deps").join(package.dir);
         package
             .files
             .iter()
@@ -325,18 +317,23 @@ fn deps_current(wit: &Path) -> bool {
     })
 }
 
+/// Whether `wit/` needs `package` vendored: its own .wit files name it,
+/// or it is vendored already.
+fn wanted(wit: &Path, package: &Package) -> bool {
+    let name = format!("torvyn:{}", package.dir);
+    wit.join("deps").join(package.dir).exists()
+        || std::fs::read_dir(wit)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "wit"))
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&name)))
+}
+
 /// Writes every package a `wit/` folder uses (or already vendors) into its
 /// `deps/`.
 fn vendor_into(wit: &Path) -> std::io::Result<()> {
-    let own_text: String = std::fs::read_dir(wit)?
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "wit"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect();
-    let wanted = |p: &&&Package| {
-        own_text.contains(&format!("torvyn:{}", p.dir)) || wit.join("deps").join(p.dir).exists()
-    };
-    for package in PACKAGES.iter().filter(wanted) {
+    for package in PACKAGES.iter().filter(|p| wanted(wit, p)) {
         let dir = wit.join("deps").join(package.dir);
         std::fs::create_dir_all(&dir)?;
         for (name, text) in package.files {

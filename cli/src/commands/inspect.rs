@@ -152,18 +152,11 @@ fn list(out: &Output, title: &str, items: &[String]) {
 
 /// `1234567` → `1,234,567 B (1.2 MiB)`.
 fn bytes(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match n {
-        0..1024 => format!("{grouped} B"),
-        1024..1_048_576 => format!("{grouped} B ({:.1} KiB)", n as f64 / 1024.0),
-        _ => format!("{grouped} B ({:.1} MiB)", n as f64 / 1_048_576.0),
+    let exact = format!("{} B", crate::units::group(n));
+    if n < 1024 {
+        exact
+    } else {
+        format!("{exact} ({})", crate::units::bytes(n as f64))
     }
 }
 

@@ -10,6 +10,7 @@
 //! within 1.6 % of the true value. `max` is the largest value recorded.
 
 use super::window::Window;
+use crate::units::{bytes, group};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -681,19 +682,6 @@ fn row(o: &mut String, label: &str, value: &str) {
     let _ = writeln!(o, "  {label:<20}{value}");
 }
 
-/// `1234567` → `1,234,567`.
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn micros(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
@@ -712,22 +700,6 @@ fn secs(s: f64) -> String {
 
 fn pct(d: f64) -> String {
     format!("{d:+.1}%")
-}
-
-/// Bytes with a binary unit: `2.4 MiB`.
-pub fn bytes(b: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = b;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]
@@ -760,10 +732,6 @@ mod tests {
 
     #[test]
     fn figures_render_for_people() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(1234567), "1,234,567");
-        assert_eq!(bytes(512.0), "512 B");
-        assert_eq!(bytes(2.5 * 1024.0 * 1024.0), "2.5 MiB");
         assert_eq!(secs(0.25), "250ms");
         assert_eq!(secs(5.0), "5s");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
