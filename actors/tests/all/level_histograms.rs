@@ -7,6 +7,7 @@
 use crate::common::*;
 use torvyn_actors::FlowSpec;
 use torvyn_runtime::config::ObservabilityLevel;
+use torvyn_runtime::reactor::trace::PRODUCTION_TIMED_PER_SECOND;
 use torvyn_runtime::reactor::{FlowSettings, FlowSpec as GraphSpec, Policy, StreamSettings};
 
 const ELEMENTS: u64 = 2_000;
@@ -34,6 +35,12 @@ fn counts_at(level: ObservabilityLevel) -> (f64, f64) {
 /// `streams` at `level`; the flow's (latency count, the pass-through's
 /// processing-time count).
 fn counts_of(level: ObservabilityLevel, elements: u64, streams: StreamSettings) -> (f64, f64) {
+    let (latency, processing, _) = measured(level, elements, streams);
+    (latency, processing)
+}
+
+/// [`counts_of`], with how long the flow ran, in seconds.
+fn measured(level: ObservabilityLevel, elements: u64, streams: StreamSettings) -> (f64, f64, f64) {
     let host = host(1);
     host.set_observability_level(level);
     let name = format!("histograms-{}-{elements}", level.as_str());
@@ -55,17 +62,27 @@ fn counts_of(level: ObservabilityLevel, elements: u64, streams: StreamSettings) 
             &name,
             Some("pass"),
         ),
+        report.duration.as_secs_f64(),
     )
 }
 
 #[test]
 fn production_measures_every_deliverys_latency_and_times_a_sample_of_calls() {
-    let (latency, processing) = counts_at(ObservabilityLevel::Production);
+    let (latency, processing, seconds) = measured(
+        ObservabilityLevel::Production,
+        ELEMENTS,
+        StreamSettings::default(),
+    );
     assert_eq!(latency, ELEMENTS as f64, "every delivery");
     // Tens of thousands of elements a second: one in 16 to 1,024 timed.
+    // Production times about PRODUCTION_TIMED_PER_SECOND elements a second
+    // whatever the rate, so a flow slowed down by a busy machine (this
+    // debug build shares two cores with the rest of the suite) times
+    // more: allow twice that rate over the flow's own duration.
+    let follows_the_rate = 2.0 * PRODUCTION_TIMED_PER_SECOND as f64 * seconds;
     assert!(
-        processing >= 1.0 && processing <= (ELEMENTS / 8) as f64,
-        "{processing} timed calls of {ELEMENTS}"
+        processing >= 1.0 && processing <= ((ELEMENTS / 8) as f64).max(follows_the_rate),
+        "{processing} timed calls of {ELEMENTS} in {seconds:.3} s"
     );
 }
 
