@@ -27,6 +27,7 @@ pub mod guest;
 
 pub mod http;
 pub mod otlp;
+pub mod tools;
 
 /// The wasm target every guest is built for.
 pub const WASM_TARGET: &str = "wasm32-wasip2";
