@@ -113,12 +113,6 @@ impl FlowRunArgs {
             .with_deadline(deadline);
         Ok((project, prepared))
     }
-
-    /// [`Self::prepare_with`] with the guests writing to the process's
-    /// own streams.
-    pub fn prepare(self, out: &Output) -> Result<(Project, PreparedFlow), Failure> {
-        self.prepare_with(out, GuestOutputs::default())
-    }
 }
 
 /// Plans flow `wanted` (default: the first) of `project` on a new engine
