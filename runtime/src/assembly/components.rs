@@ -199,6 +199,36 @@ impl<'a> ComponentResolver<'a> {
             .map_err(settings_error)
     }
 
+    /// Whether node `node`'s component can be found, without building or
+    /// reading it (`torvyn check`): a built-in connector with valid
+    /// settings, an existing `file://` or `.wasm` path, or a declared
+    /// `[[component]]`. Registry references are not looked up here.
+    pub fn locate(&self, node: &str, def: &NodeDef) -> Result<(), ResolveError> {
+        let reference = def.component.as_str();
+        if reference.starts_with(SCHEME) {
+            return self.resolve_node(node, def).map(|_| ());
+        }
+        if reference.starts_with("oci://") || self.manifest.component(reference).is_some() {
+            return Ok(());
+        }
+        match reference.strip_prefix("file://") {
+            Some(path) => self.existing(node, self.root.join(path)).map(|_| ()),
+            None if reference.ends_with(".wasm") => {
+                self.existing(node, self.root.join(reference)).map(|_| ())
+            }
+            None => Err(ResolveError::Unknown {
+                node: node.to_string(),
+                reference: reference.to_string(),
+                declared: self
+                    .manifest
+                    .components
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+            }),
+        }
+    }
+
     /// The .wasm file for `node`'s `reference`, building it if needed.
     pub fn resolve(&self, node: &str, reference: &str) -> Result<PathBuf, ResolveError> {
         if reference.starts_with(SCHEME) {
