@@ -24,6 +24,12 @@ fn project(count: u64, sink_config: &str, backpressure: &str) -> Project {
     )
 }
 
+/// The sink's own line: on stderr, since under `--format json` stdout
+/// carries only the JSON.
+fn sink_line(run: &Run) -> Option<&str> {
+    run.stderr.lines().find(|l| l.starts_with("[slow-sink]"))
+}
+
 fn run_json(project: &Project) -> (Run, serde_json::Value) {
     let run = project.run(&["run", "flow.main", "--format", "json"]);
     run.expect_code(0);
@@ -40,7 +46,7 @@ fn block_delivers_everything_within_the_queue_bound() {
         r#"{"pause_every": 4}"#,
         &format!(r#"queue_depth = {DEPTH}, policy = "block""#),
     ));
-    assert_eq!(run.stdout.lines().next(), Some("[slow-sink] received=1000"));
+    assert_eq!(sink_line(&run), Some("[slow-sink] received=1000"));
     assert_eq!(json["elements_pulled"], 1000);
     assert_eq!(json["elements_delivered"], 1000);
     assert_eq!(json["elements_dropped"], 0);
@@ -121,7 +127,7 @@ fn drop_oldest_accounts_for_every_element() {
     assert_eq!(stream(&json, STREAM)["policy"], "drop-oldest");
     let delivered = &json["elements_delivered"];
     assert_eq!(
-        run.stdout.lines().next(),
+        sink_line(&run),
         Some(format!("[slow-sink] received={delivered}").as_str())
     );
 }
@@ -139,7 +145,7 @@ fn drop_newest_accounts_for_every_element() {
     assert_eq!(stream(&json, STREAM)["policy"], "drop-newest");
     let delivered = &json["elements_delivered"];
     assert_eq!(
-        run.stdout.lines().next(),
+        sink_line(&run),
         Some(format!("[slow-sink] received={delivered}").as_str())
     );
 }

@@ -33,9 +33,9 @@ fn source_processor_sink_makes_four_copies_per_element() {
     );
     let expected = torvyn_e2e::quiet_sink_line(torvyn_e2e::counter_payloads(50, 100));
     assert!(
-        run.stdout.contains(&expected),
+        run.stderr.contains(&expected),
         "expected `{expected}` in\n{}",
-        run.stdout
+        run.stderr
     );
 }
 
@@ -86,8 +86,8 @@ fn limit_bounds_an_endless_source() {
     assert_eq!(json["elements_pulled"], 100);
     assert_eq!(json["elements_delivered"], 100);
     assert!(
-        run.stdout.contains("[quiet-sink] received=100 bytes=1600"),
+        run.stderr.contains("[quiet-sink] received=100 bytes=1600"),
         "{}",
-        run.stdout
+        run.stderr
     );
 }

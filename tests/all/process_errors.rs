@@ -59,9 +59,9 @@ fn non_fatal_errors_skip_the_element() {
         assert_eq!(json["elements_delivered"], 9, "{kind}");
         assert_eq!(json["element_errors"], 1, "{kind}");
         assert!(
-            run.stdout.contains("[quiet-sink] received=9 "),
+            run.stderr.contains("[quiet-sink] received=9 "),
             "{kind}: {}",
-            run.stdout
+            run.stderr
         );
     }
 }
@@ -136,9 +136,9 @@ fn a_dead_letter_edge_receives_the_failed_element() {
     assert_eq!(json["stages"][1]["dead_lettered"], 1, "{json}");
     assert_eq!(json["elements_delivered"], 10);
     assert!(
-        run.stdout.contains("[quiet-sink] received=1 "),
+        run.stderr.contains("[quiet-sink] received=1 "),
         "{}",
-        run.stdout
+        run.stderr
     );
 }
 

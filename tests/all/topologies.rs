@@ -14,12 +14,13 @@ fn counter_config(count: u64, size: usize) -> String {
     format!(r#"{{"count": {count}, "payload_size": {size}}}"#)
 }
 
-/// The stdout lines before the JSON summary, sorted (sinks finish in an
-/// order the test does not depend on).
-fn sink_lines(stdout: &str) -> Vec<String> {
-    let mut lines: Vec<String> = stdout
+/// The components' lines, sorted (sinks finish in an order the test does
+/// not depend on): on stderr, since under `--format json` stdout carries
+/// only the JSON summary.
+fn sink_lines(stderr: &str) -> Vec<String> {
+    let mut lines: Vec<String> = stderr
         .lines()
-        .filter(|l| !l.starts_with('{'))
+        .filter(|l| l.starts_with('[') && !l.starts_with("[torvyn]"))
         .map(str::to_string)
         .collect();
     lines.sort();
@@ -77,7 +78,7 @@ fn filter_keeps_exactly_the_even_half_without_copying() {
     let run = project.run(&["run", "flow.main", "--format", "json"]);
     run.expect_code(0);
     let evens = counter_payloads(COUNT, SIZE).step_by(2);
-    assert_eq!(sink_lines(&run.stdout), [quiet_sink_line(evens)]);
+    assert_eq!(sink_lines(&run.stderr), [quiet_sink_line(evens)]);
     let json = json_summary(&run);
     assert_eq!(json["elements_pulled"], COUNT);
     assert_eq!(json["elements_delivered"], COUNT / 2);
@@ -102,7 +103,7 @@ fn router_parity_splits_evens_and_odds() {
     let odds = counter_payloads(COUNT, SIZE).skip(1).step_by(2);
     // Both sinks print their line on complete().
     assert_eq!(
-        sink_lines(&run.stdout),
+        sink_lines(&run.stderr),
         sorted(vec![quiet_sink_line(evens), quiet_sink_line(odds)])
     );
     let json = json_summary(&run);
@@ -122,7 +123,7 @@ fn router_both_fans_out_every_element_to_both_branches() {
     let run = parity_router_project("both").run(&["run", "flow.main", "--format", "json"]);
     run.expect_code(0);
     let all = quiet_sink_line(counter_payloads(COUNT, SIZE));
-    assert_eq!(sink_lines(&run.stdout), [all.clone(), all]);
+    assert_eq!(sink_lines(&run.stderr), [all.clone(), all]);
     let json = json_summary(&run);
     assert_eq!(json["elements_pulled"], COUNT);
     assert_eq!(json["elements_delivered"], 2 * COUNT);
@@ -140,7 +141,7 @@ fn router_none_drops_every_element() {
     let run = parity_router_project("none").run(&["run", "flow.main", "--format", "json"]);
     run.expect_code(0);
     let nothing = quiet_sink_line(Vec::<Vec<u8>>::new());
-    assert_eq!(sink_lines(&run.stdout), [nothing.clone(), nothing]);
+    assert_eq!(sink_lines(&run.stderr), [nothing.clone(), nothing]);
     let json = json_summary(&run);
     assert_eq!(json["elements_pulled"], COUNT);
     assert_eq!(json["elements_delivered"], 0);
@@ -188,7 +189,7 @@ fn aggregator_flushes_one_final_count_at_end_of_stream() {
     let run = aggregator_project("").run(&["run", "flow.main", "--format", "json"]);
     run.expect_code(0);
     let total = format!("count={COUNT} bytes={}", COUNT * SIZE as u64);
-    assert_eq!(sink_lines(&run.stdout), [quiet_sink_line([total])]);
+    assert_eq!(sink_lines(&run.stderr), [quiet_sink_line([total])]);
     let json = json_summary(&run);
     assert_eq!(stream(&json, "source-to-count")["transferred"], COUNT);
     assert_eq!(stream(&json, "count-to-sink")["transferred"], 1);
@@ -206,7 +207,7 @@ fn aggregator_running_aggregates_precede_the_final_one() {
         .map(|k| format!("count={} bytes={}", 25 * k, 25 * k * size))
         .collect();
     expected.push(format!("count={COUNT} bytes={}", COUNT * size));
-    assert_eq!(sink_lines(&run.stdout), [quiet_sink_line(expected)]);
+    assert_eq!(sink_lines(&run.stderr), [quiet_sink_line(expected)]);
 }
 
 /// A plain node with two output edges sends every element down both, sharing
@@ -230,7 +231,7 @@ fn fan_out_delivers_every_element_to_every_output_edge() {
     let run = project.run(&["run", "flow.main", "--format", "json"]);
     run.expect_code(0);
     let all = quiet_sink_line(counter_payloads(COUNT, SIZE));
-    assert_eq!(sink_lines(&run.stdout), [all.clone(), all]);
+    assert_eq!(sink_lines(&run.stderr), [all.clone(), all]);
     let json = json_summary(&run);
     assert_eq!(json["elements_pulled"], COUNT);
     assert_eq!(json["elements_delivered"], 2 * COUNT);
@@ -266,7 +267,7 @@ fn fan_in_delivers_the_sum_of_both_sources() {
         a + b,
         (a + b) * SIZE as u64
     );
-    let lines = sink_lines(&run.stdout);
+    let lines = sink_lines(&run.stderr);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with(&prefix),
@@ -369,10 +370,10 @@ fn independent_fan_out_lets_the_fast_branch_pull_ahead() {
     assert_eq!(json["elements_dropped"], lagged);
     assert_eq!(json["leaked_buffers"], 0);
     assert!(
-        run.stdout
+        run.stderr
             .contains(&format!("[slow-sink] received={slow_got}")),
         "{}",
-        run.stdout
+        run.stderr
     );
 }
 

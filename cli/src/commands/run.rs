@@ -62,7 +62,8 @@ fn signal_name(signal: i32) -> &'static str {
 }
 
 /// The summary on stderr (human format): flow, elements, duration,
-/// throughput, copies and peak queue depth. The first two lines are the
+/// throughput, copies, backpressure activations (when there were any) and
+/// peak queue depth. The first two lines are the
 /// ones the spec's examples document.
 fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
     out.blank();
@@ -74,8 +75,14 @@ fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
         "Flow '{}' {ended}. {} elements processed.",
         report.flow, report.elements_delivered
     ));
+    let activations: u64 = report.streams.iter().map(|s| s.backpressure_events).sum();
+    let backpressure = if activations > 0 {
+        format!(" | Backpressure activations: {activations}")
+    } else {
+        String::new()
+    };
     out.status(&format!(
-        "Duration: {} | Copies: {} | Peak queue depth: {}",
+        "Duration: {} | Copies: {}{backpressure} | Peak queue depth: {}",
         format_duration(report.duration),
         report.payload_copies.operations,
         report.peak_queue_depth

@@ -19,7 +19,7 @@ struct FastSource {
 
 static mut STATE: Option<FastSource> = None;
 fn state() -> &'static mut FastSource {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for FastSource {

@@ -18,7 +18,7 @@ struct SlowSink {
 
 static mut STATE: Option<SlowSink> = None;
 fn state() -> &'static mut SlowSink {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for SlowSink {
@@ -43,12 +43,13 @@ impl SinkGuest for SlowSink {
         // Simulate slow processing with a busy loop.
         // In a real sink, this delay would come from I/O (database writes,
         // network calls, disk writes, etc.).
+        // `black_box` keeps the optimizer from replacing the loop by its
+        // closed form (which made this sink fast).
         let mut acc: u64 = 0;
         for i in 0..s.delay_iterations {
-            acc = acc.wrapping_add(i);
+            acc = core::hint::black_box(acc.wrapping_add(i));
         }
-        // Prevent the optimizer from removing the loop.
-        if acc == u64::MAX { println!("{acc}"); }
+        core::hint::black_box(acc);
 
         let bytes = element.payload.read_all();
         let text = String::from_utf8_lossy(&bytes);
@@ -57,7 +58,16 @@ impl SinkGuest for SlowSink {
         }
 
         s.received += 1;
-        Ok(BackpressureSignal::Ready)
+        // Every 4th element the sink is "flushing" and asks the runtime to
+        // hold deliveries for the rest of the batch: the fast source fills
+        // the 16-slot queue, the runtime pauses it (a backpressure
+        // activation) and resumes it once the sink drained the queue to
+        // its low watermark.
+        if s.received % 4 == 0 {
+            Ok(BackpressureSignal::Pause)
+        } else {
+            Ok(BackpressureSignal::Ready)
+        }
     }
 
     fn complete() -> Result<(), ProcessError> {

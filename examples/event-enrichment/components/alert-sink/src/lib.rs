@@ -19,7 +19,7 @@ struct AlertSink {
 
 static mut STATE: Option<AlertSink> = None;
 fn state() -> &'static mut AlertSink {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for AlertSink {

@@ -27,7 +27,7 @@ struct EventSource {
 
 static mut STATE: Option<EventSource> = None;
 fn state() -> &'static mut EventSource {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for EventSource {

@@ -24,7 +24,7 @@ struct GeoEnricher {
 
 static mut STATE: Option<GeoEnricher> = None;
 fn state() -> &'static mut GeoEnricher {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for GeoEnricher {

@@ -21,7 +21,7 @@ struct SeverityClassifier {
 
 static mut STATE: Option<SeverityClassifier> = None;
 fn state() -> &'static mut SeverityClassifier {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for SeverityClassifier {

@@ -19,7 +19,7 @@ struct HelloSink {
 static mut STATE: Option<HelloSink> = None;
 
 fn state() -> &'static mut HelloSink {
-    unsafe { STATE.as_mut().expect("component not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("component not initialized") }
 }
 
 impl LifecycleGuest for HelloSink {

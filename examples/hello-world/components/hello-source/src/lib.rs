@@ -30,7 +30,7 @@ struct HelloSource {
 static mut STATE: Option<HelloSource> = None;
 
 fn state() -> &'static mut HelloSource {
-    unsafe { STATE.as_mut().expect("component not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("component not initialized") }
 }
 
 impl LifecycleGuest for HelloSource {

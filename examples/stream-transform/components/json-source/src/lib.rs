@@ -20,7 +20,7 @@ struct JsonSource {
 
 static mut STATE: Option<JsonSource> = None;
 fn state() -> &'static mut JsonSource {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for JsonSource {

@@ -22,7 +22,7 @@ struct ContentFilter {
 
 static mut STATE: Option<ContentFilter> = None;
 fn state() -> &'static mut ContentFilter {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for ContentFilter {

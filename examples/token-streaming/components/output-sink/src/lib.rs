@@ -16,7 +16,7 @@ struct OutputSink {
 
 static mut STATE: Option<OutputSink> = None;
 fn state() -> &'static mut OutputSink {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for OutputSink {

@@ -23,7 +23,7 @@ struct SentenceAggregator {
 
 static mut STATE: Option<SentenceAggregator> = None;
 fn state() -> &'static mut SentenceAggregator {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for SentenceAggregator {

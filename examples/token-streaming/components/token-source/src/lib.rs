@@ -27,7 +27,7 @@ struct TokenSource {
 
 static mut STATE: Option<TokenSource> = None;
 fn state() -> &'static mut TokenSource {
-    unsafe { STATE.as_mut().expect("not initialized") }
+    unsafe { (*&raw mut STATE).as_mut().expect("not initialized") }
 }
 
 impl LifecycleGuest for TokenSource {
