@@ -426,10 +426,21 @@ impl BenchReport {
                 self.copies_per_element
             ),
         );
-        for c in &self.copies_by_reason {
+        // The total counts payload copies (reads and writes): its rows add
+        // up to it. Metadata marshalling and host exports are counted
+        // apart, below it.
+        let (payload, other): (Vec<&CopyRow>, Vec<&CopyRow>) = self
+            .copies_by_reason
+            .iter()
+            .partition(|c| c.reason.starts_with("Payload"));
+        for (indent, c) in payload
+            .iter()
+            .map(|c| ("  ", c))
+            .chain(other.iter().map(|c| ("", c)))
+        {
             row(
                 &mut o,
-                &format!("  {}:", c.reason),
+                &format!("{indent}{}:", c.reason),
                 &format!("{} ({})", group(c.operations), bytes(c.bytes as f64)),
             );
         }
