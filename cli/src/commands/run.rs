@@ -13,7 +13,9 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::mpsc;
 use std::time::Duration;
-use torvyn_actors::{FlowId, HostError, InspectionConfig, InspectionServer, TorvynHandle};
+use torvyn_actors::{
+    FlowId, FlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
+};
 use torvyn_runtime::assembly::FlowPlan;
 use torvyn_runtime::error::ErrorCode;
 use torvyn_runtime::reactor::{FlowReport, StageReport};
@@ -201,10 +203,19 @@ fn run_on_host(
         )))
     })?;
     let flow_name = plan.name().to_string();
-    let id = host.start_plan(plan).map_err(host_failure)?;
+    // Started suspended, so that the header lines come before anything
+    // the components print.
+    let id = host
+        .start_flow(FlowSpec::from_plan(plan).suspended())
+        .map_err(host_failure)?;
     out.status("Instantiating...         ok");
     out.status(&format!("Running flow '{flow_name}'"));
     out.blank();
+    if let Err(e) = host.resume(id) {
+        // It already ended (a component failed to start): awaiting it
+        // reports how.
+        tracing::debug!(error = %e, "the flow could not be resumed");
+    }
     let ended = await_flow(host, id, signals, progress, out);
     match ended {
         (Ok(report), signal) => Ok(Ended { report, signal }),
