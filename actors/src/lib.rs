@@ -41,7 +41,7 @@
 //! let stage = |name: &str, wasm: &Path, role, config: &str| -> Result<StageSpec, Box<dyn std::error::Error>> {
 //!     Ok(StageSpec {
 //!         name: name.into(),
-//!         component: engine.load_component(wasm)?,
+//!         component: engine.load_component(wasm)?.into(),
 //!         role,
 //!         config: config.into(),
 //!         sandbox: Default::default(),

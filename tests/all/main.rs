@@ -16,6 +16,7 @@ mod diagnostics;
 mod doctor;
 mod error_codes;
 mod examples;
+mod flow_context;
 mod flow_restart;
 mod fuzz_bodies;
 mod harness;

@@ -49,6 +49,7 @@ pub const TEST_COMPONENTS: &[&str] = &[
     "parity-router",
     "count-aggregator",
     "fs-reader",
+    "context-sink",
 ];
 
 /// The repository root (the directory holding the root `Cargo.toml`).

@@ -291,6 +291,8 @@ impl FlowActor {
         };
         let level = self.events.level().get();
         spec.settings.observability = level;
+        // Components read the host's id of the flow (as `/flows` lists it).
+        spec.settings.flow_id = Some(self.id.to_string());
         let context = *spec
             .settings
             .trace_context

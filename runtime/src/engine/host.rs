@@ -194,7 +194,7 @@ impl types::HostFlowContext for ComponentState {
     }
 
     fn deadline_ns(&mut self, _this: Resource<FlowContext>) -> HostResult<u64> {
-        Ok(self.flow()?.context.deadline_ns)
+        Ok(self.flow()?.context.deadline_ns())
     }
 
     fn flow_id(&mut self, _this: Resource<FlowContext>) -> HostResult<String> {

@@ -23,11 +23,20 @@ pub struct FlowContextData {
     pub flow_id: String,
     /// The flow's trace identity; `None` when tracing is off.
     pub trace: Option<TraceContext>,
-    /// Remaining deadline in ns, 0 = none.
-    pub deadline_ns: u64,
+    /// When the flow must have finished (`--timeout`); `None`: no deadline.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl FlowContextData {
+    /// `deadline-ns`: nanoseconds left before the flow's deadline; 0 when
+    /// it has none (1 once it has passed: 0 would read as "none").
+    pub fn deadline_ns(&self) -> u64 {
+        self.deadline.map_or(0, |deadline| {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            u64::try_from(left.as_nanos()).unwrap_or(u64::MAX).max(1)
+        })
+    }
+
     /// The W3C trace id as 32 hex chars, empty when tracing is off.
     pub fn trace_id_hex(&self) -> String {
         self.trace
@@ -197,5 +206,30 @@ mod tests {
             .collect();
         assert_eq!(context.span_id_hex(Some((2, 41))), expected);
         assert_eq!(expected.len(), 16);
+    }
+
+    #[test]
+    fn deadline_ns_is_zero_without_a_deadline_and_never_zero_with_one() {
+        use std::time::{Duration, Instant};
+        let none = FlowContextData::default();
+        assert_eq!(none.deadline_ns(), 0);
+        let ahead = FlowContextData {
+            deadline: Some(Instant::now() + Duration::from_secs(10)),
+            ..FlowContextData::default()
+        };
+        assert!(
+            ahead.deadline_ns() > 9_000_000_000,
+            "{}",
+            ahead.deadline_ns()
+        );
+        let passed = FlowContextData {
+            deadline: Instant::now().checked_sub(Duration::from_secs(1)),
+            ..FlowContextData::default()
+        };
+        assert_eq!(
+            passed.deadline_ns(),
+            1,
+            "a passed deadline still reads as one"
+        );
     }
 }

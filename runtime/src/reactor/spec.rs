@@ -193,6 +193,10 @@ impl FlowSpec {
 pub struct FlowSettings {
     /// Flow name.
     pub flow_name: String,
+    /// What components read from `flow-context.flow-id`: the host's id of
+    /// the flow (`flow-7`, as `/flows` lists it). `None`: a fresh unique
+    /// id (`<name>-<hex>`) is made up when the flow starts.
+    pub flow_id: Option<String>,
     /// Queue capacity of each stream of a flow built with
     /// [`Flow::start`](super::Flow::start).
     pub queue_depth: usize,
@@ -248,6 +252,7 @@ impl Default for FlowSettings {
     fn default() -> Self {
         Self {
             flow_name: "main".into(),
+            flow_id: None,
             queue_depth: StreamSettings::default().capacity,
             pools: PoolConfig::default(),
             shared_pool: None,

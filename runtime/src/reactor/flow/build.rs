@@ -140,6 +140,11 @@ impl Flow {
         }
         self.started = Instant::now();
         self.clock = FlowClock::new();
+        // `flow-context.deadline-ns` counts down from the flow's start.
+        let deadline = self.settings.deadline.map(|limit| self.started + limit);
+        if let Some(shared) = self.shared.as_deref_mut() {
+            shared.context.deadline = deadline;
+        }
         // Rates count from the start: the components' start-up earns no
         // burst.
         for limiter in self.streams.iter_mut().filter_map(|s| s.limiter.as_mut()) {
@@ -161,10 +166,26 @@ fn flow_shared(settings: &FlowSettings, stage_count: usize) -> Box<FlowShared> {
     Box::new(FlowShared {
         resources,
         context: FlowContextData {
-            flow_id: settings.flow_name.clone(),
+            flow_id: settings
+                .flow_id
+                .clone()
+                .unwrap_or_else(|| unique_flow_id(&settings.flow_name)),
             ..FlowContextData::default()
         },
     })
+}
+
+/// A flow id no other flow of this process has had (`<name>-<hex>`), for
+/// flows started without one from a host.
+fn unique_flow_id(name: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STARTED: AtomicU64 = AtomicU64::new(0);
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let salt = nanos ^ (u64::from(std::process::id()) << 32);
+    format!("{name}-{:x}", salt.wrapping_add(n))
 }
 
 /// Node `index` of a flow: its component instantiated (not yet
