@@ -49,6 +49,14 @@ pub enum ResolveError {
         /// Why.
         reason: String,
     },
+    /// An `oci://` component could not be pulled or verified.
+    #[error("node `{node}`: {error}")]
+    Registry {
+        /// Node name.
+        node: String,
+        /// Why (E0210 unreachable or missing, E0600 invalid, E0601 auth, …).
+        error: Box<crate::packaging::PackagingError>,
+    },
     /// cargo is not installed.
     #[error("cannot run `cargo` to build component `{component}`: {reason}")]
     Toolchain {
@@ -63,6 +71,7 @@ impl Coded for ResolveError {
     fn code(&self) -> ErrorCode {
         match self {
             ResolveError::Toolchain { .. } => ErrorCode::ToolchainMissing,
+            ResolveError::Registry { error, .. } => error.code(),
             _ => ErrorCode::ComponentNotFound,
         }
     }
@@ -71,9 +80,8 @@ impl Coded for ResolveError {
         match self {
             ResolveError::Unknown { node, .. }
             | ResolveError::Builtin { node, .. }
-            | ResolveError::MissingFile { node, .. } => {
-                Some(format!("node `{node}` in Torvyn.toml"))
-            }
+            | ResolveError::MissingFile { node, .. }
+            | ResolveError::Registry { node, .. } => Some(format!("node `{node}` in Torvyn.toml")),
             ResolveError::BuildFailed { component, .. }
             | ResolveError::Toolchain { component, .. } => {
                 Some(format!("[[component]] `{component}`"))
@@ -96,6 +104,7 @@ impl Coded for ResolveError {
             ResolveError::MissingFile { .. } => {
                 "build the component first (`cargo build --release --target wasm32-wasip2`) or fix the path".into()
             }
+            ResolveError::Registry { error, .. } => error.help(),
             ResolveError::BuildFailed { .. } => "fix the compiler errors above, then run again".into(),
             ResolveError::Toolchain { .. } => {
                 "install Rust and the wasm32-wasip2 target: `rustup target add wasm32-wasip2`".into()
@@ -132,6 +141,9 @@ impl<'a> ComponentResolver<'a> {
         }
         if let Some(path) = reference.strip_prefix("file://") {
             return self.existing(node, self.root.join(path));
+        }
+        if reference.starts_with(crate::packaging::reference::SCHEME) {
+            return crate::packaging::pull::pull_node(node, reference, self.observer);
         }
         if let Some(decl) = self.manifest.component(reference) {
             return self.build(decl);
@@ -422,6 +434,18 @@ mod tests {
                 .contains("built-in node `builtin:test-source`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_malformed_oci_reference_is_refused_before_any_network_use() {
+        let manifest = manifest();
+        let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
+        let error = resolver
+            .resolve("t", "oci://127.0.0.1:5000/upper")
+            .expect_err("no tag");
+        assert!(matches!(error, ResolveError::Registry { .. }), "{error}");
+        assert_eq!(error.code(), ErrorCode::ConstraintViolation);
+        assert!(error.to_string().contains("name a tag"), "{error}");
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! A node's `component = "oci://…"`: the component is pulled once into
+//! the [`OciCache`], verified, and run from there. A tag is resolved to a
+//! digest each time a flow starts (so a moved tag is noticed, and the
+//! digest run is reported); when the registry cannot be reached the digest
+//! the tag resolved to last time is used, so cached components run
+//! offline.
+
+use super::cache::OciCache;
+use super::error::PackagingError;
+use super::reference::{OciReference, Pin};
+use super::registry;
+use crate::assembly::Observer;
+use std::path::PathBuf;
+
+/// A registry component ready to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledComponent {
+    /// The reference as written.
+    pub reference: OciReference,
+    /// The manifest digest it resolved to (`sha256:<hex>`).
+    pub digest: String,
+    /// The verified .wasm in the cache.
+    pub wasm: PathBuf,
+    /// Whether it was fetched now (`false`: served from the cache).
+    pub fetched: bool,
+}
+
+/// Resolves `reference` to a cached, verified .wasm, pulling it if
+/// needed; `observer` is told which digest runs.
+pub fn pull_component(
+    reference: &OciReference,
+    cache: &OciCache,
+    observer: &dyn Observer,
+) -> Result<PulledComponent, PackagingError> {
+    let digest = match &reference.pin {
+        Pin::Digest(hex) => format!("sha256:{hex}"),
+        Pin::Tag(_) => match registry::resolve_digest(reference) {
+            Ok(digest) => digest,
+            Err(e) if registry::is_unreachable(&e) => match cache.tagged(reference) {
+                Some(digest) => {
+                    observer.status(&format!(
+                        "Registry unreachable; using the cached {reference} ({digest})"
+                    ));
+                    digest
+                }
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        },
+    };
+    let (artifact, fetched) = match cache.load(&digest) {
+        Some(artifact) => (artifact, false),
+        None => {
+            observer.status(&format!("Pulling {reference}"));
+            let artifact = registry::pull(
+                &reference.at_digest(digest.strip_prefix("sha256:").unwrap_or(&digest)),
+            )?;
+            (artifact, true)
+        }
+    };
+    // Record the tag (or refresh it) whether or not the blobs were cached.
+    cache.store(&artifact, reference)?;
+    observer.status(&format!(
+        "Resolved {reference} → {digest} (component {})",
+        artifact.wasm_digest()
+    ));
+    Ok(PulledComponent {
+        reference: reference.clone(),
+        digest,
+        wasm: cache.blob_path(artifact.wasm_digest()),
+        fetched,
+    })
+}
+
+/// [`pull_component`] for node `node`'s `component = "oci://…"`, with the
+/// cache of [`OciCache::from_env`]: what the component resolver calls.
+pub fn pull_node(
+    node: &str,
+    reference: &str,
+    observer: &dyn Observer,
+) -> Result<PathBuf, crate::assembly::ResolveError> {
+    let registry_error = |error: PackagingError| crate::assembly::ResolveError::Registry {
+        node: node.to_string(),
+        error: Box::new(error),
+    };
+    let reference = OciReference::parse(reference).map_err(|e| registry_error(e.into()))?;
+    pull_component(&reference, &OciCache::from_env(), observer)
+        .map(|pulled| pulled.wasm)
+        .map_err(registry_error)
+}
+
+/// The whole artifact `reference` names (`torvyn inspect oci://…`),
+/// through the cache like a node's component.
+pub fn fetch_artifact(
+    reference: &OciReference,
+    cache: &OciCache,
+    observer: &dyn Observer,
+) -> Result<super::Artifact, PackagingError> {
+    let pulled = pull_component(reference, cache, observer)?;
+    cache
+        .load(&pulled.digest)
+        .ok_or_else(|| PackagingError::PullFailed {
+            reference: reference.to_string(),
+            reason: "the cached copy vanished while it was read".into(),
+        })
+}
