@@ -53,13 +53,13 @@ pub fn run(args: PublishArgs, out: &Output) -> u8 {
         out.fail_all(&e.diagnostics(), &[], exit_code(e.code()), Some("publish"))
     };
     // The manifest is optional: an artifact can be published from anywhere.
-    let manifest = args
-        .manifest
-        .is_file()
-        .then(|| Manifest::load(&args.manifest));
-    let manifest = match manifest.transpose() {
-        Ok(manifest) => manifest,
-        Err(e) => return out.fail_all(&e.diagnostics(), &[], 2, Some("publish")),
+    let manifest = if args.manifest.is_file() {
+        match Manifest::load(&args.manifest) {
+            Ok(manifest) => Some(manifest),
+            Err(e) => return out.fail_all(&e.diagnostics(), &[], 2, Some("publish")),
+        }
+    } else {
+        None
     };
     let path = match args
         .artifact

@@ -73,10 +73,20 @@ impl OciCache {
         for layer in &artifact.layers {
             write_atomic(&self.blob_path(&layer.digest), &layer.bytes)?;
         }
-        if let Pin::Tag(tag) = &reference.pin {
-            write_atomic(&self.tag_path(reference, tag), artifact.digest.as_bytes())?;
+        self.record_tag(reference, &artifact.digest)
+    }
+
+    /// Records that `reference`'s tag resolved to manifest `digest` (a
+    /// digest reference records nothing).
+    pub fn record_tag(&self, reference: &OciReference, digest: &str) -> Result<(), PackagingError> {
+        let Pin::Tag(tag) = &reference.pin else {
+            return Ok(());
+        };
+        let path = self.tag_path(reference, tag);
+        if std::fs::read_to_string(&path).is_ok_and(|known| known == digest) {
+            return Ok(());
         }
-        Ok(())
+        write_atomic(&path, digest.as_bytes())
     }
 
     /// The cached artifact with manifest digest `digest`, verified; `None`

@@ -58,8 +58,12 @@ pub fn pull_component(
             (artifact, true)
         }
     };
-    // Record the tag (or refresh it) whether or not the blobs were cached.
-    cache.store(&artifact, reference)?;
+    if fetched {
+        cache.store(&artifact, reference)?;
+    } else {
+        // The blobs are there: only (re)record what the tag resolved to.
+        cache.record_tag(reference, &digest)?;
+    }
     observer.status(&format!(
         "Resolved {reference} → {digest} (component {})",
         artifact.wasm_digest()
