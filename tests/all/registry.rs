@@ -29,6 +29,121 @@ fn generated(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::from(output)
 }
 
+/// `openssl genpkey` / `openssl pkey -pubout`: an Ed25519 key pair in
+/// `dir` (`NAME.pem`, `NAME.pub.pem`).
+fn key_pair(dir: &Path, name: &str) {
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    let ok = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(&private)
+        .status()
+        .expect("openssl runs")
+        .success()
+        && std::process::Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&private)
+            .arg("-out")
+            .arg(&public)
+            .status()
+            .expect("openssl runs")
+            .success();
+    assert!(ok, "openssl could not make a key pair");
+}
+
+/// Packs and publishes a signed artifact as tag `signed`; a consumer
+/// with `[security] trusted_keys` runs it, refuses the unsigned `0.1.0`
+/// and one signed by another key (E0603).
+fn signed_components_are_verified(
+    producer: &Path,
+    consumer: &Path,
+    address: &str,
+    unsigned_tar: &str,
+    env: &[(&str, &str)],
+) {
+    key_pair(producer, "release");
+    key_pair(producer, "stranger");
+    let manifest = std::fs::read_to_string(producer.join("Torvyn.toml")).expect("manifest");
+    let with_key = |key: &str| format!("{manifest}\n[security]\nsigning_key = \"{key}.pem\"\n");
+    // The producer signs with its `release` key; the consumer trusts the
+    // public half of that key only (copied into its own folder).
+    std::fs::copy(
+        producer.join("release.pub.pem"),
+        consumer.join("trusted.pub.pem"),
+    )
+    .expect("copy key");
+    let mut published = Vec::new();
+    for (key, tag) in [("release", "signed"), ("stranger", "stranger")] {
+        std::fs::write(producer.join("Torvyn.toml"), with_key(key)).expect("write manifest");
+        let tar = format!("{tag}.tar");
+        let packed = generated(
+            producer,
+            &[
+                "pack",
+                "--component",
+                TRANSFORM,
+                "--sign",
+                "--output",
+                &tar,
+                "--tag",
+                tag,
+            ],
+            &[],
+        );
+        packed.expect_code(0);
+        assert!(
+            packed.stdout.contains("Signed:   ed25519:"),
+            "{}",
+            packed.stdout
+        );
+        generated(producer, &["publish", "--artifact", &tar], &[]).expect_code(0);
+        published.push(tag);
+    }
+    std::fs::write(producer.join("Torvyn.toml"), &manifest).expect("restore manifest");
+    let consumer_manifest =
+        std::fs::read_to_string(consumer.join("Torvyn.toml")).expect("consumer manifest");
+    let reference = |tag: &str| format!("oci://{address}/{TRANSFORM}:{tag}");
+    let with_trust = |tag: &str| {
+        consumer_manifest.replace(&reference("0.1.0"), &reference(tag))
+            + "\n[security]\ntrusted_keys = [\"trusted.pub.pem\"]\n"
+    };
+    std::fs::write(consumer.join("Torvyn.toml"), with_trust("signed")).expect("write");
+    let run = generated(consumer, &["run", "--limit", "2"], env);
+    run.expect_code(0);
+    assert!(run.stderr.contains("signed by ed25519:"), "{}", run.stderr);
+    for tag in ["0.1.0", "stranger"] {
+        std::fs::write(consumer.join("Torvyn.toml"), with_trust(tag)).expect("write");
+        let refused = generated(consumer, &["run", "--limit", "2"], env);
+        refused.expect_error("E0603");
+        assert_eq!(refused.stdout, "", "{tag} ran");
+    }
+    std::fs::write(consumer.join("Torvyn.toml"), consumer_manifest).expect("restore");
+    // Inspect names the signer.
+    let inspected = generated(
+        producer,
+        &["inspect", "signed.tar", "--show", "artifact"],
+        &[],
+    );
+    assert!(
+        inspected.stdout.contains("signed by     ed25519:"),
+        "{}",
+        inspected.stdout
+    );
+    let unsigned = generated(
+        producer,
+        &["inspect", unsigned_tar, "--show", "artifact"],
+        &[],
+    );
+    assert!(
+        unsigned.stdout.contains("signed by     nobody"),
+        "{}",
+        unsigned.stdout
+    );
+    // --sign without a key is E0603.
+    let no_key = generated(producer, &["pack", "--component", TRANSFORM, "--sign"], &[]);
+    no_key.expect_code(2).expect_error("E0603");
+}
+
 fn tools() -> bool {
     outside_tool(
         "docker-registry",
@@ -42,6 +157,10 @@ fn tools() -> bool {
         "htpasswd",
         "apt-get install apache2-utils",
         "that wrong registry credentials are E0601",
+    ) && outside_tool(
+        "openssl",
+        "apt-get install openssl",
+        "that signed artifacts verify against [security] trusted_keys",
     )
 }
 
@@ -302,6 +421,9 @@ to = {{ node = "sink", port = "input" }}
         "{}",
         remote.stdout
     );
+
+    // Signatures: a consumer that trusts a key runs only what it signed.
+    signed_components_are_verified(&dir, consumer.path(), &address, &path, &env);
 
     // Offline: the registry is gone, the cache answers.
     registry.stop();

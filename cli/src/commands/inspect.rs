@@ -127,6 +127,11 @@ fn print_artifact(a: &Artifact, out: &Output) {
         a.tag.as_deref().unwrap_or("none")
     ));
     out.line(&format!(
+        "  signed by     {}",
+        a.signed_by()
+            .unwrap_or("nobody (`torvyn pack --sign` signs)")
+    ));
+    out.line(&format!(
         "  config        {} ({})",
         torvyn_runtime::packaging::artifact::CONFIG_MEDIA_TYPE,
         bytes(a.config.len() as u64)
@@ -149,7 +154,7 @@ fn print_artifact(a: &Artifact, out: &Output) {
     for (i, (key, value)) in a
         .annotations
         .iter()
-        .filter(|(k, _)| k.as_str() != keys::BENCHMARKS)
+        .filter(|(k, _)| k.as_str() != keys::BENCHMARKS && !k.starts_with("dev.torvyn.signature"))
         .enumerate()
     {
         let label = if i == 0 { "annotations" } else { "" };
@@ -181,6 +186,7 @@ fn artifact_json(a: &Artifact) -> serde_json::Value {
     serde_json::json!({
         "digest": a.digest,
         "tag": a.tag,
+        "signed_by": a.signed_by(),
         "config": a.config_json(),
         "layers": a.layers.iter().map(|l| serde_json::json!({
             "media_type": l.media_type,

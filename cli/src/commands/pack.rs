@@ -9,7 +9,7 @@ use torvyn_runtime::assembly::check::check_project;
 use torvyn_runtime::assembly::project::root_of;
 use torvyn_runtime::assembly::Project;
 use torvyn_runtime::error::Coded;
-use torvyn_runtime::packaging::{pack_project, PackOptions, PackagingError, Packed};
+use torvyn_runtime::packaging::{pack_project, PackOptions, Packed};
 
 /// Exit code when `torvyn check` finds errors.
 const CHECK_FAILED: u8 = 1;
@@ -35,7 +35,7 @@ pub struct PackArgs {
     /// Also include the component's sources (crate, WIT) in a layer.
     #[arg(long)]
     include_source: bool,
-    /// Sign the artifact (requires signing key configuration).
+    /// Sign the artifact with the Ed25519 key of [security] signing_key.
     #[arg(long)]
     sign: bool,
 }
@@ -53,11 +53,6 @@ pub fn run(args: PackArgs, out: &Output) -> u8 {
     out.line("  ✓ Contracts valid ✓");
     out.warn_all(&report.warnings);
     let fail = |e: &dyn Coded| out.fail_all(&e.diagnostics(), &[], PACK_FAILED, Some("pack"));
-    if args.sign {
-        return fail(&PackagingError::Signing {
-            reason: "no signing key is configured and this version of Torvyn cannot sign yet; pack without --sign".into(),
-        });
-    }
     let project = match Project::load(&args.manifest) {
         Ok(project) => project,
         Err(e) => return out.fail_all(&e.diagnostics(), &[], CHECK_FAILED, Some("pack")),
@@ -67,6 +62,7 @@ pub fn run(args: PackArgs, out: &Output) -> u8 {
         output: args.output,
         tag: args.tag,
         include_source: args.include_source,
+        sign: args.sign,
     };
     let packed = match pack_project(&project, &options, out) {
         Ok(packed) => packed,
@@ -97,6 +93,9 @@ fn print_packed(p: &Packed, root: &Path, out: &Output) {
     out.line(&format!("  Digest:   {}", p.artifact.digest));
     if let Some(tag) = &p.artifact.tag {
         out.line(&format!("  Tag:      {tag}"));
+    }
+    if let Some(key) = p.artifact.signed_by() {
+        out.line(&format!("  Signed:   {key}"));
     }
     out.line("");
     out.line("  Artifact contents:");
@@ -130,6 +129,7 @@ fn packed_json(p: &Packed) -> serde_json::Value {
         "bytes": p.bytes,
         "digest": p.artifact.digest,
         "tag": p.artifact.tag,
+        "signed_by": p.artifact.signed_by(),
         "wasm_digest": p.artifact.wasm_digest(),
         "layers": p.artifact.layers.iter().map(|l| serde_json::json!({
             "media_type": l.media_type,

@@ -143,7 +143,13 @@ impl<'a> ComponentResolver<'a> {
             return self.existing(node, self.root.join(path));
         }
         if reference.starts_with(crate::packaging::reference::SCHEME) {
-            return crate::packaging::pull::pull_node(node, reference, self.observer);
+            return crate::packaging::pull::pull_node(
+                node,
+                reference,
+                self.root,
+                &self.manifest.security,
+                self.observer,
+            );
         }
         if let Some(decl) = self.manifest.component(reference) {
             return self.build(decl);

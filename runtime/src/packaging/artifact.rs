@@ -13,6 +13,7 @@
 
 use super::error::PackagingError;
 use super::layout::{canonical_json, digest_of, read_tar, ImageLayout};
+use super::signature;
 use oci_spec::image::{
     Descriptor, DescriptorBuilder, ImageIndexBuilder, ImageManifest, ImageManifestBuilder,
     MediaType,
@@ -83,6 +84,8 @@ pub struct ArtifactSpec {
     pub author: Option<String>,
     /// The tag recorded in the image layout's index.
     pub tag: String,
+    /// Sign with this key (`torvyn pack --sign`).
+    pub signing_key: Option<super::signature::SigningKey>,
 }
 
 /// One layer: its descriptor's fields and content.
@@ -192,6 +195,13 @@ impl Artifact {
             config["author"] = author.into();
         }
         let config = canonical_json(&config);
+        let mut annotations = spec.annotations;
+        if let Some(key) = &spec.signing_key {
+            let layer_digests: Vec<String> = layers.iter().map(|l| l.digest.clone()).collect();
+            let payload = signature::payload(&digest_of(&config), &layer_digests, &annotations);
+            annotations.insert(signature::SIGNATURE.into(), key.sign(&payload)?);
+            annotations.insert(signature::SIGNATURE_KEY.into(), key.id().to_string());
+        }
         let layer_descriptors = layers
             .iter()
             .map(|l| {
@@ -207,12 +217,7 @@ impl Artifact {
             .media_type(MediaType::ImageManifest)
             .config(descriptor(CONFIG_MEDIA_TYPE, &config, BTreeMap::new())?)
             .layers(layer_descriptors)
-            .annotations(
-                spec.annotations
-                    .clone()
-                    .into_iter()
-                    .collect::<HashMap<_, _>>(),
-            )
+            .annotations(annotations.clone().into_iter().collect::<HashMap<_, _>>())
             .build()
             .map_err(|e| invalid("the artifact", e.to_string()))?;
         let manifest = canonical(&manifest)?;
@@ -221,7 +226,7 @@ impl Artifact {
             manifest,
             config,
             layers,
-            annotations: spec.annotations,
+            annotations,
             tag: Some(spec.tag),
         })
     }
@@ -445,6 +450,30 @@ impl Artifact {
         self.annotations.get(keys::TITLE).map(String::as_str)
     }
 
+    /// The id of the key that signed it, if it is signed (unverified).
+    pub fn signed_by(&self) -> Option<&str> {
+        self.annotations
+            .get(signature::SIGNATURE)
+            .and(self.annotations.get(signature::SIGNATURE_KEY))
+            .map(String::as_str)
+    }
+
+    /// Checks that one of `trusted` signed it; the key's id.
+    pub fn verify(&self, trusted: &[signature::TrustedKey]) -> Result<String, PackagingError> {
+        let layers: Vec<String> = self.layers.iter().map(|l| l.digest.clone()).collect();
+        let what = self.name().map_or_else(
+            || self.digest.clone(),
+            |n| format!("`{n}` ({})", self.digest),
+        );
+        signature::verify(
+            &what,
+            &digest_of(&self.config),
+            &layers,
+            &self.annotations,
+            trusted,
+        )
+    }
+
     /// The component's version, if recorded.
     pub fn version(&self) -> Option<&str> {
         self.annotations.get(keys::VERSION).map(String::as_str)
@@ -471,6 +500,7 @@ mod tests {
             created: "1970-01-01T00:00:00Z".into(),
             author: None,
             tag: "0.1.0".into(),
+            signing_key: None,
         }
     }
 
@@ -515,6 +545,35 @@ mod tests {
         assert_eq!(back.wasm(), spec().wasm.as_slice());
         assert_eq!(back.contracts(), spec().contracts);
         assert_eq!(back.name(), Some("upper"));
+    }
+
+    #[test]
+    fn a_signed_artifact_is_reproducible_and_verifies() {
+        use crate::packaging::signature::{SigningKey, TrustedKey};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = openssl::pkey::PKey::generate_ed25519().expect("key");
+        let private = dir.path().join("key.pem");
+        let public = dir.path().join("key.pub.pem");
+        std::fs::write(&private, key.private_key_to_pem_pkcs8().expect("pem")).expect("write");
+        std::fs::write(&public, key.public_key_to_pem().expect("pem")).expect("write");
+        let signed = || {
+            let mut s = spec();
+            s.signing_key = Some(SigningKey::load(&private).expect("loads"));
+            Artifact::build(s).expect("packs")
+        };
+        let a = signed();
+        assert_eq!(a.digest, signed().digest);
+        let trusted = TrustedKey::load(&public).expect("loads");
+        assert_eq!(a.signed_by(), Some(trusted.id()));
+        assert_eq!(
+            a.verify(std::slice::from_ref(&trusted)).expect("valid"),
+            trusted.id()
+        );
+        let back = Artifact::from_layout("t", &a.to_layout().expect("layout")).expect("valid");
+        assert!(back.verify(std::slice::from_ref(&trusted)).is_ok());
+        let unsigned = Artifact::build(spec()).expect("packs");
+        assert!(unsigned.signed_by().is_none());
+        assert!(unsigned.verify(&[trusted]).is_err());
     }
 
     #[test]

@@ -148,6 +148,7 @@ mod tests {
             created: "1970-01-01T00:00:00Z".into(),
             author: None,
             tag: "1.0.0".into(),
+            signing_key: None,
         })
         .expect("packs")
     }

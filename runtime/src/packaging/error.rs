@@ -88,9 +88,18 @@ pub enum PackagingError {
     /// The component could not be located or built.
     #[error(transparent)]
     Resolve(Box<ResolveError>),
-    /// `--sign` was asked for.
-    #[error("artifact signing is not available: {reason}")]
+    /// Signing failed (no key, an unreadable or non-Ed25519 key).
+    #[error("artifact signing failed: {reason}")]
     Signing {
+        /// Why.
+        reason: String,
+    },
+    /// `[security] trusted_keys` is set and the artifact is not signed by
+    /// one of them.
+    #[error("{what} is not signed by a trusted key: {reason}")]
+    Unverified {
+        /// The artifact.
+        what: String,
         /// Why.
         reason: String,
     },
@@ -127,7 +136,9 @@ impl Coded for PackagingError {
                 ErrorCode::PushFailed
             }
             PackagingError::PullFailed { .. } => ErrorCode::ComponentNotFound,
-            PackagingError::Signing { .. } => ErrorCode::SigningFailed,
+            PackagingError::Signing { .. } | PackagingError::Unverified { .. } => {
+                ErrorCode::SigningFailed
+            }
         }
     }
 
@@ -165,7 +176,12 @@ impl Coded for PackagingError {
             PackagingError::DigestMismatch { .. } => {
                 "the content was altered in transit or in the cache; delete the cache entry and pull again".into()
             }
-            PackagingError::Signing { .. } => ErrorCode::SigningFailed.default_help().into(),
+            PackagingError::Signing { .. } => {
+                "set [security] signing_key to an Ed25519 private key in PEM (`openssl genpkey -algorithm ed25519 -out key.pem`)".into()
+            }
+            PackagingError::Unverified { .. } => {
+                "publish it packed with `torvyn pack --sign` by a key whose public half is in [security] trusted_keys".into()
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //!   contracts layer and annotations; built, read back and validated.
 //! - [`pack`]: `torvyn pack` for a project's components.
 //! - [`registry`]: credentials, publish and pull with `oci-client`.
+//! - [`signature`]: Ed25519 signatures (`--sign`, `[security] trusted_keys`).
 //! - [`cache`]: the content-addressed cache of pulled components.
 //! - [`pull`]: a node's `oci://` component → a verified, cached .wasm.
 //! - [`error`]: [`PackagingError`] (E0600–E0603).
@@ -19,6 +20,7 @@ pub mod pack;
 pub mod pull;
 pub mod reference;
 pub mod registry;
+pub mod signature;
 
 pub use artifact::Artifact;
 pub use cache::OciCache;

@@ -6,6 +6,7 @@
 use super::artifact::{keys, Artifact, ArtifactSpec};
 use super::error::PackagingError;
 use super::reference::check_tag;
+use super::signature::SigningKey;
 use crate::assembly::{ComponentResolver, Observer, Project};
 use crate::config::ComponentDecl;
 use crate::contracts::profile::ComponentProfile;
@@ -24,6 +25,8 @@ pub struct PackOptions {
     pub tag: Option<String>,
     /// Add a layer with the component's sources.
     pub include_source: bool,
+    /// Sign with `[security] signing_key`.
+    pub sign: bool,
 }
 
 /// One packed component.
@@ -77,6 +80,17 @@ pub fn pack_project(
                     .into(),
         });
     }
+    let signing_key = if options.sign {
+        let path = &manifest.security.signing_key;
+        if path.is_empty() {
+            return Err(PackagingError::Signing {
+                reason: "--sign needs a key, and [security] signing_key is not set".into(),
+            });
+        }
+        Some(SigningKey::load(&project.root().join(path))?)
+    } else {
+        None
+    };
     let resolver = ComponentResolver::new(project.root(), manifest, observer);
     let mut packed = Vec::new();
     for decl in chosen {
@@ -92,7 +106,8 @@ pub fn pack_project(
             what: "--tag".into(),
             reason,
         })?;
-        let spec = artifact_spec(project, decl, &wasm, &version, tag, options.include_source)?;
+        let mut spec = artifact_spec(project, decl, &wasm, &version, tag, options.include_source)?;
+        spec.signing_key = signing_key.clone();
         let artifact = Artifact::build(spec)?;
         let path = match (single_file, &options.output) {
             (Some(file), _) => project.root().join(file),
@@ -201,6 +216,7 @@ fn artifact_spec(
         created: created(),
         author: (!meta.authors.is_empty()).then(|| meta.authors.join(", ")),
         tag,
+        signing_key: None,
     })
 }
 

@@ -9,8 +9,10 @@ use super::cache::OciCache;
 use super::error::PackagingError;
 use super::reference::{OciReference, Pin};
 use super::registry;
+use super::signature::trusted_keys;
 use crate::assembly::Observer;
-use std::path::PathBuf;
+use crate::config::SecurityConfig;
+use std::path::{Path, PathBuf};
 
 /// A registry component ready to load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub struct PulledComponent {
     pub wasm: PathBuf,
     /// Whether it was fetched now (`false`: served from the cache).
     pub fetched: bool,
+    /// The artifact it came in.
+    pub artifact: super::Artifact,
 }
 
 /// Resolves `reference` to a cached, verified .wasm, pulling it if
@@ -73,14 +77,19 @@ pub fn pull_component(
         digest,
         wasm: cache.blob_path(artifact.wasm_digest()),
         fetched,
+        artifact,
     })
 }
 
 /// [`pull_component`] for node `node`'s `component = "oci://…"`, with the
 /// cache of [`OciCache::from_env`]: what the component resolver calls.
+/// When `security` lists trusted keys (relative to `root`), the artifact
+/// must be signed by one of them (E0603).
 pub fn pull_node(
     node: &str,
     reference: &str,
+    root: &Path,
+    security: &SecurityConfig,
     observer: &dyn Observer,
 ) -> Result<PathBuf, crate::assembly::ResolveError> {
     let registry_error = |error: PackagingError| crate::assembly::ResolveError::Registry {
@@ -88,9 +97,14 @@ pub fn pull_node(
         error: Box::new(error),
     };
     let reference = OciReference::parse(reference).map_err(|e| registry_error(e.into()))?;
-    pull_component(&reference, &OciCache::from_env(), observer)
-        .map(|pulled| pulled.wasm)
-        .map_err(registry_error)
+    let trusted = trusted_keys(root, &security.trusted_keys).map_err(registry_error)?;
+    let pulled =
+        pull_component(&reference, &OciCache::from_env(), observer).map_err(registry_error)?;
+    if !trusted.is_empty() {
+        let key = pulled.artifact.verify(&trusted).map_err(registry_error)?;
+        observer.status(&format!("Verified {reference}: signed by {key}"));
+    }
+    Ok(pulled.wasm)
 }
 
 /// The whole artifact `reference` names (`torvyn inspect oci://…`),
@@ -100,11 +114,5 @@ pub fn fetch_artifact(
     cache: &OciCache,
     observer: &dyn Observer,
 ) -> Result<super::Artifact, PackagingError> {
-    let pulled = pull_component(reference, cache, observer)?;
-    cache
-        .load(&pulled.digest)
-        .ok_or_else(|| PackagingError::PullFailed {
-            reference: reference.to_string(),
-            reason: "the cached copy vanished while it was read".into(),
-        })
+    pull_component(reference, cache, observer).map(|pulled| pulled.artifact)
 }
