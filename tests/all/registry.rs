@@ -296,6 +296,38 @@ fn packed_components_publish_to_a_registry_and_run_from_it() {
     inspected.expect_code(0);
     let shown = redact_artifact(&inspected.stdout.replace(&path, "[ARTIFACT]"));
     insta::assert_snapshot!("inspect_packed_artifact", shown);
+    let as_json = generated(&dir, &["--format", "json", "inspect", &path], &[]);
+    as_json.expect_code(0);
+    let as_json = json(&as_json);
+    assert_eq!(as_json["artifact"]["digest"], first["digest"]);
+    assert_eq!(
+        as_json["artifact"]["config"]["component"]["exports"],
+        as_json["exports"]
+    );
+    assert_eq!(as_json["sha256"], wasm_digest.as_str());
+
+    // --include-source adds a layer with the crate.
+    let with_source = generated(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "pack",
+            "--component",
+            TRANSFORM,
+            "--include-source",
+            "--output",
+            "src.tar",
+        ],
+        &[],
+    );
+    with_source.expect_code(0);
+    let layers = json(&with_source)["artifacts"][0]["layers"].clone();
+    assert_eq!(
+        layers[2]["media_type"], "application/vnd.torvyn.source.v0+tar",
+        "{layers}"
+    );
+
     let roles = generated(&dir, &["inspect", &path, "--show", "interfaces"], &[]);
     assert!(
         roles.stdout.contains("torvyn:streaming/processor"),
