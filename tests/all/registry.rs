@@ -454,6 +454,39 @@ to = {{ node = "sink", port = "input" }}
         remote.stdout
     );
 
+    // A cached blob that no longer matches its digest is pulled again.
+    std::fs::write(&cached, b"tampered").expect("tamper");
+    let repaired = generated(consumer.path(), &["run", "--limit", "5"], &env);
+    repaired.expect_code(0);
+    assert!(repaired.stderr.contains("Pulling"), "{}", repaired.stderr);
+    assert_eq!(sha256(&cached), wasm_digest);
+
+    // A digest-pinned reference, with another empty cache.
+    let pinned_cache = tempfile::tempdir().expect("temp dir");
+    let pinned_env = pinned_cache.path().display().to_string();
+    let manifest_digest = first["digest"].as_str().unwrap_or_default();
+    let pinned = format!("oci://{address}/{TRANSFORM}@{manifest_digest}");
+    let consumer_manifest =
+        std::fs::read_to_string(consumer.path().join("Torvyn.toml")).expect("manifest");
+    std::fs::write(
+        consumer.path().join("Torvyn.toml"),
+        consumer_manifest.replace(&reference, &pinned),
+    )
+    .expect("write");
+    let by_digest = generated(
+        consumer.path(),
+        &["run", "--limit", "5"],
+        &[("TORVYN_CACHE_DIR", pinned_env.as_str())],
+    );
+    by_digest.expect_code(0);
+    assert_eq!(
+        by_digest.stdout.lines().collect::<Vec<_>>(),
+        expected,
+        "{}",
+        by_digest.stderr
+    );
+    std::fs::write(consumer.path().join("Torvyn.toml"), consumer_manifest).expect("restore");
+
     // Signatures: a consumer that trusts a key runs only what it signed.
     signed_components_are_verified(&dir, consumer.path(), &address, &path, &env);
 
