@@ -433,6 +433,24 @@ to = {{ node = "sink", port = "input" }}
         "{}",
         run.stderr
     );
+    let audit =
+        std::fs::read_to_string(consumer.path().join(".torvyn/audit.log")).expect("the audit log");
+    let resolution = audit
+        .lines()
+        .find(|l| l.contains("\"event\":\"component-resolution\""))
+        .unwrap_or_else(|| panic!("no component-resolution record in\n{audit}"));
+    assert!(resolution.contains(&reference), "{resolution}");
+    assert!(
+        resolution.contains(&format!(
+            "manifest {}",
+            first["digest"].as_str().unwrap_or("?")
+        )),
+        "{resolution}"
+    );
+    assert!(
+        resolution.contains(&format!("component {wasm_digest}")),
+        "{resolution}"
+    );
     let cached = cache
         .path()
         .join("oci/blobs/sha256")

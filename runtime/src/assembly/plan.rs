@@ -92,6 +92,12 @@ pub fn plan_flow(
             .map_err(coded)?;
         wasm.push((node.name.clone(), path));
     }
+    // Which digest each `oci://` component resolved to goes to the audit log.
+    let audit = project.audit_log(true);
+    for (node, (_, path)) in graph.nodes.iter().zip(&wasm) {
+        crate::packaging::pull::audit_resolution(&audit, &node.name, &node.component, path)
+            .map_err(coded)?;
+    }
     // `torvyn check` and `torvyn link` before anything is instantiated.
     let linked = project.link(flow_name, flow, &wasm, true).map_err(coded)?;
     let mut stages = Vec::with_capacity(graph.nodes.len());

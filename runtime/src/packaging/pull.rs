@@ -12,6 +12,7 @@ use super::registry;
 use super::signature::trusted_keys;
 use crate::assembly::Observer;
 use crate::config::SecurityConfig;
+use crate::security::{AuditKind, AuditLog, SecurityError};
 use std::path::{Path, PathBuf};
 
 /// A registry component ready to load.
@@ -115,4 +116,36 @@ pub fn fetch_artifact(
     observer: &dyn Observer,
 ) -> Result<super::Artifact, PackagingError> {
     pull_component(reference, cache, observer).map(|pulled| pulled.artifact)
+}
+
+/// One `component-resolution` audit record for node `node`, whose
+/// component is `reference` (`oci://…`) and resolved to `wasm` in the
+/// cache: which manifest digest (the tag's, as last resolved) and which
+/// component digest run. Other references record nothing.
+pub fn audit_resolution(
+    audit: &AuditLog,
+    node: &str,
+    reference: &str,
+    wasm: &Path,
+) -> Result<(), SecurityError> {
+    let Ok(parsed) = OciReference::parse(reference) else {
+        return Ok(());
+    };
+    let manifest = match &parsed.pin {
+        Pin::Digest(hex) => Some(format!("sha256:{hex}")),
+        Pin::Tag(_) => OciCache::from_env().tagged(&parsed),
+    };
+    let component = wasm
+        .file_name()
+        .map(|hex| format!("sha256:{}", hex.to_string_lossy()))
+        .unwrap_or_default();
+    audit.record(
+        AuditKind::ComponentResolution,
+        node,
+        reference,
+        &format!(
+            "manifest {} component {component}",
+            manifest.as_deref().unwrap_or("unknown")
+        ),
+    )
 }
