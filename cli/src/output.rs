@@ -11,6 +11,8 @@ use crate::render;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use torvyn_runtime::engine::{GuestOutput, GuestOutputs};
 use torvyn_runtime::error::Diagnostic;
 
 /// `--format`.
@@ -63,7 +65,34 @@ pub struct Output {
     root: RefCell<Option<PathBuf>>,
 }
 
+/// Guest output moved to stderr (`--format json`: stdout carries only
+/// the JSON).
+struct ToStderr;
+
+impl GuestOutput for ToStderr {
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        std::io::stderr().lock().write_all(bytes)
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().lock().flush()
+    }
+}
+
 impl Output {
+    /// Where the guests' (and the stdout sink's) output goes: the process's
+    /// stdout, except under `--format json`, where stdout carries only the
+    /// JSON and their lines go to stderr.
+    pub fn guest_outputs(&self) -> GuestOutputs {
+        match self.format {
+            Format::Human => GuestOutputs::default(),
+            Format::Json => GuestOutputs {
+                stdout: Some(Arc::new(ToStderr)),
+                stderr: None,
+            },
+        }
+    }
+
     pub fn new(format: Format, quiet: bool, verbose: bool, color: bool) -> Self {
         Self {
             format,

@@ -51,7 +51,8 @@ pub fn role_problem(kind: NodeKind, inputs: usize, outputs: usize) -> Option<Rol
 /// The edges do not form a DAG.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cycle {
-    /// The nodes on a cycle or downstream of one, in index order.
+    /// The nodes on a cycle (or between two cycles), in index order; not
+    /// those merely downstream of one.
     pub nodes: Vec<usize>,
 }
 
@@ -103,12 +104,26 @@ pub fn topological_order(
     if order.len() == node_count {
         return Ok(order);
     }
-    let mut placed = vec![false; node_count];
+    // Kahn leaves the nodes on a cycle and those downstream of one; prune
+    // the latter from the bottom up (those whose every output was pruned).
+    let mut left = vec![true; node_count];
     for &node in &order {
-        placed[node] = true;
+        left[node] = false;
+    }
+    loop {
+        let prunable: Vec<usize> = (0..node_count)
+            .filter(|&n| left[n])
+            .filter(|&n| !edges.iter().any(|&(from, to)| from == n && left[to]))
+            .collect();
+        if prunable.is_empty() {
+            break;
+        }
+        for n in prunable {
+            left[n] = false;
+        }
     }
     Err(Cycle {
-        nodes: (0..node_count).filter(|&n| !placed[n]).collect(),
+        nodes: (0..node_count).filter(|&n| left[n]).collect(),
     })
 }
 
@@ -126,14 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn nodes_on_or_below_a_cycle_are_reported_in_index_order() {
-        // 0 → 1 → 2 → 1, 2 → 3
-        let edges = [(0, 1), (1, 2), (2, 1), (2, 3)];
+    fn only_the_nodes_on_a_cycle_are_reported_in_index_order() {
+        // 0 → 1 → 2 → 1, 2 → 3 → 4: 3 and 4 are only downstream of it.
+        let edges = [(0, 1), (1, 2), (2, 1), (2, 3), (3, 4)];
         assert_eq!(
-            topological_order(4, &edges, TieBreak::EarliestReady),
-            Err(Cycle {
-                nodes: vec![1, 2, 3]
-            })
+            topological_order(5, &edges, TieBreak::EarliestReady),
+            Err(Cycle { nodes: vec![1, 2] })
+        );
+        // A self-loop is a cycle of one.
+        assert_eq!(
+            topological_order(2, &[(0, 0), (0, 1)], TieBreak::LatestReady),
+            Err(Cycle { nodes: vec![0] })
         );
     }
 

@@ -71,8 +71,8 @@ pub fn plan_graph(
     for (name, node) in flow.nodes() {
         let interface = TorvynInterface::from_wit_name(&node.interface).ok_or_else(|| {
             fail(format!(
-                "node `{name}` declares unknown interface `{}`",
-                node.interface
+                "node `{name}` declares {}",
+                TorvynInterface::unknown(&node.interface)
             ))
         })?;
         let role = StageRole::from_interface(interface)

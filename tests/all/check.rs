@@ -210,3 +210,37 @@ fn json_output_carries_exit_code_and_errors() {
     assert_eq!(json["exit_code"], 0);
     assert_eq!(json["checks"][0], "Manifest valid (Torvyn.toml)");
 }
+
+/// `check` validates each flow as it would run: its graph, and where each
+/// node's component is, with the manifest's lines shown.
+#[test]
+fn check_validates_flows_and_their_components() {
+    let flows = format!(
+        "{MANIFEST}\n[flow.main.nodes.transform]\ncomponent = \"my-transform\"\ninterface = \"torvyn:streaming/processor\"\n"
+    );
+    let good = project(&flows, WORLD);
+    let run = good.run(&["check"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("✓ Flow \"main\" valid (3 nodes, 2 edges)"),
+        "{}",
+        run.stdout
+    );
+
+    let broken = format!(
+        "{MANIFEST}\n[flow.main.nodes.transform]\ncomponent = \"file://target/missing.wasm\"\ninterface = \"torvyn:streaming/procesor\"\n"
+    );
+    let bad = project(&broken, WORLD);
+    let run = bad.run(&["check"]);
+    run.expect_code(2);
+    run.expect_error("E0203").expect_error("E0210");
+    for needle in [
+        "did you mean `torvyn:streaming/processor`?",
+        "missing.wasm does not exist",
+        "Torvyn.toml:",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} in\n{}", run.stderr);
+    }
+    assert!(!run.stdout.contains("All checks passed"), "{}", run.stdout);
+}

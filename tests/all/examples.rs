@@ -1,6 +1,7 @@
 //! The spec's example pipelines (examples/<name>/), built from their
 //! unchanged sources and run with `torvyn run flow.main`: stdout carries
-//! exactly the component lines of each example's expected-output.txt.
+//! exactly the component lines of each example's expected-output.txt, and
+//! stderr its runtime lines (all but the duration).
 
 use crate::harness::torvyn;
 
@@ -30,11 +31,24 @@ fn run_example(name: &str) {
         "{name}: stdout carries exactly the components' lines\n--- stderr\n{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("Flow 'main' completed."),
-        "{name}: {}",
-        run.stderr
-    );
+    // The runtime's own lines too, but the duration and the throughput
+    // (which vary).
+    let runtime_lines = std::fs::read_to_string(dir.join("expected-output.txt"))
+        .expect("expected-output.txt")
+        .lines()
+        .filter(|l| l.starts_with("[torvyn]") && !l.starts_with("[torvyn] Throughput:"))
+        .map(|l| match l.split_once(" | ") {
+            Some((_duration, rest)) if l.contains("Duration:") => rest.to_string(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>();
+    for line in runtime_lines {
+        assert!(
+            run.stderr.contains(&line),
+            "{name}: expected-output.txt says {line:?}, the run printed:\n{}",
+            run.stderr
+        );
+    }
 }
 
 /// Stream Transform: source → processor → sink renames `user` and adds
@@ -71,4 +85,41 @@ fn event_enrichment_raises_two_alerts() {
 #[test]
 fn fan_out_routes_each_event_to_its_branch() {
     run_example("fan-out");
+}
+
+/// Every `torvyn …` line of every example's Makefile uses options its
+/// command accepts (as `torvyn <command> --help` lists them).
+#[test]
+fn example_makefiles_use_only_options_the_cli_accepts() {
+    let examples = torvyn_e2e::repo_root().join("examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&examples).expect("examples/") {
+        let makefile = entry.expect("entry").path().join("Makefile");
+        let Ok(text) = std::fs::read_to_string(&makefile) else {
+            continue;
+        };
+        for line in text.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix("torvyn ") else {
+                continue;
+            };
+            let mut words = rest.split_whitespace();
+            let command = words.next().expect("a command");
+            let help = crate::harness::torvyn(&examples, &[command, "--help"]);
+            help.expect_code(0);
+            for option in words.filter(|w| w.starts_with("--")) {
+                let option = option.split('=').next().unwrap_or(option);
+                assert!(
+                    help.stdout.contains(option),
+                    "{}: `torvyn {command}` has no option {option}:\n{}",
+                    makefile.display(),
+                    help.stdout
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 6,
+        "only {checked} torvyn lines found in the Makefiles"
+    );
 }

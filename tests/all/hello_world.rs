@@ -37,6 +37,7 @@ fn limit_stops_the_source_after_n_elements() {
     let json = json_summary(&run);
     assert_eq!(json["elements_delivered"], 2);
     assert_eq!(json["exit_code"], 0);
-    assert!(run.stdout.contains("seq=1: Hello, World! (message 2)"));
-    assert!(!run.stdout.contains("message 3"));
+    // Under --format json the guests' lines are on stderr.
+    assert!(run.stderr.contains("seq=1: Hello, World! (message 2)"));
+    assert!(!run.stderr.contains("message 3"));
 }

@@ -411,7 +411,8 @@ to = {{ node = "sink", port = "input" }}
     .expect("write consumer manifest");
     let cache_env = cache.path().display().to_string();
     let env = [("TORVYN_CACHE_DIR", cache_env.as_str())];
-    let expected: Vec<String> = (1..=5).map(|n| format!("HELLO, TORVYN! ({n})")).collect();
+    // The template's transform passes greetings on unchanged.
+    let expected: Vec<String> = (1..=5).map(|n| format!("Hello, Torvyn! ({n})")).collect();
     let run = generated(consumer.path(), &["run", "--limit", "5"], &env);
     run.expect_code(0);
     assert_eq!(

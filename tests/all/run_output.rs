@@ -393,3 +393,40 @@ fn sigterm_exits_143_and_a_second_signal_cancels() {
     assert_eq!(code, 130, "stderr:\n{stderr}");
     assert!(stderr.contains("interrupted by SIGINT."), "{stderr}");
 }
+
+/// Under `--format json` stdout carries only the JSON: the guests' lines
+/// move to stderr, for `run` and `trace` alike.
+#[test]
+fn json_format_keeps_stdout_for_the_json_alone() {
+    let dir = torvyn_e2e::hello_world_dir();
+    torvyn_e2e::build_hello_world();
+    let run = torvyn(&dir, &["run", "flow.main", "--format", "json"]);
+    run.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", run.stdout));
+    assert_eq!(json["elements_delivered"], 5, "{json}");
+    assert!(
+        run.stderr
+            .contains("[hello-sink] Received 5 messages total."),
+        "{}",
+        run.stderr
+    );
+
+    let trace = torvyn(
+        &dir,
+        &["trace", "flow.main", "--limit", "2", "--format", "json"],
+    );
+    trace.expect_code(0);
+    // JSON lines: the flow, each element, the summary.
+    let records: Vec<serde_json::Value> = trace
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\n{}", trace.stdout))
+        })
+        .collect();
+    assert_eq!(records.first().map(|r| &r["type"]), Some(&"flow".into()));
+    assert_eq!(records.last().map(|r| &r["type"]), Some(&"summary".into()));
+    assert!(trace.stderr.contains("[hello-sink]"), "{}", trace.stderr);
+}

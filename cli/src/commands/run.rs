@@ -149,7 +149,7 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
     let outputs = progress
         .as_mut()
         .map(Progress::guest_outputs)
-        .unwrap_or_default();
+        .unwrap_or_else(|| out.guest_outputs());
     let (project, prepared) = args.flow.prepare_with(out, outputs)?;
     let observability = &project.manifest().observability;
     let inspection = if args.inspect || observability.inspection {

@@ -5,9 +5,12 @@
 //! component's manifest against its world's imports (E0103), and
 //! deprecations (E0110, a warning; an error under `--strict`).
 
+use super::components::ComponentResolver;
+use super::endpoints::{complete_flow, Endpoints};
 use super::project::root_of;
 use super::Observer;
 use crate::config::Manifest;
+use crate::contracts::graph::graph_problems;
 use crate::contracts::link::component_manifest;
 use crate::contracts::version::is_deprecated;
 use crate::contracts::{wit_dir, world, ContractError, InterfaceRef};
@@ -147,6 +150,10 @@ pub fn check_project(manifest_path: &Path, observer: &dyn Observer) -> CheckRepo
         report.take(security::parse_grants(component, &grant.capabilities));
     }
 
+    // Every flow's graph, as it runs (a missing source or sink attached),
+    // and where each node's component is.
+    check_flows(&manifest, &root, observer, &mut report);
+
     // Step 7: deprecations.
     let contract = &manifest.torvyn.contract_version;
     if semver::Version::parse(contract).is_ok_and(|v| is_deprecated(&v)) {
@@ -186,4 +193,52 @@ pub fn check_project(manifest_path: &Path, observer: &dyn Observer) -> CheckRepo
         }
     }
     report
+}
+
+/// Each flow's graph (E0203) and each node's component (E0210: a missing
+/// `file://` file, an undeclared name, an unknown or misconfigured
+/// built-in connector), located in the manifest; one line per valid flow.
+fn check_flows(
+    manifest: &Manifest,
+    root: &Path,
+    observer: &dyn Observer,
+    report: &mut CheckReport,
+) {
+    let resolver = ComponentResolver::new(root, manifest, observer);
+    for name in manifest.flow_names() {
+        let Some(declared) = manifest.flows.get(name) else {
+            continue;
+        };
+        let before = report.errors.len();
+        let Some(flow) = report.take(complete_flow(name, declared, &Endpoints::default())) else {
+            continue;
+        };
+        if let Err(problems) = graph_problems(name, &flow) {
+            for problem in problems {
+                let mut diagnostic = problem.diagnostic();
+                diagnostic.location = manifest
+                    .location_of(&["flow", name])
+                    .or(diagnostic.location);
+                report.errors.push(diagnostic);
+            }
+        }
+        for (node, def) in flow.nodes() {
+            if let Err(e) = resolver.locate(node, def) {
+                let mut diagnostic = e.diagnostic();
+                diagnostic.location = manifest
+                    .location_of(&["flow", name, "nodes", node, "component"])
+                    .or(diagnostic.location);
+                report.errors.push(diagnostic);
+            }
+        }
+        if report.errors.len() == before {
+            let nodes = flow.nodes.len();
+            let edges = flow.edges.len();
+            report.lines.push(format!(
+                "Flow \"{name}\" valid ({nodes} node{}, {edges} edge{})",
+                if nodes == 1 { "" } else { "s" },
+                if edges == 1 { "" } else { "s" }
+            ));
+        }
+    }
 }

@@ -10,19 +10,26 @@
 //!
 //! - [`project`]: the loaded manifest and where it lives.
 //! - [`check`]: `torvyn check`'s static validation of a project.
-//! - [`components`]: a node's `component` → a .wasm file.
+//! - [`components`]: a node's `component` → a .wasm file or a built-in
+//!   connector.
+//! - [`endpoints`]: a source and a sink attached where a flow has none;
+//!   `--input` / `--output` replacing them.
 //! - [`plan`]: [`FlowPlan`], which only [`plan_flow`] builds.
 //! - [`error`]: [`AssemblyError`], every diagnostic of a failed step.
 
 pub mod check;
 pub mod components;
+pub mod endpoints;
 pub mod error;
 pub mod plan;
 pub mod project;
 
-pub use components::{artifact_path, build_component, ComponentResolver, Profile, ResolveError};
+pub use components::{
+    artifact_path, build_component, ComponentResolver, NodeComponent, Profile, ResolveError,
+};
+pub use endpoints::{complete_flow, EndpointOverride, Endpoints};
 pub use error::AssemblyError;
-pub use plan::{plan_flow, FlowPlan};
+pub use plan::{plan_flow, plan_flow_with, FlowPlan};
 pub use project::Project;
 
 /// Where assembly reports what it is doing (building a component,

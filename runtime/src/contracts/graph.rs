@@ -36,8 +36,8 @@ pub fn graph_problems(flow_name: &str, flow: &FlowDef) -> Result<Vec<String>, Ve
                 roles.insert(name, interface);
             }
             None => problems.push(fail(format!(
-                "node `{name}` declares unknown interface `{}`",
-                node.interface
+                "node `{name}` declares {}",
+                TorvynInterface::unknown(&node.interface)
             ))),
         }
     }

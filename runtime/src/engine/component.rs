@@ -56,6 +56,20 @@ impl TorvynInterface {
         }
     }
 
+    /// "unknown interface `x`", with the nearest processing interface's
+    /// name when `declared` looks like a typo of it.
+    pub fn unknown(declared: &str) -> String {
+        let names = Self::ALL
+            .into_iter()
+            .filter(|i| i.is_processing())
+            .map(Self::wit_name);
+        let unversioned = declared.split('@').next().unwrap_or(declared);
+        match crate::config::nearest(unversioned, names) {
+            Some(near) => format!("unknown interface `{declared}` (did you mean `{near}`?)"),
+            None => format!("unknown interface `{declared}`"),
+        }
+    }
+
     /// Parses `torvyn:streaming/source` or `torvyn:streaming/source@0.1.0`.
     pub fn from_wit_name(name: &str) -> Option<Self> {
         let unversioned = name.split('@').next().unwrap_or(name);
@@ -92,6 +106,13 @@ impl ExportSet {
 
     fn insert(&mut self, interface: TorvynInterface) {
         self.0 |= interface.bit();
+    }
+
+    /// The set holding `interface` alone (what a built-in connector plays).
+    pub fn only(interface: TorvynInterface) -> Self {
+        let mut set = Self::default();
+        set.insert(interface);
+        set
     }
 
     /// Exported interfaces, in [`TorvynInterface::ALL`] order.
@@ -360,6 +381,18 @@ mod tests {
         assert_eq!(
             set.iter().collect::<Vec<_>>(),
             vec![TorvynInterface::Sink, TorvynInterface::Lifecycle]
+        );
+    }
+
+    #[test]
+    fn an_unknown_interface_suggests_the_nearest_one() {
+        assert_eq!(
+            TorvynInterface::unknown("torvyn:streaming/procesor"),
+            "unknown interface `torvyn:streaming/procesor` (did you mean `torvyn:streaming/processor`?)"
+        );
+        assert_eq!(
+            TorvynInterface::unknown("wasi:cli/run"),
+            "unknown interface `wasi:cli/run`"
         );
     }
 }

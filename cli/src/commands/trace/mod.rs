@@ -14,7 +14,7 @@ mod pretty;
 mod summary;
 
 use super::prepare::{host_failure, validation, Failure, FlowRunArgs};
-use crate::output::Output;
+use crate::output::{Format, Output};
 use collect::FlowTrace;
 use pretty::PrettyOptions;
 use std::io::Write;
@@ -47,9 +47,9 @@ pub struct TraceArgs {
     /// Write the trace to this file instead of stdout.
     #[arg(long, value_name = "PATH")]
     output_trace: Option<PathBuf>,
-    /// Trace output format.
-    #[arg(long, value_enum, value_name = "FMT", default_value_t = TraceFormat::Pretty)]
-    trace_format: TraceFormat,
+    /// Trace output format (default: pretty; json with --format json).
+    #[arg(long, value_enum, value_name = "FMT")]
+    trace_format: Option<TraceFormat>,
     /// Include the first bytes of each element's payload.
     #[arg(long)]
     show_buffers: bool,
@@ -80,10 +80,16 @@ impl Coded for TraceWriteError {
     }
 }
 
-pub fn run(args: TraceArgs, out: &Output) -> u8 {
+pub fn run(mut args: TraceArgs, out: &Output) -> u8 {
+    if args.trace_format.is_none() {
+        args.trace_format = Some(match out.mode().0 {
+            Format::Json => TraceFormat::Json,
+            Format::Human => TraceFormat::Pretty,
+        });
+    }
     let output_trace = args.output_trace.clone();
     // OTLP spans are written by the exporter itself while the flow runs.
-    let written_by_exporter = args.trace_format == TraceFormat::Otlp;
+    let written_by_exporter = args.trace_format == Some(TraceFormat::Otlp);
     match execute(args, out) {
         Ok((text, failure)) => {
             if !written_by_exporter {
@@ -127,7 +133,7 @@ fn write_trace(path: Option<&PathBuf>, text: &str) -> Result<(), TraceWriteError
 /// beside it.
 fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), Failure> {
     let limit = args.flow.limit;
-    let (project, prepared) = args.flow.prepare(out)?;
+    let (project, prepared) = args.flow.prepare_with(out, out.guest_outputs())?;
     // A traced flow runs once: its trace ends with its first run.
     let (graph, mut settings, _restart) = prepared.plan.into_parts();
     if args.show_buffers {
@@ -138,7 +144,7 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
         .engine(prepared.engine)
         .runtime_config(&project.manifest().runtime)
         .observability_level(ObservabilityLevel::Diagnostic);
-    if args.trace_format == TraceFormat::Otlp {
+    if args.trace_format == Some(TraceFormat::Otlp) {
         let (exporter, endpoint) = match &args.output_trace {
             Some(path) => (TracingExporter::File, path.display().to_string()),
             None => (TracingExporter::Stdout, "stdout".to_string()),
@@ -189,7 +195,7 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
         Err(e) => return Err(host_failure(e)),
     };
     let summary = TraceSummary::of(&trace, report.as_ref(), records_dropped);
-    let text = match args.trace_format {
+    let text = match args.trace_format.unwrap_or(TraceFormat::Pretty) {
         TraceFormat::Pretty => pretty::render(
             &trace,
             &summary,
