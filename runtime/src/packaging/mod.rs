@@ -6,7 +6,9 @@
 //! - [`artifact`]: [`Artifact`], the CNCF Wasm OCI artifact with Torvyn's
 //!   contracts layer and annotations; built, read back and validated.
 //! - [`pack`]: `torvyn pack` for a project's components.
-//! - [`registry`]: credentials, publish and pull with `oci-client`.
+//! - [`credentials`]: registry credentials (environment, Docker config,
+//!   credential helpers).
+//! - [`registry`]: publish and pull with `oci-client`.
 //! - [`signature`]: Ed25519 signatures (`--sign`, `[security] trusted_keys`).
 //! - [`cache`]: the content-addressed cache of pulled components.
 //! - [`pull`]: a node's `oci://` component → a verified, cached .wasm.
@@ -14,6 +16,7 @@
 
 pub mod artifact;
 pub mod cache;
+pub mod credentials;
 pub mod error;
 pub mod layout;
 pub mod pack;

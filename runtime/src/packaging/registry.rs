@@ -1,5 +1,4 @@
-//! Talking to an OCI distribution registry with `oci-client`: credentials
-//! (environment, Docker config), the client (plain HTTP only for a
+//! Talking to an OCI distribution registry with `oci-client`: the client (plain HTTP only for a
 //! loopback registry), publishing an [`Artifact`] (blobs, then the
 //! manifest exactly as packed, so its digest does not change) and pulling
 //! one back. The client is async; each operation runs on a short-lived
@@ -7,24 +6,17 @@
 //! synchronous or already inside another runtime (the actor system).
 
 use super::artifact::{Artifact, MANIFEST_MEDIA_TYPE};
+use super::credentials::credentials;
 use super::error::PackagingError;
 use super::layout::{digest_of, MAX_ENTRY_BYTES};
 use super::reference::{OciReference, Pin};
-use base64::Engine as _;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Duration;
-
-/// User name for the registry (with [`PASSWORD_VAR`]); overrides the
-/// Docker config.
-pub const USERNAME_VAR: &str = "TORVYN_REGISTRY_USERNAME";
-/// Password or token for the registry.
-pub const PASSWORD_VAR: &str = "TORVYN_REGISTRY_PASSWORD";
 
 /// How a registry is accessed, for messages.
 fn describe(auth: &RegistryAuth) -> &'static str {
@@ -33,58 +25,6 @@ fn describe(auth: &RegistryAuth) -> &'static str {
         RegistryAuth::Basic(..) => "with a user name and password",
         RegistryAuth::Bearer(_) => "with a token",
     }
-}
-
-/// The credentials for `registry` (`HOST[:PORT]`): `TORVYN_REGISTRY_USERNAME`
-/// and `TORVYN_REGISTRY_PASSWORD`, else the `auths` entry of the Docker
-/// config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`), else
-/// none. A bearer token challenge is answered by the client with these.
-pub fn credentials(registry: &str) -> RegistryAuth {
-    if let (Ok(user), Ok(password)) = (std::env::var(USERNAME_VAR), std::env::var(PASSWORD_VAR)) {
-        return RegistryAuth::Basic(user, password);
-    }
-    docker_config_path()
-        .and_then(|path| std::fs::read(path).ok())
-        .and_then(|bytes| docker_auth(&bytes, registry))
-        .unwrap_or(RegistryAuth::Anonymous)
-}
-
-fn docker_config_path() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG") {
-        return Some(PathBuf::from(dir).join("config.json"));
-    }
-    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker").join("config.json"))
-}
-
-/// The credentials a Docker `config.json` holds for `registry`: its
-/// `auths` entry (keyed by host, possibly with a scheme and path), either
-/// `auth` (base64 `user:password`) or `username` and `password`.
-pub fn docker_auth(config: &[u8], registry: &str) -> Option<RegistryAuth> {
-    let config: serde_json::Value = serde_json::from_slice(config).ok()?;
-    let auths = config["auths"].as_object()?;
-    let entry = auths.iter().find_map(|(key, value)| {
-        let host = key
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or(key);
-        (host == registry).then_some(value)
-    })?;
-    if let Some(encoded) = entry["auth"].as_str().filter(|a| !a.is_empty()) {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()?;
-        let text = String::from_utf8(decoded).ok()?;
-        let (user, password) = text.split_once(':')?;
-        return Some(RegistryAuth::Basic(user.to_string(), password.to_string()));
-    }
-    if let Some(token) = entry["registrytoken"].as_str() {
-        return Some(RegistryAuth::Bearer(token.to_string()));
-    }
-    let user = entry["username"].as_str()?;
-    let password = entry["password"].as_str()?;
-    Some(RegistryAuth::Basic(user.to_string(), password.to_string()))
 }
 
 /// A client for `reference`'s registry: HTTPS, except plain HTTP for a
@@ -408,24 +348,6 @@ pub fn pull(reference: &OciReference) -> Result<Artifact, PackagingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn docker_config_credentials_are_found_by_host() {
-        let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
-        let config = format!(
-            r#"{{"auths":{{"https://registry.example.com/v1/":{{"auth":"{auth}"}},"127.0.0.1:5000":{{"username":"bob","password":"pw"}}}}}}"#
-        );
-        assert!(matches!(
-            docker_auth(config.as_bytes(), "registry.example.com"),
-            Some(RegistryAuth::Basic(u, p)) if u == "alice" && p == "s3cret"
-        ));
-        assert!(matches!(
-            docker_auth(config.as_bytes(), "127.0.0.1:5000"),
-            Some(RegistryAuth::Basic(u, _)) if u == "bob"
-        ));
-        assert!(docker_auth(config.as_bytes(), "other.example.com").is_none());
-        assert!(docker_auth(b"not json", "x").is_none());
-    }
 
     #[test]
     fn an_unreachable_registry_is_a_pull_failure_that_a_cache_may_answer() {
