@@ -53,6 +53,10 @@ enum Command {
     Trace(commands::trace::TraceArgs),
     /// Check the machine and the project: toolchain, wasm target, optional tools, WIT dependencies.
     Doctor(commands::doctor::DoctorArgs),
+    /// Package a compiled component as an OCI-compatible artifact.
+    Pack(commands::pack::PackArgs),
+    /// Publish a packaged artifact to an OCI registry.
+    Publish(commands::publish::PublishArgs),
     /// Display metadata about a compiled component: interfaces, capabilities, contracts, size.
     Inspect(commands::inspect::InspectArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
         Command::Link(args) => commands::link::run(args, &out, cli.verbose),
         Command::Serve(args) => commands::serve::run(args, &out),
         Command::Inspect(args) => commands::inspect::run(args, &out),
+        Command::Pack(args) => commands::pack::run(args, &out),
+        Command::Publish(args) => commands::publish::run(args, &out),
         Command::Doctor(args) => commands::doctor::run(args, &out),
         Command::Completions(args) => commands::completions::run(args, &mut Cli::command()),
         Command::Bench(args) => commands::bench::run(args, &out, cli.format),

@@ -92,3 +92,33 @@ pub fn component(data: &[u8]) -> Outcome {
         Err(error) => rejected(&error),
     }
 }
+
+/// A packed artifact (`torvyn pack`'s OCI image layout tar, what `torvyn
+/// publish` and `torvyn inspect` read): the layout (blob digests), the
+/// index and manifest, the Wasm config and layers; then its contracts
+/// layer and the component's profile when it loaded.
+pub fn artifact(data: &[u8]) -> Outcome {
+    use torvyn_runtime::packaging::layout::ImageLayout;
+    use torvyn_runtime::packaging::{Artifact, PackagingError};
+    let loaded = ImageLayout::from_tar(data)
+        .map_err(|reason| PackagingError::ArtifactInvalid {
+            what: "artifact.tar".into(),
+            reason,
+        })
+        .and_then(|layout| Artifact::from_layout("artifact.tar", &layout));
+    match loaded {
+        Ok(artifact) => {
+            let _ = (
+                artifact.contracts(),
+                artifact.config_json(),
+                artifact.signed_by(),
+            );
+            let _ = torvyn_runtime::contracts::profile::ComponentProfile::describe(
+                Path::new("artifact.tar"),
+                artifact.wasm(),
+            );
+            Ok(())
+        }
+        Err(error) => rejected(&error),
+    }
+}

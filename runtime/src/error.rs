@@ -71,6 +71,12 @@ pub enum ErrorCode {
     AuditLogFailed,
     /// E0600: a packaged artifact failed validation.
     ArtifactInvalid,
+    /// E0601: authentication with the OCI registry failed.
+    RegistryAuthFailed,
+    /// E0602: the artifact could not be pushed to the registry.
+    PushFailed,
+    /// E0603: artifact signing failed.
+    SigningFailed,
     /// E0700: a configuration field has the wrong type.
     InvalidFieldType,
     /// E0701: an unrecognized configuration field.
@@ -114,6 +120,9 @@ impl ErrorCode {
             SandboxViolation => "E0501",
             AuditLogFailed => "E0510",
             ArtifactInvalid => "E0600",
+            RegistryAuthFailed => "E0601",
+            PushFailed => "E0602",
+            SigningFailed => "E0603",
             InvalidFieldType => "E0700",
             UnknownField => "E0701",
             ConstraintViolation => "E0702",
@@ -154,6 +163,9 @@ impl ErrorCode {
             SandboxViolation => "SandboxViolation",
             AuditLogFailed => "AuditLogFailed",
             ArtifactInvalid => "ArtifactInvalid",
+            RegistryAuthFailed => "RegistryAuthFailed",
+            PushFailed => "PushFailed",
+            SigningFailed => "SigningFailed",
             InvalidFieldType => "InvalidFieldType",
             UnknownField => "UnknownField",
             ConstraintViolation => "ConstraintViolation",
@@ -195,6 +207,9 @@ impl ErrorCode {
             SandboxViolation => "review the component for disallowed operations",
             AuditLogFailed => "check the audit log target and disk space",
             ArtifactInvalid => "run `torvyn check` before `torvyn pack`",
+            RegistryAuthFailed => "check the registry credentials",
+            PushFailed => "check network connectivity and registry availability",
+            SigningFailed => "check the signing key configuration",
             InvalidFieldType => "check the field's type in the configuration reference",
             UnknownField => "check for typos; see the configuration reference for valid fields",
             ConstraintViolation => "check the valid range in the configuration reference",
@@ -318,5 +333,8 @@ mod tests {
         assert_eq!(ErrorCode::ManifestParseError.as_str(), "E0002");
         assert_eq!(ErrorCode::BudgetExceeded.as_str(), "E0310");
         assert_eq!(ErrorCode::FatalComponentError.name(), "FatalComponentError");
+        assert_eq!(ErrorCode::RegistryAuthFailed.as_str(), "E0601");
+        assert_eq!(ErrorCode::PushFailed.as_str(), "E0602");
+        assert_eq!(ErrorCode::SigningFailed.name(), "SigningFailed");
     }
 }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod flow_config;
 mod interface_ref;
+pub mod packaging;
 pub mod reactor;
 pub mod resources;
 pub mod security;

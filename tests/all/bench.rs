@@ -232,7 +232,7 @@ fn bad_input_is_a_coded_error() {
         (&["bench", "--duration", "0s"], "E0702", "--duration"),
         (
             &["bench", "--compare", "missing.json"],
-            "E0600",
+            "E0702",
             "missing.json",
         ),
         (&["bench", "--baseline", "../escape"], "E0702", "../escape"),
@@ -250,7 +250,7 @@ fn bad_input_is_a_coded_error() {
     }
     std::fs::write(project.path().join("bad.json"), "{\"throughput_eps\": 1}").expect("write");
     let run = project.run(&["bench", "--compare", "bad.json"]);
-    run.expect_code(2).expect_error("E0600");
+    run.expect_code(2).expect_error("E0702");
     assert!(run.stderr.contains("latency_p99_us"), "{}", run.stderr);
 }
 

@@ -81,3 +81,49 @@ fn garbage_is_rejected_with_codes() {
     }
     assert!(bodies::manifest(b"[torvyn]\nname = 1\n").is_err());
 }
+
+/// A packed artifact loads; garbage, a tar that is not a layout and a
+/// layout with a corrupt blob are E0600, never a panic.
+#[test]
+fn artifact_bodies_accept_a_packed_artifact_and_reject_garbage() {
+    use std::collections::BTreeMap;
+    use torvyn_runtime::error::ErrorCode;
+    use torvyn_runtime::packaging::artifact::{Artifact, ArtifactSpec};
+    use torvyn_runtime::packaging::layout::deterministic_tar;
+    let artifact = Artifact::build(ArtifactSpec {
+        wasm: EMPTY_COMPONENT.to_vec(),
+        imports: Vec::new(),
+        exports: Vec::new(),
+        contracts: BTreeMap::from([("wit/world.wit".to_string(), b"package a:b;".to_vec())]),
+        source: None,
+        annotations: BTreeMap::new(),
+        created: "1970-01-01T00:00:00Z".into(),
+        author: None,
+        tag: "1.0.0".into(),
+        signing_key: None,
+    })
+    .expect("packs");
+    let tar = artifact.to_layout().expect("layout").to_tar();
+    assert_eq!(bodies::artifact(&tar), Ok(()));
+    let not_a_layout = deterministic_tar(&BTreeMap::from([("a".to_string(), b"b".to_vec())]));
+    let mut corrupt = tar.clone();
+    let at = corrupt
+        .windows(4)
+        .position(|w| w == b"\0asm")
+        .expect("the wasm blob");
+    corrupt[at + 5] ^= 0xff;
+    for input in [
+        &b""[..],
+        b"garbage",
+        &not_a_layout,
+        &corrupt,
+        &tar[..tar.len() / 2],
+    ] {
+        assert_eq!(
+            bodies::artifact(input),
+            Err(vec![ErrorCode::ArtifactInvalid]),
+            "{:?}",
+            &input[..input.len().min(16)]
+        );
+    }
+}

@@ -28,6 +28,7 @@ mod inspect_component;
 mod link;
 mod otlp;
 mod process_errors;
+mod registry;
 mod run_output;
 mod serve;
 mod topologies;

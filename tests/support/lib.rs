@@ -27,6 +27,7 @@ pub mod guest;
 
 pub mod http;
 pub mod otlp;
+pub mod registry;
 pub mod tools;
 
 /// The wasm target every guest is built for.

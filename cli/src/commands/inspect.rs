@@ -1,20 +1,26 @@
 //! `torvyn inspect <TARGET>`: what a compiled component is — its
 //! interfaces and the roles it can play, the capabilities its imports
 //! imply, the contract versions it was built against, its size and who
-//! produced it. The description comes from the library
-//! ([`ComponentProfile`]); this file only prints it.
+//! produced it. The target is a .wasm, a packed artifact (`torvyn pack`'s
+//! .tar) or a registry reference (`oci://…`); for the last two the
+//! artifact's own metadata (digest, tag, layers, annotations, benchmark
+//! summary) is shown too. The description comes from the library
+//! ([`ComponentProfile`], [`Artifact`]); this file only prints it.
 
 use crate::output::Output;
-use std::path::PathBuf;
+use std::path::Path;
 use torvyn_runtime::contracts::profile::ComponentProfile;
 use torvyn_runtime::error::Coded;
+use torvyn_runtime::packaging::artifact::keys;
+use torvyn_runtime::packaging::{Artifact, OciCache, OciReference, PackagingError};
 
 /// `torvyn inspect` arguments.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// Path to a compiled component (.wasm).
+    /// A compiled component (.wasm), a packed artifact (.tar) or a
+    /// registry reference (oci://HOST[:PORT]/REPO:TAG).
     #[arg(value_name = "TARGET")]
-    target: PathBuf,
+    target: String,
     /// What to show.
     #[arg(long, value_enum, default_value_t = Section::All)]
     show: Section,
@@ -30,19 +36,53 @@ enum Section {
     Size,
     Contracts,
     Benchmarks,
+    Artifact,
 }
 
 /// Exit code when the target is missing or not a component (the CLI
 /// reference's 1 for `inspect`).
 const TARGET_INVALID: u8 = 1;
 
+/// The artifact `target` names, if it is one (a .tar or `oci://`).
+fn artifact(target: &str, out: &Output) -> Option<Result<Artifact, PackagingError>> {
+    if target.starts_with(torvyn_runtime::packaging::reference::SCHEME) {
+        let reference = match OciReference::parse(target) {
+            Ok(reference) => reference,
+            Err(e) => return Some(Err(e.into())),
+        };
+        return Some(torvyn_runtime::packaging::pull::fetch_artifact(
+            &reference,
+            &OciCache::from_env(),
+            out,
+        ));
+    }
+    target
+        .ends_with(".tar")
+        .then(|| Artifact::open(Path::new(target)))
+}
+
 pub fn run(args: InspectArgs, out: &Output) -> u8 {
-    let profile = match ComponentProfile::load(&args.target) {
+    let fail = |e: &dyn Coded| out.fail_all(&e.diagnostics(), &[], TARGET_INVALID, Some("inspect"));
+    let artifact = match artifact(&args.target, out).transpose() {
+        Ok(artifact) => artifact,
+        Err(e) => return fail(&e),
+    };
+    let described = match &artifact {
+        Some(a) => ComponentProfile::describe(Path::new(&args.target), a.wasm()),
+        None => ComponentProfile::load(Path::new(&args.target)),
+    };
+    let profile = match described {
         Ok(profile) => profile,
-        Err(e) => return out.fail_all(&e.diagnostics(), &[], TARGET_INVALID, Some("inspect")),
+        Err(e) => return fail(&e),
     };
     let wanted = |s: Section| args.show == Section::All || args.show == s;
-    out.line(&format!("Component {}", profile.path.display()));
+    match &artifact {
+        Some(_) => out.line(&format!("Artifact {}", args.target)),
+        None => out.line(&format!("Component {}", profile.path.display())),
+    }
+    if let (Some(a), true) = (&artifact, wanted(Section::Artifact)) {
+        print_artifact(a, out);
+    }
     if wanted(Section::Metadata) {
         print_metadata(&profile, out);
     }
@@ -58,18 +98,105 @@ pub fn run(args: InspectArgs, out: &Output) -> u8 {
     if wanted(Section::Contracts) {
         print_contracts(&profile, out);
     }
+    let benchmarks: Option<serde_json::Value> = artifact
+        .as_ref()
+        .and_then(|a| a.annotations.get(keys::BENCHMARKS))
+        .and_then(|b| serde_json::from_str(b).ok());
     if wanted(Section::Benchmarks) {
-        out.line("");
-        out.line("Benchmarks");
-        out.line("  none recorded (a packaged artifact carries its benchmark summary)");
+        print_benchmarks(benchmarks.as_ref(), artifact.is_some(), out);
     }
     let mut json = serde_json::to_value(&profile).unwrap_or_default();
     if let Some(map) = json.as_object_mut() {
         map.insert("command".into(), "inspect".into());
-        map.insert("benchmarks".into(), serde_json::Value::Null);
+        map.insert("benchmarks".into(), benchmarks.unwrap_or_default());
+        map.insert(
+            "artifact".into(),
+            artifact.as_ref().map(artifact_json).unwrap_or_default(),
+        );
     }
     out.json(json, 0);
     0
+}
+
+fn print_artifact(a: &Artifact, out: &Output) {
+    out.line("");
+    out.line("Artifact");
+    out.line(&format!("  digest        {}", a.digest));
+    out.line(&format!(
+        "  tag           {}",
+        a.tag.as_deref().unwrap_or("none")
+    ));
+    out.line(&format!(
+        "  signed by     {}",
+        a.signed_by()
+            .unwrap_or("nobody (`torvyn pack --sign` signs)")
+    ));
+    out.line(&format!(
+        "  config        {} ({})",
+        torvyn_runtime::packaging::artifact::CONFIG_MEDIA_TYPE,
+        bytes(a.config.len() as u64)
+    ));
+    for (i, layer) in a.layers.iter().enumerate() {
+        let label = if i == 0 { "layers" } else { "" };
+        out.line(&format!(
+            "  {label:<13} {} {} ({}) {}",
+            layer.title.as_deref().unwrap_or("-"),
+            layer.media_type,
+            bytes(layer.bytes.len() as u64),
+            layer.digest
+        ));
+    }
+    let contracts = a.contracts();
+    for (i, path) in contracts.keys().enumerate() {
+        let label = if i == 0 { "contracts" } else { "" };
+        out.line(&format!("  {label:<13} {path}"));
+    }
+    for (i, (key, value)) in a
+        .annotations
+        .iter()
+        .filter(|(k, _)| k.as_str() != keys::BENCHMARKS && !k.starts_with("dev.torvyn.signature"))
+        .enumerate()
+    {
+        let label = if i == 0 { "annotations" } else { "" };
+        out.line(&format!("  {label:<13} {key} = {value}"));
+    }
+}
+
+fn print_benchmarks(summary: Option<&serde_json::Value>, packaged: bool, out: &Output) {
+    out.line("");
+    out.line("Benchmarks");
+    let baselines = summary
+        .and_then(|s| s.as_object())
+        .filter(|s| !s.is_empty());
+    match baselines {
+        Some(baselines) => {
+            for (name, b) in baselines {
+                out.line(&format!(
+                    "  {name:<13} {} elements/s, p99 {} µs",
+                    b["throughput_eps"], b["latency_p99_us"]
+                ));
+            }
+        }
+        None if packaged => out.line("  none recorded (pack after `torvyn bench --baseline NAME`)"),
+        None => out.line("  none recorded (a packaged artifact carries its benchmark summary)"),
+    }
+}
+
+fn artifact_json(a: &Artifact) -> serde_json::Value {
+    serde_json::json!({
+        "digest": a.digest,
+        "tag": a.tag,
+        "signed_by": a.signed_by(),
+        "config": a.config_json(),
+        "layers": a.layers.iter().map(|l| serde_json::json!({
+            "media_type": l.media_type,
+            "digest": l.digest,
+            "bytes": l.bytes.len(),
+            "title": l.title,
+        })).collect::<Vec<_>>(),
+        "annotations": a.annotations,
+        "contracts": a.contracts().keys().collect::<Vec<_>>(),
+    })
 }
 
 fn print_metadata(profile: &ComponentProfile, out: &Output) {

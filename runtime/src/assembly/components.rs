@@ -73,6 +73,14 @@ pub enum ResolveError {
         /// Why.
         reason: String,
     },
+    /// An `oci://` component could not be pulled or verified.
+    #[error("node `{node}`: {error}")]
+    Registry {
+        /// Node name.
+        node: String,
+        /// Why (E0210 unreachable or missing, E0600 invalid, E0601 auth, …).
+        error: Box<crate::packaging::PackagingError>,
+    },
     /// cargo is not installed.
     #[error("cannot run `cargo` to build component `{component}`: {reason}")]
     Toolchain {
@@ -87,6 +95,7 @@ impl Coded for ResolveError {
     fn code(&self) -> ErrorCode {
         match self {
             ResolveError::Toolchain { .. } => ErrorCode::ToolchainMissing,
+            ResolveError::Registry { error, .. } => error.code(),
             ResolveError::ConnectorSettings { .. } => ErrorCode::ConstraintViolation,
             ResolveError::ConnectorRole { .. } => ErrorCode::TopologyInvalid,
             _ => ErrorCode::ComponentNotFound,
@@ -99,9 +108,8 @@ impl Coded for ResolveError {
             | ResolveError::UnknownConnector { node, .. }
             | ResolveError::ConnectorSettings { node, .. }
             | ResolveError::ConnectorRole { node, .. }
-            | ResolveError::MissingFile { node, .. } => {
-                Some(format!("node `{node}` in Torvyn.toml"))
-            }
+            | ResolveError::MissingFile { node, .. }
+            | ResolveError::Registry { node, .. } => Some(format!("node `{node}` in Torvyn.toml")),
             ResolveError::BuildFailed { component, .. }
             | ResolveError::Toolchain { component, .. } => {
                 Some(format!("[[component]] `{component}`"))
@@ -131,6 +139,7 @@ impl Coded for ResolveError {
             ResolveError::MissingFile { .. } => {
                 "build the component first (`cargo build --release --target wasm32-wasip2`) or fix the path".into()
             }
+            ResolveError::Registry { error, .. } => error.help(),
             ResolveError::BuildFailed { .. } => "fix the compiler errors above, then run again".into(),
             ResolveError::Toolchain { .. } => {
                 "install Rust and the wasm32-wasip2 target: `rustup target add wasm32-wasip2`".into()
@@ -202,13 +211,21 @@ impl<'a> ComponentResolver<'a> {
     /// Whether node `node`'s component can be found, without building or
     /// reading it (`torvyn check`): a built-in connector with valid
     /// settings, an existing `file://` or `.wasm` path, or a declared
-    /// `[[component]]`. Registry references are not looked up here.
+    /// `[[component]]`. Registry references are parsed, not looked up.
     pub fn locate(&self, node: &str, def: &NodeDef) -> Result<(), ResolveError> {
         let reference = def.component.as_str();
         if reference.starts_with(SCHEME) {
             return self.resolve_node(node, def).map(|_| ());
         }
-        if reference.starts_with("oci://") || self.manifest.component(reference).is_some() {
+        if reference.starts_with(crate::packaging::reference::SCHEME) {
+            return crate::packaging::OciReference::parse(reference)
+                .map(|_| ())
+                .map_err(|e| ResolveError::Registry {
+                    node: node.to_string(),
+                    error: Box::new(e.into()),
+                });
+        }
+        if self.manifest.component(reference).is_some() {
             return Ok(());
         }
         match reference.strip_prefix("file://") {
@@ -239,6 +256,15 @@ impl<'a> ComponentResolver<'a> {
         }
         if let Some(path) = reference.strip_prefix("file://") {
             return self.existing(node, self.root.join(path));
+        }
+        if reference.starts_with(crate::packaging::reference::SCHEME) {
+            return crate::packaging::pull::pull_node(
+                node,
+                reference,
+                self.root,
+                &self.manifest.security,
+                self.observer,
+            );
         }
         if let Some(decl) = self.manifest.component(reference) {
             return self.build(decl);
@@ -581,6 +607,32 @@ mod tests {
             config.to_string().contains("unknown setting `cout`"),
             "{config}"
         );
+    }
+
+    #[test]
+    fn check_parses_oci_references_without_pulling_them() {
+        let manifest = manifest();
+        let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
+        let processor = "torvyn:streaming/processor";
+        resolver
+            .locate("t", &node("oci://127.0.0.1:1/upper:1.0.0", processor, ""))
+            .expect("well-formed: not looked up");
+        let error = resolver
+            .locate("t", &node("oci://127.0.0.1:1/Upper:1.0.0", processor, ""))
+            .expect_err("malformed");
+        assert_eq!(error.code(), ErrorCode::ConstraintViolation);
+    }
+
+    #[test]
+    fn a_malformed_oci_reference_is_refused_before_any_network_use() {
+        let manifest = manifest();
+        let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
+        let error = resolver
+            .resolve("t", "oci://127.0.0.1:5000/upper")
+            .expect_err("no tag");
+        assert!(matches!(error, ResolveError::Registry { .. }), "{error}");
+        assert_eq!(error.code(), ErrorCode::ConstraintViolation);
+        assert!(error.to_string().contains("name a tag"), "{error}");
     }
 
     #[test]

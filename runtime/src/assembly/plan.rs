@@ -124,6 +124,14 @@ pub fn plan_flow_with(
     if !errors.is_empty() {
         return Err(AssemblyError::new(errors));
     }
+    // Which digest each `oci://` component resolved to goes to the audit log.
+    let audit = project.audit_log(true);
+    for (node, component) in graph.nodes.iter().zip(&resolved) {
+        if let NodeComponent::Wasm(path) = component {
+            crate::packaging::pull::audit_resolution(&audit, &node.name, &node.component, path)
+                .map_err(coded)?;
+        }
+    }
     // `torvyn check` and `torvyn link` before anything is instantiated
     // (built-in connectors are the host's own: nothing to link).
     let wasm: Vec<(String, PathBuf)> = graph

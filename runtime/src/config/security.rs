@@ -48,6 +48,14 @@ pub struct SecurityConfig {
     pub audit_target: AuditTarget,
     /// Grants by component, in file order.
     pub grants: IndexMap<String, CapabilityGrant>,
+    /// Ed25519 private key (PEM, e.g. from `openssl genpkey -algorithm
+    /// ed25519`) that `torvyn pack --sign` signs artifacts with, relative
+    /// to the project root (default "": none).
+    pub signing_key: String,
+    /// Ed25519 public keys (PEM files, relative to the project root). When
+    /// any is listed, every `oci://` component must be signed by one of
+    /// them (default empty: signatures are not required).
+    pub trusted_keys: Vec<String>,
 }
 
 impl Default for SecurityConfig {
@@ -57,6 +65,8 @@ impl Default for SecurityConfig {
             audit_enabled: true,
             audit_target: AuditTarget::File,
             grants: IndexMap::new(),
+            signing_key: String::new(),
+            trusted_keys: Vec::new(),
         }
     }
 }

@@ -26,6 +26,8 @@ pub enum AuditKind {
     Exercise,
     /// A component tried to use a capability it was not granted.
     Denial,
+    /// A node's `oci://` component was resolved to a digest at startup.
+    ComponentResolution,
 }
 
 impl AuditKind {
@@ -34,6 +36,7 @@ impl AuditKind {
             AuditKind::GrantResolution => "grant-resolution",
             AuditKind::Exercise => "exercise",
             AuditKind::Denial => "denial",
+            AuditKind::ComponentResolution => "component-resolution",
         }
     }
 }

@@ -52,12 +52,13 @@ impl Coded for BenchError {
             | BenchError::BadThreshold(_)
             | BenchError::BadBaselineName(_)
             | BenchError::UnknownSource { .. }
-            | BenchError::InputUnreadable { .. } => ErrorCode::ConstraintViolation,
-            // A baseline is a benchmark artifact (the spec packs benchmark
-            // metadata with components).
-            BenchError::BaselineUnreadable { .. }
+            | BenchError::InputUnreadable { .. }
+            // A baseline is a file named on the command line, like
+            // `--input @FILE`: E0600 is the spec's code for a packaged
+            // component artifact (`torvyn pack` / `publish`), not for it.
+            | BenchError::BaselineUnreadable { .. }
             | BenchError::BaselineInvalid { .. }
-            | BenchError::WriteFailed { .. } => ErrorCode::ArtifactInvalid,
+            | BenchError::WriteFailed { .. } => ErrorCode::ConstraintViolation,
         }
     }
 
