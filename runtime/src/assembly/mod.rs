@@ -11,6 +11,8 @@
 //! - [`project`]: the loaded manifest and where it lives.
 //! - [`check`]: `torvyn check`'s static validation of a project.
 //! - [`components`]: a node's `component` → a .wasm file.
+//! - [`toolchains`]: how a `[[component]]` is built, by its `language`,
+//!   and where its .wasm lands.
 //! - [`plan`]: [`FlowPlan`], which only [`plan_flow`] builds.
 //! - [`error`]: [`AssemblyError`], every diagnostic of a failed step.
 
@@ -19,11 +21,13 @@ pub mod components;
 pub mod error;
 pub mod plan;
 pub mod project;
+pub mod toolchains;
 
-pub use components::{artifact_path, build_component, ComponentResolver, Profile, ResolveError};
+pub use components::{ComponentResolver, ResolveError};
 pub use error::AssemblyError;
 pub use plan::{plan_flow, FlowPlan};
 pub use project::Project;
+pub use toolchains::{artifact_path, build_component, Profile};
 
 /// Where assembly reports what it is doing (building a component,
 /// validating, linking): `torvyn run` prints these lines; embedders may
