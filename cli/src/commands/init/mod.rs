@@ -55,6 +55,18 @@ pub enum Language {
     Zig,
 }
 
+impl Language {
+    /// `[[component]] language` in Torvyn.toml.
+    pub fn manifest_name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Go => "go",
+            Language::Python => "python",
+            Language::Zig => "zig",
+        }
+    }
+}
+
 /// Why a project could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -68,7 +80,7 @@ pub enum InitError {
     #[error("`{0}` is not a valid project name")]
     InvalidName(String),
     /// A language whose templates or toolchain support is missing.
-    #[error("{language} components are not supported by `torvyn init` yet: {missing}")]
+    #[error("`torvyn init` cannot write {language} components yet: {missing}")]
     Unsupported {
         language: &'static str,
         missing: &'static str,
@@ -132,6 +144,7 @@ struct Plan {
     in_place: bool,
     example: bool,
     git: bool,
+    language: Language,
 }
 
 pub fn run(args: InitArgs, out: &Output) -> u8 {
@@ -161,6 +174,7 @@ fn create(mut args: InitArgs, out: &Output) -> Result<(), InitError> {
             name: &plan.name,
             contract_version: &args.contract_version,
             example: plan.example,
+            language: plan.language,
         },
     );
     for file in &files {
@@ -177,7 +191,7 @@ fn create(mut args: InitArgs, out: &Output) -> Result<(), InitError> {
 fn settle(args: &InitArgs) -> Result<Plan, InitError> {
     let template = Template::from_name(&args.template)
         .ok_or_else(|| InitError::UnknownTemplate(args.template.clone()))?;
-    unsupported(args.language)?;
+    unsupported(args.language, template)?;
     let version_ok = semver::Version::parse(&args.contract_version)
         .is_ok_and(|v| v.to_string() == CONTRACT_VERSION);
     if !version_ok {
@@ -205,27 +219,32 @@ fn settle(args: &InitArgs) -> Result<Plan, InitError> {
         in_place,
         example: !args.no_example,
         git: !args.no_git,
+        language: args.language,
     })
 }
 
-/// Every language but Rust lacks its templates and build support.
-fn unsupported(language: Language) -> Result<(), InitError> {
+/// Rust has every template and Python most; Go and Zig lack their
+/// templates and build support.
+fn unsupported(language: Language, template: Template) -> Result<(), InitError> {
+    if template.supports(language) {
+        return Ok(());
+    }
     let (language, missing, hint) = match language {
         Language::Rust => return Ok(()),
         Language::Go => (
             "Go",
             "it needs TinyGo with wasip2 support and Go templates",
-            "use --language rust; Go support (TinyGo, `tinygo build -target=wasip2`) is planned",
+            "use --language rust or --language python; Go support (TinyGo, `tinygo build -target=wasip2`) is planned",
         ),
         Language::Python => (
             "Python",
-            "it needs componentize-py and Python templates",
-            "use --language rust; Python support (componentize-py) is planned",
+            "the router and aggregator templates have no Python implementation",
+            "Python templates: transform, source, sink, filter, full-pipeline, empty; or use --language rust",
         ),
         Language::Zig => (
             "Zig",
             "it needs a Zig toolchain with component support and Zig templates",
-            "use --language rust; Zig support is planned",
+            "use --language rust or --language python; Zig support is planned",
         ),
     };
     Err(InitError::Unsupported {
@@ -302,6 +321,12 @@ fn report(plan: &Plan, files: &[templates::File], out: &Output) {
     if !plan.in_place {
         out.line(&format!("    cd {}", plan.name));
     }
+    if plan.language == Language::Python {
+        out.line(&format!(
+            "    pip install {}   # Once: builds Python components",
+            torvyn_runtime::assembly::toolchains::python::componentize_py_requirement()
+        ));
+    }
     out.line("    torvyn check              # Validate contracts and manifest");
     out.line("    torvyn build              # Compile to WebAssembly component");
     if plan.template != Template::Empty {
@@ -312,6 +337,7 @@ fn report(plan: &Plan, files: &[templates::File], out: &Output) {
             "command": "init",
             "project": plan.name,
             "template": plan.template.name(),
+            "language": plan.language.manifest_name(),
             "path": plan.dir.display().to_string(),
             "files": files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>(),
         }),
@@ -334,11 +360,27 @@ mod tests {
     }
 
     #[test]
-    fn only_rust_is_supported() {
-        assert!(unsupported(Language::Rust).is_ok());
-        for language in [Language::Go, Language::Python, Language::Zig] {
-            let e = unsupported(language).unwrap_err();
-            assert_eq!(e.code(), ErrorCode::ToolchainMissing);
+    fn rust_and_python_are_supported_and_go_and_zig_are_e0010() {
+        for template in Template::ALL {
+            assert!(unsupported(Language::Rust, template).is_ok());
+            for language in [Language::Go, Language::Zig] {
+                let e = unsupported(language, template).unwrap_err();
+                assert_eq!(e.code(), ErrorCode::ToolchainMissing);
+            }
         }
+        for template in [
+            "transform",
+            "source",
+            "sink",
+            "filter",
+            "full-pipeline",
+            "empty",
+        ] {
+            let template = Template::from_name(template).expect("template");
+            assert!(unsupported(Language::Python, template).is_ok());
+        }
+        let e = unsupported(Language::Python, Template::Router).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ToolchainMissing);
+        assert!(e.help().contains("transform, source, sink"), "{}", e.help());
     }
 }

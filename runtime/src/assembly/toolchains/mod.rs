@@ -89,7 +89,9 @@ pub fn artifact_path(
                 language: language_name(language),
             })
         }
-        Toolchain::ComponentizePy | Toolchain::None(_) => Ok(dir
+        // Absolute, like cargo's: the path is shown relative to the root.
+        Toolchain::ComponentizePy | Toolchain::None(_) => Ok(std::fs::canonicalize(&dir)
+            .unwrap_or(dir)
             .join("target")
             .join(language_name(decl.language))
             .join(format!("{}.wasm", decl.name))),

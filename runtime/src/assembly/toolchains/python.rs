@@ -111,13 +111,14 @@ pub(super) fn build(
             .map_err(|e| failed(format!("cannot create {}: {e}", parent.display())))?;
     }
     let status = Command::new(program())
-        .arg("--wit-path")
-        .arg(dir.join("wit"))
-        .args(["componentize", APP_MODULE, "--python-path"])
-        .arg(dir)
-        .arg("--output")
+        .args(["--wit-path", "wit", "componentize", APP_MODULE])
+        .args(["--python-path", ".", "--output"])
         .arg(wasm)
         .current_dir(dir)
+        // A Python error is a traceback; componentize-py's own Rust stack
+        // (on by a developer's RUST_BACKTRACE) would bury it.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0")
         .stdout(Stdio::null())
         .status()
         .map_err(|e| missing(e.to_string()))?;
