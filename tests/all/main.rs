@@ -26,6 +26,7 @@ mod inspect_component;
 mod link;
 mod otlp;
 mod process_errors;
+mod python;
 mod run_output;
 mod serve;
 mod topologies;

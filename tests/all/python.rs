@@ -1,0 +1,242 @@
+//! Python components (componentize-py) through the real binary: the
+//! Python templates init, check, build into components `torvyn inspect`
+//! recognises, and a Python flow runs; `language` picks the toolchain (a
+//! missing componentize-py, Go and Zig are E0010).
+//!
+//! componentize-py embeds CPython, so each component is ~18 MiB and takes
+//! a while to build and compile: each test builds only what it checks, and
+//! the full-pipeline test's second run reuses the first run's builds.
+
+use crate::harness::{torvyn, torvyn_generated, torvyn_with_env};
+use std::path::{Path, PathBuf};
+use torvyn_e2e::tools::outside_tool;
+use torvyn_runtime::assembly::toolchains::python::componentize_py_requirement;
+
+/// Whether componentize-py is installed (see `torvyn_e2e::tools`).
+fn componentize_py(checks: &str) -> bool {
+    outside_tool(
+        "componentize-py",
+        &format!("pip install {}", componentize_py_requirement()),
+        checks,
+    )
+}
+
+/// `torvyn init <name> --template <template> --language python --no-git`
+/// in `parent`; the project dir.
+fn init_python(parent: &Path, name: &str, template: &str) -> PathBuf {
+    torvyn(
+        parent,
+        &[
+            "init",
+            name,
+            "--template",
+            template,
+            "--language",
+            "python",
+            "--no-git",
+        ],
+    )
+    .expect_code(0);
+    parent.join(name)
+}
+
+/// `torvyn check` passes in `dir`.
+fn checks(dir: &Path) {
+    let check = torvyn(dir, &["check"]);
+    check.expect_code(0);
+    assert!(
+        check.stdout.contains("All checks passed."),
+        "{}",
+        check.stdout
+    );
+}
+
+/// `torvyn inspect wasm` names `role`.
+fn inspect_role(dir: &Path, wasm: &Path, role: &str) {
+    assert!(wasm.is_file(), "{} was not built", wasm.display());
+    let inspect = torvyn(dir, &["inspect", &wasm.display().to_string()]);
+    inspect.expect_code(0);
+    let role_line = inspect
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("role"))
+        .unwrap_or_default();
+    assert!(role_line.contains(role), "{}", inspect.stdout);
+}
+
+/// A single-component Python template: init → check → build → inspect.
+fn python_template(template: &str, role: &str) {
+    if !componentize_py(&format!(
+        "the Python {template} template builds into a {role} component"
+    )) {
+        return;
+    }
+    let parent = tempfile::tempdir().expect("temp dir");
+    let name = format!("py-{template}");
+    let dir = init_python(parent.path(), &name, template);
+    for file in [
+        "Torvyn.toml",
+        "wit/world.wit",
+        "app.py",
+        ".gitignore",
+        "README.md",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    assert!(dir.join("wit/deps/streaming/types.wit").is_file());
+    assert!(!dir.join("Cargo.toml").exists());
+    let manifest = std::fs::read_to_string(dir.join("Torvyn.toml")).expect("manifest");
+    assert!(manifest.contains("language = \"python\""), "{manifest}");
+    checks(&dir);
+    let built = torvyn(&dir, &["build"]);
+    built.expect_code(0);
+    let wasm = dir.join("target/python").join(format!("{name}.wasm"));
+    assert!(
+        built
+            .stdout
+            .contains(&format!("✓ Built \"{name}\" → target/python/{name}.wasm")),
+        "{}",
+        built.stdout
+    );
+    inspect_role(&dir, &wasm, role);
+}
+
+#[test]
+fn python_transform_template_builds_a_processor() {
+    python_template("transform", "torvyn:streaming/processor");
+}
+
+#[test]
+fn python_source_template_builds_a_source() {
+    python_template("source", "torvyn:streaming/source");
+}
+
+#[test]
+fn python_sink_template_builds_a_sink() {
+    python_template("sink", "torvyn:streaming/sink");
+}
+
+#[test]
+fn python_filter_template_builds_a_filter() {
+    python_template("filter", "torvyn:filtering/filter");
+}
+
+/// The Python full pipeline: `torvyn run` builds the three stale Python
+/// components with componentize-py and prints the source's greetings
+/// upper-cased; a second run reuses the builds.
+#[test]
+fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
+    if !componentize_py("a Python source → transform → sink flow builds and runs") {
+        return;
+    }
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = init_python(parent.path(), "py-pipeline", "full-pipeline");
+    checks(&dir);
+    let expected: Vec<String> = (1..=5).map(|n| format!("HELLO, TORVYN! ({n})")).collect();
+    let first = torvyn(&dir, &["run", "--limit", "5"]);
+    first.expect_code(0);
+    assert_eq!(
+        first.stdout.lines().collect::<Vec<_>>(),
+        expected,
+        "stderr:\n{}",
+        first.stderr
+    );
+    assert_eq!(
+        first.stderr.matches("Building component").count(),
+        3,
+        "{}",
+        first.stderr
+    );
+    let second = torvyn(&dir, &["run", "--limit", "5"]);
+    second.expect_code(0);
+    assert_eq!(second.stdout.lines().collect::<Vec<_>>(), expected);
+    assert!(
+        !second.stderr.contains("Building component"),
+        "fresh components were rebuilt:\n{}",
+        second.stderr
+    );
+    for (part, role) in [
+        ("source", "torvyn:streaming/source"),
+        ("transform", "torvyn:streaming/processor"),
+        ("sink", "torvyn:streaming/sink"),
+    ] {
+        let wasm = dir
+            .join("components")
+            .join(part)
+            .join("target/python")
+            .join(format!("py-pipeline-{part}.wasm"));
+        inspect_role(&dir, &wasm, role);
+    }
+}
+
+/// Without componentize-py, building a Python component is E0010 with the
+/// pinned `pip install` (no componentize-py needed to check this).
+#[test]
+fn a_missing_componentize_py_is_e0010_with_the_pinned_install() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = init_python(parent.path(), "py-nocpy", "transform");
+    let run = torvyn_with_env(
+        &dir,
+        &["build"],
+        &[("TORVYN_COMPONENTIZE_PY", "/nonexistent/componentize-py")],
+    );
+    run.expect_code(2).expect_error("E0010");
+    assert!(run.stderr.contains("componentize-py"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("pip install {}", componentize_py_requirement())),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `language` is not ignored: a Go or Zig component is not built with
+/// cargo (even with a Cargo.toml beside it), but refused with E0010.
+#[test]
+fn go_and_zig_components_are_e0010_naming_the_missing_support() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    torvyn(parent.path(), &["init", "lang", "--no-git"]).expect_code(0);
+    let dir = parent.path().join("lang");
+    let manifest = std::fs::read_to_string(dir.join("Torvyn.toml")).expect("manifest");
+    for language in ["go", "zig"] {
+        std::fs::write(
+            dir.join("Torvyn.toml"),
+            manifest.replace("language = \"rust\"", &format!("language = \"{language}\"")),
+        )
+        .expect("write");
+        let run = torvyn_generated(&dir, &["build"]);
+        run.expect_code(2).expect_error("E0010");
+        assert!(
+            run.stderr.contains(&format!(
+                "written in {language}, which Torvyn cannot build yet"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("build_command"), "{}", run.stderr);
+    }
+}
+
+/// Templates without a Python implementation say which ones have one.
+#[test]
+fn a_template_without_python_is_e0010_listing_those_with_it() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let run = torvyn(
+        parent.path(),
+        &[
+            "init",
+            "demo",
+            "--template",
+            "router",
+            "--language",
+            "python",
+        ],
+    );
+    run.expect_code(1).expect_error("E0010");
+    assert!(
+        run.stderr.contains("transform, source, sink"),
+        "{}",
+        run.stderr
+    );
+    assert!(!parent.path().join("demo").exists());
+}
