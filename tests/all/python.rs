@@ -240,3 +240,23 @@ fn a_template_without_python_is_e0010_listing_those_with_it() {
     );
     assert!(!parent.path().join("demo").exists());
 }
+
+/// The componentize-py version is pinned in one file: CI installs from it
+/// and the README's prerequisite names it.
+#[test]
+fn ci_and_readme_install_the_pinned_componentize_py() {
+    let root = torvyn_e2e::repo_root();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
+    assert!(
+        ci.contains(
+            "pip install --quiet -r runtime/src/assembly/toolchains/python-requirements.txt"
+        ),
+        "{ci}"
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(&format!("pip install {}", componentize_py_requirement())),
+        "README.md does not give the pinned `pip install {}`",
+        componentize_py_requirement()
+    );
+}
