@@ -260,3 +260,33 @@ fn ci_and_readme_install_the_pinned_componentize_py() {
         componentize_py_requirement()
     );
 }
+
+/// `torvyn doctor` reports componentize-py: its version when installed,
+/// else the pinned `pip install` (optional: doctor still passes).
+#[test]
+fn doctor_reports_componentize_py_or_how_to_install_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = torvyn_with_env(
+        dir.path(),
+        &["doctor"],
+        &[("TORVYN_COMPONENTIZE_PY", "/nonexistent/componentize-py")],
+    );
+    missing.expect_code(0);
+    assert!(
+        missing.stdout.contains(&format!(
+            "○ componentize-py not installed (for Python components: `pip install {}`)",
+            componentize_py_requirement()
+        )),
+        "{}",
+        missing.stdout
+    );
+    if componentize_py("torvyn doctor shows the installed componentize-py's version") {
+        let found = torvyn(dir.path(), &["doctor"]);
+        found.expect_code(0);
+        assert!(
+            found.stdout.contains("✓ componentize-py: componentize-py "),
+            "{}",
+            found.stdout
+        );
+    }
+}

@@ -204,7 +204,7 @@ fn optional_tools() -> Vec<Verdict> {
             "`cargo install wasm-tools`",
         ),
         (
-            "componentize-py".to_string(),
+            python::program(),
             vec!["--version"],
             "componentize-py",
             python_hint.as_str(),

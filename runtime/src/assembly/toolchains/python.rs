@@ -37,7 +37,7 @@ pub fn componentize_py_version() -> &'static str {
 
 /// The componentize-py executable: `$TORVYN_COMPONENTIZE_PY`, else
 /// `componentize-py` on `PATH`.
-fn program() -> String {
+pub fn program() -> String {
     std::env::var("TORVYN_COMPONENTIZE_PY").unwrap_or_else(|_| "componentize-py".into())
 }
 
