@@ -1,13 +1,14 @@
 //! Python components (componentize-py) through the real binary: the
 //! Python templates init, check, build into components `torvyn inspect`
-//! recognises, and a Python flow runs; `language` picks the toolchain (a
-//! missing componentize-py, Go and Zig are E0010).
+//! recognises, a Python flow runs, and so does a Python transform between
+//! Rust components; `language` picks the toolchain (a missing
+//! componentize-py, Go and Zig are E0010); doctor reports componentize-py.
 //!
 //! componentize-py embeds CPython, so each component is ~18 MiB and takes
 //! a while to build and compile: each test builds only what it checks, and
 //! the full-pipeline test's second run reuses the first run's builds.
 
-use crate::harness::{torvyn, torvyn_generated, torvyn_with_env};
+use crate::harness::{component, torvyn, torvyn_generated, torvyn_with_env};
 use std::path::{Path, PathBuf};
 use torvyn_e2e::tools::outside_tool;
 use torvyn_runtime::assembly::toolchains::python::componentize_py_requirement;
@@ -167,6 +168,70 @@ fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
             .join(format!("py-pipeline-{part}.wasm"));
         inspect_role(&dir, &wasm, role);
     }
+}
+
+/// A Python transform between the Rust test components: elements cross
+/// the language boundary both ways through host buffers, every payload
+/// upper-cased, in order.
+#[test]
+fn a_python_transform_runs_between_rust_components() {
+    if !componentize_py("a Python transform runs between Rust components") {
+        return;
+    }
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = init_python(parent.path(), "py-mixed", "transform");
+    let generated = std::fs::read_to_string(dir.join("Torvyn.toml")).expect("manifest");
+    let capabilities = generated
+        .find("[capabilities.optional]")
+        .map(|at| &generated[at..])
+        .expect("the Python manifest declares its WASI imports");
+    let (source, sink) = (component("counter-source"), component("quiet-sink"));
+    let manifest = format!(
+        r#"[torvyn]
+name = "py-mixed"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[[component]]
+name = "py-mixed"
+path = "."
+language = "python"
+
+{capabilities}
+[flow.main.nodes.source]
+component = "{source}"
+interface = "torvyn:streaming/source"
+config = '{{"count": 20, "payload_size": 32}}'
+
+[flow.main.nodes.transform]
+component = "py-mixed"
+interface = "torvyn:streaming/processor"
+
+[flow.main.nodes.sink]
+component = "{sink}"
+interface = "torvyn:streaming/sink"
+
+[[flow.main.edges]]
+from = {{ node = "source", port = "output" }}
+to = {{ node = "transform", port = "input" }}
+
+[[flow.main.edges]]
+from = {{ node = "transform", port = "output" }}
+to = {{ node = "sink", port = "input" }}
+"#
+    );
+    std::fs::write(dir.join("Torvyn.toml"), manifest).expect("write");
+    let run = torvyn(&dir, &["run"]);
+    run.expect_code(0);
+    let expected = torvyn_e2e::quiet_sink_line(
+        torvyn_e2e::counter_payloads(20, 32).map(|p| p.to_ascii_uppercase()),
+    );
+    assert!(
+        run.stdout.contains(&expected),
+        "expected `{expected}` in\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 /// Without componentize-py, building a Python component is E0010 with the
