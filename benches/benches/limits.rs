@@ -60,7 +60,7 @@ fn modes() -> [(&'static str, EngineConfig); 4] {
 fn stage(engine: &WasmEngine, name: &str, wasm: &Path, role: StageRole, config: &str) -> StageSpec {
     StageSpec {
         name: name.into(),
-        component: engine.load_component(wasm).expect("component loads"),
+        component: engine.load_component(wasm).expect("component loads").into(),
         role,
         config: config.into(),
         sandbox: SandboxConfig::default(),

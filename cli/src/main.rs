@@ -26,6 +26,9 @@ struct Cli {
     /// Increase output verbosity.
     #[arg(long, global = true)]
     verbose: bool,
+    /// Log verbosity (overrides TORVYN_LOG, --verbose and --quiet for logs).
+    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
+    log_level: Option<LogLevel>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
     let color = cli.color.resolve();
     // A long-lived host logs its flows' lifecycle by default.
     let serving = matches!(cli.command, Command::Serve(_));
-    init_logging(cli.verbose || serving, cli.quiet, color);
+    init_logging(cli.log_level, cli.verbose || serving, cli.quiet, color);
     let out = Output::new(cli.format, cli.quiet, cli.verbose, color);
     let code = match cli.command {
         Command::Init(args) => commands::init::run(args, &out),
@@ -79,8 +82,45 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Logs go to stderr, filtered by `TORVYN_LOG` (default `warn`, `info` with --verbose).
-fn init_logging(verbose: bool, quiet: bool, color: bool) {
+/// `--log-level`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    fn directive(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// Logs go to stderr, at `--log-level`, else filtered by `TORVYN_LOG`
+/// (default `warn`, `info` with --verbose).
+fn init_logging(level: Option<LogLevel>, verbose: bool, quiet: bool, color: bool) {
+    let filter = match level {
+        Some(level) => tracing_subscriber::EnvFilter::new(level.directive()),
+        None => env_filter(verbose, quiet),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| progress::LogWriter)
+        .with_ansi(color)
+        .with_target(false)
+        .try_init();
+}
+
+/// `TORVYN_LOG`, or the default of --verbose / --quiet.
+fn env_filter(verbose: bool, quiet: bool) -> tracing_subscriber::EnvFilter {
     let default = if quiet {
         "error"
     } else if verbose {
@@ -88,12 +128,6 @@ fn init_logging(verbose: bool, quiet: bool, color: bool) {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TORVYN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| progress::LogWriter)
-        .with_ansi(color)
-        .with_target(false)
-        .try_init();
+    tracing_subscriber::EnvFilter::try_from_env("TORVYN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
 }

@@ -6,6 +6,7 @@
 
 pub mod assembly;
 pub mod config;
+pub mod connectors;
 pub mod contracts;
 mod dag;
 pub mod engine;

@@ -39,8 +39,10 @@ fn init_check_build(
 }
 
 /// The single-component templates build, in cargo's debug profile by
-/// default, with no warning from the generated Rust.
-fn single_component_template(template: &str) {
+/// default, with no warning from the generated Rust; then they run, trace
+/// and bench between the built-in test source and stdout sink their flows
+/// name. `printed` is what `run --limit 5` prints on stdout.
+fn single_component_template(template: &str, printed: &[&str]) {
     let parent = tempfile::tempdir().expect("temp dir");
     let name = format!("t-{template}");
     let dir = init_check_build(parent.path(), &name, template, &[]);
@@ -59,40 +61,116 @@ fn single_component_template(template: &str) {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
     assert!(dir.join("wit/deps/streaming/types.wit").is_file());
+
+    let run = torvyn_generated(&dir, &["run", "--limit", "5"]);
+    run.expect_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines, printed, "stderr:\n{}", run.stderr);
+
+    let trace = torvyn_generated(&dir, &["trace", "--limit", "3"]);
+    trace.expect_code(0);
+    assert!(
+        trace.stdout.contains("Elements traced:  3"),
+        "{}\n{}",
+        trace.stdout,
+        trace.stderr
+    );
+
+    let bench = torvyn_generated(
+        &dir,
+        &[
+            "bench",
+            "--duration",
+            "300ms",
+            "--warmup",
+            "0s",
+            "--report-format",
+            "json",
+        ],
+    );
+    bench.expect_code(0);
+    let report: serde_json::Value =
+        serde_json::from_str(&bench.stdout).expect("bench prints its JSON report");
+    assert!(
+        report["elements"].as_u64().is_some_and(|n| n > 0),
+        "the benchmark moved nothing: {report}"
+    );
+}
+
+fn greetings(numbers: impl IntoIterator<Item = u32>) -> Vec<String> {
+    numbers
+        .into_iter()
+        .map(|n| format!("Hello, Torvyn! ({n})"))
+        .collect()
 }
 
 #[test]
-fn source_template_checks_and_builds() {
-    single_component_template("source");
+fn source_template_runs_into_the_stdout_sink() {
+    let expected = greetings(1..=5);
+    single_component_template(
+        "source",
+        &expected.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 }
 
 #[test]
-fn sink_template_checks_and_builds() {
-    single_component_template("sink");
+fn sink_template_prints_the_test_sources_greetings() {
+    let expected = greetings(1..=5);
+    single_component_template(
+        "sink",
+        &expected.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+}
+
+/// The Quickstart: the generated transform passes the test source's
+/// greetings through to the stdout sink.
+#[test]
+fn transform_template_passes_the_greetings_through() {
+    let expected = greetings(1..=5);
+    single_component_template(
+        "transform",
+        &expected.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 }
 
 #[test]
-fn transform_template_checks_and_builds() {
-    single_component_template("transform");
+fn filter_template_keeps_the_even_sequence_numbers() {
+    // Sequences 0, 2, 4 are greetings 1, 3, 5.
+    let expected = greetings([1, 3, 5]);
+    single_component_template(
+        "filter",
+        &expected.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 }
 
 #[test]
-fn filter_template_checks_and_builds() {
-    single_component_template("filter");
+fn router_template_sends_every_element_to_one_sink() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = init_check_build(parent.path(), "t-router", "router", &[]);
+    let run = torvyn_generated(&dir, &["run", "--limit", "5"]);
+    run.expect_code(0);
+    let mut lines: Vec<&str> = run.stdout.lines().collect();
+    lines.sort_unstable();
+    let mut expected = greetings(1..=5);
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "stderr:\n{}", run.stderr);
 }
 
 #[test]
-fn router_template_checks_and_builds() {
-    single_component_template("router");
-}
-
-#[test]
-fn aggregator_template_checks_and_builds() {
-    single_component_template("aggregator");
+fn aggregator_template_summarises_the_stream() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = init_check_build(parent.path(), "t-aggregator", "aggregator", &[]);
+    let run = torvyn_generated(&dir, &["run", "--limit", "5"]);
+    run.expect_code(0);
+    assert!(
+        !run.stdout.trim().is_empty(),
+        "no summary printed:\n{}",
+        run.stderr
+    );
 }
 
 /// The full pipeline runs end to end: the sink prints the source's
-/// greetings upper-cased by the transform.
+/// greetings, passed through by the transform.
 #[test]
 fn full_pipeline_template_runs_end_to_end() {
     let parent = tempfile::tempdir().expect("temp dir");
@@ -106,7 +184,7 @@ fn full_pipeline_template_runs_end_to_end() {
     }
     let run = torvyn_generated(&dir, &["run", "--limit", "5"]);
     run.expect_code(0);
-    let expected: Vec<String> = (1..=5).map(|n| format!("HELLO, TORVYN! ({n})")).collect();
+    let expected = greetings(1..=5);
     let printed: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(printed, expected, "stderr:\n{}", run.stderr);
 }

@@ -9,6 +9,7 @@ mod capabilities;
 mod check;
 mod completions;
 mod component_cache;
+mod connectors;
 mod contract_evolution;
 mod copy_ledger;
 mod diagnostics;

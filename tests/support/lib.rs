@@ -110,7 +110,8 @@ pub fn test_stage(
         name: name.into(),
         component: engine
             .load_component(&test_component(component))
-            .expect("component"),
+            .expect("component")
+            .into(),
         role,
         config: config.into(),
         sandbox: Default::default(),

@@ -8,8 +8,9 @@
 use crate::output::{exit_code_of, Output};
 use std::path::{Path, PathBuf};
 use torvyn_runtime::assembly::project::root_of;
-use torvyn_runtime::assembly::{ComponentResolver, Project};
+use torvyn_runtime::assembly::{complete_flow, ComponentResolver, Endpoints, Project};
 use torvyn_runtime::config::{ConfigError, Manifest};
+use torvyn_runtime::connectors;
 use torvyn_runtime::contracts::LinkedFlow;
 use torvyn_runtime::engine::TorvynInterface;
 use torvyn_runtime::error::{Coded, Diagnostic};
@@ -162,12 +163,22 @@ fn link_one(
     name: &str,
     out: &Output,
 ) -> Result<LinkedFlow, Vec<Diagnostic>> {
-    let (flow_name, flow) = project.flow(Some(name)).map_err(|e| e.diagnostics())?;
+    let (flow_name, declared) = project.flow(Some(name)).map_err(|e| e.diagnostics())?;
+    // The flow as `torvyn run` runs it: a missing source or sink attached.
+    let flow =
+        &*complete_flow(flow_name, declared, &Endpoints::default()).map_err(|e| e.diagnostics())?;
     let resolver = ComponentResolver::new(project.root(), project.manifest(), out);
     let mut errors = Vec::new();
     let mut components = Vec::new();
     for (node, def) in flow.nodes() {
         let wasm = match &args.components {
+            // Built-in connectors are the host's own: nothing to link.
+            _ if def.component.starts_with(connectors::SCHEME) => {
+                match resolver.resolve_node(node, def) {
+                    Ok(_) => continue,
+                    Err(e) => Err(e.diagnostic()),
+                }
+            }
             Some(dir) => in_components_dir(dir, node, &def.component).map_err(|e| e.diagnostic()),
             None => resolver
                 .resolve(node, &def.component)

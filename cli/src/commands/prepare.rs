@@ -5,7 +5,9 @@
 use crate::output::Output;
 use std::path::PathBuf;
 use torvyn_actors::{HostError, TorvynHandle, TorvynHost};
-use torvyn_runtime::assembly::{plan_flow, FlowPlan, Observer, Project};
+use torvyn_runtime::assembly::{
+    plan_flow_with, EndpointOverride, Endpoints, FlowPlan, Observer, Project,
+};
 use torvyn_runtime::config::{parse_duration, LayerSources};
 use torvyn_runtime::engine::{GuestOutputs, WasmEngine};
 use torvyn_runtime::error::{Coded, Diagnostic};
@@ -61,6 +63,29 @@ pub struct FlowRunArgs {
     /// Override a configuration value (e.g. runtime.fuel_per_invocation=0).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
+    /// Override the flow's source: a file path (its lines), `-` for stdin,
+    /// or `generator[:count=N,size=B,rate=R]`.
+    #[arg(long, value_name = "SOURCE")]
+    pub input: Option<String>,
+    /// Override the flow's sink: a file path (one line per element) or `-`
+    /// for stdout.
+    #[arg(long, value_name = "SINK")]
+    pub output: Option<String>,
+}
+
+/// The connectors `--input` and `--output` name.
+pub fn endpoints(input: Option<&str>, output: Option<&str>) -> Result<Endpoints, Failure> {
+    Ok(Endpoints {
+        input: input
+            .map(EndpointOverride::input)
+            .transpose()
+            .map_err(validation)?,
+        output: output
+            .map(EndpointOverride::output)
+            .transpose()
+            .map_err(validation)?,
+        missing_sink: None,
+    })
 }
 
 impl FlowRunArgs {
@@ -80,7 +105,8 @@ impl FlowRunArgs {
             .transpose()
             .map_err(validation)?;
         let wanted = self.flow.as_deref().or(self.flow_ref.as_deref());
-        let mut prepared = prepare_flow(&project, wanted, outputs, out)?;
+        let endpoints = endpoints(self.input.as_deref(), self.output.as_deref())?;
+        let mut prepared = prepare_flow(&project, wanted, &endpoints, outputs, out)?;
         prepared.plan = prepared
             .plan
             .with_element_limit(self.limit)
@@ -102,6 +128,7 @@ impl FlowRunArgs {
 pub fn prepare_flow(
     project: &Project,
     wanted: Option<&str>,
+    endpoints: &Endpoints,
     outputs: GuestOutputs,
     out: &Output,
 ) -> Result<PreparedFlow, Failure> {
@@ -112,7 +139,8 @@ pub fn prepare_flow(
         project.file_name()
     ));
     let engine = project.engine(outputs).map_err(validation)?;
-    let plan = plan_flow(project, Some(flow_name), &engine, out).map_err(validation)?;
+    let plan =
+        plan_flow_with(project, Some(flow_name), endpoints, &engine, out).map_err(validation)?;
     Ok(PreparedFlow { engine, plan })
 }
 

@@ -1,5 +1,6 @@
-//! `{{name}}`: a stateless transform (`torvyn:streaming/processor`) that
-//! upper-cases each element's text payload.
+//! `{{name}}`: a stateless transform (`torvyn:streaming/processor`). As
+//! generated it is a pass-through: each element comes out unchanged.
+//! Change the bytes in `process` to transform them.
 
 wit_bindgen::generate!({
     world: "{{name}}",
@@ -18,8 +19,9 @@ struct Component;
 impl Guest for Component {
     fn process(input: StreamElement) -> Result<ProcessResult, ProcessError> {
         // Reading the payload copies it from host memory (a measured copy).
-        let mut bytes = input.payload.read_all();
-        bytes.make_ascii_uppercase();
+        // Pass-through: the output is the input's bytes. (The output must
+        // be a buffer this component owns, so even a pass-through copies.)
+        let bytes = input.payload.read_all();
         // The output is a new host buffer: allocate, write, freeze.
         let buffer = buffer_ops::allocate(bytes.len() as u64)
             .map_err(|e| ProcessError::Unavailable(format!("allocate failed: {e:?}")))?;

@@ -5,7 +5,9 @@
 
 use super::toolchains::{artifact_path, build_component, Profile};
 use super::Observer;
-use crate::config::{ComponentDecl, Manifest};
+use crate::config::{ComponentDecl, Manifest, NodeDef};
+use crate::connectors::{ConnectorKind, ConnectorSpec, Settings, SettingsError, SCHEME};
+use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -23,13 +25,35 @@ pub enum ResolveError {
         /// Declared component names.
         declared: Vec<String>,
     },
-    /// A `builtin:` node this host does not provide.
-    #[error("node `{node}` uses the built-in node `{reference}`, which this version of Torvyn does not provide yet")]
-    Builtin {
+    /// A `builtin:` reference to no connector the host provides.
+    #[error("node `{node}` refers to `{reference}`, which is not a built-in connector")]
+    UnknownConnector {
         /// Node name.
         node: String,
         /// The `component` value.
         reference: String,
+    },
+    /// A built-in connector's `config` is invalid.
+    #[error("node `{node}` ({reference}): {reason}")]
+    ConnectorSettings {
+        /// Node name.
+        node: String,
+        /// The `component` value.
+        reference: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A built-in connector declared with an interface it does not play.
+    #[error("node `{node}` declares interface {declared}, but `{reference}` is a {plays}")]
+    ConnectorRole {
+        /// Node name.
+        node: String,
+        /// The `component` value.
+        reference: String,
+        /// The interface the connector plays.
+        plays: TorvynInterface,
+        /// The node's `interface`.
+        declared: String,
     },
     /// A `file://` path that does not exist.
     #[error("node `{node}`: component file {} does not exist", path.display())]
@@ -75,6 +99,8 @@ impl Coded for ResolveError {
             ResolveError::Toolchain { .. } | ResolveError::Unsupported { .. } => {
                 ErrorCode::ToolchainMissing
             }
+            ResolveError::ConnectorSettings { .. } => ErrorCode::ConstraintViolation,
+            ResolveError::ConnectorRole { .. } => ErrorCode::TopologyInvalid,
             _ => ErrorCode::ComponentNotFound,
         }
     }
@@ -82,7 +108,9 @@ impl Coded for ResolveError {
     fn location(&self) -> Option<String> {
         match self {
             ResolveError::Unknown { node, .. }
-            | ResolveError::Builtin { node, .. }
+            | ResolveError::UnknownConnector { node, .. }
+            | ResolveError::ConnectorSettings { node, .. }
+            | ResolveError::ConnectorRole { node, .. }
             | ResolveError::MissingFile { node, .. } => {
                 Some(format!("node `{node}` in Torvyn.toml"))
             }
@@ -103,8 +131,15 @@ impl Coded for ResolveError {
                 "use `file://path/to/component.wasm`, or one of the declared components: {}",
                 declared.join(", ")
             ),
-            ResolveError::Builtin { .. } => {
-                "use a component for this node instead (`file://path/to/component.wasm` or a [[component]]); the full-pipeline template (`torvyn init --template full-pipeline`) has a source and a sink of its own".into()
+            ResolveError::UnknownConnector { .. } => format!(
+                "the host provides {}",
+                ConnectorKind::all_references()
+            ),
+            ResolveError::ConnectorSettings { .. } => {
+                "fix the node's `config`: a JSON object of the connector's settings, for example '{\"count\": 10}'".into()
+            }
+            ResolveError::ConnectorRole { plays, .. } => {
+                format!("declare `interface = \"{plays}\"` for this node")
             }
             ResolveError::MissingFile { .. } => {
                 "build the component first (`cargo build --release --target wasm32-wasip2`) or fix the path".into()
@@ -116,6 +151,15 @@ impl Coded for ResolveError {
             ),
         }
     }
+}
+
+/// What runs a node.
+#[derive(Debug, Clone)]
+pub enum NodeComponent {
+    /// A component's .wasm file.
+    Wasm(PathBuf),
+    /// A built-in connector, its settings read.
+    Connector(ConnectorSpec),
 }
 
 /// Resolves node components relative to the project root.
@@ -136,10 +180,43 @@ impl<'a> ComponentResolver<'a> {
         }
     }
 
+    /// What runs node `node` (`def`): a built-in connector with its
+    /// settings checked, or a .wasm file (built if needed).
+    pub fn resolve_node(&self, node: &str, def: &NodeDef) -> Result<NodeComponent, ResolveError> {
+        if !def.component.starts_with(SCHEME) {
+            return self.resolve(node, &def.component).map(NodeComponent::Wasm);
+        }
+        let reference = def.component.clone();
+        let Some(kind) = ConnectorKind::from_reference(&reference) else {
+            return Err(ResolveError::UnknownConnector {
+                node: node.to_string(),
+                reference,
+            });
+        };
+        let plays = kind.interface();
+        if TorvynInterface::from_wit_name(&def.interface) != Some(plays) {
+            return Err(ResolveError::ConnectorRole {
+                node: node.to_string(),
+                reference,
+                plays,
+                declared: def.interface.clone(),
+            });
+        }
+        let settings_error = |e: SettingsError| ResolveError::ConnectorSettings {
+            node: node.to_string(),
+            reference: reference.clone(),
+            reason: e.0,
+        };
+        let settings = Settings::from_json(&def.config).map_err(settings_error)?;
+        ConnectorSpec::new(kind, settings, self.root)
+            .map(NodeComponent::Connector)
+            .map_err(settings_error)
+    }
+
     /// The .wasm file for `node`'s `reference`, building it if needed.
     pub fn resolve(&self, node: &str, reference: &str) -> Result<PathBuf, ResolveError> {
-        if reference.starts_with("builtin:") {
-            return Err(ResolveError::Builtin {
+        if reference.starts_with(SCHEME) {
+            return Err(ResolveError::UnknownConnector {
                 node: node.to_string(),
                 reference: reference.to_string(),
             });
@@ -231,19 +308,71 @@ mod tests {
         Manifest::from_str_at(text, Path::new("Torvyn.toml")).expect("parses")
     }
 
+    fn node(component: &str, interface: &str, config: &str) -> NodeDef {
+        let text =
+            format!("component = {component:?}\ninterface = {interface:?}\nconfig = {config:?}\n");
+        toml::from_str(&text).expect("a node")
+    }
+
     #[test]
-    fn a_builtin_node_is_refused_with_its_own_message_and_e0210() {
+    fn a_builtin_node_resolves_to_its_connector() {
         let manifest = manifest();
         let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
-        let error = resolver
-            .resolve("source", "builtin:test-source")
-            .expect_err("not provided");
-        assert_eq!(error.code(), ErrorCode::ComponentNotFound);
+        let resolved = resolver
+            .resolve_node(
+                "source",
+                &node(
+                    "builtin:test-source",
+                    "torvyn:streaming/source",
+                    r#"{"count": 3}"#,
+                ),
+            )
+            .expect("resolves");
         assert!(
-            error
-                .to_string()
-                .contains("built-in node `builtin:test-source`"),
-            "{error}"
+            matches!(&resolved, NodeComponent::Connector(spec) if spec.kind() == ConnectorKind::TestSource),
+            "{resolved:?}"
+        );
+    }
+
+    #[test]
+    fn builtin_nodes_with_a_bad_name_role_or_config_get_their_own_codes() {
+        let manifest = manifest();
+        let resolver = ComponentResolver::new(Path::new("."), &manifest, &Quiet);
+        let unknown = resolver
+            .resolve_node("s", &node("builtin:nope", "torvyn:streaming/source", ""))
+            .expect_err("unknown");
+        assert_eq!(unknown.code(), ErrorCode::ComponentNotFound);
+        assert!(
+            unknown.help().contains("builtin:test-source"),
+            "{}",
+            unknown.help()
+        );
+        let role = resolver
+            .resolve_node(
+                "s",
+                &node("builtin:stdout-sink", "torvyn:streaming/processor", ""),
+            )
+            .expect_err("a sink is no processor");
+        assert_eq!(role.code(), ErrorCode::TopologyInvalid);
+        assert!(
+            role.help().contains("torvyn:streaming/sink"),
+            "{}",
+            role.help()
+        );
+        let config = resolver
+            .resolve_node(
+                "s",
+                &node(
+                    "builtin:test-source",
+                    "torvyn:streaming/source",
+                    "{\"cout\": 1}",
+                ),
+            )
+            .expect_err("bad key");
+        assert_eq!(config.code(), ErrorCode::ConstraintViolation);
+        assert!(
+            config.to_string().contains("unknown setting `cout`"),
+            "{config}"
         );
     }
 

@@ -1,15 +1,18 @@
 //! [`FlowPlan`]: a flow checked, linked and loaded, ready to start — and
 //! [`plan_flow`], the only way to make one.
 
-use super::components::ComponentResolver;
+use super::components::{ComponentResolver, NodeComponent};
+use super::endpoints::{complete_flow, Endpoints};
 use super::error::coded;
 use super::{AssemblyError, Observer, Project};
 use crate::config::{FlowDef, FlowRestartDef, SupervisionDef};
 use crate::engine::WasmEngine;
+use crate::error::Coded;
 use crate::flow_config;
 use crate::reactor::supervision::{FlowRestart, FlowRestartPolicy, Intensity};
 use crate::reactor::{validate_graph, EdgeSpec, FlowSettings, FlowSpec, StageSpec};
 use crate::topology::plan_graph;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A flow that passed every check (`torvyn check` and `torvyn link`): its
@@ -81,24 +84,59 @@ pub fn plan_flow(
     engine: &WasmEngine,
     observer: &dyn Observer,
 ) -> Result<FlowPlan, AssemblyError> {
-    let (flow_name, flow) = project.flow(wanted)?;
+    plan_flow_with(project, wanted, &Endpoints::default(), engine, observer)
+}
+
+/// [`plan_flow`], with the flow's source and sink replaced as `endpoints`
+/// say (`torvyn run --input/--output`). A flow with no source or no sink
+/// gets the test source or the stdout sink ([`complete_flow`]).
+pub fn plan_flow_with(
+    project: &Project,
+    wanted: Option<&str>,
+    endpoints: &Endpoints,
+    engine: &WasmEngine,
+    observer: &dyn Observer,
+) -> Result<FlowPlan, AssemblyError> {
+    let (flow_name, declared) = project.flow(wanted)?;
+    let flow = &*complete_flow(flow_name, declared, endpoints)?;
     let manifest = project.manifest();
     let graph = plan_graph(flow_name, flow, &manifest.runtime.backpressure).map_err(coded)?;
     let resolver = ComponentResolver::new(project.root(), manifest, observer);
-    let mut wasm = Vec::with_capacity(graph.nodes.len());
+    let mut resolved = Vec::with_capacity(graph.nodes.len());
+    let mut errors = Vec::new();
     for node in &graph.nodes {
-        let path = resolver
-            .resolve(&node.name, &node.component)
-            .map_err(coded)?;
-        wasm.push((node.name.clone(), path));
+        match flow
+            .node(&node.name)
+            .map(|def| resolver.resolve_node(&node.name, def))
+        {
+            Some(Ok(component)) => resolved.push(component),
+            Some(Err(e)) => errors.extend(e.diagnostics()),
+            None => {}
+        }
     }
-    // `torvyn check` and `torvyn link` before anything is instantiated.
+    if !errors.is_empty() {
+        return Err(AssemblyError::new(errors));
+    }
+    // `torvyn check` and `torvyn link` before anything is instantiated
+    // (built-in connectors are the host's own: nothing to link).
+    let wasm: Vec<(String, PathBuf)> = graph
+        .nodes
+        .iter()
+        .zip(&resolved)
+        .filter_map(|(node, component)| match component {
+            NodeComponent::Wasm(path) => Some((node.name.clone(), path.clone())),
+            NodeComponent::Connector(_) => None,
+        })
+        .collect();
     let linked = project.link(flow_name, flow, &wasm, true).map_err(coded)?;
     let mut stages = Vec::with_capacity(graph.nodes.len());
-    for (node, (_, path)) in graph.nodes.iter().zip(&wasm) {
+    for (node, component) in graph.nodes.iter().zip(resolved) {
         stages.push(StageSpec {
             name: node.name.clone(),
-            component: engine.load_component(path).map_err(coded)?,
+            component: match component {
+                NodeComponent::Wasm(path) => engine.load_component(&path).map_err(coded)?.into(),
+                NodeComponent::Connector(spec) => spec.into(),
+            },
             role: node.role,
             config: node.config.clone(),
             sandbox: linked

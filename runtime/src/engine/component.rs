@@ -94,6 +94,13 @@ impl ExportSet {
         self.0 |= interface.bit();
     }
 
+    /// The set holding `interface` alone (what a built-in connector plays).
+    pub fn only(interface: TorvynInterface) -> Self {
+        let mut set = Self::default();
+        set.insert(interface);
+        set
+    }
+
     /// Exported interfaces, in [`TorvynInterface::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = TorvynInterface> {
         TorvynInterface::ALL

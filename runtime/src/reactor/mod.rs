@@ -38,7 +38,7 @@ pub mod supervision;
 
 pub use flow::{Flow, LinearFlow};
 pub use spec::{
-    EdgeSpec, FanOut, FlowProgress, FlowSettings, FlowSpec, Merge, NodeScheduling, StageRole,
-    StageSpec,
+    EdgeSpec, FanOut, FlowProgress, FlowSettings, FlowSpec, Merge, NodeScheduling, StageComponent,
+    StageRole, StageSpec,
 };
 pub use validate::{validate_graph, validate_linear};

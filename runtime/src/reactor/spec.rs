@@ -9,7 +9,8 @@ use super::histogram::FlowHistograms;
 use super::supervision::{Fault, FlowSupervision, NodeSupervision};
 use super::trace::{TraceContext, TraceSettings};
 use crate::config::ObservabilityLevel;
-use crate::engine::{CompiledComponent, TorvynInterface};
+use crate::connectors::ConnectorSpec;
+use crate::engine::{CompiledComponent, ExportSet, TorvynInterface};
 use crate::resources::{PoolConfig, ResourceLimits, SharedPool};
 use crate::security::SandboxConfig;
 use std::sync::Arc;
@@ -59,13 +60,45 @@ impl StageRole {
     }
 }
 
+/// What runs a stage: a compiled Wasm component, or a connector the host
+/// provides ([`crate::connectors`]).
+#[derive(Clone)]
+pub enum StageComponent {
+    /// A sandboxed Wasm component.
+    Wasm(CompiledComponent),
+    /// A built-in connector (`builtin:…`).
+    Connector(ConnectorSpec),
+}
+
+impl StageComponent {
+    /// The Torvyn interfaces it can play.
+    pub fn exports(&self) -> ExportSet {
+        match self {
+            StageComponent::Wasm(component) => component.exports(),
+            StageComponent::Connector(spec) => ExportSet::only(spec.kind().interface()),
+        }
+    }
+}
+
+impl From<CompiledComponent> for StageComponent {
+    fn from(component: CompiledComponent) -> Self {
+        StageComponent::Wasm(component)
+    }
+}
+
+impl From<ConnectorSpec> for StageComponent {
+    fn from(spec: ConnectorSpec) -> Self {
+        StageComponent::Connector(spec)
+    }
+}
+
 /// One node of a flow.
 #[derive(Clone)]
 pub struct StageSpec {
     /// Node name.
     pub name: String,
-    /// Its compiled component.
-    pub component: CompiledComponent,
+    /// Its component (Wasm, or a built-in connector).
+    pub component: StageComponent,
     /// Its role.
     pub role: StageRole,
     /// The string passed to `lifecycle.init`.

@@ -269,6 +269,13 @@ impl ResourceManager {
         Ok(frozen)
     }
 
+    /// A built-in sink wrote `bytes` of `id` out of the host (a file,
+    /// standard output, the network): recorded as a `HostSerialize` copy.
+    pub fn record_export(&mut self, component: ComponentId, id: BufferId, bytes: u64) {
+        self.ledger
+            .record(component, id, CopyReason::HostSerialize, bytes);
+    }
+
     /// `buffer.size`.
     pub fn guest_size(&self, caller: ComponentId, id: BufferId) -> Result<u64, ResourceError> {
         Ok(self.readable(caller, id, "size")?.bytes.len() as u64)

@@ -29,8 +29,10 @@ use crate::output::{Format, Output};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use torvyn_actors::FlowSpec as ActorFlowSpec;
+use torvyn_runtime::assembly::{EndpointOverride, Endpoints};
 use torvyn_runtime::config::parse_duration;
-use torvyn_runtime::reactor::{FlowSettings, FlowSpec, StageRole};
+use torvyn_runtime::connectors::{ConnectorKind, ConnectorSpec};
+use torvyn_runtime::reactor::{FlowSettings, FlowSpec, StageComponent, StageRole};
 
 /// Exit code when the run is slower than the `--compare` baseline.
 const REGRESSION: u8 = 3;
@@ -143,15 +145,27 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
 
     let project = load_project(&args.manifest, args.overrides)?;
     let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
-    let prepared = prepare_flow(&project, wanted, Default::default(), out)?;
+    // A flow with no sink gets one that discards, not one that prints.
+    let endpoints = Endpoints {
+        missing_sink: Some(EndpointOverride::discard()),
+        ..Endpoints::default()
+    };
+    let prepared = prepare_flow(&project, wanted, &endpoints, Default::default(), out)?;
     // A benchmark measures one run: no flow restarts.
     let (mut spec, settings, _restart) = prepared.plan.into_parts();
     let flow_name = settings.flow_name.clone();
     if let Some(input) = &args.input {
         apply_input(&mut spec, &flow_name, input).map_err(bad_input)?;
     }
+    // Nothing prints while measuring: guests lose stdout, and a
+    // built-in stdout sink discards instead.
     for stage in &mut spec.stages {
         stage.sandbox.stdout = false;
+        if let StageComponent::Connector(connector) = &stage.component {
+            if connector.kind() == ConnectorKind::StdoutSink {
+                stage.component = ConnectorSpec::discard().into();
+            }
+        }
     }
     let settings = FlowSettings {
         stage_timing: true,

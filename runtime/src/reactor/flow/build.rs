@@ -7,10 +7,11 @@ use super::node::{Node, NodeCounters, NodeState};
 use super::observe::TimingWindow;
 use super::paths;
 use super::probe::CallProbe;
+use super::stage::StageInstance;
 use super::stream::{Stream, StreamCounters};
 use super::{describe, Flow};
 use crate::engine::bindings::types::{ElementMeta, FlowContext, StreamElement};
-use crate::engine::{ComponentInstance, FlowContextData, FlowShared, WasmEngine};
+use crate::engine::{FlowContextData, FlowShared, WasmEngine};
 use crate::reactor::backpressure::{Policy, RateLimiter, StreamSettings, Watermark};
 use crate::reactor::clock::FlowClock;
 use crate::reactor::credit::CreditLedger;
@@ -175,16 +176,14 @@ fn build_node(
     stage: &StageSpec,
     settings: &FlowSettings,
 ) -> Result<Node, FlowError> {
-    let mut instance = ComponentInstance::instantiate(
+    let instance = StageInstance::instantiate(
         engine,
         &stage.component,
         ComponentId(index as u32),
         &stage.name,
         &stage.sandbox,
+        settings.interrupt.as_ref(),
     )?;
-    if let Some(flag) = &settings.interrupt {
-        instance.set_interrupt(Arc::clone(flag));
-    }
     let supervision = settings
         .node_supervision
         .iter()

@@ -4,9 +4,9 @@
 
 use super::buffers::ownership;
 use super::node::Node;
+use super::stage::StageInstance;
 use super::{describe, Flow};
 use crate::engine::bindings::types::ProcessError;
-use crate::engine::ComponentInstance;
 use crate::engine::{InvokeError, InvokeFailure};
 use crate::error::Coded;
 use crate::reactor::element::QueuedElement;
@@ -161,17 +161,22 @@ impl Flow {
     /// still callable, and the buffers it owned go back to the pool.
     fn restart_node(&mut self, m: usize) -> Result<(), FlowError> {
         let node = &mut self.nodes[m];
-        let fresh = ComponentInstance::instantiate(
+        if node.instance.is_connector() {
+            // A built-in connector keeps its place in its input or output:
+            // starting it again would replay or truncate what it already
+            // read or wrote.
+            node.counters.restarts += 1;
+            self.events.push(FlowEvent::ComponentRestarted { node: m });
+            return Ok(());
+        }
+        let fresh = StageInstance::instantiate(
             &self.engine,
             &node.component,
             ComponentId(m as u32),
             &node.name,
             &node.sandbox,
+            self.settings.interrupt.as_ref(),
         )?;
-        let mut fresh = fresh;
-        if let Some(flag) = &self.settings.interrupt {
-            fresh.set_interrupt(std::sync::Arc::clone(flag));
-        }
         let mut old = std::mem::replace(&mut node.instance, fresh);
         node.counters.fuel_of_replaced += old.fuel_consumed();
         if !old.is_poisoned() {

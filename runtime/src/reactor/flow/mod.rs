@@ -32,6 +32,7 @@ mod probe;
 mod report;
 mod route;
 mod schedule;
+mod stage;
 mod step;
 mod stream;
 

@@ -2,21 +2,22 @@
 //! in the graph ([`Node`]), what the scheduler follows about it
 //! ([`NodeState`]), and what reports and metrics count ([`NodeCounters`]).
 
+use super::stage::StageInstance;
 use crate::engine::bindings::types::StreamElement;
-use crate::engine::{CompiledComponent, ComponentInstance};
 use crate::reactor::element::QueuedElement;
-use crate::reactor::spec::{NodeScheduling, StageRole};
+use crate::reactor::spec::{NodeScheduling, StageComponent, StageRole};
 use crate::reactor::supervision::{FaultKind, NodeSupervision};
 use crate::security::SandboxConfig;
 use std::collections::VecDeque;
+use std::time::Instant;
 
 /// A stage of a running flow.
 pub(super) struct Node {
     pub(super) name: String,
     pub(super) role: StageRole,
-    pub(super) instance: ComponentInstance,
+    pub(super) instance: StageInstance,
     /// What a restart instantiates and initialises again.
-    pub(super) component: CompiledComponent,
+    pub(super) component: StageComponent,
     pub(super) sandbox: SandboxConfig,
     pub(super) config: String,
     pub(super) supervision: NodeSupervision,
@@ -58,6 +59,8 @@ pub(super) struct NodeState {
     pub(super) sink_paused: bool,
     /// The component failed and was not restarted: the node is closed.
     pub(super) ended_abnormally: bool,
+    /// A connector source had nothing: not pulled again before then.
+    pub(super) ready_at: Option<Instant>,
 }
 
 /// What a node did, for its [`StageReport`](crate::reactor::StageReport).

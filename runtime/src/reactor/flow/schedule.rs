@@ -49,8 +49,9 @@ impl Flow {
         Ok(FlowProgress::Running)
     }
 
-    /// Nothing can run: the flow is done, rate-limited, or waiting for a
-    /// paused sink's next batch.
+    /// Nothing can run: the flow is done, rate-limited, waiting for a
+    /// connector source that has nothing yet, or for a paused sink's next
+    /// batch.
     fn idle(&mut self) -> Result<FlowProgress, FlowError> {
         // The caller waits before the next batch.
         self.probe.forget_reading();
@@ -63,11 +64,16 @@ impl Flow {
             return Ok(FlowProgress::Running);
         }
         let now = Instant::now();
-        let wait = self
+        let limited = self
             .streams
             .iter_mut()
-            .filter_map(|s| s.limiter.as_mut().and_then(|l| l.check(now).err()))
-            .min();
+            .filter_map(|s| s.limiter.as_mut().and_then(|l| l.check(now).err()));
+        let not_ready = self
+            .nodes
+            .iter()
+            .filter(|n| !n.state.finished)
+            .filter_map(|n| n.state.ready_at.map(|at| at.saturating_duration_since(now)));
+        let wait = limited.chain(not_ready).min();
         match wait {
             Some(wait) => Ok(FlowProgress::Waiting(wait.max(Duration::from_micros(50)))),
             None => Err(FlowError::Stalled {
@@ -123,6 +129,13 @@ impl Flow {
                 .is_some_and(|limit| self.pulled >= limit)
             {
                 return Some(Action::Finish(n));
+            }
+            if let Some(at) = self.nodes[n].state.ready_at {
+                // A connector with nothing yet: asked again once it is due.
+                if Instant::now() < at {
+                    continue;
+                }
+                self.nodes[n].state.ready_at = None;
             }
             if self.outputs_ready(n) {
                 self.next_source = (k + 1) % count;

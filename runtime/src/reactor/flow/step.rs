@@ -4,6 +4,7 @@
 //! `complete`).
 
 use super::failures::CallFailure;
+use super::stage::Pull;
 use super::Flow;
 use crate::engine::bindings::types::{
     BackpressureSignal, OutputElement, ProcessError, ProcessResult,
@@ -107,7 +108,13 @@ impl Flow {
             }
         };
         match result {
-            Ok(Some(output)) => {
+            Ok(Pull::NotYet(wait)) => {
+                // Not an element: a connector source has nothing yet.
+                self.nodes[n].counters.invocations -= 1;
+                self.nodes[n].state.ready_at = Some(std::time::Instant::now() + wait);
+                Ok(())
+            }
+            Ok(Pull::Element(output)) => {
                 self.pulled += 1;
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
@@ -120,7 +127,7 @@ impl Flow {
                 }
                 Ok(())
             }
-            Ok(None) => {
+            Ok(Pull::Ended) => {
                 self.trace_call(n, sequence, 0, StageOutcome::Ended, 0);
                 self.finish_node(n)
             }
