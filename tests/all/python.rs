@@ -65,8 +65,19 @@ fn inspect_role(dir: &Path, wasm: &Path, role: &str) {
     assert!(role_line.contains(role), "{}", inspect.stdout);
 }
 
-/// A single-component Python template: init → check → build → inspect.
-fn python_template(template: &str, role: &str) {
+/// `Hello, Torvyn! (n)` for each n: what the test source (and the
+/// generated sources) produce.
+fn greetings(numbers: impl IntoIterator<Item = u32>) -> Vec<String> {
+    numbers
+        .into_iter()
+        .map(|n| format!("Hello, Torvyn! ({n})"))
+        .collect()
+}
+
+/// A single-component Python template: init → check → build → inspect,
+/// then `run --limit 5` between the built-in test source and stdout sink
+/// prints `printed`, reusing the build.
+fn python_template(template: &str, role: &str, printed: &[String]) {
     if !componentize_py(&format!(
         "the Python {template} template builds into a {role} component"
     )) {
@@ -100,31 +111,47 @@ fn python_template(template: &str, role: &str) {
         built.stdout
     );
     inspect_role(&dir, &wasm, role);
+    let run = torvyn(&dir, &["run", "--limit", "5"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout.lines().collect::<Vec<_>>(),
+        printed,
+        "stderr:\n{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("Building component"),
+        "the fresh build was not reused:\n{}",
+        run.stderr
+    );
+}
+
+/// The Quickstart in Python: the generated transform passes the test
+/// source's greetings through to the stdout sink.
+#[test]
+fn python_transform_template_builds_a_processor_and_runs() {
+    python_template("transform", "torvyn:streaming/processor", &greetings(1..=5));
 }
 
 #[test]
-fn python_transform_template_builds_a_processor() {
-    python_template("transform", "torvyn:streaming/processor");
+fn python_source_template_builds_a_source_and_runs() {
+    python_template("source", "torvyn:streaming/source", &greetings(1..=5));
 }
 
 #[test]
-fn python_source_template_builds_a_source() {
-    python_template("source", "torvyn:streaming/source");
+fn python_sink_template_builds_a_sink_and_runs() {
+    python_template("sink", "torvyn:streaming/sink", &greetings(1..=5));
 }
 
 #[test]
-fn python_sink_template_builds_a_sink() {
-    python_template("sink", "torvyn:streaming/sink");
-}
-
-#[test]
-fn python_filter_template_builds_a_filter() {
-    python_template("filter", "torvyn:filtering/filter");
+fn python_filter_template_builds_a_filter_and_runs() {
+    // Sequences 0, 2, 4 are greetings 1, 3, 5.
+    python_template("filter", "torvyn:filtering/filter", &greetings([1, 3, 5]));
 }
 
 /// The Python full pipeline: `torvyn run` builds the three stale Python
 /// components with componentize-py and prints the source's greetings
-/// upper-cased; a second run reuses the builds.
+/// (passed through by the transform); a second run reuses the builds.
 #[test]
 fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
     if !componentize_py("a Python source → transform → sink flow builds and runs") {
@@ -133,7 +160,7 @@ fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
     let parent = tempfile::tempdir().expect("temp dir");
     let dir = init_python(parent.path(), "py-pipeline", "full-pipeline");
     checks(&dir);
-    let expected: Vec<String> = (1..=5).map(|n| format!("HELLO, TORVYN! ({n})")).collect();
+    let expected = greetings(1..=5);
     let first = torvyn(&dir, &["run", "--limit", "5"]);
     first.expect_code(0);
     assert_eq!(
@@ -172,7 +199,7 @@ fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
 
 /// A Python transform between the Rust test components: elements cross
 /// the language boundary both ways through host buffers, every payload
-/// upper-cased, in order.
+/// upper-cased (the generated pass-through, edited), in order.
 #[test]
 fn a_python_transform_runs_between_rust_components() {
     if !componentize_py("a Python transform runs between Rust components") {
@@ -221,6 +248,11 @@ to = {{ node = "sink", port = "input" }}
 "#
     );
     std::fs::write(dir.join("Torvyn.toml"), manifest).expect("write");
+    let app = std::fs::read_to_string(dir.join("app.py")).expect("app.py");
+    let pass_through = "data = input.payload.read_all()\n";
+    assert!(app.contains(pass_through), "{app}");
+    let upper = app.replace(pass_through, "data = input.payload.read_all().upper()\n");
+    std::fs::write(dir.join("app.py"), upper).expect("write app.py");
     let run = torvyn(&dir, &["run"]);
     run.expect_code(0);
     let expected = torvyn_e2e::quiet_sink_line(

@@ -1,5 +1,6 @@
-"""`{{name}}`: a stateless transform (`torvyn:streaming/processor`) that
-upper-cases each element's text payload.
+"""`{{name}}`: a stateless transform (`torvyn:streaming/processor`). As
+generated it is a pass-through: each element comes out unchanged. Change
+the bytes in `process` to transform them.
 
 componentize-py builds this module (`app`) into a WebAssembly component;
 its `wit_world` bindings come from `wit/world.wit`. To see them:
@@ -22,7 +23,10 @@ from wit_world.imports.types import (
 class Processor(exports.Processor):
     def process(self, input: StreamElement) -> ProcessResult:
         # Reading the payload copies it from host memory (a measured copy).
-        data = input.payload.read_all().upper()
+        # Pass-through: the output is the input's bytes (`data.upper()`
+        # would upper-case them). The output must be a buffer this
+        # component owns, so even a pass-through copies.
+        data = input.payload.read_all()
         # The output is a new host buffer: allocate, append, freeze.
         try:
             buffer = buffer_ops.allocate(len(data))
