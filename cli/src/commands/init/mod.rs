@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use templates::{Params, Template};
+use torvyn_runtime::config;
 use torvyn_runtime::error::{Coded, ErrorCode};
 
 /// The contract version the embedded WIT packages carry.
@@ -58,12 +59,13 @@ pub enum Language {
 impl Language {
     /// `[[component]] language` in Torvyn.toml.
     pub fn manifest_name(self) -> &'static str {
-        match self {
-            Language::Rust => "rust",
-            Language::Go => "go",
-            Language::Python => "python",
-            Language::Zig => "zig",
-        }
+        let language = match self {
+            Language::Rust => config::Language::Rust,
+            Language::Go => config::Language::Go,
+            Language::Python => config::Language::Python,
+            Language::Zig => config::Language::Zig,
+        };
+        language.as_str()
     }
 }
 

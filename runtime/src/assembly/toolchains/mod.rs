@@ -63,16 +63,6 @@ impl Toolchain {
     }
 }
 
-/// The language's name as Torvyn.toml writes it (`python`).
-pub fn language_name(language: Language) -> &'static str {
-    match language {
-        Language::Rust => "rust",
-        Language::Go => "go",
-        Language::Python => "python",
-        Language::Zig => "zig",
-    }
-}
-
 /// Where building `decl` (declared in the project at `root`) with
 /// `profile` writes its .wasm.
 pub fn artifact_path(
@@ -86,14 +76,14 @@ pub fn artifact_path(
         Toolchain::None(language) if decl.build_command.is_none() => {
             Err(ResolveError::Unsupported {
                 component: decl.name.clone(),
-                language: language_name(language),
+                language: language.as_str(),
             })
         }
         // Absolute, like cargo's: the path is shown relative to the root.
         Toolchain::ComponentizePy | Toolchain::None(_) => Ok(std::fs::canonicalize(&dir)
             .unwrap_or(dir)
             .join("target")
-            .join(language_name(decl.language))
+            .join(decl.language.as_str())
             .join(format!("{}.wasm", decl.name))),
     }
 }
@@ -125,7 +115,7 @@ pub fn build_component(
         (None, Toolchain::None(language)) => {
             return Err(ResolveError::Unsupported {
                 component: decl.name.clone(),
-                language: language_name(language),
+                language: language.as_str(),
             })
         }
     }
@@ -240,7 +230,7 @@ mod tests {
                 wasm,
                 root.path()
                     .join("comp/target")
-                    .join(language_name(language))
+                    .join(language.as_str())
                     .join("c.wasm")
             );
             assert_eq!(std::fs::read_to_string(&wasm).expect("wasm"), "built");
