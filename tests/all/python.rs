@@ -6,7 +6,8 @@
 //!
 //! componentize-py embeds CPython, so each component is ~18 MiB and takes
 //! a while to build and compile: each test builds only what it checks, and
-//! the full-pipeline test's second run reuses the first run's builds.
+//! runs reuse the fresh builds (and their compiled forms, cached per
+//! project: see [`in_project`]).
 
 use crate::harness::{component, torvyn, torvyn_generated, torvyn_with_env};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,20 @@ fn componentize_py(checks: &str) -> bool {
         "componentize-py",
         &format!("pip install {}", componentize_py_requirement()),
         checks,
+    )
+}
+
+/// `torvyn <args>` in the project `dir`, with compiled components cached
+/// in its `.torvyn/cache`. componentize-py never builds the same bytes
+/// twice, so a Python component's compiled form (~35 MiB) is useful only
+/// to the test that built it: it goes away with the test's temp dir
+/// instead of piling up in the shared test cache.
+fn in_project(dir: &Path, args: &[&str]) -> crate::harness::Run {
+    let cache = dir.join(".torvyn/cache");
+    torvyn_with_env(
+        dir,
+        args,
+        &[("TORVYN_CACHE_DIR", &cache.display().to_string())],
     )
 }
 
@@ -43,7 +58,7 @@ fn init_python(parent: &Path, name: &str, template: &str) -> PathBuf {
 
 /// `torvyn check` passes in `dir`.
 fn checks(dir: &Path) {
-    let check = torvyn(dir, &["check"]);
+    let check = in_project(dir, &["check"]);
     check.expect_code(0);
     assert!(
         check.stdout.contains("All checks passed."),
@@ -55,7 +70,7 @@ fn checks(dir: &Path) {
 /// `torvyn inspect wasm` names `role`.
 fn inspect_role(dir: &Path, wasm: &Path, role: &str) {
     assert!(wasm.is_file(), "{} was not built", wasm.display());
-    let inspect = torvyn(dir, &["inspect", &wasm.display().to_string()]);
+    let inspect = in_project(dir, &["inspect", &wasm.display().to_string()]);
     inspect.expect_code(0);
     let role_line = inspect
         .stdout
@@ -100,7 +115,7 @@ fn python_template(template: &str, role: &str, printed: &[String]) {
     let manifest = std::fs::read_to_string(dir.join("Torvyn.toml")).expect("manifest");
     assert!(manifest.contains("language = \"python\""), "{manifest}");
     checks(&dir);
-    let built = torvyn(&dir, &["build"]);
+    let built = in_project(&dir, &["build"]);
     built.expect_code(0);
     let wasm = dir.join("target/python").join(format!("{name}.wasm"));
     assert!(
@@ -111,7 +126,7 @@ fn python_template(template: &str, role: &str, printed: &[String]) {
         built.stdout
     );
     inspect_role(&dir, &wasm, role);
-    let run = torvyn(&dir, &["run", "--limit", "5"]);
+    let run = in_project(&dir, &["run", "--limit", "5"]);
     run.expect_code(0);
     assert_eq!(
         run.stdout.lines().collect::<Vec<_>>(),
@@ -161,7 +176,7 @@ fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
     let dir = init_python(parent.path(), "py-pipeline", "full-pipeline");
     checks(&dir);
     let expected = greetings(1..=5);
-    let first = torvyn(&dir, &["run", "--limit", "5"]);
+    let first = in_project(&dir, &["run", "--limit", "5"]);
     first.expect_code(0);
     assert_eq!(
         first.stdout.lines().collect::<Vec<_>>(),
@@ -175,7 +190,7 @@ fn python_full_pipeline_is_built_by_run_and_prints_its_output() {
         "{}",
         first.stderr
     );
-    let second = torvyn(&dir, &["run", "--limit", "5"]);
+    let second = in_project(&dir, &["run", "--limit", "5"]);
     second.expect_code(0);
     assert_eq!(second.stdout.lines().collect::<Vec<_>>(), expected);
     assert!(
@@ -253,7 +268,7 @@ to = {{ node = "sink", port = "input" }}
     assert!(app.contains(pass_through), "{app}");
     let upper = app.replace(pass_through, "data = input.payload.read_all().upper()\n");
     std::fs::write(dir.join("app.py"), upper).expect("write app.py");
-    let run = torvyn(&dir, &["run"]);
+    let run = in_project(&dir, &["run"]);
     run.expect_code(0);
     let expected = torvyn_e2e::quiet_sink_line(
         torvyn_e2e::counter_payloads(20, 32).map(|p| p.to_ascii_uppercase()),
