@@ -27,7 +27,9 @@ pub struct InitArgs {
     /// aggregator, full-pipeline, empty.
     #[arg(long, value_name = "TEMPLATE", default_value = "transform")]
     template: String,
-    /// Implementation language.
+    /// Implementation language: rust (every template) or python
+    /// (transform, source, sink, filter, full-pipeline, empty; built with
+    /// componentize-py).
     #[arg(long, value_enum, value_name = "LANG", default_value_t = Language::Rust)]
     language: Language,
     /// Skip git repository initialization.
