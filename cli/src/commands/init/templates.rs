@@ -88,7 +88,7 @@ impl Template {
 
     /// Whether the template has an implementation in `language`: every
     /// template in Rust; in Python, those whose components all have an
-    /// `app.py` (and `empty`, which has none).
+    /// `app.py` (today: every one; `empty` has no component).
     pub fn supports(self, language: Language) -> bool {
         match language {
             Language::Rust => true,
@@ -182,7 +182,10 @@ const ROUTER: Kind = Kind {
     world: include_str!("../../../templates/router/world.wit"),
     example: include_str!("../../../templates/router/lib.rs"),
     stub: include_str!("../../../templates/router/stub.rs"),
-    python: None,
+    python: Some((
+        include_str!("../../../templates/router/app.py"),
+        include_str!("../../../templates/router/stub.py"),
+    )),
     packages: &[&STREAMING, &FILTERING],
 };
 
@@ -191,7 +194,10 @@ const AGGREGATOR: Kind = Kind {
     world: include_str!("../../../templates/aggregator/world.wit"),
     example: include_str!("../../../templates/aggregator/lib.rs"),
     stub: include_str!("../../../templates/aggregator/stub.rs"),
-    python: None,
+    python: Some((
+        include_str!("../../../templates/aggregator/app.py"),
+        include_str!("../../../templates/aggregator/stub.py"),
+    )),
     packages: &[&STREAMING, &RESOURCES, &AGGREGATION],
 };
 
@@ -482,13 +488,7 @@ mod tests {
 
     #[test]
     fn python_projects_have_app_py_and_a_python_manifest_and_no_cargo() {
-        for template in [
-            Template::Transform,
-            Template::Source,
-            Template::Sink,
-            Template::Filter,
-            Template::FullPipeline,
-        ] {
+        for template in Template::ALL.into_iter().filter(|t| *t != Template::Empty) {
             assert!(template.supports(Language::Python), "{}", template.name());
             let params = Params {
                 name: "demo",
@@ -514,9 +514,10 @@ mod tests {
             assert!(manifest.contains("language = \"python\""), "{manifest}");
             assert!(!manifest.contains("language = \"rust\""), "{manifest}");
         }
-        assert!(!Template::Router.supports(Language::Python));
-        assert!(!Template::Aggregator.supports(Language::Python));
-        assert!(Template::ALL.iter().all(|t| t.supports(Language::Rust)));
+        for language in [Language::Rust, Language::Python] {
+            assert!(Template::ALL.iter().all(|t| t.supports(language)));
+        }
+        assert!(!Template::ALL.iter().any(|t| t.supports(Language::Go)));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! component's `path`, against its `wit/` folder (world and vendored
 //! `wit/deps/`), writing the component's artifact (see
 //! [`super::artifact_path`]). The module must be `app.py`, exporting one
-//! class per exported interface (`Processor`, `Source`, `Sink`, `Filter`).
+//! class per exported interface (`Processor`, `Source`, `Sink`, `Filter`,
+//! `Router`, `Aggregator`).
 //!
 //! The componentize-py version Torvyn is tested with is pinned in
 //! `python-requirements.txt` beside this file (what `.ci/run` installs);
