@@ -312,6 +312,35 @@ to = {{ node = "sink", port = "input" }}
     );
 }
 
+/// `--no-example` writes Python stubs that build too.
+#[test]
+fn python_stubs_build() {
+    if !componentize_py("the Python stubs of --no-example build") {
+        return;
+    }
+    let parent = tempfile::tempdir().expect("temp dir");
+    torvyn(
+        parent.path(),
+        &[
+            "init",
+            "py-stub",
+            "--template",
+            "aggregator",
+            "--language",
+            "python",
+            "--no-example",
+            "--no-git",
+        ],
+    )
+    .expect_code(0);
+    let dir = parent.path().join("py-stub");
+    let app = std::fs::read_to_string(dir.join("app.py")).expect("app.py");
+    assert!(app.contains("return []"), "{app}");
+    let built = in_project(&dir, &["build"]);
+    built.expect_code(0);
+    assert!(dir.join("target/python/py-stub.wasm").is_file());
+}
+
 /// Without componentize-py, building a Python component is E0010 with the
 /// pinned `pip install` (no componentize-py needed to check this).
 #[test]
