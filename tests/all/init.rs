@@ -330,7 +330,8 @@ fn invalid_name_and_contract_version_are_refused() {
 }
 
 /// On a terminal (a pseudo-terminal from util-linux `script`, when it is
-/// installed), the wizard asks for the name, template, example and git.
+/// installed), the wizard asks for the name, template, language, example
+/// and git.
 #[test]
 fn interactive_wizard_asks_on_a_terminal() {
     let has_script = std::process::Command::new("script")
@@ -351,8 +352,9 @@ fn interactive_wizard_asks_on_a_terminal() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("script runs");
-    // Name, Enter on the default template (transform), no example, no git.
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"wiz-demo\r\rnn")
+    // Name, Enter on the default template (transform) and language
+    // (rust), no example, no git.
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"wiz-demo\r\r\rnn")
         .expect("type the answers");
     // A wizard waiting for more input must fail the test, not hang it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

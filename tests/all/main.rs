@@ -29,6 +29,7 @@ mod link;
 mod otlp;
 mod process_errors;
 mod registry;
+mod python;
 mod run_output;
 mod serve;
 mod topologies;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use torvyn_runtime::assembly::check::check_project;
+use torvyn_runtime::assembly::toolchains::python;
 use torvyn_runtime::assembly::{Project, Quiet};
 use torvyn_runtime::error::Coded;
 
@@ -185,6 +186,10 @@ fn rust_checks(fix: bool, out: &Output) -> Vec<Verdict> {
 }
 
 fn optional_tools() -> Vec<Verdict> {
+    let python_hint = format!(
+        "for Python components: `pip install {}`",
+        python::componentize_py_requirement()
+    );
     [
         (
             cargo(),
@@ -199,10 +204,10 @@ fn optional_tools() -> Vec<Verdict> {
             "`cargo install wasm-tools`",
         ),
         (
-            "componentize-py".to_string(),
+            python::program(),
             vec!["--version"],
             "componentize-py",
-            "for Python components: `pip install componentize-py`",
+            python_hint.as_str(),
         ),
         (
             "wasmtime".to_string(),
@@ -214,6 +219,16 @@ fn optional_tools() -> Vec<Verdict> {
     .into_iter()
     .map(
         |(program, args, name, hint)| match output_of(&program, &args) {
+            Some(version)
+                if name == "componentize-py"
+                    && !version.ends_with(python::componentize_py_version()) =>
+            {
+                Verdict::Ok(format!(
+                    "{name}: {version} (Torvyn is tested with {}: `pip install {}`)",
+                    python::componentize_py_version(),
+                    python::componentize_py_requirement()
+                ))
+            }
             Some(version) => Verdict::Ok(format!("{name}: {version}")),
             None => Verdict::Missing(format!("{name} not installed ({hint})")),
         },

@@ -1,17 +1,15 @@
 //! Resolving a node's `component` to a .wasm file: a `file://` path or a
 //! bare `.wasm` path is used as is; the name of a `[[component]]` is built
-//! with `cargo build --release --target wasm32-wasip2` in its `path` when
-//! its .wasm is missing or older than its sources (like `cargo run`).
-//! [`build_component`] and [`artifact_path`] are what `torvyn build` uses,
-//! for either cargo profile.
+//! by its language's toolchain ([`super::toolchains`], release profile)
+//! when its .wasm is missing or older than its sources (like `cargo run`).
 
+use super::toolchains::{artifact_path, build_component, Profile};
 use super::Observer;
 use crate::config::{ComponentDecl, Manifest, NodeDef};
 use crate::connectors::{ConnectorKind, ConnectorSpec, Settings, SettingsError, SCHEME};
 use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::SystemTime;
 
 /// A component could not be located or built.
@@ -81,20 +79,34 @@ pub enum ResolveError {
         /// Why (E0210 unreachable or missing, E0600 invalid, E0601 auth, …).
         error: Box<crate::packaging::PackagingError>,
     },
-    /// cargo is not installed.
-    #[error("cannot run `cargo` to build component `{component}`: {reason}")]
+    /// The component's toolchain (cargo, componentize-py) is missing.
+    #[error("cannot run `{tool}` to build component `{component}`: {reason}")]
     Toolchain {
         /// Component name.
         component: String,
+        /// The program that could not run.
+        tool: &'static str,
         /// Why.
         reason: String,
+        /// How to install it.
+        fix: String,
+    },
+    /// A language Torvyn has no toolchain for, and no `build_command`.
+    #[error("component `{component}` is written in {language}, which Torvyn cannot build yet (it supports rust and python)")]
+    Unsupported {
+        /// Component name.
+        component: String,
+        /// Its `language`.
+        language: &'static str,
     },
 }
 
 impl Coded for ResolveError {
     fn code(&self) -> ErrorCode {
         match self {
-            ResolveError::Toolchain { .. } => ErrorCode::ToolchainMissing,
+            ResolveError::Toolchain { .. } | ResolveError::Unsupported { .. } => {
+                ErrorCode::ToolchainMissing
+            }
             ResolveError::Registry { error, .. } => error.code(),
             ResolveError::ConnectorSettings { .. } => ErrorCode::ConstraintViolation,
             ResolveError::ConnectorRole { .. } => ErrorCode::TopologyInvalid,
@@ -111,7 +123,8 @@ impl Coded for ResolveError {
             | ResolveError::MissingFile { node, .. }
             | ResolveError::Registry { node, .. } => Some(format!("node `{node}` in Torvyn.toml")),
             ResolveError::BuildFailed { component, .. }
-            | ResolveError::Toolchain { component, .. } => {
+            | ResolveError::Toolchain { component, .. }
+            | ResolveError::Unsupported { component, .. } => {
                 Some(format!("[[component]] `{component}`"))
             }
         }
@@ -141,9 +154,10 @@ impl Coded for ResolveError {
             }
             ResolveError::Registry { error, .. } => error.help(),
             ResolveError::BuildFailed { .. } => "fix the compiler errors above, then run again".into(),
-            ResolveError::Toolchain { .. } => {
-                "install Rust and the wasm32-wasip2 target: `rustup target add wasm32-wasip2`".into()
-            }
+            ResolveError::Toolchain { fix, .. } => fix.clone(),
+            ResolveError::Unsupported { language, .. } => format!(
+                "write it in Rust or Python, or set `build_command` in its [[component]] to a command that writes the component to `$TORVYN_ARTIFACT` (target/{language}/<name>.wasm)"
+            ),
         }
     }
 }
@@ -308,197 +322,6 @@ impl<'a> ComponentResolver<'a> {
         }
         build_component(self.root, decl, Profile::Release, self.observer)
     }
-}
-
-/// The cargo profile a component is built with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// `cargo build` (`target/wasm32-wasip2/debug`).
-    Debug,
-    /// `cargo build --release` (`target/wasm32-wasip2/release`).
-    Release,
-}
-
-impl Profile {
-    /// The profile's folder under `target/wasm32-wasip2/`.
-    pub fn dir_name(self) -> &'static str {
-        match self {
-            Profile::Debug => "debug",
-            Profile::Release => "release",
-        }
-    }
-}
-
-/// Where building `decl` (declared in the project at `root`) with
-/// `profile` writes its .wasm, from `cargo metadata`.
-pub fn artifact_path(
-    root: &Path,
-    decl: &ComponentDecl,
-    profile: Profile,
-) -> Result<PathBuf, ResolveError> {
-    let dir = root.join(&decl.path);
-    if !dir.join("Cargo.toml").is_file() && decl.build_command.is_none() {
-        return Err(ResolveError::BuildFailed {
-            component: decl.name.clone(),
-            reason: format!(
-                "{} has no Cargo.toml and no build_command is set",
-                dir.display()
-            ),
-        });
-    }
-    expected_wasm(&dir, profile).map_err(|reason| match reason {
-        MetadataError::NoCargo(reason) => ResolveError::Toolchain {
-            component: decl.name.clone(),
-            reason,
-        },
-        MetadataError::Other(reason) => ResolveError::BuildFailed {
-            component: decl.name.clone(),
-            reason,
-        },
-    })
-}
-
-/// Builds `decl` with its `build_command`, or else with `cargo build
-/// --target wasm32-wasip2` (`--release` for [`Profile::Release`]) in its
-/// `path`, whether or not its .wasm is fresh; the .wasm it wrote. The
-/// compiler's diagnostics go to stderr.
-pub fn build_component(
-    root: &Path,
-    decl: &ComponentDecl,
-    profile: Profile,
-    observer: &dyn Observer,
-) -> Result<PathBuf, ResolveError> {
-    let dir = root.join(&decl.path);
-    let wasm = artifact_path(root, decl, profile)?;
-    let failed = |reason: String| ResolveError::BuildFailed {
-        component: decl.name.clone(),
-        reason,
-    };
-    observer.status(&format!(
-        "Building component `{}` ({})",
-        decl.name,
-        dir.display()
-    ));
-    let status = match &decl.build_command {
-        Some(command) => Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .current_dir(&dir)
-            .status(),
-        None => {
-            let mut cargo = Command::new(cargo());
-            cargo.args(["build", "--target", WASM_TARGET]);
-            if profile == Profile::Release {
-                cargo.arg("--release");
-            }
-            cargo
-                .current_dir(&dir)
-                .stdout(std::process::Stdio::null())
-                .status()
-        }
-    }
-    .map_err(|e| ResolveError::Toolchain {
-        component: decl.name.clone(),
-        reason: e.to_string(),
-    })?;
-    if !status.success() {
-        if decl.build_command.is_none() && !wasm_target_installed(&dir) {
-            return Err(ResolveError::Toolchain {
-                component: decl.name.clone(),
-                reason: format!("the Rust target `{WASM_TARGET}` is not installed"),
-            });
-        }
-        return Err(failed(format!("the build exited with {status}")));
-    }
-    if !wasm.is_file() {
-        return Err(failed(format!(
-            "the build succeeded but produced no {}",
-            wasm.display()
-        )));
-    }
-    Ok(wasm)
-}
-
-/// The Rust target components are built for.
-const WASM_TARGET: &str = "wasm32-wasip2";
-
-/// Whether the toolchain used in `dir` has the standard library of
-/// [`WASM_TARGET`] (`rustc --print target-libdir` names an existing folder).
-fn wasm_target_installed(dir: &Path) -> bool {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    Command::new(rustc)
-        .args(["--print", "target-libdir", "--target", WASM_TARGET])
-        .current_dir(dir)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .is_some_and(|o| Path::new(String::from_utf8_lossy(&o.stdout).trim()).is_dir())
-}
-
-enum MetadataError {
-    NoCargo(String),
-    Other(String),
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-/// `<target dir>/wasm32-wasip2/<profile>/<lib name>.wasm`, from `cargo metadata`.
-fn expected_wasm(dir: &Path, profile: Profile) -> Result<PathBuf, MetadataError> {
-    let manifest_path = dir.join("Cargo.toml");
-    let output = Command::new(cargo())
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--manifest-path",
-        ])
-        .arg(&manifest_path)
-        .output()
-        .map_err(|e| MetadataError::NoCargo(e.to_string()))?;
-    if !output.status.success() {
-        return Err(MetadataError::Other(
-            String::from_utf8_lossy(&output.stderr).trim().to_string(),
-        ));
-    }
-    let meta: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| MetadataError::Other(format!("unreadable cargo metadata: {e}")))?;
-    let target_dir = meta["target_directory"]
-        .as_str()
-        .ok_or_else(|| MetadataError::Other("cargo metadata has no target_directory".into()))?;
-    let canonical = std::fs::canonicalize(&manifest_path).unwrap_or(manifest_path);
-    let package = meta["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["manifest_path"].as_str().map(Path::new) == Some(canonical.as_path()))
-        .ok_or_else(|| {
-            MetadataError::Other(format!(
-                "cargo metadata does not list {}",
-                canonical.display()
-            ))
-        })?;
-    let lib = package["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "cdylib"))
-        })
-        .ok_or_else(|| {
-            MetadataError::Other(
-                "the package has no cdylib target (add `crate-type = [\"cdylib\"]`)".into(),
-            )
-        })?;
-    let name = lib["name"].as_str().unwrap_or_default().replace('-', "_");
-    Ok(Path::new(target_dir)
-        .join(WASM_TARGET)
-        .join(profile.dir_name())
-        .join(format!("{name}.wasm")))
 }
 
 /// Whether `wasm` exists and is newer than every file under `inputs`

@@ -12,6 +12,8 @@
 //! - [`check`]: `torvyn check`'s static validation of a project.
 //! - [`components`]: a node's `component` → a .wasm file or a built-in
 //!   connector.
+//! - [`toolchains`]: how a `[[component]]` is built, by its `language`,
+//!   and where its .wasm lands.
 //! - [`endpoints`]: a source and a sink attached where a flow has none;
 //!   `--input` / `--output` replacing them.
 //! - [`plan`]: [`FlowPlan`], which only [`plan_flow`] builds.
@@ -23,14 +25,14 @@ pub mod endpoints;
 pub mod error;
 pub mod plan;
 pub mod project;
+pub mod toolchains;
 
-pub use components::{
-    artifact_path, build_component, ComponentResolver, NodeComponent, Profile, ResolveError,
-};
+pub use components::{ComponentResolver, NodeComponent, ResolveError};
 pub use endpoints::{complete_flow, EndpointOverride, Endpoints};
 pub use error::AssemblyError;
 pub use plan::{plan_flow, plan_flow_with, FlowPlan};
 pub use project::Project;
+pub use toolchains::{artifact_path, build_component, Profile};
 
 /// Where assembly reports what it is doing (building a component,
 /// validating, linking): `torvyn run` prints these lines; embedders may

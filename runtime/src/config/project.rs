@@ -48,6 +48,18 @@ pub enum Language {
     Zig,
 }
 
+impl Language {
+    /// The name Torvyn.toml writes (`python`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Go => "go",
+            Language::Python => "python",
+            Language::Zig => "zig",
+        }
+    }
+}
+
 /// One `[[component]]` (or the single `[component]` table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -59,10 +71,14 @@ pub struct ComponentDecl {
     #[serde(default = "current_dir")]
     #[schemars(length(min = 1))]
     pub path: String,
-    /// Implementation language (default `rust`).
+    /// Implementation language (default `rust`): the toolchain that builds
+    /// it (rust: cargo; python: componentize-py; go, zig: only a
+    /// `build_command`).
     #[serde(default)]
     pub language: Language,
-    /// Custom build command; `None` means auto-detect.
+    /// Custom build command, run with `sh -c` in `path` in place of the
+    /// language's toolchain; `$TORVYN_ARTIFACT` names the .wasm it must
+    /// write. Unset: the language's toolchain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub build_command: Option<String>,

@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use templates::{Params, Template};
+use torvyn_runtime::config;
 use torvyn_runtime::error::{Coded, ErrorCode};
 
 /// The contract version the embedded WIT packages carry.
@@ -26,7 +27,8 @@ pub struct InitArgs {
     /// aggregator, full-pipeline, empty.
     #[arg(long, value_name = "TEMPLATE", default_value = "transform")]
     template: String,
-    /// Implementation language.
+    /// Implementation language: rust or python (built with
+    /// componentize-py).
     #[arg(long, value_enum, value_name = "LANG", default_value_t = Language::Rust)]
     language: Language,
     /// Skip git repository initialization.
@@ -55,6 +57,19 @@ pub enum Language {
     Zig,
 }
 
+impl Language {
+    /// `[[component]] language` in Torvyn.toml.
+    pub fn manifest_name(self) -> &'static str {
+        let language = match self {
+            Language::Rust => config::Language::Rust,
+            Language::Go => config::Language::Go,
+            Language::Python => config::Language::Python,
+            Language::Zig => config::Language::Zig,
+        };
+        language.as_str()
+    }
+}
+
 /// Why a project could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -68,7 +83,7 @@ pub enum InitError {
     #[error("`{0}` is not a valid project name")]
     InvalidName(String),
     /// A language whose templates or toolchain support is missing.
-    #[error("{language} components are not supported by `torvyn init` yet: {missing}")]
+    #[error("`torvyn init` cannot write {language} components yet: {missing}")]
     Unsupported {
         language: &'static str,
         missing: &'static str,
@@ -132,6 +147,7 @@ struct Plan {
     in_place: bool,
     example: bool,
     git: bool,
+    language: Language,
 }
 
 pub fn run(args: InitArgs, out: &Output) -> u8 {
@@ -161,6 +177,7 @@ fn create(mut args: InitArgs, out: &Output) -> Result<(), InitError> {
             name: &plan.name,
             contract_version: &args.contract_version,
             example: plan.example,
+            language: plan.language,
         },
     );
     for file in &files {
@@ -177,7 +194,7 @@ fn create(mut args: InitArgs, out: &Output) -> Result<(), InitError> {
 fn settle(args: &InitArgs) -> Result<Plan, InitError> {
     let template = Template::from_name(&args.template)
         .ok_or_else(|| InitError::UnknownTemplate(args.template.clone()))?;
-    unsupported(args.language)?;
+    unsupported(args.language, template)?;
     let version_ok = semver::Version::parse(&args.contract_version)
         .is_ok_and(|v| v.to_string() == CONTRACT_VERSION);
     if !version_ok {
@@ -205,27 +222,32 @@ fn settle(args: &InitArgs) -> Result<Plan, InitError> {
         in_place,
         example: !args.no_example,
         git: !args.no_git,
+        language: args.language,
     })
 }
 
-/// Every language but Rust lacks its templates and build support.
-fn unsupported(language: Language) -> Result<(), InitError> {
+/// Rust and Python have every template; Go and Zig lack their templates
+/// and build support.
+fn unsupported(language: Language, template: Template) -> Result<(), InitError> {
+    if template.supports(language) {
+        return Ok(());
+    }
     let (language, missing, hint) = match language {
         Language::Rust => return Ok(()),
         Language::Go => (
             "Go",
             "it needs TinyGo with wasip2 support and Go templates",
-            "use --language rust; Go support (TinyGo, `tinygo build -target=wasip2`) is planned",
+            "use --language rust or --language python; Go support (TinyGo, `tinygo build -target=wasip2`) is planned",
         ),
         Language::Python => (
             "Python",
-            "it needs componentize-py and Python templates",
-            "use --language rust; Python support (componentize-py) is planned",
+            "this template has no Python implementation",
+            "use --language rust for this template",
         ),
         Language::Zig => (
             "Zig",
             "it needs a Zig toolchain with component support and Zig templates",
-            "use --language rust; Zig support is planned",
+            "use --language rust or --language python; Zig support is planned",
         ),
     };
     Err(InitError::Unsupported {
@@ -302,6 +324,12 @@ fn report(plan: &Plan, files: &[templates::File], out: &Output) {
     if !plan.in_place {
         out.line(&format!("    cd {}", plan.name));
     }
+    if plan.language == Language::Python {
+        out.line(&format!(
+            "    pip install {}   # Once: builds Python components",
+            torvyn_runtime::assembly::toolchains::python::componentize_py_requirement()
+        ));
+    }
     out.line("    torvyn check              # Validate contracts and manifest");
     out.line("    torvyn build              # Compile to WebAssembly component");
     if plan.template != Template::Empty {
@@ -312,6 +340,7 @@ fn report(plan: &Plan, files: &[templates::File], out: &Output) {
             "command": "init",
             "project": plan.name,
             "template": plan.template.name(),
+            "language": plan.language.manifest_name(),
             "path": plan.dir.display().to_string(),
             "files": files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>(),
         }),
@@ -334,11 +363,16 @@ mod tests {
     }
 
     #[test]
-    fn only_rust_is_supported() {
-        assert!(unsupported(Language::Rust).is_ok());
-        for language in [Language::Go, Language::Python, Language::Zig] {
-            let e = unsupported(language).unwrap_err();
-            assert_eq!(e.code(), ErrorCode::ToolchainMissing);
+    fn rust_and_python_are_supported_and_go_and_zig_are_e0010() {
+        for template in Template::ALL {
+            assert!(unsupported(Language::Rust, template).is_ok());
+            for language in [Language::Go, Language::Zig] {
+                let e = unsupported(language, template).unwrap_err();
+                assert_eq!(e.code(), ErrorCode::ToolchainMissing);
+            }
+        }
+        for template in Template::ALL {
+            assert!(unsupported(Language::Python, template).is_ok());
         }
     }
 }

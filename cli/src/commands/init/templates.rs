@@ -3,7 +3,9 @@
 //! rendered with `{{name}}`-style substitution into the files of a new
 //! project.
 
+use super::Language;
 use std::path::PathBuf;
+use torvyn_runtime::assembly::toolchains::python;
 
 /// A project template (`--template`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,21 @@ impl Template {
         }
     }
 
+    /// Whether the template has an implementation in `language`: every
+    /// template in Rust; in Python, those whose components all have an
+    /// `app.py` (today: every one; `empty` has no component).
+    pub fn supports(self, language: Language) -> bool {
+        match language {
+            Language::Rust => true,
+            Language::Python => match (self, self.root_component()) {
+                (_, Some(kind)) => kind.python.is_some(),
+                (Template::FullPipeline, None) => PIPELINE.iter().all(|k| k.python.is_some()),
+                (_, None) => true,
+            },
+            Language::Go | Language::Zig => false,
+        }
+    }
+
     /// The template's component at the project root, if it has one there.
     fn root_component(self) -> Option<&'static Kind> {
         match self {
@@ -98,14 +115,17 @@ impl Template {
     }
 }
 
-/// One kind of component: its world, example and stub implementations,
-/// and the Torvyn WIT packages its world uses.
+/// One kind of component: its world, example and stub implementations
+/// (Rust, and Python where there is one), and the Torvyn WIT packages its
+/// world uses.
 struct Kind {
     /// `components/<dir>` in the full-pipeline template.
     dir: &'static str,
     world: &'static str,
     example: &'static str,
     stub: &'static str,
+    /// `app.py`: example and stub.
+    python: Option<(&'static str, &'static str)>,
     packages: &'static [&'static Package],
 }
 
@@ -114,6 +134,10 @@ const SOURCE: Kind = Kind {
     world: include_str!("../../../templates/source/world.wit"),
     example: include_str!("../../../templates/source/lib.rs"),
     stub: include_str!("../../../templates/source/stub.rs"),
+    python: Some((
+        include_str!("../../../templates/source/app.py"),
+        include_str!("../../../templates/source/stub.py"),
+    )),
     packages: &[&STREAMING, &RESOURCES],
 };
 
@@ -122,6 +146,10 @@ const SINK: Kind = Kind {
     world: include_str!("../../../templates/sink/world.wit"),
     example: include_str!("../../../templates/sink/lib.rs"),
     stub: include_str!("../../../templates/sink/stub.rs"),
+    python: Some((
+        include_str!("../../../templates/sink/app.py"),
+        include_str!("../../../templates/sink/stub.py"),
+    )),
     packages: &[&STREAMING],
 };
 
@@ -130,6 +158,10 @@ const TRANSFORM: Kind = Kind {
     world: include_str!("../../../templates/transform/world.wit"),
     example: include_str!("../../../templates/transform/lib.rs"),
     stub: include_str!("../../../templates/transform/stub.rs"),
+    python: Some((
+        include_str!("../../../templates/transform/app.py"),
+        include_str!("../../../templates/transform/stub.py"),
+    )),
     packages: &[&STREAMING, &RESOURCES],
 };
 
@@ -138,6 +170,10 @@ const FILTER: Kind = Kind {
     world: include_str!("../../../templates/filter/world.wit"),
     example: include_str!("../../../templates/filter/lib.rs"),
     stub: include_str!("../../../templates/filter/stub.rs"),
+    python: Some((
+        include_str!("../../../templates/filter/app.py"),
+        include_str!("../../../templates/filter/stub.py"),
+    )),
     packages: &[&STREAMING, &FILTERING],
 };
 
@@ -146,6 +182,10 @@ const ROUTER: Kind = Kind {
     world: include_str!("../../../templates/router/world.wit"),
     example: include_str!("../../../templates/router/lib.rs"),
     stub: include_str!("../../../templates/router/stub.rs"),
+    python: Some((
+        include_str!("../../../templates/router/app.py"),
+        include_str!("../../../templates/router/stub.py"),
+    )),
     packages: &[&STREAMING, &FILTERING],
 };
 
@@ -154,6 +194,10 @@ const AGGREGATOR: Kind = Kind {
     world: include_str!("../../../templates/aggregator/world.wit"),
     example: include_str!("../../../templates/aggregator/lib.rs"),
     stub: include_str!("../../../templates/aggregator/stub.rs"),
+    python: Some((
+        include_str!("../../../templates/aggregator/app.py"),
+        include_str!("../../../templates/aggregator/stub.py"),
+    )),
     packages: &[&STREAMING, &RESOURCES, &AGGREGATION],
 };
 
@@ -248,6 +292,11 @@ const AGGREGATION: Package = Package {
 
 const GITIGNORE: &str = include_str!("../../../templates/common/gitignore");
 const README: &str = include_str!("../../../templates/common/README.md");
+const GITIGNORE_PYTHON: &str = include_str!("../../../templates/common/gitignore-python");
+const README_PYTHON: &str = include_str!("../../../templates/common/README-python.md");
+/// The `[capabilities.optional]` a Python component's WASI imports need.
+const PYTHON_CAPABILITIES: &str =
+    include_str!("../../../templates/common/python-capabilities.toml");
 const CRATE_MANIFEST: &str = include_str!("../../../templates/common/Cargo.toml.tmpl");
 const WORKSPACE_MANIFEST: &str = include_str!("../../../templates/full-pipeline/Cargo.toml.tmpl");
 const MEMBER_MANIFEST: &str =
@@ -261,6 +310,8 @@ pub struct Params<'a> {
     pub contract_version: &'a str,
     /// Whether to write the example implementation (else a stub).
     pub example: bool,
+    /// The components' language (`--language`): Rust or Python.
+    pub language: Language,
 }
 
 /// One file of a new project: its path relative to the project root.
@@ -283,15 +334,19 @@ pub fn files(template: Template, params: &Params<'_>) -> Vec<File> {
         path: PathBuf::from(path),
         text,
     };
+    let python = params.language == Language::Python;
     let project_vars = [
         ("name", params.name),
         ("contract_version", params.contract_version),
         ("template", template.name()),
+        ("language", params.language.manifest_name()),
+        ("componentize_py", python::componentize_py_requirement()),
     ];
-    let mut files = vec![file(
-        "Torvyn.toml",
-        render(template.manifest(), &project_vars),
-    )];
+    let mut manifest = render(template.manifest(), &project_vars);
+    if python && template != Template::Empty {
+        manifest.push_str(PYTHON_CAPABILITIES);
+    }
+    let mut files = vec![file("Torvyn.toml", manifest)];
     let mut vendored = Vec::new();
     match (template, template.root_component()) {
         (_, Some(kind)) => {
@@ -299,23 +354,19 @@ pub fn files(template: Template, params: &Params<'_>) -> Vec<File> {
                 "",
                 kind,
                 params.name,
-                params.example,
+                params,
                 CRATE_MANIFEST,
             ));
             vendored.extend(vendor("", kind.packages));
         }
         (Template::FullPipeline, None) => {
-            files.push(file("Cargo.toml", WORKSPACE_MANIFEST.to_string()));
+            if !python {
+                files.push(file("Cargo.toml", WORKSPACE_MANIFEST.to_string()));
+            }
             for kind in PIPELINE {
                 let base = format!("components/{}/", kind.dir);
                 let name = format!("{}-{}", params.name, kind.dir);
-                files.extend(component_files(
-                    &base,
-                    kind,
-                    &name,
-                    params.example,
-                    MEMBER_MANIFEST,
-                ));
+                files.extend(component_files(&base, kind, &name, params, MEMBER_MANIFEST));
                 vendored.extend(vendor(&base, kind.packages));
             }
         }
@@ -326,18 +377,25 @@ pub fn files(template: Template, params: &Params<'_>) -> Vec<File> {
             ));
         }
     }
-    files.push(file(".gitignore", GITIGNORE.to_string()));
-    files.push(file("README.md", render(README, &project_vars)));
+    let (gitignore, readme) = if python {
+        (GITIGNORE_PYTHON, README_PYTHON)
+    } else {
+        (GITIGNORE, README)
+    };
+    files.push(file(".gitignore", gitignore.to_string()));
+    files.push(file("README.md", render(readme, &project_vars)));
     files.extend(vendored);
     files
 }
 
-/// A component's Cargo.toml, `wit/world.wit` and `src/lib.rs` under `base`.
+/// A component's `wit/world.wit` and implementation under `base`: for
+/// Rust, `Cargo.toml` (from `manifest`) and `src/lib.rs`; for Python,
+/// `app.py`.
 fn component_files(
     base: &str,
     kind: &Kind,
     name: &str,
-    example: bool,
+    params: &Params<'_>,
     manifest: &str,
 ) -> Vec<File> {
     let crate_file = name.replace('-', "_");
@@ -346,18 +404,31 @@ fn component_files(
         ("crate", name),
         ("crate_file", crate_file.as_str()),
     ];
-    let lib = if example { kind.example } else { kind.stub };
-    [
-        ("Cargo.toml", manifest),
-        ("wit/world.wit", kind.world),
-        ("src/lib.rs", lib),
-    ]
-    .into_iter()
-    .map(|(path, text)| File {
-        path: PathBuf::from(format!("{base}{path}")),
-        text: render(text, &vars),
-    })
-    .collect()
+    let parts = match (params.language, kind.python) {
+        (Language::Python, Some((example, stub))) => vec![
+            ("wit/world.wit", kind.world),
+            ("app.py", if params.example { example } else { stub }),
+        ],
+        _ => vec![
+            ("Cargo.toml", manifest),
+            ("wit/world.wit", kind.world),
+            (
+                "src/lib.rs",
+                if params.example {
+                    kind.example
+                } else {
+                    kind.stub
+                },
+            ),
+        ],
+    };
+    parts
+        .into_iter()
+        .map(|(path, text)| File {
+            path: PathBuf::from(format!("{base}{path}")),
+            text: render(text, &vars),
+        })
+        .collect()
 }
 
 /// `packages` as files under `<base>wit/deps/`.
@@ -390,12 +461,18 @@ mod tests {
 
     #[test]
     fn no_placeholder_is_left_in_any_template() {
-        for template in Template::ALL {
+        let languages = [Language::Rust, Language::Python];
+        for (template, language) in Template::ALL
+            .into_iter()
+            .flat_map(|t| languages.map(|l| (t, l)))
+            .filter(|(t, l)| t.supports(*l))
+        {
             for example in [true, false] {
                 let params = Params {
                     name: "demo",
                     contract_version: "0.1.0",
                     example,
+                    language,
                 };
                 for file in files(template, &params) {
                     assert!(
@@ -407,6 +484,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn python_projects_have_app_py_and_a_python_manifest_and_no_cargo() {
+        for template in Template::ALL.into_iter().filter(|t| *t != Template::Empty) {
+            assert!(template.supports(Language::Python), "{}", template.name());
+            let params = Params {
+                name: "demo",
+                contract_version: "0.1.0",
+                example: true,
+                language: Language::Python,
+            };
+            let files = files(template, &params);
+            let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+            assert!(
+                paths.iter().any(|p| p.ends_with("app.py")),
+                "{}: {paths:?}",
+                template.name()
+            );
+            assert!(
+                !paths
+                    .iter()
+                    .any(|p| p.ends_with("Cargo.toml") || p.ends_with(".rs")),
+                "{}: {paths:?}",
+                template.name()
+            );
+            let manifest = &files[0].text;
+            assert!(manifest.contains("language = \"python\""), "{manifest}");
+            assert!(!manifest.contains("language = \"rust\""), "{manifest}");
+        }
+        for language in [Language::Rust, Language::Python] {
+            assert!(Template::ALL.iter().all(|t| t.supports(language)));
+        }
+        assert!(!Template::ALL.iter().any(|t| t.supports(Language::Go)));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! `torvyn init --interactive`: a terminal wizard that asks for what the
-//! flags would say (name, template, example, git). The caller makes sure
-//! standard input is a terminal.
+//! flags would say (name, template, language, example, git). The caller
+//! makes sure standard input is a terminal.
 
 use super::templates::Template;
-use super::{InitArgs, InitError};
+use super::{InitArgs, InitError, Language};
 use dialoguer::{Confirm, Input, Select};
 
 /// Fills `args` from the answers; the flags given are the defaults.
@@ -37,6 +37,26 @@ pub fn ask(args: &mut InitArgs) -> Result<(), InitError> {
         .interact()
         .map_err(fail)?;
     args.template = Template::ALL[chosen].name().to_string();
+
+    // Only the languages the chosen template can be written in.
+    let languages: Vec<Language> = [Language::Rust, Language::Python]
+        .into_iter()
+        .filter(|l| Template::ALL[chosen].supports(*l))
+        .collect();
+    if languages.len() > 1 {
+        let names: Vec<&str> = languages.iter().map(|l| l.manifest_name()).collect();
+        let current = languages
+            .iter()
+            .position(|l| *l == args.language)
+            .unwrap_or(0);
+        let language = Select::new()
+            .with_prompt("Language")
+            .items(&names)
+            .default(current)
+            .interact()
+            .map_err(fail)?;
+        args.language = languages[language];
+    }
 
     args.no_example = !Confirm::new()
         .with_prompt("Include the example implementation?")
