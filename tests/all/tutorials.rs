@@ -433,3 +433,34 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// `torvyn build` (the README's alternative to `cargo build`) builds each
+/// tutorial's components to exactly the `.wasm` files its `Torvyn.toml`
+/// loads (`component = "file://./…"`).
+#[test]
+fn torvyn_build_writes_what_the_tutorials_load() {
+    for name in [
+        "log-pipeline",
+        "token-pipeline",
+        "enrichment-pipeline",
+        "rate-limiter",
+    ] {
+        let dir = torvyn_e2e::tutorial_dir(name);
+        torvyn_e2e::build_tutorial(name);
+        let build = torvyn(&dir, &["build"]);
+        build.expect_code(0);
+        let manifest = std::fs::read_to_string(dir.join("Torvyn.toml")).expect("Torvyn.toml");
+        let loaded: Vec<&str> = manifest
+            .lines()
+            .filter_map(|l| l.strip_prefix("component = \"file://./")?.strip_suffix('"'))
+            .collect();
+        assert!(!loaded.is_empty(), "{name}: no file:// component");
+        for path in loaded {
+            assert!(
+                build.stdout.contains(&format!(" → {path} (")),
+                "{name}: torvyn build did not write {path}:\n{}",
+                build.stdout
+            );
+        }
+    }
+}
