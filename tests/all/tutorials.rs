@@ -4,7 +4,7 @@
 //! and benchmarked with the commands the tutorial shows. `torvyn run`
 //! prints exactly what the example's expected-output.txt shows.
 
-use crate::harness::{torvyn, Run};
+use crate::harness::{redact, torvyn, Run};
 use std::path::Path;
 
 /// What expected-output.txt says one `torvyn run` prints: its arguments
@@ -54,26 +54,13 @@ impl Transcript {
             .iter()
             .chain(guest_stderr)
             .chain(&lines[completed - 1..])
-            .map(|l| normalize(l))
+            .map(|l| redact(l, dir))
             .collect();
         Self {
             args,
             stdout: stdout.map(|l| l.to_string()).collect(),
             stderr,
         }
-    }
-}
-
-/// A runtime line with its run-dependent figures masked: the duration and
-/// the throughput.
-fn normalize(line: &str) -> String {
-    if let Some(rest) = line.strip_prefix("[torvyn] Duration: ") {
-        let rest = rest.split_once(" | ").map_or("", |(_, r)| r);
-        format!("[torvyn] Duration: _ | {rest}")
-    } else if line.starts_with("[torvyn] Throughput: ") {
-        "[torvyn] Throughput: _".to_string()
-    } else {
-        line.to_string()
     }
 }
 
@@ -104,7 +91,7 @@ fn run_tutorial(name: &str, checked: &str, on_stderr: fn(&str) -> bool) -> std::
         "{name}: stdout carries exactly the components' lines\n--- stderr\n{}",
         run.stderr
     );
-    let stderr: Vec<String> = run.stderr.lines().map(normalize).collect();
+    let stderr: Vec<String> = run.stderr.lines().map(|l| redact(l, &dir)).collect();
     assert_eq!(
         stderr, expected.stderr,
         "{name}: stderr carries exactly the runtime's lines (and the components' eprintln!s)"
