@@ -34,3 +34,4 @@ mod run_output;
 mod serve;
 mod topologies;
 mod trace;
+mod tutorials;

@@ -1,13 +1,15 @@
 //! Shared helpers for end-to-end tests and benchmarks.
 //!
 //! - Locating the repository and its example directories ([`repo_root`],
-//!   [`test_components_dir`], [`hello_world_dir`], [`example_dir`]).
+//!   [`test_components_dir`], [`hello_world_dir`], [`example_dir`],
+//!   [`tutorial_dir`]).
 //! - Building the guest components on demand ([`build_test_components`],
 //!   [`test_component`], [`build_hello_world`], [`hello_world_component`],
-//!   [`build_example`]).
+//!   [`build_example`], [`build_tutorial`]).
 //!   Nothing is built at compile time: the first call in a process runs
-//!   `cargo build --release --target wasm32-wasip2` in the example's own
-//!   workspace; later calls reuse the result. Concurrent test processes are
+//!   `cargo build --release --target wasm32-wasip2` (for a tutorial, without
+//!   `--release`) in the example's own workspace; later calls reuse the
+//!   result. Concurrent test processes are
 //!   safe because cargo serializes builds of one target directory with a file
 //!   lock.
 //! - Recomputing what the test guests produce ([`guest`], [`counter_payloads`],
@@ -80,7 +82,7 @@ pub fn hello_world_dir() -> PathBuf {
 pub fn build_test_components() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
-        .get_or_init(|| build_wasm_workspace(&test_components_dir()))
+        .get_or_init(|| build_wasm_workspace(&test_components_dir(), Profile::Release))
         .clone()
 }
 
@@ -130,7 +132,7 @@ pub fn test_stage(
 pub fn build_hello_world() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
-        .get_or_init(|| build_wasm_workspace(&hello_world_dir()))
+        .get_or_init(|| build_wasm_workspace(&hello_world_dir(), Profile::Release))
         .clone()
 }
 
@@ -155,11 +157,43 @@ pub fn example_dir(name: &str) -> PathBuf {
 ///
 /// Panics with cargo's stderr if the build fails.
 pub fn build_example(name: &str) -> PathBuf {
-    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    build_once(&example_dir(name), Profile::Release)
+}
+
+/// `examples/tutorials/<name>`: the project a reader of one of the spec's
+/// tutorials ends with (`"log-pipeline"`, `"token-pipeline"`,
+/// `"enrichment-pipeline"`, `"rate-limiter"`).
+pub fn tutorial_dir(name: &str) -> PathBuf {
+    repo_root().join("examples").join("tutorials").join(name)
+}
+
+/// Builds the tutorial `examples/tutorials/<name>` as its reader does, with
+/// `cargo build --target wasm32-wasip2` (a debug build: the tutorials'
+/// Torvyn.toml name `target/wasm32-wasip2/debug/*.wasm`), once per process
+/// and name; returns the directory holding its `.wasm` components. Build a
+/// tutorial through this before running `torvyn` in it.
+///
+/// # Panics
+///
+/// Panics with cargo's stderr if the build fails.
+pub fn build_tutorial(name: &str) -> PathBuf {
+    build_once(&tutorial_dir(name), Profile::Debug)
+}
+
+/// The cargo profile a guest workspace is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Profile {
+    Debug,
+    Release,
+}
+
+/// [`build_wasm_workspace`]`(dir, profile)`, once per process.
+fn build_once(dir: &Path, profile: Profile) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<(PathBuf, Profile), PathBuf>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     built
-        .entry(name.to_string())
-        .or_insert_with(|| build_wasm_workspace(&example_dir(name)))
+        .entry((dir.to_path_buf(), profile))
+        .or_insert_with(|| build_wasm_workspace(dir, profile))
         .clone()
 }
 
@@ -212,20 +246,17 @@ fn component_in(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
-/// Runs `cargo build --release --target wasm32-wasip2` in the workspace at
-/// `dir` and returns its `target/wasm32-wasip2/release` directory.
-fn build_wasm_workspace(dir: &Path) -> PathBuf {
+/// Runs `cargo build [--release] --target wasm32-wasip2` in the workspace
+/// at `dir` and returns its `target/wasm32-wasip2/<profile>` directory.
+fn build_wasm_workspace(dir: &Path, profile: Profile) -> PathBuf {
     let target_dir = dir.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(dir)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            WASM_TARGET,
-            "--target-dir",
-        ])
+    cmd.current_dir(dir).arg("build");
+    if profile == Profile::Release {
+        cmd.arg("--release");
+    }
+    cmd.args(["--target", WASM_TARGET, "--target-dir"])
         .arg(&target_dir)
         // Settings meant for the host build (coverage instrumentation,
         // target-cpu=native, a redirected target dir) must not leak into the
@@ -243,15 +274,19 @@ fn build_wasm_workspace(dir: &Path) -> PathBuf {
             dir.display()
         )
     });
+    let (flag, folder) = match profile {
+        Profile::Debug => ("", "debug"),
+        Profile::Release => (" --release", "release"),
+    };
     if !output.status.success() {
         panic!(
-            "`cargo build --release --target {WASM_TARGET}` failed in {} ({}):\n{}",
+            "`cargo build{flag} --target {WASM_TARGET}` failed in {} ({}):\n{}",
             dir.display(),
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    target_dir.join(WASM_TARGET).join("release")
+    target_dir.join(WASM_TARGET).join(folder)
 }
 
 #[cfg(test)]
