@@ -219,14 +219,14 @@ fn check_validates_flows_and_their_components() {
         "{MANIFEST}\n[flow.main.nodes.transform]\ncomponent = \"my-transform\"\ninterface = \"torvyn:streaming/processor\"\n"
     );
     let good = project(&flows, WORLD);
-    let run = good.run(&["check"]);
+    let run = good.run(&["check", "--verbose"]);
     run.expect_code(0);
+    let all = format!("{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout
-            .contains("✓ Flow \"main\" valid (3 nodes, 2 edges)"),
-        "{}",
-        run.stdout
+        all.contains("Flow \"main\" valid (3 nodes, 2 edges)"),
+        "{all}"
     );
+    assert!(run.stdout.contains("All checks passed"), "{}", run.stdout);
 
     let broken = format!(
         "{MANIFEST}\n[flow.main.nodes.transform]\ncomponent = \"file://target/missing.wasm\"\ninterface = \"torvyn:streaming/procesor\"\n"

@@ -249,6 +249,14 @@ fn component_in(dir: &Path, name: &str) -> PathBuf {
 /// Runs `cargo build [--release] --target wasm32-wasip2` in the workspace
 /// at `dir` and returns its `target/wasm32-wasip2/<profile>` directory.
 fn build_wasm_workspace(dir: &Path, profile: Profile) -> PathBuf {
+    use torvyn_runtime::assembly::toolchains::cargo::{add_wasm_target, wasm_target_installed};
+    // The test command needs nothing but Rust: the guests' target is
+    // added when it is missing, as `torvyn run` does.
+    if !wasm_target_installed(dir) {
+        if let Err(reason) = add_wasm_target(dir, &torvyn_runtime::assembly::Quiet) {
+            panic!("{reason}");
+        }
+    }
     let target_dir = dir.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut cmd = Command::new(&cargo);

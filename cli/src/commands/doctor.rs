@@ -14,14 +14,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use torvyn_runtime::assembly::check::check_project;
+use torvyn_runtime::assembly::toolchains::cargo::{
+    add_wasm_target, wasm_target_installed, WASM_TARGET,
+};
 use torvyn_runtime::assembly::toolchains::python;
 use torvyn_runtime::assembly::{Project, Quiet};
 use torvyn_runtime::error::Coded;
 
 /// The oldest Rust that builds Torvyn and its guests.
 const MIN_RUST: (u64, u64) = (1, 85);
-/// The target guests are built for.
-const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// `torvyn doctor` arguments.
 #[derive(Debug, clap::Args)]
@@ -133,17 +134,6 @@ fn rust_version(text: &str) -> Option<(u64, u64)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-fn wasm_target_installed() -> bool {
-    output_of(&rustc(), &["--print", "sysroot"])
-        .map(|sysroot| {
-            Path::new(&sysroot)
-                .join("lib/rustlib")
-                .join(WASM_TARGET)
-                .is_dir()
-        })
-        .unwrap_or(false)
-}
-
 fn rust_checks(fix: bool, out: &Output) -> Vec<Verdict> {
     let install =
         "install Rust with rustup (https://rustup.rs), then `rustup target add wasm32-wasip2`";
@@ -168,13 +158,13 @@ fn rust_checks(fix: bool, out: &Output) -> Vec<Verdict> {
             fix: install.into(),
         }),
     }
-    if !wasm_target_installed() && fix {
-        out.status("Adding the wasm32-wasip2 target (rustup target add wasm32-wasip2)");
-        let _ = Command::new("rustup")
-            .args(["target", "add", WASM_TARGET])
-            .status();
+    let here = Path::new(".");
+    if !wasm_target_installed(here) && fix {
+        if let Err(reason) = add_wasm_target(here, out) {
+            out.status(&reason);
+        }
     }
-    checks.push(if wasm_target_installed() {
+    checks.push(if wasm_target_installed(here) {
         Verdict::Ok(format!("{WASM_TARGET} target installed"))
     } else {
         Verdict::Failed {

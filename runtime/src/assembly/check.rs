@@ -197,7 +197,8 @@ pub fn check_project(manifest_path: &Path, observer: &dyn Observer) -> CheckRepo
 
 /// Each flow's graph (E0203) and each node's component (E0210: a missing
 /// `file://` file, an undeclared name, an unknown or misconfigured
-/// built-in connector), located in the manifest; one line per valid flow.
+/// built-in connector), located in the manifest; one detail line per valid
+/// flow.
 fn check_flows(
     manifest: &Manifest,
     root: &Path,
@@ -232,10 +233,11 @@ fn check_flows(
             }
         }
         if report.errors.len() == before {
+            // A detail (`--verbose`): the report's lines stay the spec's.
             let nodes = flow.nodes.len();
             let edges = flow.edges.len();
-            report.lines.push(format!(
-                "Flow \"{name}\" valid ({nodes} node{}, {edges} edge{})",
+            observer.detail(&format!(
+                "      Flow \"{name}\" valid ({nodes} node{}, {edges} edge{})",
                 if nodes == 1 { "" } else { "s" },
                 if edges == 1 { "" } else { "s" }
             ));

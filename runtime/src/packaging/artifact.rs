@@ -551,11 +551,18 @@ mod tests {
     fn a_signed_artifact_is_reproducible_and_verifies() {
         use crate::packaging::signature::{SigningKey, TrustedKey};
         let dir = tempfile::tempdir().expect("temp dir");
-        let key = openssl::pkey::PKey::generate_ed25519().expect("key");
+        use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
         let private = dir.path().join("key.pem");
         let public = dir.path().join("key.pub.pem");
-        std::fs::write(&private, key.private_key_to_pem_pkcs8().expect("pem")).expect("write");
-        std::fs::write(&public, key.public_key_to_pem().expect("pem")).expect("write");
+        let line_ending = ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF;
+        let private_pem = key.to_pkcs8_pem(line_ending).expect("pem");
+        std::fs::write(&private, private_pem.as_bytes()).expect("write");
+        let public_pem = key
+            .verifying_key()
+            .to_public_key_pem(line_ending)
+            .expect("pem");
+        std::fs::write(&public, public_pem).expect("write");
         let signed = || {
             let mut s = spec();
             s.signing_key = Some(SigningKey::load(&private).expect("loads"));

@@ -30,6 +30,13 @@ fn describe(auth: &RegistryAuth) -> &'static str {
 /// A client for `reference`'s registry: HTTPS, except plain HTTP for a
 /// loopback registry (a local test or mirror registry has no certificate).
 fn client_for(reference: &OciReference) -> Client {
+    // rustls needs a process-wide crypto provider: ring (an error only
+    // means one is installed already). rustls deprecates ring's provider
+    // for lacking post-quantum key exchange; aws-lc-rs, which has it,
+    // needs a C/CMake build a machine with only Rust may lack.
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let _ = provider.install_default();
     let protocol = if reference.is_loopback() {
         ClientProtocol::HttpsExcept(vec![reference.registry.clone()])
     } else {

@@ -12,8 +12,8 @@
 use super::error::PackagingError;
 use super::layout::{canonical_json, sha256_hex};
 use base64::Engine as _;
-use openssl::pkey::{Id, PKey, Private, Public};
-use openssl::sign::{Signer, Verifier};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use ed25519_dalek::{Signer, Verifier};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -25,7 +25,7 @@ pub const SIGNATURE_KEY: &str = "dev.torvyn.signature.key";
 /// A private key for `torvyn pack --sign`.
 #[derive(Clone)]
 pub struct SigningKey {
-    key: PKey<Private>,
+    key: ed25519_dalek::SigningKey,
     id: String,
 }
 
@@ -38,7 +38,7 @@ impl std::fmt::Debug for SigningKey {
 /// A public key an `oci://` component may be signed by.
 #[derive(Clone)]
 pub struct TrustedKey {
-    key: PKey<Public>,
+    key: ed25519_dalek::VerifyingKey,
     id: String,
 }
 
@@ -57,35 +57,30 @@ pub fn key_id(raw_public: &[u8]) -> String {
     format!("ed25519:{}", &sha256_hex(raw_public)[..16])
 }
 
-fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, PackagingError> {
-    std::fs::read(path)
+fn read_pem(path: &Path, what: &str) -> Result<String, PackagingError> {
+    std::fs::read_to_string(path)
         .map_err(|e| signing_error(format!("cannot read the {what} {}: {e}", path.display())))
 }
 
 impl SigningKey {
-    /// Reads an Ed25519 private key (PEM, PKCS#8).
+    /// Reads an Ed25519 private key (PEM, PKCS#8, as `openssl genpkey
+    /// -algorithm ed25519` writes it).
     pub fn load(path: &Path) -> Result<Self, PackagingError> {
         let pem = read_pem(path, "signing key")?;
-        let key = PKey::private_key_from_pem(&pem).map_err(|e| {
-            signing_error(format!("{} is not a PEM private key: {e}", path.display()))
+        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+            signing_error(format!(
+                "{} is not an Ed25519 private key in PEM (PKCS#8) ({e}); make one with `openssl genpkey -algorithm ed25519`",
+                path.display()
+            ))
         })?;
-        Self::from_key(key, path)
+        Ok(Self::from_key(key))
     }
 
-    fn from_key(key: PKey<Private>, path: &Path) -> Result<Self, PackagingError> {
-        if key.id() != Id::ED25519 {
-            return Err(signing_error(format!(
-                "{} is not an Ed25519 key (make one with `openssl genpkey -algorithm ed25519`)",
-                path.display()
-            )));
-        }
-        let raw = key
-            .raw_public_key()
-            .map_err(|e| signing_error(e.to_string()))?;
-        Ok(Self {
-            id: key_id(&raw),
+    fn from_key(key: ed25519_dalek::SigningKey) -> Self {
+        Self {
+            id: key_id(key.verifying_key().as_bytes()),
             key,
-        })
+        }
     }
 
     /// The key's id.
@@ -93,33 +88,26 @@ impl SigningKey {
         &self.id
     }
 
-    /// The signature of `payload`, base64.
+    /// The signature of `payload` (pure Ed25519), base64.
     pub fn sign(&self, payload: &[u8]) -> Result<String, PackagingError> {
-        let signature = Signer::new_without_digest(&self.key)
-            .and_then(|mut s| s.sign_oneshot_to_vec(payload))
-            .map_err(|e| signing_error(e.to_string()))?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(signature))
+        let signature = self.key.sign(payload);
+        Ok(base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()))
     }
 }
 
 impl TrustedKey {
-    /// Reads an Ed25519 public key (PEM, SubjectPublicKeyInfo).
+    /// Reads an Ed25519 public key (PEM, SubjectPublicKeyInfo, as
+    /// `openssl pkey -pubout` writes it).
     pub fn load(path: &Path) -> Result<Self, PackagingError> {
         let pem = read_pem(path, "trusted key")?;
-        let key = PKey::public_key_from_pem(&pem).map_err(|e| {
-            signing_error(format!("{} is not a PEM public key: {e}", path.display()))
-        })?;
-        if key.id() != Id::ED25519 {
-            return Err(signing_error(format!(
-                "{} is not an Ed25519 public key",
+        let key = ed25519_dalek::VerifyingKey::from_public_key_pem(&pem).map_err(|e| {
+            signing_error(format!(
+                "{} is not an Ed25519 public key in PEM ({e})",
                 path.display()
-            )));
-        }
-        let raw = key
-            .raw_public_key()
-            .map_err(|e| signing_error(e.to_string()))?;
+            ))
+        })?;
         Ok(Self {
-            id: key_id(&raw),
+            id: key_id(key.as_bytes()),
             key,
         })
     }
@@ -130,9 +118,8 @@ impl TrustedKey {
     }
 
     fn verifies(&self, signature: &[u8], payload: &[u8]) -> bool {
-        Verifier::new_without_digest(&self.key)
-            .and_then(|mut v| v.verify_oneshot(signature, payload))
-            .unwrap_or(false)
+        ed25519_dalek::Signature::from_slice(signature)
+            .is_ok_and(|signature| self.key.verify(payload, &signature).is_ok())
     }
 }
 
@@ -199,19 +186,21 @@ pub fn verify(
 mod tests {
     use super::*;
 
-    fn keys() -> (SigningKey, TrustedKey) {
-        let key = PKey::generate_ed25519().expect("a key");
-        let public_pem = key.public_key_to_pem().expect("pem");
-        let public = PKey::public_key_from_pem(&public_pem).expect("public");
-        let signing = SigningKey::from_key(key, Path::new("test")).expect("ed25519");
-        let raw = public.raw_public_key().expect("raw");
+    /// A key pair from `seed` (distinct seeds, distinct keys).
+    fn keys_from(seed: u8) -> (SigningKey, TrustedKey) {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        let public = key.verifying_key();
         (
-            signing,
+            SigningKey::from_key(key),
             TrustedKey {
-                id: key_id(&raw),
+                id: key_id(public.as_bytes()),
                 key: public,
             },
         )
+    }
+
+    fn keys() -> (SigningKey, TrustedKey) {
+        keys_from(7)
     }
 
     fn annotations(signing: &SigningKey, layers: &[String]) -> BTreeMap<String, String> {
@@ -236,7 +225,7 @@ mod tests {
             verify("t", "sha256:c", &layers, &a, std::slice::from_ref(&trusted)).expect("valid"),
             trusted.id()
         );
-        let (_, stranger) = keys();
+        let (_, stranger) = keys_from(8);
         let error = verify("t", "sha256:c", &layers, &a, &[stranger]).expect_err("untrusted");
         assert!(error.to_string().contains("not a trusted key"), "{error}");
     }
@@ -272,8 +261,18 @@ mod tests {
             signing.sign(b"payload").expect("signs"),
             signing.sign(b"payload").expect("signs")
         );
-        let rsa = PKey::from_rsa(openssl::rsa::Rsa::generate(1024).expect("rsa")).expect("pkey");
-        assert!(SigningKey::from_key(rsa, Path::new("rsa.pem")).is_err());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let not_a_key = dir.path().join("rsa.pem");
+        std::fs::write(
+            &not_a_key,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let error = SigningKey::load(&not_a_key).expect_err("not Ed25519");
+        assert!(
+            error.to_string().contains("not an Ed25519 private key"),
+            "{error}"
+        );
         let missing = SigningKey::load(Path::new("/nonexistent/key.pem")).expect_err("missing");
         assert!(missing.to_string().contains("cannot read"), "{missing}");
     }

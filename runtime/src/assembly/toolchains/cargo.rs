@@ -2,13 +2,13 @@
 //! component's `path`; the .wasm lands where `cargo metadata` says.
 
 use super::Profile;
-use crate::assembly::ResolveError;
+use crate::assembly::{Observer, ResolveError};
 use crate::config::ComponentDecl;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The Rust target components are built for.
-const WASM_TARGET: &str = "wasm32-wasip2";
+pub const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// What `cargo` is (`$CARGO`, else `cargo` on `PATH`).
 fn cargo() -> String {
@@ -56,7 +56,13 @@ pub(super) fn build(
     dir: &Path,
     decl: &ComponentDecl,
     profile: Profile,
+    observer: &dyn Observer,
 ) -> Result<(), ResolveError> {
+    if !wasm_target_installed(dir) {
+        // A fresh machine with only Rust: add the target, as `torvyn
+        // doctor --fix` would, saying so.
+        add_wasm_target(dir, observer).map_err(|reason| missing(decl, reason))?;
+    }
     let mut cargo = Command::new(cargo());
     cargo.args(["build", "--target", WASM_TARGET]);
     if profile == Profile::Release {
@@ -82,17 +88,45 @@ pub(super) fn build(
     })
 }
 
-/// Whether the toolchain used in `dir` has the standard library of
-/// [`WASM_TARGET`] (`rustc --print target-libdir` names an existing folder).
-fn wasm_target_installed(dir: &Path) -> bool {
+/// `rustup target add wasm32-wasip2` for the toolchain used in `dir`,
+/// telling `observer`; why it failed (no rustup, no network, …).
+pub fn add_wasm_target(dir: &Path, observer: &dyn Observer) -> Result<(), String> {
+    observer.status(&format!(
+        "Adding the {WASM_TARGET} target (rustup target add {WASM_TARGET})"
+    ));
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| {
+            format!("the Rust target `{WASM_TARGET}` is not installed and rustup cannot run: {e}")
+        })?;
+    if status.success() && wasm_target_installed(dir) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the Rust target `{WASM_TARGET}` is not installed and `rustup target add {WASM_TARGET}` failed ({status})"
+        ))
+    }
+}
+
+/// Whether the toolchain used in `dir` (`$RUSTC`, else `rustc`) has the
+/// standard library of [`WASM_TARGET`] (`<sysroot>/lib/rustlib/<target>`).
+pub fn wasm_target_installed(dir: &Path) -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     Command::new(rustc)
-        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .args(["--print", "sysroot"])
         .current_dir(dir)
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .is_some_and(|o| Path::new(String::from_utf8_lossy(&o.stdout).trim()).is_dir())
+        .is_some_and(|o| {
+            Path::new(String::from_utf8_lossy(&o.stdout).trim())
+                .join("lib/rustlib")
+                .join(WASM_TARGET)
+                .is_dir()
+        })
 }
 
 enum MetadataError {

@@ -12,7 +12,7 @@
 //! [`artifact_path`] is the one answer to "where is the .wasm", for
 //! `torvyn build`, `torvyn run`'s stale-component builds and the tests.
 
-mod cargo;
+pub mod cargo;
 pub mod python;
 
 use super::{Observer, ResolveError};
@@ -110,7 +110,7 @@ pub fn build_component(
     ));
     match (&decl.build_command, Toolchain::of(decl.language)) {
         (Some(command), _) => run_build_command(command, &dir, &wasm, decl)?,
-        (None, Toolchain::Cargo) => cargo::build(&dir, decl, profile)?,
+        (None, Toolchain::Cargo) => cargo::build(&dir, decl, profile, observer)?,
         (None, Toolchain::ComponentizePy) => python::build(&dir, decl, &wasm, observer)?,
         (None, Toolchain::None(language)) => {
             return Err(ResolveError::Unsupported {
