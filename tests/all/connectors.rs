@@ -177,3 +177,28 @@ fn a_paced_generator_keeps_its_rate_without_blocking_the_flow() {
     // Five elements at 50/s: the last is due 80 ms after the first.
     assert!(started.elapsed() >= std::time::Duration::from_millis(80));
 }
+
+/// `torvyn bench --input generator:…` replaces the flow's source, and a
+/// flow with no sink is benchmarked into a discarding one (nothing printed).
+#[test]
+fn bench_takes_a_connector_as_input_and_prints_only_its_report() {
+    let project = processor_only();
+    let run = project.run(&[
+        "bench",
+        "--input",
+        "generator:size=32",
+        "--duration",
+        "300ms",
+        "--warmup",
+        "0s",
+        "--report-format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is the JSON report only ({e}):\n{}", run.stdout));
+    assert!(
+        report["elements"].as_u64().is_some_and(|n| n > 0),
+        "{report}"
+    );
+}

@@ -247,16 +247,7 @@ impl<'a> ComponentResolver<'a> {
             None if reference.ends_with(".wasm") => {
                 self.existing(node, self.root.join(reference)).map(|_| ())
             }
-            None => Err(ResolveError::Unknown {
-                node: node.to_string(),
-                reference: reference.to_string(),
-                declared: self
-                    .manifest
-                    .components
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect(),
-            }),
+            None => Err(self.unknown(node, reference)),
         }
     }
 
@@ -286,7 +277,12 @@ impl<'a> ComponentResolver<'a> {
         if reference.ends_with(".wasm") {
             return self.existing(node, self.root.join(reference));
         }
-        Err(ResolveError::Unknown {
+        Err(self.unknown(node, reference))
+    }
+
+    /// `reference` is neither a file nor a declared component.
+    fn unknown(&self, node: &str, reference: &str) -> ResolveError {
+        ResolveError::Unknown {
             node: node.to_string(),
             reference: reference.to_string(),
             declared: self
@@ -295,7 +291,7 @@ impl<'a> ComponentResolver<'a> {
                 .iter()
                 .map(|c| c.name.clone())
                 .collect(),
-        })
+        }
     }
 
     fn existing(&self, node: &str, path: PathBuf) -> Result<PathBuf, ResolveError> {

@@ -68,7 +68,9 @@ pub struct BenchArgs {
     /// Warmup period excluded from the results.
     #[arg(long, value_name = "DURATION", default_value = "2s")]
     warmup: String,
-    /// Override the sources' `config` (the string passed to
+    /// Replace the flow's source with a connector, as `torvyn run --input`
+    /// does (a file, `-`, `generator[:count=N,size=B,rate=R]`); or else
+    /// override the sources' `config` (the string passed to
     /// `lifecycle.init`): `CONFIG` for every source, `NODE=CONFIG` for one,
     /// `@FILE` (or `NODE=@FILE`) to read it from a file.
     #[arg(long, value_name = "SOURCE")]
@@ -145,8 +147,15 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
 
     let project = load_project(&args.manifest, args.overrides)?;
     let wanted = args.flow.as_deref().or(args.flow_ref.as_deref());
-    // A flow with no sink gets one that discards, not one that prints.
+    // A flow with no sink gets one that discards, not one that prints;
+    // `--input` naming a connector (a file, `-`, a generator) replaces the
+    // flow's source, any other `--input` is its sources' config.
+    let connector = args.input.as_deref().filter(|i| names_a_connector(i));
     let endpoints = Endpoints {
+        input: connector
+            .map(EndpointOverride::input)
+            .transpose()
+            .map_err(validation)?,
         missing_sink: Some(EndpointOverride::discard()),
         ..Endpoints::default()
     };
@@ -154,7 +163,7 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
     // A benchmark measures one run: no flow restarts.
     let (mut spec, settings, _restart) = prepared.plan.into_parts();
     let flow_name = settings.flow_name.clone();
-    if let Some(input) = &args.input {
+    if let Some(input) = args.input.as_deref().filter(|i| !names_a_connector(i)) {
         apply_input(&mut spec, &flow_name, input).map_err(bad_input)?;
     }
     // Nothing prints while measuring: guests lose stdout, and a
@@ -260,6 +269,14 @@ fn check_baseline_name(name: &str) -> Result<(), BenchError> {
 }
 
 /// `--input`: `CONFIG`, `NODE=CONFIG`, `@FILE` or `NODE=@FILE`.
+/// Whether `--input` names a connector, as `torvyn run --input` does: `-`
+/// or `stdin`, `generator[:…]`, `test-source[:…]`, or an existing file.
+fn names_a_connector(input: &str) -> bool {
+    let name = input.split_once(':').map_or(input, |(name, _)| name);
+    matches!(name, "-" | "stdin" | "generator" | "test-source")
+        || (!input.starts_with('@') && Path::new(input).is_file())
+}
+
 fn apply_input(spec: &mut FlowSpec, flow: &str, input: &str) -> Result<(), BenchError> {
     let (node, config) = split_input(input);
     let config = match config.strip_prefix('@') {

@@ -296,13 +296,29 @@ fn git_init(dir: &Path) {
 
 /// The spec's summary: the created files as a tree and the next steps.
 fn report(plan: &Plan, files: &[templates::File], out: &Output) {
-    let shown: Vec<String> = files
+    let paths: Vec<String> = files
         .iter()
         .map(|f| f.path.to_string_lossy().replace('\\', "/"))
+        .collect();
+    // Each folder the contracts were vendored into, once (the project's,
+    // or each component's in a full pipeline).
+    let mut deps: Vec<&str> = Vec::new();
+    for path in &paths {
+        if let Some(at) = path.find("wit/deps/") {
+            let folder = &path[..at + "wit/deps/".len()];
+            if !deps.contains(&folder) {
+                deps.push(folder);
+            }
+        }
+    }
+    let shown: Vec<String> = paths
+        .iter()
         .filter(|p| !p.contains("wit/deps/"))
-        .chain(std::iter::once(format!(
-            "wit/deps/ (Torvyn contracts {CONTRACT_VERSION})"
-        )))
+        .cloned()
+        .chain(
+            deps.iter()
+                .map(|folder| format!("{folder} (Torvyn contracts {CONTRACT_VERSION})")),
+        )
         .collect();
     out.line(&format!(
         "  ✓ Created project \"{}\" with template \"{}\"",

@@ -39,6 +39,10 @@ pub(super) enum Pull {
 }
 
 /// What runs one stage.
+// The Wasm variant is the large one and the one every hot-path call goes
+// through: boxing it would add a pointer chase per call to save bytes in
+// a Vec of a few nodes.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum StageInstance {
     /// A Wasm component in its own `Store`.
     Wasm(ComponentInstance),
