@@ -6,7 +6,9 @@
 //! - aliases: `[runtime.backpressure] default_policy` → `backpressure_policy`,
 //!   `otlp_export_interval_s` → `otlp_metrics_interval_s`;
 //! - `[observability.tracing]` keys move up into `[observability]`;
-//! - a lone `[component]` table becomes a one-element `[[component]]`;
+//! - a lone `[component]` table becomes a one-element `[[component]]`,
+//!   or, in a component's own manifest (`[component]` with a `version`
+//!   and no `[torvyn]`, as the security chapter writes it), `[torvyn]`;
 //! - named edges `[flow.main.edges.<name>]` become `[[flow.main.edges]]`
 //!   entries with `name = "<name>"`.
 
@@ -16,7 +18,43 @@ use super::tree::{Entry, KeyPath, Kind, Node};
 
 /// Normalizes one layer (a whole manifest-shaped tree) in place.
 pub(crate) fn normalize_layer(root: &mut Node) -> Result<(), ConfigError> {
+    component_metadata_to_torvyn(root);
     normalize_table(root, super::schema::manifest(), &KeyPath::default())
+}
+
+/// The security chapter writes a component's own manifest with its
+/// metadata as `[component]` (`name`, `version`) where the configuration
+/// reference writes `[torvyn]`: with no `[torvyn]`, a lone `[component]`
+/// table that has a `version` (which a `[[component]]` declaration never
+/// has) is the `[torvyn]` table, its `contract_version` the runtime's
+/// current one when it names none.
+fn component_metadata_to_torvyn(root: &mut Node) {
+    let Kind::Table(entries) = &mut root.kind else {
+        return;
+    };
+    if entries.iter().any(|e| e.key == "torvyn") {
+        return;
+    }
+    let Some(entry) = entries.iter_mut().find(|e| {
+        e.key == "component"
+            && matches!(&e.value.kind, Kind::Table(fields) if fields.iter().any(|f| f.key == "version"))
+    }) else {
+        return;
+    };
+    entry.key = "torvyn".into();
+    let origin = entry.value.origin.clone();
+    if let Kind::Table(fields) = &mut entry.value.kind {
+        if !fields.iter().any(|f| f.key == "contract_version") {
+            fields.push(Entry {
+                key: "contract_version".into(),
+                key_origin: origin.clone(),
+                value: Node::new(
+                    Kind::Str(crate::contracts::version::CURRENT_CONTRACT.into()),
+                    origin,
+                ),
+            });
+        }
+    }
 }
 
 /// Normalizes `node` (which should have `shape`) in place.
@@ -217,6 +255,22 @@ mod tests {
     }
 
     #[test]
+    fn a_component_manifests_metadata_table_is_torvyn() {
+        let root = normalized(
+            "[component]\nname = \"my-transform\"\nversion = \"0.2.0\"\n[capabilities.required]\nwasi-filesystem-read = true\n",
+        )
+        .unwrap();
+        assert_eq!(keys(&root), ["torvyn", "capabilities"]);
+        assert_eq!(
+            keys(root.get("torvyn").unwrap()),
+            ["name", "version", "contract_version"]
+        );
+        // A one-component declaration (no version) stays a [[component]].
+        let root = normalized("[torvyn]\nname = \"x\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n[component]\nname = \"x\"\npath = \".\"\n").unwrap();
+        assert_eq!(keys(&root), ["torvyn", "component"]);
+    }
+
+    #[test]
     fn alias_and_name_together_is_an_error() {
         let err = normalized(
             "[runtime.backpressure]\nbackpressure_policy = \"block\"\ndefault_policy = \"error\"\n",
@@ -248,8 +302,7 @@ mod tests {
 
     #[test]
     fn single_component_table_becomes_an_array() {
-        let root =
-            normalized("[component]\nname = \"my-transform\"\nversion = \"0.2.0\"\n").unwrap();
+        let root = normalized("[component]\nname = \"my-transform\"\npath = \".\"\n").unwrap();
         assert!(
             matches!(&root.get("component").unwrap().kind, Kind::Array(items) if items.len() == 1)
         );

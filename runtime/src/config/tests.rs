@@ -1190,3 +1190,20 @@ fn a_missing_user_config_is_skipped() {
     let project = Project::new(&with_header(""), None);
     assert!(project.load(&[], &[]).is_ok());
 }
+
+/// The security chapter's component manifest (`[component]` with `name`
+/// and `version`, then `[capabilities.required]`) loads like the
+/// configuration reference's (`[torvyn]`), with the same validation.
+#[test]
+fn both_component_manifest_forms_load_alike() {
+    let security_chapter = "[component]\nname = \"my-transform\"\nversion = \"0.2.0\"\n\n[capabilities.required]\nwasi-filesystem-read = true\nwasi-clocks = true\n\n[capabilities.optional]\nwasi-random = true\n";
+    let reference = "[torvyn]\nname = \"my-transform\"\nversion = \"0.2.0\"\ncontract_version = \"0.1.0\"\n\n[capabilities.required]\nwasi-filesystem-read = true\nwasi-clocks = true\n\n[capabilities.optional]\nwasi-random = true\n";
+    let a = load(security_chapter).expect("the [component] form loads");
+    let b = load(reference).expect("the [torvyn] form loads");
+    assert_eq!(a.torvyn, b.torvyn);
+    assert_eq!(a.capabilities, b.capabilities);
+    assert!(a.components.is_empty(), "{:?}", a.components);
+    // The same checks apply: a bad version is refused in either form.
+    let bad = security_chapter.replace("0.2.0", "two");
+    assert!(load(&bad).is_err());
+}
