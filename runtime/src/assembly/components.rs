@@ -5,7 +5,7 @@
 
 use super::toolchains::{artifact_path, build_component, Profile};
 use super::Observer;
-use crate::config::{ComponentDecl, Manifest, NodeDef};
+use crate::config::{ComponentDecl, Language, Manifest, NodeDef};
 use crate::connectors::{ConnectorKind, ConnectorSpec, Settings, SettingsError, SCHEME};
 use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
@@ -305,15 +305,27 @@ impl<'a> ComponentResolver<'a> {
         }
     }
 
+    /// The release .wasm when it is fresh; else a fresh debug one (what
+    /// `torvyn build` just made: no second build of the same sources);
+    /// else a new release build.
     fn build(&self, decl: &ComponentDecl) -> Result<PathBuf, ResolveError> {
         let dir = self.root.join(&decl.path);
-        let wasm = artifact_path(self.root, decl, Profile::Release)?;
         let mut inputs = vec![dir];
         let project_wit = self.root.join("wit");
         if project_wit.is_dir() {
             inputs.push(project_wit);
         }
-        if is_fresh(&wasm, &inputs) {
+        for profile in [Profile::Release, Profile::Debug] {
+            let wasm = artifact_path(self.root, decl, profile)?;
+            if !is_fresh(&wasm, &inputs) {
+                continue;
+            }
+            if profile == Profile::Debug && decl.language == Language::Rust {
+                self.observer.status(&format!(
+                    "Using the debug build of `{}` (`torvyn build --release` for an optimized one)",
+                    decl.name
+                ));
+            }
             return Ok(wasm);
         }
         build_component(self.root, decl, Profile::Release, self.observer)

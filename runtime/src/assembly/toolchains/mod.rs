@@ -20,6 +20,19 @@ use crate::config::{ComponentDecl, Language};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// `dir` without its `./` segments (`./.` reads as `.`).
+fn shown(dir: &Path) -> PathBuf {
+    let clean: PathBuf = dir
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if clean.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        clean
+    }
+}
+
 /// The profile a component is built with (cargo's; other toolchains have
 /// one build for both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +119,7 @@ pub fn build_component(
     observer.status(&format!(
         "Building component `{}` ({})",
         decl.name,
-        dir.display()
+        shown(&dir).display()
     ));
     match (&decl.build_command, Toolchain::of(decl.language)) {
         (Some(command), _) => run_build_command(command, &dir, &wasm, decl)?,
