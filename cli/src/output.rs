@@ -65,6 +65,22 @@ pub struct Output {
     root: RefCell<Option<PathBuf>>,
 }
 
+/// Writes `text` to stdout. When stdout is a pipe whose reader has gone
+/// (`torvyn … | head`), exits at once as a Unix tool killed by SIGPIPE
+/// would (status 141), instead of panicking.
+pub fn to_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("torvyn: cannot write to stdout: {e}");
+    }
+}
+
 /// Guest output moved to stderr (`--format json`: stdout carries only
 /// the JSON).
 struct ToStderr;
@@ -127,7 +143,7 @@ impl Output {
     /// and `link` report.
     pub fn line(&self, line: &str) {
         if self.format == Format::Human && !self.quiet {
-            println!("{line}");
+            to_stdout(&format!("{line}\n"));
         }
     }
 
@@ -197,7 +213,7 @@ impl Output {
                 if let (Some(command), Some(map)) = (command, value.as_object_mut()) {
                     map.insert("command".into(), command.into());
                 }
-                println!("{value}");
+                to_stdout(&format!("{value}\n"));
             }
         }
         exit_code
@@ -211,7 +227,7 @@ impl Output {
                 map.insert("errors".into(), serde_json::json!([]));
                 map.entry("warnings").or_insert(serde_json::json!([]));
             }
-            println!("{value}");
+            to_stdout(&format!("{value}\n"));
         }
     }
 }

@@ -430,3 +430,22 @@ fn json_format_keeps_stdout_for_the_json_alone() {
     assert_eq!(records.last().map(|r| &r["type"]), Some(&"summary".into()));
     assert!(trace.stderr.contains("[hello-sink]"), "{}", trace.stderr);
 }
+
+/// `torvyn … | head`: a reader that goes away ends the command as SIGPIPE
+/// ends Unix tools (status 141), never with a panic.
+#[test]
+fn a_closed_stdout_pipe_ends_the_command_quietly() {
+    let dir = torvyn_e2e::hello_world_dir();
+    torvyn_e2e::build_hello_world();
+    let mut child = command(&dir, &["check", "--manifest", "Torvyn.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("torvyn starts");
+    // Close the read end before torvyn writes its report.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("torvyn ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

@@ -217,7 +217,7 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
             write_file(path, &text)?;
             out.status(&format!("Report written to {}", path.display()));
         }
-        None => print!("{text}"),
+        None => crate::output::to_stdout(&text),
     }
     if let Some(name) = &args.baseline {
         let path = project

@@ -17,7 +17,6 @@ use super::prepare::{host_failure, validation, Failure, FlowRunArgs};
 use crate::output::{Format, Output};
 use collect::FlowTrace;
 use pretty::PrettyOptions;
-use std::io::Write;
 use std::path::PathBuf;
 use summary::TraceSummary;
 use torvyn_actors::observability::export::{ExportConfig, SpanExporter};
@@ -116,14 +115,8 @@ fn write_trace(path: Option<&PathBuf>, text: &str) -> Result<(), TraceWriteError
             source,
         }),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|source| TraceWriteError {
-                    path: "stdout".into(),
-                    source,
-                })
+            crate::output::to_stdout(text);
+            Ok(())
         }
     }
 }
