@@ -457,3 +457,47 @@ fn dropped_and_delayed_control_messages() {
     host.await_completion(id).expect("completes");
     host.shutdown();
 }
+
+/// A flow that fails with an element in hand — the error policy `fail`, or
+/// a trap past the restart intensity, in the middle stage or the sink —
+/// gives every buffer back: its final report shows no leak.
+#[test]
+fn a_flow_failing_with_an_element_in_hand_leaks_nothing() {
+    let host = host(1);
+    let fatal_error = FaultKind::Error(InjectedError::Internal);
+    let cases = [
+        ("pass", ErrorPolicy::Fail, fatal_error, 3),
+        ("pass", ErrorPolicy::Skip, FaultKind::Trap, 0),
+        ("sink", ErrorPolicy::Skip, FaultKind::Trap, 0),
+        (
+            "sink",
+            ErrorPolicy::Fail,
+            FaultKind::Error(InjectedError::Internal),
+            3,
+        ),
+    ];
+    for (node, on_error, kind, max_restarts) in cases {
+        let case = format!("{node} × {on_error:?} × {kind:?} × {max_restarts} restarts");
+        let mut s = settings(
+            Strategy::OneForOne,
+            RestartType::Permanent,
+            on_error,
+            vec![],
+        );
+        s.node_supervision[0].0 = node.into();
+        s.faults = vec![Fault {
+            node: node.into(),
+            at: FAIL_AT,
+            kind,
+        }];
+        s.supervision.intensity.max_restarts = max_restarts;
+        match run(&host, s) {
+            Err(torvyn_actors::HostError::Flow { report, .. }) => {
+                let report = report.unwrap_or_else(|| panic!("{case}: no report"));
+                assert_clean(&report);
+                assert_eq!(report.live_buffers, 0, "{case}");
+            }
+            other => panic!("{case}: expected the flow to fail, got {other:?}"),
+        }
+    }
+}

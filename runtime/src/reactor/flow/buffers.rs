@@ -29,6 +29,16 @@ impl Flow {
             .map_err(|source| ownership(&self.nodes[n].name, source))
     }
 
+    /// Releases `buffer` if it is still alive (a flow failing with an
+    /// element in hand). Harmless when it was released already: the
+    /// handle's generation no longer matches, and nothing happens.
+    pub(super) fn release_if_held(&mut self, buffer: BufferId) {
+        if let Some(shared) = self.shared.as_deref_mut() {
+            let _ = shared.resources.end_lend(buffer);
+            let _ = shared.resources.release(buffer);
+        }
+    }
+
     /// Takes ownership of a component's output buffer.
     pub(super) fn accept(
         &mut self,

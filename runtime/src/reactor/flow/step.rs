@@ -150,8 +150,18 @@ impl Flow {
     }
 
     /// Runs stage `n` on `input`: calls it, applies its error policy and
-    /// supervision when the call fails, and routes what it returns.
+    /// supervision when the call fails, and routes what it returns. When
+    /// the flow fails on it, the element in hand goes back to the pool
+    /// first: a failed flow leaks nothing.
     pub(super) fn run_element(&mut self, n: usize, input: QueuedElement) -> Result<(), FlowError> {
+        let result = self.run_element_once(n, input);
+        if result.is_err() {
+            self.release_if_held(input.buffer);
+        }
+        result
+    }
+
+    fn run_element_once(&mut self, n: usize, input: QueuedElement) -> Result<(), FlowError> {
         let mut attempt = 0;
         loop {
             let failure = match self.invoke(n, input)? {
