@@ -66,9 +66,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = cli.color.resolve();
-    // A long-lived host logs its flows' lifecycle by default.
-    let serving = matches!(cli.command, Command::Serve(_));
-    init_logging(cli.log_level, cli.verbose || serving, cli.quiet, color);
+    init_logging(cli.log_level, cli.verbose, cli.quiet, color);
     let out = Output::new(cli.format, cli.quiet, cli.verbose, color);
     let code = match cli.command {
         Command::Init(args) => commands::init::run(args, &out),
@@ -111,7 +109,8 @@ impl LogLevel {
 }
 
 /// Logs go to stderr, at `--log-level`, else filtered by `TORVYN_LOG`
-/// (default `warn`, `info` with --verbose).
+/// (default `info`, as the configuration reference says; Torvyn's own
+/// `debug` too with --verbose; `error` with --quiet).
 fn init_logging(level: Option<LogLevel>, verbose: bool, quiet: bool, color: bool) {
     let filter = match level {
         Some(level) => tracing_subscriber::EnvFilter::new(level.directive()),
@@ -130,9 +129,9 @@ fn env_filter(verbose: bool, quiet: bool) -> tracing_subscriber::EnvFilter {
     let default = if quiet {
         "error"
     } else if verbose {
-        "info"
+        "info,torvyn_runtime=debug,torvyn_actors=debug,torvyn_cli=debug"
     } else {
-        "warn"
+        "info"
     };
     tracing_subscriber::EnvFilter::try_from_env("TORVYN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))

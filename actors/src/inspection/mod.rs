@@ -100,7 +100,8 @@ impl InspectionServer {
                     reason: e.to_string(),
                 })?
         };
-        tracing::info!(%address, "inspection API listening");
+        // The CLI prints the address itself; embedders see it at debug.
+        tracing::debug!(%address, "inspection API listening");
         Ok(Self {
             server,
             stopping,
