@@ -7,6 +7,7 @@
 
 use super::components::ComponentResolver;
 use super::endpoints::{complete_flow, Endpoints};
+use super::error::located;
 use super::project::root_of;
 use super::Observer;
 use crate::config::Manifest;
@@ -215,21 +216,15 @@ fn check_flows(
             continue;
         };
         if let Err(problems) = graph_problems(name, &flow) {
+            let at = manifest.location_of(&["flow", name]);
             for problem in problems {
-                let mut diagnostic = problem.diagnostic();
-                diagnostic.location = manifest
-                    .location_of(&["flow", name])
-                    .or(diagnostic.location);
-                report.errors.push(diagnostic);
+                report.errors.extend(located(&problem, at.clone()));
             }
         }
         for (node, def) in flow.nodes() {
             if let Err(e) = resolver.locate(node, def) {
-                let mut diagnostic = e.diagnostic();
-                diagnostic.location = manifest
-                    .location_of(&["flow", name, "nodes", node, "component"])
-                    .or(diagnostic.location);
-                report.errors.push(diagnostic);
+                let at = manifest.location_of(&["flow", name, "nodes", node, "component"]);
+                report.errors.extend(located(&e, at));
             }
         }
         if report.errors.len() == before {

@@ -60,6 +60,19 @@ impl Coded for AssemblyError {
     }
 }
 
+/// Every diagnostic of `error`, placed at `location` (a manifest's
+/// `file:line:col`, so the CLI shows the lines) when the manifest knows
+/// where that is.
+pub(crate) fn located(error: &dyn Coded, location: Option<String>) -> Vec<Diagnostic> {
+    let mut diagnostics = error.diagnostics();
+    if location.is_some() {
+        for d in &mut diagnostics {
+            d.location.clone_from(&location);
+        }
+    }
+    diagnostics
+}
+
 /// `?` on any coded error inside assembly.
 pub(crate) fn coded<E: Coded>(error: E) -> AssemblyError {
     AssemblyError::from_coded(&error)

@@ -3,11 +3,10 @@
 
 use super::components::{ComponentResolver, NodeComponent};
 use super::endpoints::{complete_flow, Endpoints};
-use super::error::coded;
+use super::error::{coded, located};
 use super::{AssemblyError, Observer, Project};
 use crate::config::{FlowDef, FlowRestartDef, SupervisionDef};
 use crate::engine::WasmEngine;
-use crate::error::Coded;
 use crate::flow_config;
 use crate::reactor::supervision::{FlowRestart, FlowRestartPolicy, Intensity};
 use crate::reactor::{validate_graph, EdgeSpec, FlowSettings, FlowSpec, StageSpec};
@@ -101,7 +100,7 @@ pub fn plan_flow_with(
     let flow = &*complete_flow(flow_name, declared, endpoints)?;
     let manifest = project.manifest();
     let graph = plan_graph(flow_name, flow, &manifest.runtime.backpressure)
-        .map_err(|e| located(&e, manifest.location_of(&["flow", flow_name])))?;
+        .map_err(|e| AssemblyError::new(located(&e, manifest.location_of(&["flow", flow_name]))))?;
     let resolver = ComponentResolver::new(project.root(), manifest, observer);
     let mut resolved = Vec::with_capacity(graph.nodes.len());
     let mut errors = Vec::new();
@@ -111,13 +110,10 @@ pub fn plan_flow_with(
             .map(|def| resolver.resolve_node(&node.name, def))
         {
             Some(Ok(component)) => resolved.push(component),
-            Some(Err(e)) => errors.extend(
-                located(
-                    &e,
-                    manifest.location_of(&["flow", flow_name, "nodes", &node.name, "component"]),
-                )
-                .diagnostics(),
-            ),
+            Some(Err(e)) => errors.extend(located(
+                &e,
+                manifest.location_of(&["flow", flow_name, "nodes", &node.name, "component"]),
+            )),
             None => {}
         }
     }
@@ -188,18 +184,6 @@ pub fn plan_flow_with(
         restart: flow_restart(flow),
         spec,
     })
-}
-
-/// `error` placed at `location` in the manifest file (line and column,
-/// so the CLI shows the lines), when the manifest knows where that is.
-fn located(error: &dyn Coded, location: Option<String>) -> AssemblyError {
-    let mut diagnostics = error.diagnostics();
-    if location.is_some() {
-        for d in &mut diagnostics {
-            d.location.clone_from(&location);
-        }
-    }
-    AssemblyError::new(diagnostics)
 }
 
 /// The flow's settings from the manifest (`[runtime]`, the flow's own

@@ -108,6 +108,25 @@ pub struct InvokeError {
     pub code: ErrorCode,
 }
 
+impl InvokeError {
+    /// `component`'s call of `function` failed as `kind` (`code`).
+    pub fn new(
+        component: &str,
+        function: &'static str,
+        kind: InvokeFailure,
+        code: ErrorCode,
+        detail: String,
+    ) -> Self {
+        Self {
+            component: component.to_string(),
+            function,
+            kind,
+            detail,
+            code,
+        }
+    }
+}
+
 /// The kinds of failed calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvokeFailure {

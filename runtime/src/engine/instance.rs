@@ -395,13 +395,7 @@ impl ComponentInstance {
         code: ErrorCode,
         detail: String,
     ) -> InvokeError {
-        InvokeError {
-            component: self.name().to_string(),
-            function,
-            kind,
-            detail,
-            code,
-        }
+        InvokeError::new(self.name(), function, kind, code, detail)
     }
 
     /// Turns a failed call into a coded error; any trap poisons the instance.

@@ -277,13 +277,12 @@ impl StageInstance {
     ) -> InvokeError {
         match self {
             StageInstance::Wasm(i) => i.inject_trap(function, kind),
-            StageInstance::Connector(c) => InvokeError {
-                component: c.name.clone(),
+            StageInstance::Connector(c) => c.failure(
                 function,
                 kind,
-                detail: "injected fault".into(),
-                code: ErrorCode::FatalComponentError,
-            },
+                ErrorCode::FatalComponentError,
+                "injected fault".into(),
+            ),
         }
     }
 }
@@ -358,13 +357,7 @@ impl ConnectorStage {
         code: ErrorCode,
         detail: String,
     ) -> InvokeError {
-        InvokeError {
-            component: self.name.clone(),
-            function,
-            kind,
-            detail,
-            code,
-        }
+        InvokeError::new(&self.name, function, kind, code, detail)
     }
 
     fn missing(&self, function: &'static str, interface: TorvynInterface) -> InvokeError {
