@@ -337,6 +337,7 @@ mod tests {
 
     #[test]
     fn update_measures_the_rate_between_two_refreshes() {
+        let _turn = one_line_at_a_time();
         let mut progress = Progress::new(ProgressDrawTarget::hidden());
         let t0 = Instant::now();
         progress.update(FlowState::Running, 100, 0, t0);
@@ -355,6 +356,7 @@ mod tests {
 
     #[test]
     fn update_with_a_clock_that_did_not_move_keeps_a_zero_rate() {
+        let _turn = one_line_at_a_time();
         let mut progress = Progress::new(ProgressDrawTarget::hidden());
         let t0 = Instant::now();
         progress.update(FlowState::Running, 10, 0, t0);
@@ -373,8 +375,19 @@ mod tests {
         assert!(!wanted(Format::Human, false, false), "stderr piped");
     }
 
+    /// The tests that draw a line share the process-wide `ON_SCREEN`:
+    /// under `cargo test` (threads, one process) they take turns.
+    static ON_SCREEN_TESTS: Mutex<()> = Mutex::new(());
+
+    fn one_line_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        ON_SCREEN_TESTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     #[test]
     fn the_line_is_on_screen_from_its_first_update_until_it_finishes() {
+        let _turn = one_line_at_a_time();
         let mut progress = Progress::new(ProgressDrawTarget::hidden());
         let on_screen = || ON_SCREEN.lock().unwrap().is_some();
         assert!(!on_screen(), "not before it is drawn");
@@ -386,6 +399,7 @@ mod tests {
 
     #[test]
     fn status_and_log_lines_print_around_a_drawn_line_and_straight_otherwise() {
+        let _turn = one_line_at_a_time();
         assert_eq!(around_progress(|| 1), 1, "no line drawn");
         let progress = Progress::new(ProgressDrawTarget::hidden());
         set_on_screen(Some(progress.bar.clone()));
