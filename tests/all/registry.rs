@@ -51,9 +51,11 @@ fn key_pair(dir: &Path, name: &str) {
     assert!(ok, "openssl could not make a key pair");
 }
 
-/// Packs and publishes a signed artifact as tag `signed`; a consumer
-/// with `[security] trusted_keys` runs it, refuses the unsigned `0.1.0`
-/// and one signed by another key (E0603).
+/// Signs the published `0.1.0` content (tag `signed`), publishes other
+/// content signed by another key (`stranger`) and unsigned (`unsigned`);
+/// a consumer with `[security] trusted_keys` runs `signed` and `0.1.0`
+/// (the signature is a referrer of the content, found even for a copy
+/// cached before it was signed) and refuses the other two (E0603).
 fn signed_components_are_verified(
     producer: &Path,
     consumer: &Path,
@@ -72,32 +74,80 @@ fn signed_components_are_verified(
         consumer.join("trusted.pub.pem"),
     )
     .expect("copy key");
-    let mut published = Vec::new();
-    for (key, tag) in [("release", "signed"), ("stranger", "stranger")] {
-        std::fs::write(producer.join("Torvyn.toml"), with_key(key)).expect("write manifest");
-        let tar = format!("{tag}.tar");
-        let packed = generated(
-            producer,
-            &[
-                "pack",
-                "--component",
-                TRANSFORM,
-                "--sign",
-                "--output",
-                &tar,
-                "--tag",
-                tag,
-            ],
-            &[],
+    for (key, tag) in [
+        (Some("release"), "signed"),
+        (Some("stranger"), "stranger"),
+        (None, "unsigned"),
+    ] {
+        // Other content than 0.1.0's: a description (an annotation).
+        let changed = manifest.replacen(
+            "[torvyn]\n",
+            &format!("[torvyn]\ndescription = \"The {tag} build\"\n"),
+            1,
         );
+        let producer_manifest = match key {
+            Some("release") => with_key("release"),
+            Some(key) => format!("{changed}\n[security]\nsigning_key = \"{key}.pem\"\n"),
+            None => changed.clone(),
+        };
+        assert_ne!(producer_manifest, manifest);
+        std::fs::write(producer.join("Torvyn.toml"), producer_manifest).expect("write manifest");
+        let tar = format!("{tag}.tar");
+        let mut args = vec![
+            "pack",
+            "--component",
+            TRANSFORM,
+            "--output",
+            &tar,
+            "--tag",
+            tag,
+        ];
+        if key.is_some() {
+            args.push("--sign");
+        }
+        let packed = generated(producer, &args, &[]);
         packed.expect_code(0);
-        assert!(
+        assert_eq!(
             packed.stdout.contains("Signed:   ed25519:"),
+            key.is_some(),
             "{}",
             packed.stdout
         );
-        generated(producer, &["publish", "--artifact", &tar], &[]).expect_code(0);
-        published.push(tag);
+        let pushed = generated(producer, &["publish", "--artifact", &tar], &[]);
+        pushed.expect_code(0);
+        if key.is_none() {
+            continue;
+        }
+        // The signature is an OCI referrer of the artifact: another OCI
+        // client finds it in the referrers tag schema's index.
+        let digest = pushed
+            .stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Digest:"))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no digest: {}", pushed.stdout))
+            .to_string();
+        let referrers = skopeo_manifest(
+            &format!("{address}/{TRANSFORM}:{}", digest.replace(':', "-")),
+            None,
+        );
+        let signature = &referrers["manifests"][0];
+        assert_eq!(
+            signature["artifactType"], "application/vnd.dev.torvyn.signature.v1+json",
+            "{referrers}"
+        );
+        let signature = skopeo_manifest(
+            &format!(
+                "{address}/{TRANSFORM}@{}",
+                signature["digest"].as_str().expect("a digest")
+            ),
+            None,
+        );
+        assert_eq!(
+            signature["subject"]["digest"],
+            digest.as_str(),
+            "{signature}"
+        );
     }
     std::fs::write(producer.join("Torvyn.toml"), &manifest).expect("restore manifest");
     let consumer_manifest =
@@ -107,15 +157,34 @@ fn signed_components_are_verified(
         consumer_manifest.replace(&reference("0.1.0"), &reference(tag))
             + "\n[security]\ntrusted_keys = [\"trusted.pub.pem\"]\n"
     };
-    std::fs::write(consumer.join("Torvyn.toml"), with_trust("signed")).expect("write");
-    let run = generated(consumer, &["run", "--limit", "2"], env);
-    run.expect_code(0);
-    assert!(run.stderr.contains("signed by ed25519:"), "{}", run.stderr);
-    for tag in ["0.1.0", "stranger"] {
+    for tag in ["signed", "0.1.0"] {
+        std::fs::write(consumer.join("Torvyn.toml"), with_trust(tag)).expect("write");
+        let run = generated(consumer, &["run", "--limit", "2"], env);
+        run.expect_code(0);
+        assert!(
+            run.stderr.contains("signed by ed25519:"),
+            "{tag}: {}",
+            run.stderr
+        );
+    }
+    for (tag, why) in [
+        ("unsigned", "not signed"),
+        ("stranger", "not a trusted key"),
+    ] {
         std::fs::write(consumer.join("Torvyn.toml"), with_trust(tag)).expect("write");
         let refused = generated(consumer, &["run", "--limit", "2"], env);
         refused.expect_error("E0603");
+        assert!(refused.stderr.contains(why), "{tag}: {}", refused.stderr);
         assert_eq!(refused.stdout, "", "{tag} ran");
+        // The refusal is audited.
+        let audit = std::fs::read_to_string(consumer.join(".torvyn").join("audit.log"))
+            .expect("an audit log");
+        assert!(
+            audit.lines().any(|l| l.contains("signature-refusal")
+                && l.contains(&format!(":{tag}"))
+                && l.contains(why)),
+            "{audit}"
+        );
     }
     std::fs::write(consumer.join("Torvyn.toml"), consumer_manifest).expect("restore");
     // Inspect names the signer.
@@ -472,6 +541,8 @@ to = {{ node = "sink", port = "input" }}
         "{}",
         remote.stdout
     );
+    let shown = redact_artifact(&remote.stdout.replace(&address, "[REGISTRY]"));
+    insta::assert_snapshot!("inspect_oci_reference", shown);
 
     // A cached blob that no longer matches its digest is pulled again.
     std::fs::write(&cached, b"tampered").expect("tamper");

@@ -154,7 +154,7 @@ fn print_artifact(a: &Artifact, out: &Output) {
     for (i, (key, value)) in a
         .annotations
         .iter()
-        .filter(|(k, _)| k.as_str() != keys::BENCHMARKS && !k.starts_with("dev.torvyn.signature"))
+        .filter(|(k, _)| k.as_str() != keys::BENCHMARKS)
         .enumerate()
     {
         let label = if i == 0 { "annotations" } else { "" };

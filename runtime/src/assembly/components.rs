@@ -79,6 +79,14 @@ pub enum ResolveError {
         /// Why (E0210 unreachable or missing, E0600 invalid, E0601 auth, …).
         error: Box<crate::packaging::PackagingError>,
     },
+    /// A security event about the node could not be audited.
+    #[error("node `{node}`: {error}")]
+    Audit {
+        /// Node name.
+        node: String,
+        /// Why (E0510).
+        error: Box<crate::security::SecurityError>,
+    },
     /// The component's toolchain (cargo, componentize-py) is missing.
     #[error("cannot run `{tool}` to build component `{component}`: {reason}")]
     Toolchain {
@@ -108,6 +116,7 @@ impl Coded for ResolveError {
                 ErrorCode::ToolchainMissing
             }
             ResolveError::Registry { error, .. } => error.code(),
+            ResolveError::Audit { error, .. } => error.code(),
             ResolveError::ConnectorSettings { .. } => ErrorCode::ConstraintViolation,
             ResolveError::ConnectorRole { .. } => ErrorCode::TopologyInvalid,
             _ => ErrorCode::ComponentNotFound,
@@ -121,7 +130,8 @@ impl Coded for ResolveError {
             | ResolveError::ConnectorSettings { node, .. }
             | ResolveError::ConnectorRole { node, .. }
             | ResolveError::MissingFile { node, .. }
-            | ResolveError::Registry { node, .. } => Some(format!("node `{node}` in Torvyn.toml")),
+            | ResolveError::Registry { node, .. }
+            | ResolveError::Audit { node, .. } => Some(format!("node `{node}` in Torvyn.toml")),
             ResolveError::BuildFailed { component, .. }
             | ResolveError::Toolchain { component, .. }
             | ResolveError::Unsupported { component, .. } => {
@@ -153,6 +163,7 @@ impl Coded for ResolveError {
                 "build the component first (`cargo build --release --target wasm32-wasip2`) or fix the path".into()
             }
             ResolveError::Registry { error, .. } => error.help(),
+            ResolveError::Audit { error, .. } => error.help(),
             ResolveError::BuildFailed { .. } => "fix the compiler errors above, then run again".into(),
             ResolveError::Toolchain { fix, .. } => fix.clone(),
             ResolveError::Unsupported { language, .. } => format!(

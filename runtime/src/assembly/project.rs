@@ -101,11 +101,7 @@ impl Project {
     /// project), or a disabled one.
     pub fn audit_log(&self, enabled: bool) -> AuditLog {
         if enabled {
-            AuditLog::new(
-                self.manifest.security.audit_enabled,
-                self.manifest.security.audit_target,
-                self.root.join(".torvyn").join("audit.log"),
-            )
+            AuditLog::for_project(&self.root, &self.manifest.security)
         } else {
             AuditLog::disabled()
         }

@@ -13,7 +13,7 @@
 
 use super::error::PackagingError;
 use super::layout::{canonical_json, digest_of, read_tar, ImageLayout};
-use super::signature;
+use super::signature::{self, Signature, Subject};
 use oci_spec::image::{
     Descriptor, DescriptorBuilder, ImageIndexBuilder, ImageManifest, ImageManifestBuilder,
     MediaType,
@@ -116,6 +116,8 @@ pub struct Artifact {
     pub annotations: BTreeMap<String, String>,
     /// The tag an image layout records for it.
     pub tag: Option<String>,
+    /// Its signatures (referrers whose subject is its manifest).
+    pub signatures: Vec<Signature>,
 }
 
 fn invalid(what: &str, reason: impl Into<String>) -> PackagingError {
@@ -195,13 +197,7 @@ impl Artifact {
             config["author"] = author.into();
         }
         let config = canonical_json(&config);
-        let mut annotations = spec.annotations;
-        if let Some(key) = &spec.signing_key {
-            let layer_digests: Vec<String> = layers.iter().map(|l| l.digest.clone()).collect();
-            let payload = signature::payload(&digest_of(&config), &layer_digests, &annotations);
-            annotations.insert(signature::SIGNATURE.into(), key.sign(&payload)?);
-            annotations.insert(signature::SIGNATURE_KEY.into(), key.id().to_string());
-        }
+        let annotations = spec.annotations;
         let layer_descriptors = layers
             .iter()
             .map(|l| {
@@ -221,14 +217,29 @@ impl Artifact {
             .build()
             .map_err(|e| invalid("the artifact", e.to_string()))?;
         let manifest = canonical(&manifest)?;
-        Ok(Self {
+        let mut artifact = Self {
             digest: digest_of(&manifest),
             manifest,
             config,
             layers,
             annotations,
             tag: Some(spec.tag),
-        })
+            signatures: Vec::new(),
+        };
+        if let Some(key) = &spec.signing_key {
+            let signature = Signature::sign(key, &artifact.subject())?;
+            artifact.signatures.push(signature);
+        }
+        Ok(artifact)
+    }
+
+    /// Its manifest as the subject of a referrer.
+    pub fn subject(&self) -> Subject {
+        Subject {
+            media_type: MANIFEST_MEDIA_TYPE.into(),
+            digest: self.digest.clone(),
+            size: self.manifest.len() as u64,
+        }
     }
 
     /// Checks a manifest and the blobs it names (`blob(digest)` fetches
@@ -325,23 +336,32 @@ impl Artifact {
             layers,
             annotations,
             tag,
+            signatures: Vec::new(),
         })
     }
 
-    /// The artifact as an OCI image layout (its index names the tag).
+    /// The artifact as an OCI image layout: its index names the
+    /// artifact's manifest (with the tag) and each signature's (with its
+    /// `artifactType`).
     pub fn to_layout(&self) -> Result<ImageLayout, PackagingError> {
         let mut annotations = BTreeMap::new();
         if let Some(tag) = &self.tag {
             annotations.insert(keys::REF_NAME.to_string(), tag.clone());
         }
+        let mut manifests = vec![descriptor(
+            MANIFEST_MEDIA_TYPE,
+            &self.manifest,
+            annotations,
+        )?];
+        for s in &self.signatures {
+            let mut d = descriptor(MANIFEST_MEDIA_TYPE, &s.manifest, BTreeMap::new())?;
+            d.set_artifact_type(Some(MediaType::from(signature::SIGNATURE_ARTIFACT_TYPE)));
+            manifests.push(d);
+        }
         let index = ImageIndexBuilder::default()
             .schema_version(2u32)
             .media_type(MediaType::ImageIndex)
-            .manifests(vec![descriptor(
-                MANIFEST_MEDIA_TYPE,
-                &self.manifest,
-                annotations,
-            )?])
+            .manifests(manifests)
             .build()
             .map_err(|e| invalid("the artifact", e.to_string()))?;
         let mut blobs = BTreeMap::new();
@@ -351,40 +371,51 @@ impl Artifact {
         {
             blobs.insert(super::layout::sha256_hex(bytes), bytes.clone());
         }
+        for s in &self.signatures {
+            for bytes in [s.manifest.as_slice(), signature::EMPTY_BLOB, &s.content] {
+                blobs.insert(super::layout::sha256_hex(bytes), bytes.to_vec());
+            }
+        }
         Ok(ImageLayout {
             index: canonical(&index)?,
             blobs,
         })
     }
 
-    /// Reads an image layout: its index must name exactly one manifest.
+    /// Reads an image layout: its index must name exactly one artifact
+    /// manifest, and may name signatures of it.
     pub fn from_layout(what: &str, layout: &ImageLayout) -> Result<Self, PackagingError> {
         let index: Value = serde_json::from_slice(&layout.index)
             .map_err(|e| invalid(what, format!("its index.json is not JSON: {e}")))?;
         let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
-        let [entry] = manifests.as_slice() else {
+        let (signatures, artifacts): (Vec<&Value>, Vec<&Value>) = manifests
+            .iter()
+            .partition(|m| m["artifactType"] == signature::SIGNATURE_ARTIFACT_TYPE);
+        let [entry] = artifacts.as_slice() else {
             return Err(invalid(
                 what,
                 format!(
-                    "its index.json names {} manifests; a component artifact has one",
-                    manifests.len()
+                    "its index.json names {} artifact manifests; a component artifact has one",
+                    artifacts.len()
                 ),
             ));
         };
-        let digest = entry["digest"].as_str().unwrap_or_default();
-        let manifest = layout
-            .blob(digest)
-            .ok_or_else(|| invalid(what, format!("its manifest blob {digest} is missing")))?
-            .to_vec();
-        let tag = entry["annotations"][keys::REF_NAME]
-            .as_str()
-            .map(str::to_string);
-        Self::assemble(what, manifest, tag, |d| {
+        let blob = |d: &str| {
             layout
                 .blob(d)
                 .map(<[u8]>::to_vec)
                 .ok_or_else(|| invalid(what, format!("blob {d} is missing")))
-        })
+        };
+        let manifest_of = |entry: &Value| blob(entry["digest"].as_str().unwrap_or_default());
+        let tag = entry["annotations"][keys::REF_NAME]
+            .as_str()
+            .map(str::to_string);
+        let mut artifact = Self::assemble(what, manifest_of(entry)?, tag, blob)?;
+        for entry in signatures {
+            let signature = Signature::assemble(what, manifest_of(entry)?, blob)?;
+            artifact.signatures.push(signature);
+        }
+        Ok(artifact)
     }
 
     /// Reads the image layout tar at `path`.
@@ -452,26 +483,19 @@ impl Artifact {
 
     /// The id of the key that signed it, if it is signed (unverified).
     pub fn signed_by(&self) -> Option<&str> {
-        self.annotations
-            .get(signature::SIGNATURE)
-            .and(self.annotations.get(signature::SIGNATURE_KEY))
-            .map(String::as_str)
+        self.signatures
+            .iter()
+            .find(|s| s.subject == self.digest)
+            .map(|s| s.key.as_str())
     }
 
     /// Checks that one of `trusted` signed it; the key's id.
     pub fn verify(&self, trusted: &[signature::TrustedKey]) -> Result<String, PackagingError> {
-        let layers: Vec<String> = self.layers.iter().map(|l| l.digest.clone()).collect();
         let what = self.name().map_or_else(
             || self.digest.clone(),
             |n| format!("`{n}` ({})", self.digest),
         );
-        signature::verify(
-            &what,
-            &digest_of(&self.config),
-            &layers,
-            &self.annotations,
-            trusted,
-        )
+        signature::verify(&what, &self.digest, &self.signatures, trusted)
     }
 
     /// The component's version, if recorded.
@@ -569,7 +593,9 @@ mod tests {
             Artifact::build(s).expect("packs")
         };
         let a = signed();
-        assert_eq!(a.digest, signed().digest);
+        assert_eq!(a, signed());
+        // Signing leaves the artifact itself as it was.
+        assert_eq!(a.digest, Artifact::build(spec()).expect("packs").digest);
         let trusted = TrustedKey::load(&public).expect("loads");
         assert_eq!(a.signed_by(), Some(trusted.id()));
         assert_eq!(

@@ -5,6 +5,8 @@
 //! oci/manifests/sha256/<hex>          a manifest, as the registry served it
 //! oci/blobs/sha256/<hex>              its config and layers (the .wasm is one)
 //! oci/tags/<registry>/<repo>/<tag>    the manifest digest a tag last resolved to
+//! oci/referrers/sha256/<hex>          the digests of the signature manifests of
+//!                                     manifest <hex>, one per line
 //! ```
 //!
 //! Everything is written to a temporary file and renamed, and verified
@@ -14,6 +16,7 @@ use super::artifact::Artifact;
 use super::error::PackagingError;
 use super::layout::sha256_hex;
 use super::reference::{OciReference, Pin};
+use super::signature::{Signature, EMPTY_BLOB};
 use std::path::{Path, PathBuf};
 
 /// The registry component cache.
@@ -73,7 +76,55 @@ impl OciCache {
         for layer in &artifact.layers {
             write_atomic(&self.blob_path(&layer.digest), &layer.bytes)?;
         }
+        self.store_signatures(&artifact.digest, &artifact.signatures)?;
         self.record_tag(reference, &artifact.digest)
+    }
+
+    fn referrers_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        self.root.join("referrers").join("sha256").join(hex)
+    }
+
+    /// Stores the signatures of manifest `digest` (replacing the list of
+    /// those known before).
+    pub fn store_signatures(
+        &self,
+        digest: &str,
+        signatures: &[Signature],
+    ) -> Result<(), PackagingError> {
+        let mut list = String::new();
+        for s in signatures {
+            write_atomic(&self.manifest_path(&s.digest), &s.manifest)?;
+            write_atomic(&self.blob_path(&s.content_digest()), &s.content)?;
+            write_atomic(
+                &self.blob_path(&super::layout::digest_of(EMPTY_BLOB)),
+                EMPTY_BLOB,
+            )?;
+            list.push_str(&s.digest);
+            list.push('\n');
+        }
+        write_atomic(&self.referrers_path(digest), list.as_bytes())
+    }
+
+    /// The cached signatures of manifest `digest` that are intact.
+    fn signatures(&self, digest: &str) -> Vec<Signature> {
+        let list = std::fs::read_to_string(self.referrers_path(digest)).unwrap_or_default();
+        list.lines()
+            .filter_map(|signature| {
+                let manifest = std::fs::read(self.manifest_path(signature)).ok()?;
+                if super::layout::digest_of(&manifest) != signature {
+                    return None;
+                }
+                Signature::assemble(digest, manifest, |d| {
+                    std::fs::read(self.blob_path(d)).map_err(|e| PackagingError::Io {
+                        action: "read",
+                        path: self.blob_path(d),
+                        reason: e.to_string(),
+                    })
+                })
+                .ok()
+            })
+            .collect()
     }
 
     /// Records that `reference`'s tag resolved to manifest `digest` (a
@@ -96,14 +147,16 @@ impl OciCache {
         if format!("sha256:{}", sha256_hex(&manifest)) != digest {
             return None;
         }
-        Artifact::assemble(digest, manifest, None, |d| {
+        let mut artifact = Artifact::assemble(digest, manifest, None, |d| {
             std::fs::read(self.blob_path(d)).map_err(|e| PackagingError::Io {
                 action: "read",
                 path: self.blob_path(d),
                 reason: e.to_string(),
             })
         })
-        .ok()
+        .ok()?;
+        artifact.signatures = self.signatures(digest);
+        Some(artifact)
     }
 
     /// The manifest digest `reference`'s tag resolved to when last pulled.
@@ -138,6 +191,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn artifact() -> Artifact {
+        artifact_signed_by(None)
+    }
+
+    fn artifact_signed_by(key: Option<crate::packaging::signature::SigningKey>) -> Artifact {
         Artifact::build(ArtifactSpec {
             wasm: b"\0asm\x0d\0\x01\0".to_vec(),
             imports: vec![],
@@ -148,9 +205,40 @@ mod tests {
             created: "1970-01-01T00:00:00Z".into(),
             author: None,
             tag: "1.0.0".into(),
-            signing_key: None,
+            signing_key: key,
         })
         .expect("packs")
+    }
+
+    #[test]
+    fn signatures_are_cached_with_their_artifact_and_replaced_on_refresh() {
+        use crate::packaging::signature::SigningKey;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = OciCache::new(dir.path());
+        let signed = artifact_signed_by(Some(SigningKey::from_seed(1)));
+        assert_eq!(signed.signatures.len(), 1);
+        let reference = OciReference::parse("oci://h/x:1.0.0").expect("parses");
+        cache.store(&signed, &reference).expect("stores");
+        let back = cache.load(&signed.digest).expect("cached");
+        assert_eq!(back.signatures, signed.signatures);
+        assert_eq!(back.signed_by(), signed.signed_by());
+        cache.store_signatures(&signed.digest, &[]).expect("stores");
+        assert!(cache
+            .load(&signed.digest)
+            .expect("cached")
+            .signatures
+            .is_empty());
+        // A tampered signature layer is dropped, not trusted.
+        cache
+            .store_signatures(&signed.digest, &signed.signatures)
+            .expect("stores");
+        let layer = cache.blob_path(&signed.signatures[0].content_digest());
+        std::fs::write(layer, b"{}").expect("tamper");
+        assert!(cache
+            .load(&signed.digest)
+            .expect("cached")
+            .signatures
+            .is_empty());
     }
 
     #[test]

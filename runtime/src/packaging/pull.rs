@@ -53,7 +53,7 @@ pub fn pull_component(
             Err(e) => return Err(e),
         },
     };
-    let (artifact, fetched) = match cache.load(&digest) {
+    let (mut artifact, fetched) = match cache.load(&digest) {
         Some(artifact) => (artifact, false),
         None => {
             observer.status(&format!("Pulling {reference}"));
@@ -68,6 +68,9 @@ pub fn pull_component(
     } else {
         // The blobs are there: only (re)record what the tag resolved to.
         cache.record_tag(reference, &digest)?;
+    }
+    if let Pin::Tag(tag) = &reference.pin {
+        artifact.tag = Some(tag.clone());
     }
     observer.status(&format!(
         "Resolved {reference} → {digest} (component {})",
@@ -99,13 +102,51 @@ pub fn pull_node(
     };
     let reference = OciReference::parse(reference).map_err(|e| registry_error(e.into()))?;
     let trusted = trusted_keys(root, &security.trusted_keys).map_err(registry_error)?;
-    let pulled =
-        pull_component(&reference, &OciCache::from_env(), observer).map_err(registry_error)?;
+    let cache = OciCache::from_env();
+    let pulled = pull_component(&reference, &cache, observer).map_err(registry_error)?;
     if !trusted.is_empty() {
-        let key = pulled.artifact.verify(&trusted).map_err(registry_error)?;
-        observer.status(&format!("Verified {reference}: signed by {key}"));
+        match verify_signature(&pulled, &cache, &trusted) {
+            Ok(key) => observer.status(&format!("Verified {reference}: signed by {key}")),
+            Err(error) => {
+                // A refusal is a security event: it is audited before the
+                // run stops.
+                AuditLog::for_project(root, security)
+                    .record(
+                        AuditKind::SignatureRefusal,
+                        node,
+                        &reference.to_string(),
+                        &format!("manifest {}: {error}", pulled.digest),
+                    )
+                    .map_err(|e| crate::assembly::ResolveError::Audit {
+                        node: node.to_string(),
+                        error: Box::new(e),
+                    })?;
+                return Err(registry_error(error));
+            }
+        }
     }
     Ok(pulled.wasm)
+}
+
+/// Checks `pulled` against `trusted`. A cached artifact whose cached
+/// signatures do not verify is checked again against the signatures the
+/// registry holds now (it may have been signed since it was cached).
+fn verify_signature(
+    pulled: &PulledComponent,
+    cache: &OciCache,
+    trusted: &[super::signature::TrustedKey],
+) -> Result<String, PackagingError> {
+    let first = pulled.artifact.verify(trusted);
+    if first.is_ok() || pulled.fetched {
+        return first;
+    }
+    let Ok(signatures) = registry::signatures(&pulled.reference, &pulled.digest) else {
+        return first;
+    };
+    cache.store_signatures(&pulled.digest, &signatures)?;
+    let mut artifact = pulled.artifact.clone();
+    artifact.signatures = signatures;
+    artifact.verify(trusted)
 }
 
 /// The whole artifact `reference` names (`torvyn inspect oci://…`),

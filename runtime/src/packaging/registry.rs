@@ -10,8 +10,10 @@ use super::credentials::credentials;
 use super::error::PackagingError;
 use super::layout::{digest_of, MAX_ENTRY_BYTES};
 use super::reference::{OciReference, Pin};
+use super::signature::{Signature, EMPTY_BLOB, SIGNATURE_ARTIFACT_TYPE};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use std::collections::BTreeMap;
@@ -233,6 +235,10 @@ pub fn publish(
                 .iter()
                 .map(|l| (l.digest.clone(), l.bytes.clone())),
         );
+        for signature in &artifact.signatures {
+            blobs.push((digest_of(EMPTY_BLOB), EMPTY_BLOB.to_vec()));
+            blobs.push((signature.content_digest(), signature.content.clone()));
+        }
         let (mut uploaded, mut reused) = (0, 0);
         for (digest, bytes) in blobs {
             if client.blob_exists(&image, &digest).await.unwrap_or(false) {
@@ -253,6 +259,11 @@ pub fn publish(
             )
             .await
             .map_err(push_failed)?;
+        for signature in &artifact.signatures {
+            push_signature(&client, reference, &auth, &artifact.digest, signature)
+                .await
+                .map_err(push_failed)?;
+        }
         Ok(Published {
             reference: reference.clone(),
             digest: artifact.digest.clone(),
@@ -264,6 +275,149 @@ pub fn publish(
     block_on(work).map_err(|reason| PackagingError::PushFailed {
         reference: reference.to_string(),
         reason,
+    })?
+}
+
+/// `reference`'s repository at manifest `digest`.
+fn at_digest(reference: &OciReference, digest: &str) -> oci_client::Reference {
+    oci_client::Reference::with_digest(
+        reference.registry.clone(),
+        reference.repository.clone(),
+        digest.to_string(),
+    )
+}
+
+/// The referrers tag schema's tag for manifest `digest`
+/// (`sha256-<hex>`), for registries without the referrers API.
+fn referrers_tag(reference: &OciReference, digest: &str) -> oci_client::Reference {
+    oci_client::Reference::with_tag(
+        reference.registry.clone(),
+        reference.repository.clone(),
+        digest.replace(':', "-"),
+    )
+}
+
+const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+
+/// Pushes `signature` (its blobs are there already) by digest, and lists
+/// it in the referrers tag schema's index of its subject. A registry with
+/// the referrers API lists it from its `subject` by itself; the tag
+/// serves the others (Docker's distribution 2.x among them).
+async fn push_signature(
+    client: &Client,
+    reference: &OciReference,
+    auth: &RegistryAuth,
+    subject: &str,
+    signature: &Signature,
+) -> Result<(), OciDistributionError> {
+    client
+        .push_manifest_raw(
+            &at_digest(reference, &signature.digest),
+            signature.manifest.clone(),
+            http::HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
+        )
+        .await?;
+    let tag = referrers_tag(reference, subject);
+    let mut index = match client
+        .pull_manifest_raw(&tag, auth, &[INDEX_MEDIA_TYPE])
+        .await
+    {
+        Ok((bytes, _)) => serde_json::from_slice::<OciImageIndex>(&bytes).map_err(|e| {
+            OciDistributionError::ManifestParsingError(format!(
+                "the referrers index of {subject}: {e}"
+            ))
+        })?,
+        Err(e) if is_not_found(&e) => OciImageIndex {
+            schema_version: 2,
+            media_type: Some(INDEX_MEDIA_TYPE.into()),
+            manifests: Vec::new(),
+            artifact_type: None,
+            annotations: None,
+        },
+        Err(e) => return Err(e),
+    };
+    if index.manifests.iter().any(|m| m.digest == signature.digest) {
+        return Ok(());
+    }
+    index.manifests.push(ImageIndexEntry {
+        media_type: MANIFEST_MEDIA_TYPE.into(),
+        digest: signature.digest.clone(),
+        size: signature.manifest.len() as i64,
+        platform: None,
+        annotations: None,
+        artifact_type: Some(SIGNATURE_ARTIFACT_TYPE.into()),
+    });
+    let bytes = serde_json::to_vec(&index).map_err(OciDistributionError::JsonError)?;
+    client
+        .push_manifest_raw(
+            &tag,
+            bytes,
+            http::HeaderValue::from_static(INDEX_MEDIA_TYPE),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The signatures of manifest `digest` in `reference`'s repository (the
+/// referrers API, or the referrers tag schema), each checked against its
+/// digests.
+async fn fetch_signatures(
+    client: &Client,
+    reference: &OciReference,
+    auth: &RegistryAuth,
+    digest: &str,
+) -> Result<Vec<Signature>, PackagingError> {
+    let what = reference.to_string();
+    let failed = |e| pull_failed(reference, auth, e);
+    let index = client
+        .pull_referrers(&at_digest(reference, digest), Some(SIGNATURE_ARTIFACT_TYPE))
+        .await
+        .map_err(failed)?;
+    let mut signatures = Vec::new();
+    for entry in index.manifests {
+        let image = at_digest(reference, &entry.digest);
+        let (manifest, _) = client
+            .pull_manifest_raw(&image, auth, &[MANIFEST_MEDIA_TYPE])
+            .await
+            .map_err(failed)?;
+        let manifest = manifest.to_vec();
+        if digest_of(&manifest) != entry.digest {
+            return Err(PackagingError::DigestMismatch {
+                what: format!("a signature manifest of {what}"),
+                expected: entry.digest,
+                actual: digest_of(&manifest),
+            });
+        }
+        let parsed: serde_json::Value =
+            serde_json::from_slice(&manifest).unwrap_or(serde_json::Value::Null);
+        let layer = parsed["layers"][0]["digest"].as_str().unwrap_or_default();
+        let mut content = Vec::new();
+        if !layer.is_empty() {
+            client
+                .pull_blob(&image, layer, &mut content)
+                .await
+                .map_err(failed)?;
+        }
+        signatures.push(Signature::assemble(&what, manifest, |_| {
+            Ok(content.clone())
+        })?);
+    }
+    Ok(signatures)
+}
+
+/// The signatures of manifest `digest` that `reference`'s registry holds
+/// now (to check a cached artifact against a key trusted since).
+pub fn signatures(
+    reference: &OciReference,
+    digest: &str,
+) -> Result<Vec<Signature>, PackagingError> {
+    let auth = credentials(&reference.registry);
+    let client = client_for(reference);
+    block_on(fetch_signatures(&client, reference, &auth, digest)).map_err(|reason| {
+        PackagingError::PullFailed {
+            reference: reference.to_string(),
+            reason,
+        }
     })?
 }
 
@@ -337,14 +491,16 @@ pub fn pull(reference: &OciReference) -> Result<Artifact, PackagingError> {
             Pin::Tag(tag) => Some(tag.clone()),
             Pin::Digest(_) => None,
         };
-        Artifact::assemble(&what, manifest, tag, |d| {
+        let mut artifact = Artifact::assemble(&what, manifest, tag, |d| {
             blobs
                 .remove(d)
                 .ok_or_else(|| PackagingError::ArtifactInvalid {
                     what: what.clone(),
                     reason: format!("blob {d} is missing"),
                 })
-        })
+        })?;
+        artifact.signatures = fetch_signatures(&client, reference, &auth, &actual).await?;
+        Ok(artifact)
     };
     block_on(work).map_err(|reason| PackagingError::PullFailed {
         reference: reference.to_string(),

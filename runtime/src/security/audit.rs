@@ -28,6 +28,9 @@ pub enum AuditKind {
     Denial,
     /// A node's `oci://` component was resolved to a digest at startup.
     ComponentResolution,
+    /// A node's `oci://` component was refused: unsigned, or not signed
+    /// by a trusted key (`[security] trusted_keys`).
+    SignatureRefusal,
 }
 
 impl AuditKind {
@@ -37,6 +40,7 @@ impl AuditKind {
             AuditKind::Exercise => "exercise",
             AuditKind::Denial => "denial",
             AuditKind::ComponentResolution => "component-resolution",
+            AuditKind::SignatureRefusal => "signature-refusal",
         }
     }
 }
@@ -103,6 +107,16 @@ impl AuditLog {
             sink,
             events: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The log `[security]` configures for the project at `root`
+    /// (`.torvyn/audit.log` for the file target).
+    pub fn for_project(root: &std::path::Path, security: &crate::config::SecurityConfig) -> Self {
+        Self::new(
+            security.audit_enabled,
+            security.audit_target,
+            root.join(".torvyn").join("audit.log"),
+        )
     }
 
     /// A log that records nothing.
