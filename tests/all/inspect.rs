@@ -167,3 +167,67 @@ fn run_refuses_a_tcp_inspection_address_that_is_not_loopback() {
     run.expect_code(2).expect_error("E0702");
     assert!(run.stderr.contains("loopback"), "{}", run.stderr);
 }
+
+fn spawn(project: &Project, args: &[&str], state: &Path) -> Running {
+    Running(
+        command(project.path(), args)
+            .env("TORVYN_STATE_DIR", state)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("torvyn starts"),
+    )
+}
+
+/// Waits until the flow behind `socket` delivers, then checks its
+/// /metrics with promtool; the metrics text.
+fn serves_live_metrics(socket: &Path) -> String {
+    poll(
+        &format!("a flow delivering behind {}", socket.display()),
+        || get(socket, "/flows"),
+        |r| r.status == 200 && delivered(r) > 0,
+    );
+    let metrics = get(socket, "/metrics").expect("metrics");
+    assert_eq!(metrics.status, 200);
+    promtool_check_metrics(&metrics.body);
+    assert!(elements_total(&metrics.body) > 0.0);
+    metrics.body
+}
+
+#[test]
+fn serve_and_run_serve_metrics_by_default_on_distinct_sockets() {
+    let project = endless_project();
+    let state = tempfile::tempdir().expect("state dir");
+    let socket = state.path().join("torvyn.sock");
+    // `torvyn serve` with no inspection option: /metrics at the default.
+    // Its source reads the wall clock it was not granted: the sandbox's
+    // denials are in the catalog.
+    let reader = Project::with_manifest(&crate::capabilities::clock_reading_manifest(
+        r#"{"repeat": 0, "clock_reads": 1}"#,
+    ));
+    let mut serve = spawn(&reader, &["serve"], state.path());
+    let metrics = serves_live_metrics(&socket);
+    let denials = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("torvyn_capability_denials_total{")
+                && l.contains(r#"capability="wasi:clocks/wall-clock""#)
+                && l.contains(r#"component_id="source""#)
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no wall-clock denials in\n{metrics}"));
+    assert!(denials > 0.0);
+    // A second host at the same time gets its own socket beside it.
+    let run = spawn(&project, &["run"], state.path());
+    let own = state.path().join(format!("torvyn-{}.sock", run.0.id()));
+    serves_live_metrics(&own);
+    // The first is still served by the first host.
+    assert_eq!(get(&socket, "/flows").expect("flows").status, 200);
+    // A killed host leaves its socket behind; the next host replaces it.
+    serve.0.kill().expect("SIGKILL");
+    serve.0.wait().expect("reaped");
+    assert!(socket.exists(), "a killed host cannot remove its socket");
+    let _next = spawn(&project, &["run"], state.path());
+    serves_live_metrics(&socket);
+}

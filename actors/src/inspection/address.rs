@@ -35,6 +35,11 @@ pub enum InspectionAddress {
     /// A Unix domain socket (only its owner may connect: mode 0600 in a
     /// 0700 directory when the directory is created here).
     Unix(PathBuf),
+    /// The default socket, [`default_socket_path`]: when another host
+    /// serves it, this host serves `torvyn-<pid>.sock` beside it instead
+    /// (so two hosts never take over each other's socket, and neither
+    /// fails to start).
+    DefaultUnix(PathBuf),
     /// Loopback TCP; every request must carry `Authorization: Bearer <token>`.
     Tcp {
         /// A loopback address (`127.0.0.1:9464`, `[::1]:9464`).
@@ -54,7 +59,9 @@ impl fmt::Debug for InspectionAddress {
 impl fmt::Display for InspectionAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InspectionAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+            InspectionAddress::Unix(path) | InspectionAddress::DefaultUnix(path) => {
+                write!(f, "unix:{}", path.display())
+            }
             InspectionAddress::Tcp { addr, .. } => write!(f, "http://{addr}"),
         }
     }
@@ -112,7 +119,7 @@ impl InspectionAddress {
     pub fn parse(address: &str, token: &str) -> Result<Self, InspectionError> {
         let address = address.trim();
         if address.is_empty() {
-            return Ok(InspectionAddress::Unix(default_socket_path()));
+            return Ok(InspectionAddress::DefaultUnix(default_socket_path()));
         }
         let addr: SocketAddr = address
             .parse()
@@ -132,7 +139,7 @@ impl InspectionAddress {
     /// The bearer token requests must carry (TCP only).
     pub fn token(&self) -> Option<&str> {
         match self {
-            InspectionAddress::Unix(_) => None,
+            InspectionAddress::Unix(_) | InspectionAddress::DefaultUnix(_) => None,
             InspectionAddress::Tcp { token, .. } => Some(token),
         }
     }
@@ -148,12 +155,28 @@ impl InspectionAddress {
         };
         match self {
             InspectionAddress::Unix(path) => {
-                prepare_socket_path(path).map_err(|e| failed(e.to_string()))?;
-                let server =
-                    tiny_http::Server::http_unix(path).map_err(|e| failed(e.to_string()))?;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| failed(e.to_string()))?;
+                let server = bind_unix(path).map_err(|e| failed(e.to_string()))?;
                 Ok((server, self.clone(), Some(path.clone())))
+            }
+            InspectionAddress::DefaultUnix(path) => {
+                let (server, path) = match bind_unix(path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                        remove_stale_sockets(path);
+                        let own =
+                            path.with_file_name(format!("torvyn-{}.sock", std::process::id()));
+                        // The CLI prints the address it serves; a log
+                        // line at info would land in every run's output.
+                        tracing::debug!(
+                            default = %path.display(),
+                            socket = %own.display(),
+                            "another Torvyn host serves the default inspection socket; serving this host's own"
+                        );
+                        (bind_unix(&own), own)
+                    }
+                    other => (other, path.clone()),
+                };
+                let server = server.map_err(|e| failed(e.to_string()))?;
+                Ok((server, InspectionAddress::Unix(path.clone()), Some(path)))
             }
             InspectionAddress::Tcp { addr, token } => {
                 let server = tiny_http::Server::http(addr).map_err(|e| failed(e.to_string()))?;
@@ -164,6 +187,34 @@ impl InspectionAddress {
                 };
                 Ok((server, address, None))
             }
+        }
+    }
+}
+
+/// Listens on Unix socket `path` (mode 0600).
+fn bind_unix(path: &Path) -> std::io::Result<tiny_http::Server> {
+    prepare_socket_path(path)?;
+    let server =
+        tiny_http::Server::http_unix(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(server)
+}
+
+/// Removes the `torvyn-<pid>.sock` files beside `default` that nobody
+/// answers on any more (hosts that were killed).
+fn remove_stale_sockets(default: &Path) {
+    let Some(dir) = default.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("torvyn-")
+            && name.ends_with(".sock")
+            && std::os::unix::net::UnixStream::connect(entry.path()).is_err()
+        {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -198,9 +249,33 @@ mod tests {
     #[test]
     fn test_inspection_address_empty_is_the_unix_socket() {
         match InspectionAddress::parse("", "").unwrap() {
-            InspectionAddress::Unix(path) => assert!(path.ends_with(SOCKET_NAME)),
+            InspectionAddress::DefaultUnix(path) => assert!(path.ends_with(SOCKET_NAME)),
             other => panic!("{other}"),
         }
+    }
+
+    #[test]
+    fn a_second_host_serves_its_own_socket_and_stale_sockets_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = dir.path().join(SOCKET_NAME);
+        // A socket file nobody answers on (a killed host) is replaced.
+        drop(std::os::unix::net::UnixListener::bind(&default).unwrap());
+        assert!(default.exists());
+        let address = InspectionAddress::DefaultUnix(default.clone());
+        let (_first, bound, _) = address.bind().unwrap();
+        assert_eq!(bound, InspectionAddress::Unix(default.clone()));
+        // The default is served now: a second host gets its own socket.
+        let own = dir
+            .path()
+            .join(format!("torvyn-{}.sock", std::process::id()));
+        let stale = dir.path().join("torvyn-999999.sock");
+        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+        let (_second, bound, _) = address.bind().unwrap();
+        assert_eq!(bound, InspectionAddress::Unix(own));
+        assert!(!stale.exists(), "a killed host's socket is removed");
+        // An explicitly named socket that is served is an error.
+        let error = InspectionAddress::Unix(default).bind().err().unwrap();
+        assert!(error.to_string().contains("another Torvyn host"), "{error}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod completions;
 pub mod doctor;
 pub mod init;
 pub mod inspect;
+pub mod inspection;
 pub mod link;
 pub mod pack;
 pub mod prepare;

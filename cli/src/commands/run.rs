@@ -6,16 +6,15 @@
 //! printed and `torvyn run` exits 130 (SIGINT) or 143 (SIGTERM). A second
 //! signal cancels the flow at once.
 
-use super::prepare::{host_failure, pipeline, start_host, validation, Failure, FlowRunArgs};
+use super::inspection::{serve_inspection, InspectArgs};
+use super::prepare::{host_failure, pipeline, start_host, Failure, FlowRunArgs};
 use crate::output::Output;
 use crate::progress::{format_rate, Progress, REFRESH};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::mpsc;
 use std::time::Duration;
-use torvyn_actors::{
-    FlowId, FlowSpec, HostError, InspectionConfig, InspectionServer, TorvynHandle,
-};
+use torvyn_actors::{FlowId, FlowSpec, HostError, TorvynHandle};
 use torvyn_runtime::assembly::FlowPlan;
 use torvyn_runtime::error::ErrorCode;
 use torvyn_runtime::reactor::{FlowReport, StageReport};
@@ -25,10 +24,8 @@ use torvyn_runtime::reactor::{FlowReport, StageReport};
 pub struct RunArgs {
     #[command(flatten)]
     flow: FlowRunArgs,
-    /// Serve the inspection API (/metrics, /flows, control) while the flow
-    /// runs, as `[observability] inspection = true` does.
-    #[arg(long)]
-    inspect: bool,
+    #[command(flatten)]
+    inspection: InspectArgs,
 }
 
 /// How a run ended when it ran to its end or was stopped by a signal.
@@ -160,25 +157,14 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
         .map(Progress::guest_outputs)
         .unwrap_or_else(|| out.guest_outputs());
     let (project, prepared) = args.flow.prepare_with(out, outputs)?;
-    let observability = &project.manifest().observability;
-    let inspection = if args.inspect || observability.inspection {
-        Some(InspectionConfig::from_observability(observability).map_err(validation)?)
-    } else {
-        None
-    };
     let host = start_host(&project, prepared.engine)?;
-    let server = match inspection {
-        Some(config) => match InspectionServer::start(host.clone(), config) {
-            Ok(server) => {
-                out.status(&format!("Inspection API:          {}", server.address()));
-                Some(server)
-            }
-            Err(e) => {
-                host.shutdown();
-                return Err(pipeline(e));
-            }
-        },
-        None => None,
+    let observability = &project.manifest().observability;
+    let server = match serve_inspection(args.inspection, observability, &host, false, out) {
+        Ok(server) => server,
+        Err(failure) => {
+            host.shutdown();
+            return Err(failure);
+        }
     };
     let result = run_on_host(&host, prepared.plan, progress, out);
     // The server holds a handle: stop it first, then the host.

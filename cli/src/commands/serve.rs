@@ -14,6 +14,7 @@
 //!
 //! Every flow start, end, restart and drain is one tracing line.
 
+use crate::commands::inspection::{serve_inspection, InspectArgs};
 use crate::commands::prepare::{host_failure, load_project, pipeline, validation, Failure};
 use crate::output::Output;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -69,6 +70,8 @@ pub struct ServeArgs {
     /// runtime.max_invocation_time_ms=100).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    #[command(flatten)]
+    inspection: InspectArgs,
 }
 
 impl ServeArgs {
@@ -124,18 +127,16 @@ enum Event {
     },
 }
 
-/// Every flow to serve, planned: its label and plan.
-fn plan_all(
-    args: &ServeArgs,
-    out: &Output,
-) -> Result<
-    (
-        Project,
-        torvyn_runtime::engine::WasmEngine,
-        Vec<(String, FlowPlan)>,
-    ),
-    Failure,
-> {
+/// Every flow to serve, planned: the first project (whose `[runtime]`
+/// and `[observability]` the host takes), the engine, and each flow's
+/// label and plan.
+struct Planned {
+    first: Project,
+    engine: torvyn_runtime::engine::WasmEngine,
+    plans: Vec<(String, FlowPlan)>,
+}
+
+fn plan_all(args: &ServeArgs, out: &Output) -> Result<Planned, Failure> {
     let window = args
         .restart_window
         .as_deref()
@@ -198,18 +199,34 @@ fn plan_all(
             .map_err(validation)?;
     }
     let first = projects.swap_remove(0);
-    Ok((first, engine, plans))
+    Ok(Planned {
+        first,
+        engine,
+        plans,
+    })
 }
 
 fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
     let drain_timeout = parse_duration(&args.drain_timeout).map_err(validation)?;
     let status_interval = parse_duration(&args.status_interval).map_err(validation)?;
-    let (first, engine, plans) = plan_all(&args, out)?;
+    let Planned {
+        first,
+        engine,
+        plans,
+    } = plan_all(&args, out)?;
     let host = TorvynHost::builder()
         .project(&first)
         .engine(engine)
         .build()
         .map_err(host_failure)?;
+    let observability = &first.manifest().observability;
+    let inspection = match serve_inspection(args.inspection, observability, &host, true, out) {
+        Ok(server) => server,
+        Err(failure) => {
+            host.shutdown();
+            return Err(failure);
+        }
+    };
 
     let (tx, rx) = mpsc::channel();
     let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(|e| {
@@ -257,6 +274,10 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
     };
 
     let killed = drain(&host, &mut slots, &rx, &tx, signal, drain_timeout);
+    // The server holds a handle: stop it first, then the host.
+    if let Some(server) = inspection {
+        server.stop();
+    }
     host.shutdown();
     signal_handle.close();
     let _ = signal_thread.join();

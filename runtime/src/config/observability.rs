@@ -107,7 +107,9 @@ pub struct ObservabilityConfig {
     /// at most 1 Mi slots (32 MiB), far past any useful window.
     #[schemars(range(min = 1, max = 1 << 20))]
     pub ring_buffer_capacity: u32,
-    /// Serve the inspection API while `torvyn run` runs (default false).
+    /// Serve the inspection API while `torvyn run`, `trace`, `bench` or
+    /// `serve` runs (default true; `--no-inspect` turns it off for one
+    /// command).
     pub inspection: bool,
     /// Where the inspection API listens: "" (default) for the Unix socket
     /// `$TORVYN_STATE_DIR/torvyn.sock`, or a loopback `HOST:PORT` for TCP.
@@ -151,7 +153,7 @@ impl Default for ObservabilityConfig {
             otlp_metrics_enabled: false,
             otlp_metrics_interval_s: 15,
             ring_buffer_capacity: 64,
-            inspection: false,
+            inspection: true,
             inspection_address: String::new(),
             inspection_token: String::new(),
         }

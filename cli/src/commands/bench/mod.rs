@@ -24,6 +24,7 @@ use self::compare::Baseline;
 use self::driver::LoadPlan;
 use self::error::BenchError;
 use self::report::{BenchReport, Settings};
+use super::inspection::{serve_inspection, InspectArgs};
 use super::prepare::{load_project, pipeline, prepare_flow, start_host, validation, Failure};
 use crate::output::{Format, Output};
 use std::path::{Path, PathBuf};
@@ -99,6 +100,8 @@ pub struct BenchArgs {
     /// Override a configuration value (e.g. runtime.worker_threads=1).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    #[command(flatten)]
+    inspection: InspectArgs,
 }
 
 pub fn run(args: BenchArgs, out: &Output, format: Format) -> u8 {
@@ -181,6 +184,14 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
         ..settings
     };
     let host = start_host(&project, prepared.engine)?;
+    let observability = &project.manifest().observability;
+    let inspection = match serve_inspection(args.inspection, observability, &host, false, out) {
+        Ok(server) => server,
+        Err(failure) => {
+            host.shutdown();
+            return Err(failure);
+        }
+    };
     let workers = host.worker_threads();
     out.status(&format!(
         "Benchmarking flow '{flow_name}': {} warmup, then {} measured",
@@ -188,6 +199,9 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
     ));
     let flow = ActorFlowSpec::graph(spec).with_settings(settings);
     let window = driver::drive(&host, flow, LoadPlan { warmup, duration });
+    if let Some(server) = inspection {
+        server.stop();
+    }
     host.shutdown();
     let window = window?;
 
