@@ -203,3 +203,53 @@ fn a_required_filesystem_read_without_a_grant_refuses_to_start() {
 /// `NotFound`); `PermissionDenied` is accepted should a toolchain map the
 /// missing capability differently.
 const DENIAL_KINDS: &[&str] = &["NotFound", "PermissionDenied"];
+
+/// The sandbox's own counts reach the run's JSON report: a source that
+/// reads the wall clock it was not granted gets zeros, and every read is
+/// one `capability.denials` of `wasi:clocks/wall-clock` on its stage.
+#[test]
+fn sandbox_denials_reach_the_json_report() {
+    let p = Project::with_manifest(&clock_reading_manifest(
+        r#"{"repeat": 3, "clock_reads": 2}"#,
+    ));
+    let run = p.run(&["--format", "json", "run"]);
+    run.expect_code(0);
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let source = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "source"))
+        .unwrap_or_else(|| panic!("no source stage: {report}"));
+    assert_eq!(
+        source["capabilities"],
+        serde_json::json!([{"capability": "wasi:clocks/wall-clock", "exercises": 0, "denials": 6}]),
+        "{report}"
+    );
+    let sink = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "sink"))
+        .expect("a sink stage");
+    assert!(sink.get("capabilities").is_none(), "{sink}");
+    // Each denial is audited too.
+    let audit =
+        std::fs::read_to_string(p.path().join(".torvyn").join("audit.log")).expect("audit log");
+    let denials = audit
+        .lines()
+        .filter(|l| l.contains("\"event\":\"denial\"") && l.contains("wall-clock"))
+        .count();
+    assert_eq!(denials, 6, "{audit}");
+}
+
+/// `fs-reader` (`settings`) → `quiet-sink`, with the filesystem and the
+/// clocks declared optional and granted nothing: every read of the file
+/// fails in the guest, every clock read is denied.
+pub(crate) fn clock_reading_manifest(settings: &str) -> String {
+    let (source, sink) = (component("fs-reader"), component("quiet-sink"));
+    format!(
+        "{}\n[capabilities.optional]\nwasi-filesystem-read = true\nwasi-clocks = true\n",
+        linear_manifest(&[
+            ("source", &source, SOURCE, settings),
+            ("sink", &sink, SINK, "")
+        ])
+    )
+}

@@ -34,7 +34,7 @@ use prometheus::{
     CounterVec, Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use series::FlowSeries;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use torvyn_runtime::config::ObservabilityLevel;
 use torvyn_runtime::reactor::FlowReport;
 use torvyn_runtime::resources::Tier;
@@ -179,6 +179,35 @@ where
     if let Ok(counter) = vec.get_metric_with_label_values(labels) {
         raise(&counter, value);
     }
+}
+
+/// Exercises and denials by (component, capability): the checks made
+/// through `TorvynHandle::check_capability` and the sandboxes' own counts
+/// (every stage of every flow in `sample`, by node name).
+fn capability_counts(sample: &Sample) -> BTreeMap<(&str, &str), (u64, u64)> {
+    let mut counts: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    for c in &sample.capabilities {
+        let entry = counts
+            .entry((c.component.as_str(), c.capability.as_str()))
+            .or_default();
+        entry.0 += c.exercises;
+        entry.1 += c.denials;
+    }
+    let stages = sample
+        .flows
+        .iter()
+        .filter_map(|f| f.report.as_ref())
+        .flat_map(|r| &r.stages);
+    for stage in stages {
+        for used in &stage.capabilities {
+            let entry = counts
+                .entry((stage.name.as_str(), used.capability))
+                .or_default();
+            entry.0 += used.exercises;
+            entry.1 += used.denials;
+        }
+    }
+    counts
 }
 
 fn set_in(vec: &IntGaugeVec, labels: &[&str], value: u64) {
@@ -520,10 +549,10 @@ impl MetricsCatalog {
                 }
             }
         }
-        for c in &sample.capabilities {
-            let l = &[c.component.as_str(), c.capability.as_str()];
-            raise_in(&self.capability_exercises, l, c.exercises);
-            raise_in(&self.capability_denials, l, c.denials);
+        for ((component, capability), (exercises, denials)) in capability_counts(sample) {
+            let l = &[component, capability];
+            raise_in(&self.capability_exercises, l, exercises);
+            raise_in(&self.capability_denials, l, denials);
         }
         raise_in(&self.events_dropped, &["flow"], sample.events_dropped.0);
         raise_in(

@@ -32,6 +32,10 @@ pub struct StageReport {
     /// Bytes of linear memory its current instance has
     /// (`component.memory_current`).
     pub memory_bytes: u64,
+    /// The capabilities its component used or was refused
+    /// (`capability.exercises` / `capability.denials`), over every instance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<crate::security::CapabilityUse>,
 }
 
 /// Counters and state of one stream.

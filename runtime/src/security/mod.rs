@@ -19,7 +19,7 @@ pub mod taxonomy;
 
 pub use audit::{AuditEvent, AuditKind, AuditLog};
 pub use error::SecurityError;
-pub use monitor::CapabilityMonitor;
+pub use monitor::{CapabilityMonitor, CapabilityUse};
 pub use resolve::{
     cross_check, cross_check_all, parse_grants, resolve, resolve_all, Declared,
     ResolvedCapabilities,

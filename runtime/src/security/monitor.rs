@@ -1,20 +1,46 @@
 //! Runtime enforcement bookkeeping: the `capability.denials` and
-//! `capability.exercises` counters of one component, the last denial as
-//! an E0500 error, and the audit records of both.
+//! `capability.exercises` counters of one component, per capability, the
+//! last denials as E0500 errors, and the audit records of both. The
+//! counters reach the flow's report (each stage's `capabilities`) and
+//! `/metrics` (`torvyn_capability_{exercises,denials}_total`).
 
 use super::audit::{AuditKind, AuditLog};
 use super::error::SecurityError;
+use super::taxonomy::CapabilityKind;
+use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+const KINDS: usize = CapabilityKind::ALL.len();
+
+/// How often a component used or was refused one capability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapabilityUse {
+    /// The capability's identifier (`wasi:clocks/wall-clock`, …).
+    pub capability: &'static str,
+    /// Uses of it that were granted.
+    pub exercises: u64,
+    /// Uses of it that were denied (E0500).
+    pub denials: u64,
+}
 
 /// One component's denial and exercise counters.
 #[derive(Debug)]
 pub struct CapabilityMonitor {
     component: String,
-    denials: AtomicU64,
-    exercises: AtomicU64,
+    /// Per [`CapabilityKind::ALL`] index: lock-free, as guests may read a
+    /// denied clock in every call.
+    denials: [AtomicU64; KINDS],
+    exercises: [AtomicU64; KINDS],
     denied: Mutex<Vec<SecurityError>>,
     audit: Arc<AuditLog>,
+}
+
+fn index(kind: CapabilityKind) -> usize {
+    CapabilityKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(0)
 }
 
 impl CapabilityMonitor {
@@ -22,8 +48,8 @@ impl CapabilityMonitor {
     pub fn new(component: &str, audit: Arc<AuditLog>) -> Self {
         CapabilityMonitor {
             component: component.into(),
-            denials: AtomicU64::new(0),
-            exercises: AtomicU64::new(0),
+            denials: std::array::from_fn(|_| AtomicU64::new(0)),
+            exercises: std::array::from_fn(|_| AtomicU64::new(0)),
             denied: Mutex::new(Vec::new()),
             audit,
         }
@@ -37,8 +63,9 @@ impl CapabilityMonitor {
     /// Records a denial (E0500): counts it, keeps the first few as errors,
     /// audits it. An audit write failure cannot be reported from inside a
     /// WASI call; it is logged.
-    pub fn deny(&self, capability: &str, detail: &str) {
-        self.denials.fetch_add(1, Ordering::Relaxed);
+    pub fn deny(&self, kind: CapabilityKind, detail: &str) {
+        let capability = kind.id();
+        self.denials[index(kind)].fetch_add(1, Ordering::Relaxed);
         if let Ok(mut denied) = self.denied.lock() {
             if denied.len() < 16 {
                 denied.push(SecurityError::Denied {
@@ -57,8 +84,9 @@ impl CapabilityMonitor {
     }
 
     /// Records the use of a granted capability.
-    pub fn exercise(&self, capability: &str, detail: &str) {
-        self.exercises.fetch_add(1, Ordering::Relaxed);
+    pub fn exercise(&self, kind: CapabilityKind, detail: &str) {
+        let capability = kind.id();
+        self.exercises[index(kind)].fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self
             .audit
             .record(AuditKind::Exercise, &self.component, capability, detail)
@@ -67,14 +95,31 @@ impl CapabilityMonitor {
         }
     }
 
-    /// `capability.denials` for this component.
+    /// `capability.denials` for this component, every capability.
     pub fn denials(&self) -> u64 {
-        self.denials.load(Ordering::Relaxed)
+        self.denials.iter().map(|d| d.load(Ordering::Relaxed)).sum()
     }
 
-    /// `capability.exercises` for this component.
+    /// `capability.exercises` for this component, every capability.
     pub fn exercises(&self) -> u64 {
-        self.exercises.load(Ordering::Relaxed)
+        self.exercises
+            .iter()
+            .map(|e| e.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Each capability used or refused at least once, in taxonomy order.
+    pub fn uses(&self) -> Vec<CapabilityUse> {
+        CapabilityKind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| CapabilityUse {
+                capability: kind.id(),
+                exercises: self.exercises[i].load(Ordering::Relaxed),
+                denials: self.denials[i].load(Ordering::Relaxed),
+            })
+            .filter(|u| u.exercises > 0 || u.denials > 0)
+            .collect()
     }
 
     /// The recorded denials (E0500), oldest first (at most 16).

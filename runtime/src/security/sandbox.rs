@@ -240,9 +240,9 @@ fn configure_network(
         let allowed = granted.iter().any(|g| g.satisfies(&request));
         if let Some(m) = &monitor {
             if allowed {
-                m.exercise(kind.id(), &addr.to_string());
+                m.exercise(kind, &addr.to_string());
             } else {
-                m.deny(kind.id(), &format!("socket address {addr}"));
+                m.deny(kind, &format!("socket address {addr}"));
             }
         }
         Box::pin(async move { allowed })
@@ -255,7 +255,7 @@ struct DeniedClock(Option<Arc<CapabilityMonitor>>);
 impl DeniedClock {
     fn deny(&self, capability: CapabilityKind) {
         if let Some(m) = &self.0 {
-            m.deny(capability.id(), "read the clock (returned 0)");
+            m.deny(capability, "read the clock (returned 0)");
         }
     }
 }
@@ -286,7 +286,7 @@ struct DeniedRandom(Option<Arc<CapabilityMonitor>>, CapabilityKind);
 impl DeniedRandom {
     fn deny(&self) {
         if let Some(m) = &self.0 {
-            m.deny(self.1.id(), "requested random bytes (returned zeros)");
+            m.deny(self.1, "requested random bytes (returned zeros)");
         }
     }
 }
@@ -374,6 +374,21 @@ mod tests {
         assert_eq!(HostWallClock::now(&clock), Duration::ZERO);
         assert_eq!(HostMonotonicClock::now(&clock), 0);
         assert_eq!(monitor.denials(), 2);
+        assert_eq!(
+            monitor.uses(),
+            vec![
+                super::super::monitor::CapabilityUse {
+                    capability: "wasi:clocks/wall-clock",
+                    exercises: 0,
+                    denials: 1,
+                },
+                super::super::monitor::CapabilityUse {
+                    capability: "wasi:clocks/monotonic-clock",
+                    exercises: 0,
+                    denials: 1,
+                },
+            ]
+        );
         assert_eq!(
             crate::error::Coded::code(&monitor.denied()[0]),
             crate::error::ErrorCode::CapabilityDenied

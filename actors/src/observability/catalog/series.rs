@@ -219,6 +219,7 @@ pub(super) mod fixtures {
 
     pub(in crate::observability::catalog) fn stage(name: &str) -> StageReport {
         StageReport {
+            capabilities: Vec::new(),
             name: name.into(),
             invocations: 1,
             errors: 0,

@@ -155,6 +155,7 @@ mod tests {
             pool_buffers_held: 0,
             events_dropped: 0,
             stages: vec![StageReport {
+                capabilities: Vec::new(),
                 name: "source".into(),
                 invocations,
                 errors: 0,

@@ -6,12 +6,15 @@
 //!
 //! - `path` (default `/data/input/a.txt`): the file to read, as the guest
 //!   sees it (a granted directory is preopened at the grant's path).
+//! - `repeat` (default 1): how many times to emit it; 0 = forever.
+//! - `clock_reads` (default 0): wall-clock reads per pull (the capability
+//!   tests count the denials of an ungranted clock).
 //!
-//! The first `pull` reads the file with `std::fs::read_to_string` and emits
-//! its content as one `text/plain` element (`meta.sequence = 0`); if reading
-//! fails it emits the text `ERROR: <io::ErrorKind as Debug>` instead
-//! (e.g. `ERROR: NotFound`), so a test can see a denial. Every later `pull`
-//! returns `none`.
+//! Each `pull` reads the file with `std::fs::read_to_string` and emits its
+//! content as one `text/plain` element (`meta.sequence` = the pull's
+//! index); if reading fails it emits the text `ERROR: <io::ErrorKind as
+//! Debug>` instead (e.g. `ERROR: NotFound`), so a test can see a denial.
+//! After `repeat` elements, `pull` returns `none`.
 
 wit_bindgen::generate!({
     world: "torvyn:streaming/managed-source",
@@ -34,14 +37,18 @@ const DEFAULT_PATH: &str = "/data/input/a.txt";
 
 struct FsReader {
     path: String,
-    done: bool,
+    repeat: u64,
+    clock_reads: u64,
+    emitted: u64,
 }
 
 impl Default for FsReader {
     fn default() -> Self {
         FsReader {
             path: DEFAULT_PATH.to_string(),
-            done: false,
+            repeat: 1,
+            clock_reads: 0,
+            emitted: 0,
         }
     }
 }
@@ -56,7 +63,16 @@ impl LifecycleGuest for FsReader {
             .map_err(ProcessError::InvalidInput)?
             .unwrap_or(DEFAULT_PATH)
             .to_string();
-        STATE.set(FsReader { path, done: false });
+        let repeat = parsed.u64_or("repeat", 1).map_err(ProcessError::InvalidInput)?;
+        let clock_reads = parsed
+            .u64_or("clock_reads", 0)
+            .map_err(ProcessError::InvalidInput)?;
+        STATE.set(FsReader {
+            path,
+            repeat,
+            clock_reads,
+            emitted: 0,
+        });
         Ok(())
     }
 
@@ -66,10 +82,14 @@ impl LifecycleGuest for FsReader {
 impl SourceGuest for FsReader {
     fn pull() -> Result<Option<OutputElement>, ProcessError> {
         STATE.with(|s| {
-            if s.done {
+            if s.repeat != 0 && s.emitted >= s.repeat {
                 return Ok(None);
             }
-            s.done = true;
+            let sequence = s.emitted;
+            s.emitted += 1;
+            for _ in 0..s.clock_reads {
+                std::hint::black_box(std::time::SystemTime::now());
+            }
             let text = match std::fs::read_to_string(&s.path) {
                 Ok(content) => content,
                 Err(e) => format!("ERROR: {:?}", e.kind()),
@@ -84,7 +104,7 @@ impl SourceGuest for FsReader {
             buffer.set_content_type(CONTENT_TYPE);
             Ok(Some(OutputElement {
                 meta: ElementMeta {
-                    sequence: 0,
+                    sequence,
                     timestamp_ns: 0,
                     content_type: CONTENT_TYPE.to_string(),
                 },

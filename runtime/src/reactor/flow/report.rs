@@ -54,6 +54,12 @@ impl Flow {
                     ended_abnormally: s.state.ended_abnormally,
                     fuel_consumed: s.counters.fuel_of_replaced + s.instance.fuel_consumed(),
                     memory_bytes: s.instance.memory_bytes(),
+                    capabilities: s
+                        .sandbox
+                        .monitor
+                        .as_ref()
+                        .map(|m| m.uses())
+                        .unwrap_or_default(),
                 })
                 .collect(),
             streams: self
