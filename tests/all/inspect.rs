@@ -202,8 +202,9 @@ fn serve_and_run_serve_metrics_by_default_on_distinct_sockets() {
     // `torvyn serve` with no inspection option: /metrics at the default.
     // Its source reads the wall clock it was not granted: the sandbox's
     // denials are in the catalog.
-    let reader = Project::with_manifest(&crate::capabilities::clock_reading_manifest(
-        r#"{"repeat": 0, "clock_reads": 1}"#,
+    let reader = Project::with_manifest(&format!(
+        "{}\n[security]\naudit_target = \"event-sink\"\n",
+        crate::capabilities::clock_reading_manifest(r#"{"repeat": 0, "clock_reads": 1}"#)
     ));
     let mut serve = spawn(&reader, &["serve"], state.path());
     let metrics = serves_live_metrics(&socket);
@@ -218,6 +219,16 @@ fn serve_and_run_serve_metrics_by_default_on_distinct_sockets() {
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no wall-clock denials in\n{metrics}"));
     assert!(denials > 0.0);
+    // The event-sink audit target is readable: the denials are there.
+    let audit = get(&socket, "/audit").expect("audit").json();
+    let events = audit["events"].as_array().cloned().unwrap_or_default();
+    assert!(
+        events.iter().any(|e| e["event"] == "denial"
+            && e["component"] == "source"
+            && e["capability"] == "wasi:clocks/wall-clock"),
+        "{audit}"
+    );
+    assert!(!reader.path().join(".torvyn").join("audit.log").exists());
     // A second host at the same time gets its own socket beside it.
     let run = spawn(&project, &["run"], state.path());
     let own = state.path().join(format!("torvyn-{}.sock", run.0.id()));

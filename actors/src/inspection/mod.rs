@@ -12,6 +12,7 @@
 //! | `POST /flows/{id}/cancel`          | `cancel`                                          |
 //! | `GET /level`                       | `{"level": "production"}`                         |
 //! | `PUT /level` (or `POST`)           | body `{"level": "diagnostic"}` (or the bare name) |
+//! | `GET /audit`                       | `{"events": [...], "dropped": n}`: the `event-sink` audit target's records |
 //!
 //! A flow id is written `flow-7` or `7`. Errors answer
 //! `{"error": {"code": "E0702", "message": …, "help": …}}` with a matching

@@ -119,9 +119,10 @@ impl Router {
                 self.with_flow(id, |id| self.control(id, action, path))
             }
             (Method::Get, ["level"]) => self.level(),
+            (Method::Get, ["audit"]) => audit(),
             (Method::Put | Method::Post, ["level"]) => self.set_level(request),
             (_, ["metrics"]) if self.prometheus => Reply::method_not_allowed(&method, path),
-            (_, ["flows"] | ["flows", _] | ["flows", _, _] | ["level"]) => {
+            (_, ["flows"] | ["flows", _] | ["flows", _, _] | ["level"] | ["audit"]) => {
                 Reply::method_not_allowed(&method, path)
             }
             _ => Reply::not_found(path),
@@ -241,6 +242,18 @@ impl Router {
 }
 
 /// Compares two secrets in time independent of where they differ.
+/// `GET /audit`: the records of the `event-sink` audit target
+/// (`[security] audit_target = "event-sink"`), oldest first, each as the
+/// audit log file writes it, and how many older ones were dropped.
+fn audit() -> Reply {
+    let (events, dropped) = torvyn_runtime::security::event_sink_records();
+    let events: Vec<Value> = events
+        .iter()
+        .filter_map(|e| serde_json::from_str(&e.to_json()).ok())
+        .collect();
+    Reply::json(200, &json!({ "events": events, "dropped": dropped }))
+}
+
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -24,7 +24,8 @@ pub enum AuditTarget {
     File,
     /// Standard output.
     Stdout,
-    /// The observability event sink.
+    /// The observability event sink: the process keeps the last 10 000
+    /// records in memory and the inspection API serves them at `GET /audit`.
     EventSink,
 }
 

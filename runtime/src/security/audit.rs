@@ -78,13 +78,48 @@ enum Sink {
     Off,
     File(PathBuf),
     Stdout,
-    Memory,
+    EventSink,
+}
+
+/// Records the `event-sink` target keeps, process-wide (the oldest go
+/// first, counted).
+pub const EVENT_SINK_CAPACITY: usize = 10_000;
+
+/// The `event-sink` target: the last [`EVENT_SINK_CAPACITY`] records of
+/// every log of the process, which the inspection API serves at
+/// `GET /audit`.
+struct EventSinkRing {
+    events: std::collections::VecDeque<AuditEvent>,
+    dropped: u64,
+}
+
+static EVENT_SINK: Mutex<EventSinkRing> = Mutex::new(EventSinkRing {
+    events: std::collections::VecDeque::new(),
+    dropped: 0,
+});
+
+/// The `event-sink` target's records, oldest first, and how many older
+/// ones were dropped to keep it bounded.
+pub fn event_sink_records() -> (Vec<AuditEvent>, u64) {
+    EVENT_SINK
+        .lock()
+        .map(|ring| (ring.events.iter().cloned().collect(), ring.dropped))
+        .unwrap_or_default()
+}
+
+fn push_to_event_sink(event: AuditEvent) {
+    if let Ok(mut ring) = EVENT_SINK.lock() {
+        if ring.events.len() == EVENT_SINK_CAPACITY {
+            ring.events.pop_front();
+            ring.dropped += 1;
+        }
+        ring.events.push_back(event);
+    }
 }
 
 /// Where audit records go. Shared by every component of a process.
 pub struct AuditLog {
     sink: Sink,
-    events: Mutex<Vec<AuditEvent>>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -101,12 +136,9 @@ impl AuditLog {
             (false, _) => Sink::Off,
             (true, AuditTarget::File) => Sink::File(file),
             (true, AuditTarget::Stdout) => Sink::Stdout,
-            (true, AuditTarget::EventSink) => Sink::Memory,
+            (true, AuditTarget::EventSink) => Sink::EventSink,
         };
-        AuditLog {
-            sink,
-            events: Mutex::new(Vec::new()),
-        }
+        AuditLog { sink }
     }
 
     /// The log `[security]` configures for the project at `root`
@@ -121,10 +153,7 @@ impl AuditLog {
 
     /// A log that records nothing.
     pub fn disabled() -> Self {
-        AuditLog {
-            sink: Sink::Off,
-            events: Mutex::new(Vec::new()),
-        }
+        AuditLog { sink: Sink::Off }
     }
 
     /// Records one event.
@@ -168,18 +197,11 @@ impl AuditLog {
                     .map_err(failed)?;
                 writeln!(file, "{}", event.to_json()).map_err(failed)
             }
-            Sink::Memory => {
-                if let Ok(mut events) = self.events.lock() {
-                    events.push(event);
-                }
+            Sink::EventSink => {
+                push_to_event_sink(event);
                 Ok(())
             }
         }
-    }
-
-    /// The events kept for the event sink.
-    pub fn events(&self) -> Vec<AuditEvent> {
-        self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }
 }
 
@@ -225,9 +247,27 @@ mod tests {
         let off = AuditLog::new(false, AuditTarget::File, path.clone());
         off.record(AuditKind::Exercise, "x", "y", "z").unwrap();
         assert!(!path.exists());
-        let sink = AuditLog::new(true, AuditTarget::EventSink, path);
-        sink.record(AuditKind::Exercise, "x", "y", "z").unwrap();
-        assert_eq!(sink.events().len(), 1);
+        let sink = AuditLog::new(true, AuditTarget::EventSink, path.clone());
+        sink.record(AuditKind::Exercise, "event-sink-test", "y", "z")
+            .unwrap();
+        assert!(!path.exists());
+        let (events, _) = event_sink_records();
+        assert!(
+            events.iter().any(|e| e.component == "event-sink-test"),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn the_event_sink_is_bounded() {
+        let sink = AuditLog::new(true, AuditTarget::EventSink, PathBuf::new());
+        for _ in 0..=EVENT_SINK_CAPACITY {
+            sink.record(AuditKind::Exercise, "bounded", "y", "z")
+                .unwrap();
+        }
+        let (events, dropped) = event_sink_records();
+        assert_eq!(events.len(), EVENT_SINK_CAPACITY);
+        assert!(dropped >= 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod sandbox;
 pub mod scope;
 pub mod taxonomy;
 
-pub use audit::{AuditEvent, AuditKind, AuditLog};
+pub use audit::{event_sink_records, AuditEvent, AuditKind, AuditLog, EVENT_SINK_CAPACITY};
 pub use error::SecurityError;
 pub use monitor::{CapabilityMonitor, CapabilityUse};
 pub use resolve::{
