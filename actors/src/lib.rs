@@ -100,6 +100,7 @@ pub use host::{TorvynHandle, TorvynHost, TorvynHostBuilder};
 pub use ids::FlowId;
 pub use inspection::{InspectionAddress, InspectionConfig, InspectionServer};
 pub use observability::level::LevelSwitch;
+pub use observability::metrics_push::{MetricsPushConfig, MetricsPusher};
 pub use state::{FlowState, InvalidTransition};
 pub use supervisor::CancelBounds;
 pub use trace::{

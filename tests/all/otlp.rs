@@ -188,3 +188,57 @@ fn trace_writes_otlp_json_lines() {
     assert_eq!(spans, 3 * ELEMENTS + 2, "{text}");
     assert_eq!(trace_ids.len(), 1, "one trace: {trace_ids:?}");
 }
+
+/// `otlp_metrics_enabled`: the metrics catalog reaches the collector of
+/// `tracing_exporter` — at least the push made when the run ends, holding
+/// the run's final counts.
+fn metrics_are_pushed(exporter: &str, receiver: &OtlpReceiver, endpoint: &str) {
+    let mut args = export_args(exporter, endpoint, "0.0");
+    args.extend([
+        "--config".into(),
+        "observability.otlp_metrics_enabled=true".into(),
+        "--config".into(),
+        "observability.otlp_metrics_interval_s=1".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    project().run(&args).expect_code(0);
+    let requests = receiver.metric_requests();
+    let last = requests.last().expect("at least the final push");
+    let delivered = last
+        .iter()
+        .find(|p| p.name == "torvyn_flow_elements_total" && p.kind == "sum")
+        .unwrap_or_else(|| panic!("no torvyn_flow_elements_total in {last:#?}"));
+    assert_eq!(delivered.value, ELEMENTS as f64, "{delivered:?}");
+    assert!(
+        delivered
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "flow" && v == "main"),
+        "{delivered:?}"
+    );
+    assert!(
+        last.iter().any(|p| p.kind == "gauge"),
+        "gauges are pushed too: {last:#?}"
+    );
+}
+
+#[test]
+fn metrics_are_pushed_over_otlp_http() {
+    let (receiver, endpoint) = OtlpReceiver::start_http();
+    metrics_are_pushed("otlp-http", &receiver, &endpoint);
+}
+
+#[test]
+fn metrics_are_pushed_over_otlp_grpc() {
+    let (receiver, endpoint) = OtlpReceiver::start_grpc();
+    metrics_are_pushed("otlp-grpc", &receiver, &endpoint);
+}
+
+/// Metrics push needs an OTLP collector: with the default exporter it is
+/// refused (E0702) rather than silently ignored.
+#[test]
+fn metrics_push_without_an_otlp_exporter_is_e0702() {
+    let run = project().run(&["run", "--config", "observability.otlp_metrics_enabled=true"]);
+    run.expect_code(2).expect_error("E0702");
+    assert!(run.stderr.contains("otlp-http"), "{}", run.stderr);
+}

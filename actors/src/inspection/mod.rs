@@ -40,7 +40,8 @@ use torvyn_runtime::config::ObservabilityConfig;
 pub struct InspectionConfig {
     /// Unix socket or loopback TCP.
     pub address: InspectionAddress,
-    /// Serve `GET /metrics` (`[observability] prometheus_enabled`).
+    /// Serve `GET /metrics` (`[observability] prometheus_enabled` and
+    /// `metrics_enabled`).
     pub prometheus: bool,
 }
 
@@ -54,7 +55,7 @@ impl InspectionConfig {
                 &config.inspection_address,
                 &config.inspection_token,
             )?,
-            prometheus: config.prometheus_enabled,
+            prometheus: config.prometheus_enabled && config.metrics_enabled,
         })
     }
 }
@@ -148,5 +149,21 @@ fn serve(server: &tiny_http::Server, stopping: &AtomicBool, router: &routes::Rou
             // A failed accept: keep serving.
             Err(e) => tracing::debug!(error = %e, "inspection API: accept failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_served_only_when_collected_and_prometheus_is_on() {
+        let mut o = ObservabilityConfig::default();
+        assert!(InspectionConfig::from_observability(&o).unwrap().prometheus);
+        o.metrics_enabled = false;
+        assert!(!InspectionConfig::from_observability(&o).unwrap().prometheus);
+        o.metrics_enabled = true;
+        o.prometheus_enabled = false;
+        assert!(!InspectionConfig::from_observability(&o).unwrap().prometheus);
     }
 }

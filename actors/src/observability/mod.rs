@@ -21,6 +21,7 @@ pub mod export;
 pub mod histogram_families;
 pub mod level;
 pub mod messages;
+pub mod metrics_push;
 pub mod system;
 
 use crate::counters::{CounterSnapshot, FlowCounters};

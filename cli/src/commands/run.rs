@@ -6,7 +6,7 @@
 //! printed and `torvyn run` exits 130 (SIGINT) or 143 (SIGTERM). A second
 //! signal cancels the flow at once.
 
-use super::inspection::{serve_inspection, InspectArgs};
+use super::host_services::{HostServices, InspectArgs};
 use super::prepare::{host_failure, pipeline, start_host, Failure, FlowRunArgs};
 use crate::output::Output;
 use crate::progress::{format_rate, Progress, REFRESH};
@@ -159,18 +159,10 @@ fn execute(args: RunArgs, out: &Output) -> Result<Ended, Failure> {
     let (project, prepared) = args.flow.prepare_with(out, outputs)?;
     let host = start_host(&project, prepared.engine)?;
     let observability = &project.manifest().observability;
-    let server = match serve_inspection(args.inspection, observability, &host, false, out) {
-        Ok(server) => server,
-        Err(failure) => {
-            host.shutdown();
-            return Err(failure);
-        }
-    };
+    let services = HostServices::start(args.inspection, observability, &host, false, out)?;
     let result = run_on_host(&host, prepared.plan, progress, out);
     // The server holds a handle: stop it first, then the host.
-    if let Some(server) = server {
-        server.stop();
-    }
+    services.stop();
     host.shutdown();
     result
 }

@@ -14,7 +14,7 @@
 //!
 //! Every flow start, end, restart and drain is one tracing line.
 
-use crate::commands::inspection::{serve_inspection, InspectArgs};
+use crate::commands::host_services::{HostServices, InspectArgs};
 use crate::commands::prepare::{host_failure, load_project, pipeline, validation, Failure};
 use crate::output::Output;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -220,13 +220,7 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
         .build()
         .map_err(host_failure)?;
     let observability = &first.manifest().observability;
-    let inspection = match serve_inspection(args.inspection, observability, &host, true, out) {
-        Ok(server) => server,
-        Err(failure) => {
-            host.shutdown();
-            return Err(failure);
-        }
-    };
+    let services = HostServices::start(args.inspection, observability, &host, true, out)?;
 
     let (tx, rx) = mpsc::channel();
     let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(|e| {
@@ -275,9 +269,7 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
 
     let killed = drain(&host, &mut slots, &rx, &tx, signal, drain_timeout);
     // The server holds a handle: stop it first, then the host.
-    if let Some(server) = inspection {
-        server.stop();
-    }
+    services.stop();
     host.shutdown();
     signal_handle.close();
     let _ = signal_thread.join();

@@ -89,11 +89,15 @@ pub struct ObservabilityConfig {
     pub error_promote: bool,
     /// Promote flows slower than this, in milliseconds (default 10).
     pub latency_promote_threshold_ms: u64,
-    /// Enable metrics collection (default true).
+    /// Enable metrics collection (default true). When false, neither
+    /// `/metrics` nor the OTLP push exports the metrics catalog.
     pub metrics_enabled: bool,
     /// Serve /metrics on the inspection API (default true).
     pub prometheus_enabled: bool,
-    /// Push metrics via OTLP (default false).
+    /// Push the metrics catalog via OTLP to the collector of
+    /// `tracing_exporter` (`otlp-http` or `otlp-grpc`) and
+    /// `tracing_endpoint`, every `otlp_metrics_interval_s` and when the
+    /// host stops (default false).
     pub otlp_metrics_enabled: bool,
     /// OTLP metrics push interval in seconds (default 15). Also spelled
     /// `otlp_export_interval_s`.

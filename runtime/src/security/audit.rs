@@ -78,7 +78,7 @@ enum Sink {
     Off,
     File(PathBuf),
     Stdout,
-    EventSink,
+    Events,
 }
 
 /// Records the `event-sink` target keeps, process-wide (the oldest go
@@ -136,7 +136,7 @@ impl AuditLog {
             (false, _) => Sink::Off,
             (true, AuditTarget::File) => Sink::File(file),
             (true, AuditTarget::Stdout) => Sink::Stdout,
-            (true, AuditTarget::EventSink) => Sink::EventSink,
+            (true, AuditTarget::EventSink) => Sink::Events,
         };
         AuditLog { sink }
     }
@@ -197,7 +197,7 @@ impl AuditLog {
                     .map_err(failed)?;
                 writeln!(file, "{}", event.to_json()).map_err(failed)
             }
-            Sink::EventSink => {
+            Sink::Events => {
                 push_to_event_sink(event);
                 Ok(())
             }

@@ -1,9 +1,11 @@
 //! The spans a receiver collected, and how they are read out of an
 //! `ExportTraceServiceRequest`.
 
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,10 +44,25 @@ impl ReceivedSpan {
     }
 }
 
+/// One metric data point as the receiver decoded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedPoint {
+    /// The metric's name.
+    pub name: String,
+    /// `sum` (monotonic), `gauge` or `histogram`.
+    pub kind: &'static str,
+    /// Attributes, values rendered as text.
+    pub attributes: Vec<(String, String)>,
+    /// A sum's or gauge's value; a histogram's count.
+    pub value: f64,
+}
+
 /// Spans received so far, with a condition variable for `wait_for`.
 #[derive(Default)]
 pub(crate) struct Collected {
     state: Mutex<(Vec<ReceivedSpan>, usize)>,
+    /// Metric points, per metrics request (the latest last).
+    metrics: Mutex<Vec<Vec<ReceivedPoint>>>,
     arrived: Condvar,
     /// The latest request's headers and whether its body was gzip.
     last_headers: Mutex<(Vec<(String, String)>, bool)>,
@@ -89,6 +106,73 @@ impl Collected {
         state.0.extend(new);
         state.1 += 1;
         self.arrived.notify_all();
+    }
+
+    /// Records the points of one metrics request.
+    pub(crate) fn add_metrics(&self, request: &ExportMetricsServiceRequest) {
+        let mut points = Vec::new();
+        let metrics = request
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics);
+        for m in metrics {
+            let number =
+                |p: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint| match p.value {
+                    Some(number_data_point::Value::AsDouble(v)) => v,
+                    Some(number_data_point::Value::AsInt(i)) => i as f64,
+                    None => f64::NAN,
+                };
+            let attrs = |kvs: &[KeyValue]| -> Vec<(String, String)> {
+                kvs.iter().map(|kv| (kv.key.clone(), text(kv))).collect()
+            };
+            match &m.data {
+                Some(metric::Data::Sum(s)) if s.is_monotonic => {
+                    for p in &s.data_points {
+                        points.push(ReceivedPoint {
+                            name: m.name.clone(),
+                            kind: "sum",
+                            attributes: attrs(&p.attributes),
+                            value: number(p),
+                        });
+                    }
+                }
+                Some(metric::Data::Gauge(g)) => {
+                    for p in &g.data_points {
+                        points.push(ReceivedPoint {
+                            name: m.name.clone(),
+                            kind: "gauge",
+                            attributes: attrs(&p.attributes),
+                            value: number(p),
+                        });
+                    }
+                }
+                Some(metric::Data::Histogram(h)) => {
+                    for p in &h.data_points {
+                        points.push(ReceivedPoint {
+                            name: m.name.clone(),
+                            kind: "histogram",
+                            attributes: attrs(&p.attributes),
+                            value: p.count as f64,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(points);
+        self.arrived.notify_all();
+    }
+
+    /// Every metrics request's points, in arrival order.
+    pub(crate) fn metric_requests(&self) -> Vec<Vec<ReceivedPoint>> {
+        self.metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Notes the headers of the request about to be added.

@@ -3,6 +3,12 @@
 
 use super::collected::Collected;
 use super::OtlpReceiver;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -40,6 +46,20 @@ impl TraceService for Service {
     }
 }
 
+/// The metrics service: records every request.
+struct Metrics(Arc<Collected>);
+
+#[tonic::async_trait]
+impl MetricsService for Metrics {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.0.add_metrics(request.get_ref());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
 impl OtlpReceiver {
     /// Serves OTLP/gRPC on a free loopback port; returns the receiver and
     /// its URL `http://127.0.0.1:PORT`. Panics if it cannot bind (test
@@ -62,7 +82,11 @@ impl OtlpReceiver {
                         tokio::net::TcpListener::from_std(listener).expect("a Tokio listener");
                     let served = tonic::transport::Server::builder()
                         .add_service(
-                            TraceServiceServer::new(Service(collected))
+                            TraceServiceServer::new(Service(collected.clone()))
+                                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+                        )
+                        .add_service(
+                            MetricsServiceServer::new(Metrics(collected))
                                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
                         )
                         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {

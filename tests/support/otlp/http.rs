@@ -1,8 +1,12 @@
-//! The OTLP/HTTP side of [`OtlpReceiver`]: `POST /v1/traces` with a
-//! protobuf body, answered with an empty `ExportTraceServiceResponse`.
+//! The OTLP/HTTP side of [`OtlpReceiver`]: `POST /v1/traces` and
+//! `POST /v1/metrics` with a protobuf body, answered with an empty
+//! export response.
 
 use super::collected::Collected;
 use super::OtlpReceiver;
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -37,7 +41,10 @@ impl OtlpReceiver {
 }
 
 fn serve(mut request: tiny_http::Request, collected: &Collected) {
-    let status = if request.method() != &tiny_http::Method::Post || request.url() != "/v1/traces" {
+    let path = request.url().to_string();
+    let status = if request.method() != &tiny_http::Method::Post
+        || !(path == "/v1/traces" || path == "/v1/metrics")
+    {
         404
     } else if !is_protobuf(&request) {
         415
@@ -63,6 +70,15 @@ fn serve(mut request: tiny_http::Request, collected: &Collected) {
             request.as_reader().read_to_end(&mut body)
         };
         match read {
+            Ok(_) if path == "/v1/metrics" => {
+                match ExportMetricsServiceRequest::decode(body.as_slice()) {
+                    Ok(decoded) => {
+                        collected.add_metrics(&decoded);
+                        200
+                    }
+                    Err(_) => 400,
+                }
+            }
             Ok(_) => match ExportTraceServiceRequest::decode(body.as_slice()) {
                 Ok(decoded) => {
                     collected.add(&decoded);
@@ -73,7 +89,9 @@ fn serve(mut request: tiny_http::Request, collected: &Collected) {
             Err(_) => 400,
         }
     };
-    let body = if status == 200 {
+    let body = if status == 200 && path == "/v1/metrics" {
+        ExportMetricsServiceResponse::default().encode_to_vec()
+    } else if status == 200 {
         ExportTraceServiceResponse::default().encode_to_vec()
     } else {
         Vec::new()

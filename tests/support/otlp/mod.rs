@@ -9,7 +9,7 @@ mod collected;
 mod grpc;
 mod http;
 
-pub use collected::ReceivedSpan;
+pub use collected::{ReceivedPoint, ReceivedSpan};
 
 use collected::Collected;
 use std::sync::Arc;
@@ -27,6 +27,12 @@ impl OtlpReceiver {
     /// Every span received so far, in arrival order.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         self.collected.spans()
+    }
+
+    /// Every OTLP metrics request received so far (its points), in
+    /// arrival order.
+    pub fn metric_requests(&self) -> Vec<Vec<ReceivedPoint>> {
+        self.collected.metric_requests()
     }
 
     /// How many export requests arrived (each may hold several spans).

@@ -24,7 +24,7 @@ use self::compare::Baseline;
 use self::driver::LoadPlan;
 use self::error::BenchError;
 use self::report::{BenchReport, Settings};
-use super::inspection::{serve_inspection, InspectArgs};
+use super::host_services::{HostServices, InspectArgs};
 use super::prepare::{load_project, pipeline, prepare_flow, start_host, validation, Failure};
 use crate::output::{Format, Output};
 use std::path::{Path, PathBuf};
@@ -185,13 +185,7 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
     };
     let host = start_host(&project, prepared.engine)?;
     let observability = &project.manifest().observability;
-    let inspection = match serve_inspection(args.inspection, observability, &host, false, out) {
-        Ok(server) => server,
-        Err(failure) => {
-            host.shutdown();
-            return Err(failure);
-        }
-    };
+    let services = HostServices::start(args.inspection, observability, &host, false, out)?;
     let workers = host.worker_threads();
     out.status(&format!(
         "Benchmarking flow '{flow_name}': {} warmup, then {} measured",
@@ -199,9 +193,7 @@ fn execute(args: BenchArgs, out: &Output, format: Format) -> Result<u8, Failure>
     ));
     let flow = ActorFlowSpec::graph(spec).with_settings(settings);
     let window = driver::drive(&host, flow, LoadPlan { warmup, duration });
-    if let Some(server) = inspection {
-        server.stop();
-    }
+    services.stop();
     host.shutdown();
     let window = window?;
 

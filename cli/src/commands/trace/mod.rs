@@ -14,7 +14,7 @@ mod pretty;
 mod summary;
 
 use super::prepare::{host_failure, validation, Failure, FlowRunArgs};
-use crate::commands::inspection::{serve_inspection, InspectArgs};
+use crate::commands::host_services::{HostServices, InspectArgs};
 use crate::output::{Format, Output};
 use collect::FlowTrace;
 use pretty::PrettyOptions;
@@ -151,13 +151,7 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
     }
     let host = builder.build().map_err(host_failure)?;
     let observability = &project.manifest().observability;
-    let inspection = match serve_inspection(args.inspection, observability, &host, false, out) {
-        Ok(server) => server,
-        Err(failure) => {
-            host.shutdown();
-            return Err(failure);
-        }
-    };
+    let services = HostServices::start(args.inspection, observability, &host, false, out)?;
     let batches = host.subscribe_traces();
     let limit = limit.map_or(String::new(), |n| format!(" (limit: {n} elements)"));
     out.status(&format!("Tracing flow '{flow_name}'{limit}"));
@@ -182,9 +176,7 @@ fn execute(args: TraceArgs, out: &Output) -> Result<(String, Option<Failure>), F
     });
     let outcome = host.await_completion(id);
     let records_dropped = host.trace_stats().dropped;
-    if let Some(server) = inspection {
-        server.stop();
-    }
+    services.stop();
     host.shutdown();
     let trace = collector.join().unwrap_or_default();
     let (report, failure): (Option<FlowReport>, Option<Failure>) = match outcome {

@@ -1,12 +1,17 @@
-//! The inspection API (`/metrics`, `/flows`, control) beside the host of
-//! `torvyn run`, `trace`, `bench` and `serve`: on by default at
-//! `$TORVYN_STATE_DIR/torvyn.sock`, as the configuration reference's
-//! `prometheus_enabled = true` promises; off with `--no-inspect` or
-//! `[observability] inspection = false`.
+//! What runs beside the host of `torvyn run`, `trace`, `bench` and
+//! `serve` ([`HostServices`]):
+//!
+//! - the inspection API (`/metrics`, `/flows`, control, `/audit`): on by
+//!   default at `$TORVYN_STATE_DIR/torvyn.sock`, as the configuration
+//!   reference's `prometheus_enabled = true` promises; off with
+//!   `--no-inspect` or `[observability] inspection = false`;
+//! - the OTLP metrics push (`otlp_metrics_enabled`).
 
 use super::prepare::{pipeline, validation, Failure};
 use crate::output::Output;
-use torvyn_actors::{InspectionConfig, InspectionServer, TorvynHandle};
+use torvyn_actors::{
+    InspectionConfig, InspectionServer, MetricsPushConfig, MetricsPusher, TorvynHandle,
+};
 use torvyn_runtime::config::ObservabilityConfig;
 
 /// The flags that turn the inspection API on or off.
@@ -28,10 +33,59 @@ impl InspectArgs {
     }
 }
 
+/// The inspection API and the metrics push of one host.
+pub struct HostServices {
+    inspection: Option<InspectionServer>,
+    metrics: Option<MetricsPusher>,
+}
+
+impl HostServices {
+    /// Starts what `observability` and `args` ask for beside `host`. On an
+    /// error the host is shut down (nothing else will).
+    pub fn start(
+        args: InspectArgs,
+        observability: &ObservabilityConfig,
+        host: &TorvynHandle,
+        announce: bool,
+        out: &Output,
+    ) -> Result<Self, Failure> {
+        let started =
+            serve_inspection(args, observability, host, announce, out).and_then(|inspection| {
+                let metrics = match MetricsPushConfig::from_observability(observability)
+                    .map_err(validation)?
+                {
+                    Some(config) => {
+                        Some(MetricsPusher::start(host.clone(), config).map_err(pipeline)?)
+                    }
+                    None => None,
+                };
+                Ok(Self {
+                    inspection,
+                    metrics,
+                })
+            });
+        if started.is_err() {
+            host.shutdown();
+        }
+        started
+    }
+
+    /// Pushes the last metrics and stops serving; then the host may shut
+    /// down (both hold a handle).
+    pub fn stop(self) {
+        if let Some(metrics) = self.metrics {
+            metrics.stop();
+        }
+        if let Some(server) = self.inspection {
+            server.stop();
+        }
+    }
+}
+
 /// Starts the inspection API for `host` when wanted. Its address is a
 /// status line with `--inspect` or `announce` (`torvyn serve`), and a
 /// debug log otherwise (the default socket's path is documented).
-pub fn serve_inspection(
+fn serve_inspection(
     args: InspectArgs,
     observability: &ObservabilityConfig,
     host: &TorvynHandle,
