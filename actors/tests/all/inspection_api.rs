@@ -250,3 +250,115 @@ fn tcp_inspection_requires_the_bearer_token() {
     server.stop();
     host.shutdown();
 }
+
+/// Sends `bytes` raw on a new connection and reads whatever comes back
+/// (a reply or a closed connection) within a few seconds.
+fn raw_exchange(socket: &std::path::Path, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    // The server may close before reading everything: not a failure.
+    let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    reply
+}
+
+/// Hostile input never takes the API (or the host) down: idle
+/// connections, bytes that are not HTTP, an oversized body, a huge path
+/// and header flood each get an error or a closed connection, and a
+/// well-formed request still gets its answer afterwards, with the flow
+/// still running.
+#[test]
+fn hostile_requests_leave_the_api_and_the_flows_serving() {
+    let host = host(1);
+    let (_dir, socket, server) = unix_server(&host);
+    let id = host
+        .start_flow(spec("hostile", source_pass_sink(0)))
+        .expect("starts");
+    wait_delivered(&host, id, 10);
+    // Connections that never send a byte.
+    let idle: Vec<_> = (0..32)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).expect("connect"))
+        .collect();
+    let status_of = |reply: &[u8]| {
+        String::from_utf8_lossy(reply)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse::<u16>().ok())
+    };
+    // Not HTTP at all.
+    let reply = raw_exchange(&socket, b"\x00\xff\xfeNOT HTTP AT ALL\r\n\r\n");
+    assert!(
+        reply.is_empty() || status_of(&reply).is_some_and(|s| s >= 400),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    // A 32 MiB body on PUT /level: read up to the limit, refused.
+    let big = vec![b'a'; 32 << 20];
+    let mut request = format!(
+        "PUT /level HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        big.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&big);
+    let reply = raw_exchange(&socket, &request);
+    assert!(
+        reply.is_empty() || status_of(&reply).is_some_and(|s| s == 400 || s == 413),
+        "{}",
+        String::from_utf8_lossy(&reply[..reply.len().min(200)])
+    );
+    // A 1 MiB path and a flood of headers.
+    let path = format!("/flows/{}", "9".repeat(1 << 20));
+    let reply = raw_exchange(
+        &socket,
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    assert!(
+        reply.is_empty() || status_of(&reply).is_some_and(|s| s >= 400),
+        "{}",
+        String::from_utf8_lossy(&reply[..reply.len().min(200)])
+    );
+    let headers: String = (0..10_000).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let reply = raw_exchange(
+        &socket,
+        format!("GET /flows HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n").as_bytes(),
+    );
+    assert!(
+        reply.is_empty() || status_of(&reply).is_some(),
+        "{}",
+        String::from_utf8_lossy(&reply[..reply.len().min(200)])
+    );
+    // An unknown flow id that overflows u64, and a bad level.
+    let reply = http(
+        Target::Unix(&socket),
+        "GET",
+        "/flows/flow-99999999999999999999999",
+        &[],
+        "",
+    );
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let reply = http(
+        Target::Unix(&socket),
+        "PUT",
+        "/level",
+        &[],
+        "{\"level\": [1, 2]}",
+    );
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    // Still serving, with the idle connections still open.
+    let flows = http(Target::Unix(&socket), "GET", "/flows", &[], "");
+    assert_eq!(flows.status, 200, "{}", flows.body);
+    let before = host
+        .inspect(id)
+        .expect("inspect")
+        .counters
+        .elements_delivered;
+    wait_delivered(&host, id, before + 10);
+    drop(idle);
+    server.stop();
+    host.shutdown();
+}

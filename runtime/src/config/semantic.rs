@@ -22,6 +22,7 @@ pub(crate) fn origin_at(root: &Node, path: &[&str]) -> Origin {
 
 pub(crate) fn check(manifest: &Manifest, root: &Node) -> Result<(), ConfigError> {
     check_components(manifest, root)?;
+    check_buffer_pool(manifest, root)?;
     let global = &manifest.runtime.backpressure;
     if global.backpressure_policy == BackpressurePolicy::RateLimit
         && global.max_elements_per_second.is_none()
@@ -52,6 +53,27 @@ fn check_components(manifest: &Manifest, root: &Node) -> Result<(), ConfigError>
         }
     }
     Ok(())
+}
+
+/// The one pool Torvyn has.
+pub(crate) const DEFAULT_POOL: &str = "default";
+
+/// `buffer-pool-access` names the pool a component allocates from; the
+/// host has one, `default` (sized by `[runtime.pools]`). Another name is
+/// refused rather than silently served from it.
+fn check_buffer_pool(manifest: &Manifest, root: &Node) -> Result<(), ConfigError> {
+    let pool = &manifest.capabilities.torvyn.buffer_pool_access;
+    if pool == DEFAULT_POOL {
+        return Ok(());
+    }
+    Err(ConfigError::InvalidValue {
+        field: "capabilities.torvyn.buffer-pool-access".into(),
+        reason: format!(
+            "the host has one buffer pool, `{DEFAULT_POOL}` (sized by [runtime.pools]); named pool `{pool}` is not supported"
+        ),
+        origin: origin_at(root, &["capabilities", "torvyn", "buffer-pool-access"]),
+        hint: Some(format!("remove the key or set buffer-pool-access = \"{DEFAULT_POOL}\"")),
+    })
 }
 
 fn check_flow(

@@ -1207,3 +1207,21 @@ fn both_component_manifest_forms_load_alike() {
     let bad = security_chapter.replace("0.2.0", "two");
     assert!(load(&bad).is_err());
 }
+
+#[test]
+fn a_named_buffer_pool_other_than_default_is_refused() {
+    let ok = load(&format!(
+        "{HEADER}\n[capabilities.torvyn]\nbuffer-pool-access = \"default\"\n"
+    ));
+    assert!(ok.is_ok(), "{ok:?}");
+    let e = load(&format!(
+        "{HEADER}\n[capabilities.torvyn]\nbuffer-pool-access = \"fast\"\n"
+    ))
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ConstraintViolation);
+    let text = e.to_string();
+    assert!(
+        text.contains("named pool `fast` is not supported"),
+        "{text}"
+    );
+}
