@@ -15,6 +15,7 @@ mod metrics_retention;
 mod otlp_export;
 mod outcome_retention;
 mod pause_resume_mid_flow;
+mod reliability;
 mod retroactive_trace;
 mod run_to_completion;
 mod spread_over_arbiters;

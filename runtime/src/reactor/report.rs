@@ -83,7 +83,9 @@ pub struct FlowReport {
     pub elements_pulled: u64,
     /// Elements pushed into the sink.
     pub elements_delivered: u64,
-    /// Elements dropped by filters, processors or aggregators.
+    /// Elements dropped by filters, processors or aggregators, by full
+    /// queues, and skipped after a stage failed on them (`skip`, or
+    /// `retry` exhausted without a dead-letter destination).
     pub elements_dropped: u64,
     /// `process-error`s returned by all stages.
     pub errors: u64,

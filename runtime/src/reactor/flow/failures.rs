@@ -249,7 +249,7 @@ impl Flow {
 
     /// What becomes of an element node `n` failed on: dead-lettered if the
     /// node has a destination and `skip` is false, else dropped (counted
-    /// in the node's errors).
+    /// in the flow's dropped elements, the failure in the node's errors).
     pub(super) fn dispose(
         &mut self,
         n: usize,
@@ -258,6 +258,7 @@ impl Flow {
         error: &FlowError,
     ) -> Result<(), FlowError> {
         if skip || !self.nodes[n].has_dead_letter_destination() {
+            self.dropped += 1;
             return self.release(n, input.buffer);
         }
         self.nodes[n].counters.dead_lettered += 1;
