@@ -138,7 +138,7 @@ fn soak(policy: ErrorPolicy) {
         if policy == ErrorPolicy::DeadLetter {
             graph = with_dead_letter_sink(&engine, graph);
         }
-        let flow = FlowSpec::graph(graph).with_settings(settings(name, policy.clone(), faults));
+        let flow = FlowSpec::graph(graph).with_settings(settings(name, policy, faults));
         let id = host.start_flow(flow).expect("starts");
         (host.await_completion(id).expect("completes"), failing)
     };
