@@ -60,7 +60,13 @@ impl Coded for EngineError {
             }
             EngineError::Incompatible { .. } => ErrorCode::InterfaceIncompatible,
             EngineError::NoProcessingExport { .. } => ErrorCode::WorldIncomplete,
-            EngineError::Setup(_) | EngineError::Instantiate { .. } => ErrorCode::AllocationFailed,
+            // The engine is configured from [runtime]: a setting it cannot
+            // take is a configuration value out of range, not an
+            // allocation failure.
+            EngineError::Setup(_) => ErrorCode::ConstraintViolation,
+            // Instantiation fails when the instance's memories, tables or
+            // stack cannot be allocated.
+            EngineError::Instantiate { .. } => ErrorCode::AllocationFailed,
         }
     }
 
@@ -71,7 +77,7 @@ impl Coded for EngineError {
             | EngineError::Incompatible { path, .. }
             | EngineError::NoProcessingExport { path, .. } => Some(path.display().to_string()),
             EngineError::Instantiate { component, .. } => Some(format!("component `{component}`")),
-            EngineError::Setup(_) => None,
+            EngineError::Setup(_) => Some("[runtime]".into()),
         }
     }
 
@@ -86,8 +92,29 @@ impl Coded for EngineError {
             EngineError::Incompatible { .. } => {
                 "build the component against the torvyn:streaming@0.1.0 WIT contracts and import only Torvyn and WASI interfaces".into()
             }
+            EngineError::Setup(_) => {
+                "check the [runtime] settings the engine is built from (fuel_per_invocation, max_memory_per_component, max_invocation_time_ms), and run `torvyn doctor`".into()
+            }
             other => other.code().default_help().into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_setup_is_a_configuration_error_and_instantiation_an_allocation_one() {
+        let setup = EngineError::Setup("bad option".into());
+        assert_eq!(setup.code(), ErrorCode::ConstraintViolation);
+        assert_eq!(setup.location().as_deref(), Some("[runtime]"));
+        assert!(setup.help().contains("[runtime]"));
+        let instantiate = EngineError::Instantiate {
+            component: "c".into(),
+            reason: "out of memory".into(),
+        };
+        assert_eq!(instantiate.code(), ErrorCode::AllocationFailed);
     }
 }
 
