@@ -213,3 +213,124 @@ fn soak_a_million_elements_under_retry() {
 fn soak_a_million_elements_under_dead_letter() {
     soak(ErrorPolicy::DeadLetter);
 }
+
+/// counter-source → `middle` (a `role` stage of `component`) → sink(s):
+/// a router gets an `even` and an `odd` sink.
+fn through(
+    engine: &torvyn_runtime::engine::WasmEngine,
+    component: &str,
+    role: StageRole,
+    config: &str,
+) -> GraphSpec {
+    let stage = |name, component, role, config: &str| {
+        torvyn_e2e::test_stage(engine, name, component, role, config)
+    };
+    let mut stages = vec![
+        stage(
+            "source",
+            "counter-source",
+            StageRole::Source,
+            r#"{"count": 2000, "payload_size": 64}"#,
+        ),
+        stage("middle", component, role, config),
+        stage("sink", "quiet-sink", StageRole::Sink, ""),
+    ];
+    let edge = |from, port: &str, to, name: &str| torvyn_runtime::reactor::EdgeSpec {
+        name: name.into(),
+        from,
+        from_port: port.into(),
+        to,
+        settings: StreamSettings::default(),
+        priority: 0,
+    };
+    let mut edges = vec![edge(0, "output", 1, "source-to-middle")];
+    if role == StageRole::Router {
+        stages.push(stage("odd-sink", "quiet-sink", StageRole::Sink, ""));
+        edges.push(edge(1, "even", 2, "even"));
+        edges.push(edge(1, "odd", 3, "odd"));
+    } else {
+        edges.push(edge(1, "output", 2, "middle-to-sink"));
+    }
+    GraphSpec { stages, edges }
+}
+
+/// A flow failing at any stage role — the source, a processor, a filter,
+/// a router, an aggregator or the sink returns a fatal error, with an
+/// element in hand — gives every buffer back.
+#[test]
+fn a_flow_failing_at_any_role_leaks_nothing() {
+    let (engine, _captured) = engine_capturing_stdout();
+    let host = host_on(&engine, 1);
+    let middles = [
+        ("passthrough", StageRole::Processor, ""),
+        ("even-filter", StageRole::Filter, ""),
+        ("parity-router", StageRole::Router, r#"{"mode": "both"}"#),
+        ("count-aggregator", StageRole::Aggregator, r#"{"every": 3}"#),
+    ];
+    for (component, role, config) in middles {
+        for failing in ["source", "middle", "sink"] {
+            let case = format!("{failing} of source → {component} → sink");
+            let mut s = settings("failing", ErrorPolicy::Fail, Vec::new());
+            s.node_supervision[0].0 = failing.into();
+            s.faults = vec![Fault {
+                node: failing.into(),
+                at: 25,
+                kind: FaultKind::Error(InjectedError::Internal),
+            }];
+            let flow = FlowSpec::graph(through(&engine, component, role, config)).with_settings(s);
+            let id = host.start_flow(flow).expect("starts");
+            match host.await_completion(id) {
+                Err(torvyn_actors::HostError::Flow { report, .. }) => {
+                    let report = report.unwrap_or_else(|| panic!("{case}: no report"));
+                    assert_clean(&report);
+                }
+                other => panic!("{case}: expected the flow to fail, got {other:?}"),
+            }
+        }
+    }
+    host.shutdown();
+}
+
+/// A flow cancelled while running, while paused and while draining gives
+/// every buffer back.
+#[test]
+fn a_flow_cancelled_in_any_state_leaks_nothing() {
+    let (engine, _captured) = engine_capturing_stdout();
+    let host = host_on(&engine, 1);
+    for state in ["running", "paused", "draining"] {
+        let graph = through(&engine, "passthrough", StageRole::Processor, "");
+        let id = host
+            .start_flow(FlowSpec::graph(graph).with_settings(settings(
+                "cancelled",
+                ErrorPolicy::Skip,
+                Vec::new(),
+            )))
+            .expect("starts");
+        wait_delivered(&host, id, 20);
+        match state {
+            "paused" => {
+                host.pause(id).expect("pauses");
+            }
+            "draining" => {
+                host.drain(id).expect("drains");
+            }
+            _ => {}
+        }
+        host.cancel(id).expect("cancels");
+        match host.await_completion(id) {
+            Err(torvyn_actors::HostError::Flow { report, .. }) => {
+                let report = report.unwrap_or_else(|| panic!("{state}: no report"));
+                assert_clean(&report);
+            }
+            // A drain may finish before the cancel lands.
+            Ok(report) if state == "draining" => assert_clean(&report),
+            other => panic!("{state}: expected a cancelled flow, got {other:?}"),
+        }
+    }
+    assert!(host
+        .resource_stats()
+        .expect("stats")
+        .leaking_flows
+        .is_empty());
+    host.shutdown();
+}

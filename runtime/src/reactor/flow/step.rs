@@ -361,8 +361,8 @@ impl Flow {
     }
 
     /// A `process-error` from a call with no element in hand (a source's
-    /// `pull`, an aggregator's `flush`): counted and skipped; `fatal` fails
-    /// the flow.
+    /// `pull`, an aggregator's `flush`): counted and skipped; `fatal`, or
+    /// any error under the node's `on_error = "fail"`, fails the flow.
     pub(super) fn stage_error(
         &mut self,
         n: usize,
@@ -379,6 +379,14 @@ impl Flow {
                 component: node.name.clone(),
                 function,
                 message,
+            });
+        }
+        if node.supervision.on_error == ErrorPolicy::Fail {
+            // No element to retry or dead-letter, but `fail` means fail.
+            return Err(FlowError::ElementFailed {
+                component: node.name.clone(),
+                function,
+                error: describe(&error),
             });
         }
         tracing::warn!(component = %node.name, function, error = %describe(&error), "element skipped");
