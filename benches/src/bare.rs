@@ -2,6 +2,7 @@
 //! called directly from a loop.
 
 use std::path::Path;
+use torvyn_runtime::engine::bindings::torvyn::capabilities::{diagnostics, flow_metadata, metrics};
 use torvyn_runtime::engine::bindings::torvyn::resources::buffer_ops;
 use torvyn_runtime::engine::bindings::torvyn::streaming::buffer_allocator;
 use torvyn_runtime::engine::bindings::types::ProcessResult;
@@ -260,6 +261,49 @@ fn hand_over(from: &mut Guest, rep: u32, to: &mut Guest) -> u32 {
     let slot = to.store.data_mut().alloc(0);
     to.store.data_mut().buffers[slot as usize] = bytes;
     slot
+}
+
+/// The bare loop offers none of the `torvyn:capabilities` services (the
+/// benchmarked guests import none): every call is refused.
+const NOT_OFFERED: &str = "not offered by the bare loop";
+
+impl metrics::Host for BareState {
+    fn counter_add(
+        &mut self,
+        _: String,
+        _: u64,
+        _: Vec<metrics::Label>,
+    ) -> wasmtime::Result<Result<(), metrics::MetricsError>> {
+        Ok(Err(metrics::MetricsError::Denied(NOT_OFFERED.into())))
+    }
+    fn gauge_set(
+        &mut self,
+        _: String,
+        _: f64,
+        _: Vec<metrics::Label>,
+    ) -> wasmtime::Result<Result<(), metrics::MetricsError>> {
+        Ok(Err(metrics::MetricsError::Denied(NOT_OFFERED.into())))
+    }
+    fn histogram_record(
+        &mut self,
+        _: String,
+        _: f64,
+        _: Vec<metrics::Label>,
+    ) -> wasmtime::Result<Result<(), metrics::MetricsError>> {
+        Ok(Err(metrics::MetricsError::Denied(NOT_OFFERED.into())))
+    }
+}
+
+impl flow_metadata::Host for BareState {
+    fn info(&mut self) -> wasmtime::Result<Result<flow_metadata::FlowInfo, String>> {
+        Ok(Err(NOT_OFFERED.into()))
+    }
+}
+
+impl diagnostics::Host for BareState {
+    fn query(&mut self) -> wasmtime::Result<Result<diagnostics::RuntimeInfo, String>> {
+        Ok(Err(NOT_OFFERED.into()))
+    }
 }
 
 impl BarePipeline {

@@ -8,6 +8,7 @@ pub mod assembly;
 pub mod config;
 pub mod connectors;
 pub mod contracts;
+pub mod custom_metrics;
 mod dag;
 pub mod engine;
 pub mod error;

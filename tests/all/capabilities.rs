@@ -253,3 +253,119 @@ pub(crate) fn clock_reading_manifest(settings: &str) -> String {
         ])
     )
 }
+
+/// counter-source (`settings`) → `metrics-emitter` (node `pass`) →
+/// quiet-sink, with `extra` TOML appended.
+pub(crate) fn metrics_emitter_manifest(settings: &str, extra: &str) -> String {
+    let (source, pass, sink) = (
+        component("counter-source"),
+        component("metrics-emitter"),
+        component("quiet-sink"),
+    );
+    format!(
+        "{}{extra}",
+        linear_manifest(&[
+            ("source", &source, SOURCE, settings),
+            ("pass", &pass, crate::harness::PROCESSOR, ""),
+            ("sink", &sink, SINK, "")
+        ])
+    )
+}
+
+/// The `torvyn:capabilities` services a component uses must be declared
+/// (E0103 at link otherwise), like any capability import.
+#[test]
+fn capability_service_imports_must_be_declared() {
+    let p = Project::with_manifest(&metrics_emitter_manifest(r#"{"count": 3}"#, ""));
+    let run = p.run(&["link"]);
+    run.expect_code(1).expect_error("E0103");
+    assert!(
+        run.stderr.contains("torvyn-custom-metrics"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("torvyn-flow-metadata"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Declared (optional) but not granted: every call is refused with E0500,
+/// counted per capability in the report and audited; the elements still
+/// flow.
+#[test]
+fn ungranted_capability_services_are_e0500_counted_and_audited() {
+    let optional =
+        "\n[capabilities.optional]\ntorvyn-custom-metrics = true\ntorvyn-flow-metadata = true\n";
+    let p = Project::with_manifest(&metrics_emitter_manifest(r#"{"count": 3}"#, optional));
+    let run = p.run(&["--format", "json", "run"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("[metrics-emitter] metrics refused: denied: E0500"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("[metrics-emitter] flow-metadata refused: E0500"),
+        "{}",
+        run.stderr
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(report["elements_delivered"], 3, "{report}");
+    let pass = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "pass"))
+        .unwrap_or_else(|| panic!("no pass stage: {report}"));
+    let denials = |capability: &str| {
+        pass["capabilities"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["capability"] == capability))
+            .and_then(|c| c["denials"].as_u64())
+            .unwrap_or(0)
+    };
+    // Three calls per element, one metadata query at init.
+    assert_eq!(denials("torvyn:observability/custom-metrics"), 9, "{pass}");
+    assert_eq!(denials("torvyn:streaming/flow-metadata"), 1, "{pass}");
+    let audit =
+        std::fs::read_to_string(p.path().join(".torvyn").join("audit.log")).expect("audit log");
+    assert!(
+        audit.lines().any(|l| l.contains("\"event\":\"denial\"")
+            && l.contains("torvyn:observability/custom-metrics")),
+        "{audit}"
+    );
+}
+
+/// Granted: the flow metadata names the run's flow id, and the custom
+/// metrics are counted as exercises.
+#[test]
+fn granted_capability_services_answer() {
+    let grants = "\n[capabilities.optional]\ntorvyn-custom-metrics = true\ntorvyn-flow-metadata = true\n[security.grants.pass]\ncapabilities = [\"torvyn:observability/custom-metrics\", \"torvyn:streaming/flow-metadata\"]\n";
+    let p = Project::with_manifest(&metrics_emitter_manifest(r#"{"count": 3}"#, grants));
+    let run = p.run(&["--format", "json", "run"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("[metrics-emitter] flow=flow-")
+            && run.stderr.contains("name=main node=pass"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("refused"), "{}", run.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let pass = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "pass"))
+        .unwrap_or_else(|| panic!("no pass stage: {report}"));
+    assert!(
+        pass["capabilities"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| {
+                c["capability"] == "torvyn:observability/custom-metrics" && c["exercises"] == 9
+            })),
+        "{pass}"
+    );
+}

@@ -242,3 +242,36 @@ fn serve_and_run_serve_metrics_by_default_on_distinct_sockets() {
     let _next = spawn(&project, &["run"], state.path());
     serves_live_metrics(&socket);
 }
+
+/// A component granted `torvyn:observability/custom-metrics` emits a
+/// counter, a gauge and a histogram: `/metrics` shows them with its
+/// `component_id`, and promtool accepts the page.
+#[test]
+fn custom_metrics_of_a_granted_component_are_served() {
+    let grants = "\n[capabilities.optional]\ntorvyn-custom-metrics = true\ntorvyn-flow-metadata = true\n[security.grants.pass]\ncapabilities = [\"torvyn:observability/custom-metrics\"]\n";
+    let project = Project::with_manifest(&crate::capabilities::metrics_emitter_manifest(
+        r#"{"count": 0, "payload_size": 16}"#,
+        grants,
+    ));
+    let state = tempfile::tempdir().expect("state dir");
+    let socket = state.path().join("torvyn.sock");
+    let _run = spawn(&project, &["run"], state.path());
+    let metrics = poll(
+        "custom metrics",
+        || get(&socket, "/metrics"),
+        |r| r.status == 200 && r.body.contains("torvyn_custom_elements_total{"),
+    );
+    promtool_check_metrics(&metrics.body);
+    for series in [
+        r#"torvyn_custom_elements_total{component_id="pass",parity="even"}"#,
+        r#"torvyn_custom_last_sequence{component_id="pass"}"#,
+        r#"torvyn_custom_payload_bytes_bucket{component_id="pass",le="+Inf"}"#,
+        r#"torvyn_custom_payload_bytes_count{component_id="pass"}"#,
+    ] {
+        assert!(
+            metrics.body.contains(series),
+            "no {series} in\n{}",
+            metrics.body
+        );
+    }
+}

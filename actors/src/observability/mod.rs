@@ -300,6 +300,8 @@ impl Handler<RenderMetrics> for ObservabilityActor {
             .collect();
         histograms.sort_by_key(|h| h.id);
         histogram_families::render(&mut text, &histograms, msg.spans_dropped);
+        // What components emitted through `torvyn:capabilities/metrics`.
+        text.push_str(&torvyn_runtime::custom_metrics::render());
         Ok(text)
     }
 }

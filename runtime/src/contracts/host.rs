@@ -64,6 +64,10 @@ const PACKAGES: &[&[(&str, &str)]] = &[
             include_str!("../../../wit/aggregation/worlds.wit"),
         ),
     ],
+    &[(
+        "wit/capabilities/capabilities.wit",
+        include_str!("../../../wit/capabilities/capabilities.wit"),
+    )],
 ];
 
 /// The runtime's canonical contract (`None` only if the WIT compiled into

@@ -12,6 +12,7 @@ wasmtime::component::bindgen!({
         "../wit/resources",
         "../wit/filtering",
         "../wit/aggregation",
+        "../wit/capabilities",
     ],
     inline: "
         package torvyn:host@0.1.0;
@@ -20,6 +21,9 @@ wasmtime::component::bindgen!({
             import torvyn:streaming/types@0.1.0;
             import torvyn:streaming/buffer-allocator@0.1.0;
             import torvyn:resources/buffer-ops@0.1.0;
+            import torvyn:capabilities/metrics@0.1.0;
+            import torvyn:capabilities/flow-metadata@0.1.0;
+            import torvyn:capabilities/diagnostics@0.1.0;
 
             export torvyn:streaming/source@0.1.0;
             export torvyn:streaming/processor@0.1.0;

@@ -34,6 +34,11 @@ pub(crate) struct MemoryLimiter {
 }
 
 impl MemoryLimiter {
+    /// The byte limit linear memory may grow to.
+    pub(crate) fn limit(&self) -> usize {
+        self.max_memory
+    }
+
     pub(crate) fn new(max_memory: u64) -> Self {
         Self {
             max_memory: usize::try_from(max_memory).unwrap_or(usize::MAX),
@@ -181,6 +186,13 @@ impl ComponentInstance {
             wasi,
             MemoryLimiter::new(engine.config().max_memory_per_component),
         );
+        let mut state = state;
+        state.services = super::state::ServiceGrants {
+            custom_metrics: sandbox.custom_metrics,
+            flow_metadata: sandbox.flow_metadata,
+            diagnostics: sandbox.diagnostics,
+            monitor: sandbox.monitor.clone(),
+        };
         let mut store = Store::new(engine.engine(), state);
         store.limiter(|state| &mut state.limiter);
         let fuel = engine.config().fuel_per_invocation;

@@ -10,6 +10,7 @@
 
 #[allow(missing_docs)]
 pub mod bindings;
+mod capabilities;
 pub mod component;
 mod epoch;
 pub mod error;

@@ -10,6 +10,7 @@
 use super::instance::MemoryLimiter;
 use crate::error::{Coded, ErrorCode};
 use crate::resources::{ComponentId, ResourceError, ResourceManager};
+use crate::security::CapabilityMonitor;
 use crate::trace_context::{lower_hex, TraceContext};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 pub struct FlowContextData {
     /// Opaque flow id.
     pub flow_id: String,
+    /// The flow's name in Torvyn.toml.
+    pub flow_name: String,
     /// The flow's trace identity; `None` when tracing is off.
     pub trace: Option<TraceContext>,
     /// When the flow must have finished (`--timeout`); `None`: no deadline.
@@ -67,6 +70,20 @@ pub struct FlowShared {
     pub context: FlowContextData,
 }
 
+/// The `torvyn:capabilities` services a component was granted, and where
+/// a refused call is counted and audited.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceGrants {
+    /// `torvyn:observability/custom-metrics`.
+    pub custom_metrics: bool,
+    /// `torvyn:streaming/flow-metadata`.
+    pub flow_metadata: bool,
+    /// `torvyn:runtime/diagnostics`.
+    pub diagnostics: bool,
+    /// The component's capability monitor.
+    pub monitor: Option<Arc<CapabilityMonitor>>,
+}
+
 /// The `T` of every component's `Store<T>`.
 ///
 /// `repr(C)`, the fields every call writes first: `call_sequence`
@@ -88,6 +105,8 @@ pub struct ComponentState {
     pub(crate) limiter: MemoryLimiter,
     /// Set by the host to interrupt the call in progress (cancellation).
     pub(crate) interrupt: Option<Arc<AtomicBool>>,
+    /// Which `torvyn:capabilities` services it was granted.
+    pub(crate) services: ServiceGrants,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -107,6 +126,7 @@ impl ComponentState {
             name,
             limiter,
             interrupt: None,
+            services: ServiceGrants::default(),
             wasi,
             table: ResourceTable::new(),
         }

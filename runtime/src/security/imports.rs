@@ -25,8 +25,9 @@ pub struct ImportNeed {
 /// The capability `import` needs, if any.
 pub fn need_of(import: &InterfaceRef) -> Option<ImportNeed> {
     use CapabilityKind::{
-        FilesystemRead, FilesystemWrite, HttpOutgoing, InsecureRandom, MonotonicClock, Random,
-        Stderr, Stdout, TcpConnect, TcpListen, Udp, WallClock,
+        CustomMetrics, Diagnostics, FilesystemRead, FilesystemWrite, FlowMetadata, HttpOutgoing,
+        InsecureRandom, MonotonicClock, Random, Stderr, Stdout, TcpConnect, TcpListen, Udp,
+        WallClock,
     };
     let any_of: &'static [CapabilityKind] =
         match (import.package_name().as_str(), import.interface.as_str()) {
@@ -42,6 +43,9 @@ pub fn need_of(import: &InterfaceRef) -> Option<ImportNeed> {
             ("wasi:random", _) => &[InsecureRandom],
             ("wasi:cli", "stdout") => &[Stdout],
             ("wasi:cli", "stderr") => &[Stderr],
+            ("torvyn:capabilities", "metrics") => &[CustomMetrics],
+            ("torvyn:capabilities", "flow-metadata") => &[FlowMetadata],
+            ("torvyn:capabilities", "diagnostics") => &[Diagnostics],
             _ => return None,
         };
     Some(ImportNeed {
@@ -73,6 +77,14 @@ mod tests {
         assert_eq!(
             need("wasi:sockets/tcp@0.2.0"),
             Some(&[TcpConnect, TcpListen][..])
+        );
+        assert_eq!(
+            need("torvyn:capabilities/metrics@0.1.0"),
+            Some(&[CustomMetrics][..])
+        );
+        assert_eq!(
+            need("torvyn:capabilities/flow-metadata@0.1.0"),
+            Some(&[FlowMetadata][..])
         );
     }
 

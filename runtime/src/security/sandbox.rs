@@ -59,6 +59,12 @@ pub struct SandboxConfig {
     pub stdout: bool,
     /// Inherit stderr.
     pub stderr: bool,
+    /// `torvyn:capabilities/metrics` works (`torvyn:observability/custom-metrics`).
+    pub custom_metrics: bool,
+    /// `torvyn:capabilities/flow-metadata` works (`torvyn:streaming/flow-metadata`).
+    pub flow_metadata: bool,
+    /// `torvyn:capabilities/diagnostics` works (`torvyn:runtime/diagnostics`).
+    pub diagnostics: bool,
     /// Where denials are counted; `None` counts nothing.
     pub monitor: Option<Arc<CapabilityMonitor>>,
 }
@@ -86,6 +92,9 @@ impl Default for SandboxConfig {
             network: Vec::new(),
             stdout: true,
             stderr: true,
+            custom_metrics: false,
+            flow_metadata: false,
+            diagnostics: false,
             monitor: None,
         }
     }
@@ -138,7 +147,10 @@ impl SandboxConfig {
                 Environment => sandbox.environment = true,
                 Stdout => sandbox.stdout = true,
                 Stderr => sandbox.stderr = true,
-                BufferPool | Backpressure | FlowMetadata | Diagnostics | CustomMetrics => {}
+                CustomMetrics => sandbox.custom_metrics = true,
+                FlowMetadata => sandbox.flow_metadata = true,
+                Diagnostics => sandbox.diagnostics = true,
+                BufferPool | Backpressure => {}
             }
         }
         Ok(sandbox)
