@@ -64,6 +64,16 @@ const PACKAGES: &[&[(&str, &str)]] = &[
             include_str!("../../../wit/aggregation/worlds.wit"),
         ),
     ],
+    &[
+        (
+            "wit/batching/batch.wit",
+            include_str!("../../../wit/batching/batch.wit"),
+        ),
+        (
+            "wit/batching/worlds.wit",
+            include_str!("../../../wit/batching/worlds.wit"),
+        ),
+    ],
 ];
 
 /// The runtime's canonical contract (`None` only if the WIT compiled into
@@ -103,6 +113,10 @@ mod tests {
         );
         assert!(
             names.contains(&"torvyn:aggregation@0.1.0".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"torvyn:batching@0.1.0".to_string()),
             "{names:?}"
         );
     }

@@ -12,6 +12,7 @@ wasmtime::component::bindgen!({
         "../wit/resources",
         "../wit/filtering",
         "../wit/aggregation",
+        "../wit/batching",
     ],
     inline: "
         package torvyn:host@0.1.0;
@@ -28,6 +29,9 @@ wasmtime::component::bindgen!({
             export torvyn:filtering/filter@0.1.0;
             export torvyn:filtering/router@0.1.0;
             export torvyn:aggregation/aggregator@0.1.0;
+            export torvyn:batching/batch-processor@0.1.0;
+            export torvyn:batching/batch-source@0.1.0;
+            export torvyn:batching/batch-sink@0.1.0;
         }
     ",
     world: "torvyn:host/runtime",
@@ -35,6 +39,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::torvyn::aggregation::aggregator;
+pub use exports::torvyn::batching::{batch_processor, batch_sink, batch_source};
 pub use exports::torvyn::filtering::{filter, router};
 pub use exports::torvyn::streaming::{lifecycle, processor, sink, source};
 pub use torvyn::streaming::types;

@@ -5,10 +5,14 @@
 //! the store for the duration of the call, and turns traps into
 //! [`InvokeError`]s with stable codes.
 
+use super::bindings::batch_sink::PushFailure;
 use super::bindings::types::{
     BackpressureSignal, OutputElement, ProcessError, ProcessResult, StreamElement,
 };
-use super::bindings::{aggregator, filter, lifecycle, processor, router, sink, source};
+use super::bindings::{
+    aggregator, batch_processor, batch_sink, batch_source, filter, lifecycle, processor, router,
+    sink, source,
+};
 use super::component::{CompiledComponent, ExportSet, TorvynInterface};
 use super::epoch::ticks_for;
 use super::error::{EngineError, InvokeError, InvokeFailure};
@@ -87,6 +91,9 @@ struct LoadedExports {
     filter: Option<filter::Guest>,
     router: Option<router::Guest>,
     aggregator: Option<aggregator::Guest>,
+    batch_processor: Option<batch_processor::Guest>,
+    batch_source: Option<batch_source::Guest>,
+    batch_sink: Option<batch_sink::Guest>,
 }
 
 /// One wall-clock deadline: the `[runtime]` key it comes from, its value,
@@ -246,6 +253,9 @@ impl ComponentInstance {
             filter: load!(filter),
             router: load!(router),
             aggregator: load!(aggregator),
+            batch_processor: load!(batch_processor),
+            batch_source: load!(batch_source),
+            batch_sink: load!(batch_sink),
         };
         Ok(Self {
             store,
@@ -613,6 +623,55 @@ impl ComponentInstance {
         self.call(flow, "flush", |e, store| match &e.aggregator {
             Some(a) => a.call_flush(store),
             None => Ok(Ok(Vec::new())),
+        })
+    }
+
+    /// `batch-processor.process-batch(inputs)`: one result per input.
+    // HOT PATH: one call for the whole batch (Wasmtime allocates the
+    // returned list once per batch).
+    pub fn process_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        inputs: &[StreamElement],
+    ) -> Call<Vec<Result<ProcessResult, ProcessError>>> {
+        if self.exports.batch_processor.is_none() {
+            return Err(self.missing("process-batch", TorvynInterface::BatchProcessor));
+        }
+        self.call(flow, "process-batch", |e, store| match &e.batch_processor {
+            Some(p) => p.call_process_batch(store, inputs),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// `batch-source.pull-batch(max)`.
+    // HOT PATH
+    pub fn pull_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        max: u32,
+    ) -> Call<Result<Vec<OutputElement>, ProcessError>> {
+        if self.exports.batch_source.is_none() {
+            return Err(self.missing("pull-batch", TorvynInterface::BatchSource));
+        }
+        self.call(flow, "pull-batch", |e, store| match &e.batch_source {
+            Some(s) => s.call_pull_batch(store, max),
+            None => Ok(Ok(Vec::new())),
+        })
+    }
+
+    /// `batch-sink.push-batch(elements)`.
+    // HOT PATH
+    pub fn push_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        elements: &[StreamElement],
+    ) -> Call<Result<BackpressureSignal, PushFailure>> {
+        if self.exports.batch_sink.is_none() {
+            return Err(self.missing("push-batch", TorvynInterface::BatchSink));
+        }
+        self.call(flow, "push-batch", |e, store| match &e.batch_sink {
+            Some(s) => s.call_push_batch(store, elements),
+            None => Ok(Ok(BackpressureSignal::Ready)),
         })
     }
 }
