@@ -664,3 +664,53 @@ fn link_shows_the_batch_form_and_a_batch_form_is_not_a_role() {
         link.stderr
     );
 }
+
+/// A batch call has the fuel of as many per-element calls: a budget that
+/// fits one element's work (4 KiB uppercased) is not run out of by a batch.
+#[test]
+fn a_batch_call_gets_the_fuel_of_its_elements() {
+    let chain = |engine: &WasmEngine, source: &str, upper: &str, sink: &str| {
+        let config = r#"{"count": 64, "payload_size": 4096}"#;
+        vec![
+            test_stage(engine, "source", source, StageRole::Source, config),
+            test_stage(engine, "upper", upper, StageRole::Processor, ""),
+            test_stage(engine, "sink", sink, StageRole::Sink, ""),
+        ]
+    };
+    let with_fuel = |fuel| {
+        WasmEngine::new(EngineConfig {
+            fuel_per_invocation: fuel,
+            guest_outputs: GuestOutputs {
+                stdout: Some(Arc::new(Captured::default())),
+                stderr: None,
+            },
+            ..EngineConfig::default()
+        })
+        .expect("engine")
+    };
+    let engine = with_fuel(100_000_000);
+    let per_element = run(
+        &engine,
+        chain(&engine, "counter-source", "uppercase", "quiet-sink"),
+        FlowSettings::default(),
+    );
+    let upper = stage(&per_element, "upper");
+    let per_call = upper.fuel_consumed / upper.invocations;
+    assert!(per_call > 0);
+
+    let engine = with_fuel(per_call * 3);
+    let batched = run(
+        &engine,
+        chain(
+            &engine,
+            "batch-counter-source",
+            "batch-uppercase",
+            "batch-quiet-sink",
+        ),
+        FlowSettings::default(),
+    );
+    let upper = stage(&batched, "upper");
+    assert_eq!(batched.elements_delivered, 64);
+    assert_eq!((upper.restarts, upper.errors), (0, 0));
+    assert!(upper.invocations < 16, "{} calls", upper.invocations);
+}
