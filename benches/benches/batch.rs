@@ -17,8 +17,6 @@ use torvyn_benches::stages::test_stage;
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::{FlowSettings, LinearFlow, StageRole, StageSpec};
 
-const FUEL: u64 = 1_000_000;
-
 /// Stage steps per `run_batch` (the flow's batch limit).
 const STEPS: usize = 64;
 
@@ -68,8 +66,9 @@ fn stages(engine: &WasmEngine, form: &Form, stages: usize, payload: usize) -> Ve
 }
 
 fn batches(c: &mut Criterion) {
+    // `[runtime]` defaults: no fuel metering (it would weigh on the
+    // guests' own work, the same in both forms).
     let engine = WasmEngine::new(EngineConfig {
-        fuel_per_invocation: FUEL,
         cache_dir: None,
         ..EngineConfig::default()
     })

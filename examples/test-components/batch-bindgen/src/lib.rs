@@ -118,3 +118,38 @@ fn assigned_handle(line: &str) -> Option<String> {
     let digits = name.strip_prefix("handle")?;
     (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| name.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fix_list_handles;
+
+    #[test]
+    fn a_handle_lifted_in_a_loop_gets_one_slot_per_element() {
+        let generated = "pub unsafe fn _export_push_batch_cabi<T: Guest>(arg0: *mut u8,arg1: usize,) -> *mut u8 {_rt::run_ctors_once();let handle6;
+let len9 = arg1;
+for i in 0..len9 {
+payload: {
+handle6 = Buffer::from_handle(l5 as u32);
+&handle6
+},
+}
+pub unsafe fn _export_push_cabi<T: Guest>(arg4: i32) -> *mut u8 {let handle6;
+payload: {
+handle6 = Buffer::from_handle(arg4 as u32);
+&handle6
+},
+}
+";
+        let fixed = fix_list_handles(generated);
+        let (batch, single) = fixed.split_at(fixed.find("_export_push_cabi").expect("second fn"));
+        assert!(batch.contains("let mut handle6 = _rt::Vec::new();"), "{batch}");
+        assert!(
+            batch.contains("if handle6.capacity() == 0 { handle6.reserve_exact(len9); } handle6.push(Buffer::from_handle(l5 as u32));"),
+            "{batch}"
+        );
+        assert!(batch.contains("&*handle6.as_ptr().add(handle6.len() - 1)"), "{batch}");
+        // The same name outside a loop, in another function, is untouched.
+        assert!(single.contains("let handle6;"), "{single}");
+        assert!(single.contains("\n&handle6\n"), "{single}");
+    }
+}
