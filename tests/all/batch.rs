@@ -714,3 +714,25 @@ fn a_batch_call_gets_the_fuel_of_its_elements() {
     assert_eq!((upper.restarts, upper.errors), (0, 0));
     assert!(upper.invocations < 16, "{} calls", upper.invocations);
 }
+
+/// A `pull-batch` that fails (an injected `unavailable`) is counted and
+/// skipped like a failed `pull`: it produced nothing, so nothing is lost,
+/// and the next batch carries on where the source was.
+#[test]
+fn a_failed_pull_batch_is_counted_and_the_source_carries_on() {
+    use torvyn_runtime::reactor::supervision::InjectedError;
+    let (engine, out) = engine();
+    let settings = FlowSettings {
+        faults: vec![Fault {
+            node: "source".into(),
+            at: 2,
+            kind: FaultKind::Error(InjectedError::Unavailable),
+        }],
+        ..FlowSettings::default()
+    };
+    let report = run(&engine, batch_chain(&engine, "", ""), settings);
+    assert_eq!(sink_lines(&out), vec![uppercased(COUNT, &[])]);
+    let source = stage(&report, "source");
+    assert_eq!((source.errors, source.restarts), (1, 0));
+    assert_eq!(report.elements_pulled, COUNT);
+}

@@ -34,10 +34,10 @@
 //!   makes the same ledger entries;
 //! - **traces**: each element gets its own trace record (untimed; the
 //!   batch call is timed once, its time counted as the node's busy time);
-//! - **backpressure**: credit bounds the batch (a batch may fill an
-//!   output queue past its high watermark, never past its capacity; the
-//!   watermark then holds the producer as usual), and a sink's `pause`
-//!   answers for its whole batch.
+//! - **backpressure**: credit bounds the batch as it bounds a per-element
+//!   producer (a batch may fill an output queue, never overflow it; a full
+//!   queue triggers backpressure and holds the producer as before), and a
+//!   sink's `pause` answers for its whole batch.
 //!
 //! Batches form where elements are queued: behind a batch source or a
 //! batch processor, or a slower stage. Behind a per-element producer,
