@@ -736,3 +736,23 @@ fn a_failed_pull_batch_is_counted_and_the_source_carries_on() {
     assert_eq!((source.errors, source.restarts), (1, 0));
     assert_eq!(report.elements_pulled, COUNT);
 }
+
+/// A `process-batch` returning fewer results than inputs breaks its
+/// contract: the call fails like a trap (restart, the batch's elements
+/// processed again one at a time), and a component that keeps breaking it
+/// fails the flow past the restart intensity, leaving no buffer behind.
+#[test]
+fn a_batch_with_the_wrong_number_of_results_fails_like_a_trap() {
+    let (engine, _out) = engine();
+    let mut flow = Flow::start(
+        &engine,
+        batch_chain(&engine, r#"{"short_results": true}"#, ""),
+        FlowSettings::default(),
+    )
+    .expect("flow starts");
+    let error = flow.run_to_completion().expect_err("the flow fails");
+    assert!(error.to_string().contains("results for"), "{error}");
+    let report = flow.report();
+    assert!(stage(&report, "upper").restarts >= 1);
+    assert_eq!(report.leaked_buffers, 0);
+}

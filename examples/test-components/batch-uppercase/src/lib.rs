@@ -16,7 +16,10 @@
 //! - `fail_at` (default 0);
 //! - `fail_times` (default 0 = every time): how many times this instance
 //!   fails that element before it processes it normally (a retry then
-//!   succeeds).
+//!   succeeds);
+//! - `short_results` (default false): `process-batch` breaks its contract
+//!   by returning one result fewer than its inputs (the runtime's handling
+//!   of a broken batch contract is tested with it).
 
 // The generated bindings (`build.rs`) take `&mut` of their return area, as
 // `wit_bindgen::generate!` output does.
@@ -38,6 +41,7 @@ struct BatchUppercase {
     /// 0: always.
     fail_times: u64,
     failed: u64,
+    short_results: bool,
 }
 
 static STATE: Global<BatchUppercase> = Global::new();
@@ -95,6 +99,10 @@ impl LifecycleGuest for BatchUppercase {
                 .u64_or("fail_times", 0)
                 .map_err(ProcessError::InvalidInput)?,
             failed: 0,
+            short_results: matches!(
+                parsed.get("short_results"),
+                Some(guest_util::Value::Bool(true))
+            ),
         };
         STATE.set(state);
         Ok(())
@@ -111,7 +119,11 @@ impl ProcessorGuest for BatchUppercase {
 
 impl BatchGuest for BatchUppercase {
     fn process_batch(inputs: Vec<StreamElement>) -> Vec<Result<ProcessResult, ProcessError>> {
-        inputs.iter().map(uppercase).collect()
+        let mut results: Vec<_> = inputs.iter().map(uppercase).collect();
+        if STATE.with(|s| s.short_results) {
+            results.pop();
+        }
+        results
     }
 }
 
