@@ -3,6 +3,7 @@
 
 mod backpressure;
 mod bad_input;
+mod batch;
 mod bench;
 mod build;
 mod capabilities;

@@ -235,6 +235,14 @@ fn print_interfaces(profile: &ComponentProfile, out: &Output) {
     } else {
         out.line(&format!("  role          {}", profile.roles.join(", ")));
     }
+    if profile.batch_forms.is_empty() {
+        out.line("  form          per element");
+    } else {
+        out.line(&format!(
+            "  form          per element and batch ({})",
+            profile.batch_forms.join(", ")
+        ));
+    }
     list(out, "exports", &profile.exports);
     list(out, "imports", &profile.imports);
 }

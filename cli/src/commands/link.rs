@@ -73,6 +73,8 @@ pub fn run(args: LinkArgs, out: &Output, verbose: bool) -> u8 {
                     "name": n.name,
                     "interface": n.interface.to_string(),
                     "contract_version": n.contract_version.as_ref().map(ToString::to_string),
+                    "form": if n.batch_form.is_some() { "batch" } else { "per-element" },
+                    "batch_interface": n.batch_form.map(|b| b.wit_name()),
                     "granted": n.capabilities.granted.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "skipped_optional": n.capabilities.skipped,
                 })).collect::<Vec<_>>(),
@@ -91,6 +93,14 @@ fn print_flow(manifest: &Manifest, flow: &LinkedFlow, out: &Output, verbose: boo
         flow.name,
         chain.join(" → ")
     ));
+    let batched: Vec<String> = flow
+        .nodes
+        .iter()
+        .filter_map(|n| n.batch_form.map(|b| format!("{} ({b})", n.name)))
+        .collect();
+    if !batched.is_empty() {
+        out.line(&format!("      batch form: {}", batched.join(", ")));
+    }
     if !verbose {
         return;
     }

@@ -68,6 +68,16 @@ const PACKAGES: &[&[(&str, &str)]] = &[
         "wit/capabilities/capabilities.wit",
         include_str!("../../../wit/capabilities/capabilities.wit"),
     )],
+    &[
+        (
+            "wit/batching/batch.wit",
+            include_str!("../../../wit/batching/batch.wit"),
+        ),
+        (
+            "wit/batching/worlds.wit",
+            include_str!("../../../wit/batching/worlds.wit"),
+        ),
+    ],
 ];
 
 /// The runtime's canonical contract (`None` only if the WIT compiled into
@@ -107,6 +117,10 @@ mod tests {
         );
         assert!(
             names.contains(&"torvyn:aggregation@0.1.0".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"torvyn:batching@0.1.0".to_string()),
             "{names:?}"
         );
     }

@@ -105,6 +105,10 @@ pub struct LinkedNode {
     pub interface: TorvynInterface,
     /// The `torvyn:streaming` version its component was compiled against.
     pub contract_version: Option<Version>,
+    /// The batch form of its interface its component also exports
+    /// (`torvyn:batching`), which the runtime then calls; `None`: per
+    /// element only.
+    pub batch_form: Option<TorvynInterface>,
     /// Its resolved capabilities.
     pub capabilities: ResolvedCapabilities,
     /// The sandbox built from them.
@@ -237,6 +241,9 @@ pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkErrors> {
                 name,
                 interface,
                 contract_version: contract.package_version(STREAMING),
+                batch_form: interface
+                    .batch_form()
+                    .filter(|batch| contract.torvyn_exports().contains(batch)),
                 capabilities,
                 sandbox,
             }),

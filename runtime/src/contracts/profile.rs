@@ -26,6 +26,10 @@ pub struct ComponentProfile {
     /// The Torvyn interfaces it exports (`torvyn:streaming/processor`, …):
     /// the node roles it can play in a flow.
     pub roles: Vec<&'static str>,
+    /// The batch forms it also exports (`torvyn:batching/batch-processor`,
+    /// …), which the runtime calls instead of the per-element function
+    /// when a batch fits; empty: per element only.
+    pub batch_forms: Vec<&'static str>,
     /// Capabilities its imports imply: a grant of any one kind of each
     /// justifies the import (declared capabilities live in the
     /// component's manifest, not in the binary).
@@ -118,7 +122,13 @@ impl ComponentProfile {
             roles: contract
                 .torvyn_exports()
                 .into_iter()
-                .filter(|i| *i != TorvynInterface::Lifecycle)
+                .filter(|i| i.is_processing())
+                .map(TorvynInterface::wit_name)
+                .collect(),
+            batch_forms: contract
+                .torvyn_exports()
+                .into_iter()
+                .filter(|i| i.is_batch())
                 .map(TorvynInterface::wit_name)
                 .collect(),
             implied_capabilities: imports

@@ -13,6 +13,7 @@ wasmtime::component::bindgen!({
         "../wit/filtering",
         "../wit/aggregation",
         "../wit/capabilities",
+        "../wit/batching",
     ],
     inline: "
         package torvyn:host@0.1.0;
@@ -32,6 +33,9 @@ wasmtime::component::bindgen!({
             export torvyn:filtering/filter@0.1.0;
             export torvyn:filtering/router@0.1.0;
             export torvyn:aggregation/aggregator@0.1.0;
+            export torvyn:batching/batch-processor@0.1.0;
+            export torvyn:batching/batch-source@0.1.0;
+            export torvyn:batching/batch-sink@0.1.0;
         }
     ",
     world: "torvyn:host/runtime",
@@ -39,6 +43,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::torvyn::aggregation::aggregator;
+pub use exports::torvyn::batching::{batch_processor, batch_sink, batch_source};
 pub use exports::torvyn::filtering::{filter, router};
 pub use exports::torvyn::streaming::{lifecycle, processor, sink, source};
 pub use torvyn::streaming::types;

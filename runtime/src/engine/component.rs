@@ -2,7 +2,10 @@
 //! compilation (in memory, then on disk) or compile it, pre-link it against
 //! the host, and find which Torvyn interfaces it exports.
 
-use super::bindings::{aggregator, filter, lifecycle, processor, router, sink, source};
+use super::bindings::{
+    aggregator, batch_processor, batch_sink, batch_source, filter, lifecycle, processor, router,
+    sink, source,
+};
 use super::error::EngineError;
 use super::state::ComponentState;
 use super::WasmEngine;
@@ -10,6 +13,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use wasmtime::component::{Component, InstancePre};
 
 /// A Torvyn interface a component can export.
@@ -29,11 +33,17 @@ pub enum TorvynInterface {
     Router,
     /// `torvyn:aggregation/aggregator`
     Aggregator,
+    /// `torvyn:batching/batch-processor`: the batch form of `processor`.
+    BatchProcessor,
+    /// `torvyn:batching/batch-source`: the batch form of `source`.
+    BatchSource,
+    /// `torvyn:batching/batch-sink`: the batch form of `sink`.
+    BatchSink,
 }
 
 impl TorvynInterface {
     /// Every interface.
-    pub const ALL: [TorvynInterface; 7] = [
+    pub const ALL: [TorvynInterface; 10] = [
         TorvynInterface::Source,
         TorvynInterface::Processor,
         TorvynInterface::Sink,
@@ -41,6 +51,9 @@ impl TorvynInterface {
         TorvynInterface::Filter,
         TorvynInterface::Router,
         TorvynInterface::Aggregator,
+        TorvynInterface::BatchProcessor,
+        TorvynInterface::BatchSource,
+        TorvynInterface::BatchSink,
     ];
 
     /// The unversioned WIT name: `torvyn:streaming/source`.
@@ -53,12 +66,51 @@ impl TorvynInterface {
             TorvynInterface::Filter => "torvyn:filtering/filter",
             TorvynInterface::Router => "torvyn:filtering/router",
             TorvynInterface::Aggregator => "torvyn:aggregation/aggregator",
+            TorvynInterface::BatchProcessor => "torvyn:batching/batch-processor",
+            TorvynInterface::BatchSource => "torvyn:batching/batch-source",
+            TorvynInterface::BatchSink => "torvyn:batching/batch-sink",
         }
+    }
+
+    /// The batch form of a per-element interface, if it has one.
+    pub const fn batch_form(self) -> Option<TorvynInterface> {
+        match self {
+            TorvynInterface::Processor => Some(TorvynInterface::BatchProcessor),
+            TorvynInterface::Source => Some(TorvynInterface::BatchSource),
+            TorvynInterface::Sink => Some(TorvynInterface::BatchSink),
+            _ => None,
+        }
+    }
+
+    /// The per-element interface a batch form belongs to.
+    pub const fn role_of_batch_form(self) -> Option<TorvynInterface> {
+        match self {
+            TorvynInterface::BatchProcessor => Some(TorvynInterface::Processor),
+            TorvynInterface::BatchSource => Some(TorvynInterface::Source),
+            TorvynInterface::BatchSink => Some(TorvynInterface::Sink),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a batch form (an optional addition to the
+    /// per-element interface of its role, never a role of its own).
+    pub const fn is_batch(self) -> bool {
+        matches!(
+            self,
+            TorvynInterface::BatchProcessor
+                | TorvynInterface::BatchSource
+                | TorvynInterface::BatchSink
+        )
     }
 
     /// "unknown interface `x`", with the nearest processing interface's
     /// name when `declared` looks like a typo of it.
     pub fn unknown(declared: &str) -> String {
+        if let Some(role) = Self::from_wit_name(declared).and_then(Self::role_of_batch_form) {
+            return format!(
+                "`{declared}` is a batch form, not a role: declare `{role}` (the runtime calls the batch form when the component exports it too)"
+            );
+        }
         let names = Self::ALL
             .into_iter()
             .filter(|i| i.is_processing())
@@ -78,12 +130,13 @@ impl TorvynInterface {
             .find(|i| i.wit_name() == unversioned)
     }
 
-    /// Whether this interface is a stage role (everything but lifecycle).
+    /// Whether this interface is a stage role (everything but lifecycle
+    /// and the batch forms).
     pub const fn is_processing(self) -> bool {
-        !matches!(self, TorvynInterface::Lifecycle)
+        !matches!(self, TorvynInterface::Lifecycle) && !self.is_batch()
     }
 
-    const fn bit(self) -> u8 {
+    const fn bit(self) -> u16 {
         1 << self as u8
     }
 }
@@ -96,7 +149,7 @@ impl fmt::Display for TorvynInterface {
 
 /// The set of Torvyn interfaces a component exports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ExportSet(u8);
+pub struct ExportSet(u16);
 
 impl ExportSet {
     /// Whether `interface` is exported.
@@ -138,6 +191,9 @@ pub(crate) struct ExportIndices {
     pub filter: Option<filter::GuestIndices>,
     pub router: Option<router::GuestIndices>,
     pub aggregator: Option<aggregator::GuestIndices>,
+    pub batch_processor: Option<batch_processor::GuestIndices>,
+    pub batch_source: Option<batch_source::GuestIndices>,
+    pub batch_sink: Option<batch_sink::GuestIndices>,
 }
 
 /// A compiled, pre-linked component ready to instantiate many times.
@@ -147,7 +203,9 @@ pub struct CompiledComponent {
     pub(crate) sha256: [u8; 32],
     pub(crate) pre: InstancePre<ComponentState>,
     pub(crate) exports: ExportSet,
-    pub(crate) indices: ExportIndices,
+    /// Shared: clones of a compiled component (one per stage using it)
+    /// stay small.
+    pub(crate) indices: Arc<ExportIndices>,
 }
 
 impl CompiledComponent {
@@ -189,7 +247,7 @@ impl WasmEngine {
             sha256,
             pre,
             exports,
-            indices,
+            indices: Arc::new(indices),
         })
     }
 
@@ -350,6 +408,18 @@ fn find_exports(
             .then(|| aggregator::GuestIndices::new(pre))
             .transpose()
             .map_err(incompatible)?,
+        batch_processor: has(TorvynInterface::BatchProcessor)
+            .then(|| batch_processor::GuestIndices::new(pre))
+            .transpose()
+            .map_err(incompatible)?,
+        batch_source: has(TorvynInterface::BatchSource)
+            .then(|| batch_source::GuestIndices::new(pre))
+            .transpose()
+            .map_err(incompatible)?,
+        batch_sink: has(TorvynInterface::BatchSink)
+            .then(|| batch_sink::GuestIndices::new(pre))
+            .transpose()
+            .map_err(incompatible)?,
     };
     Ok((set, indices))
 }
@@ -369,6 +439,32 @@ mod tests {
             Some(TorvynInterface::Router)
         );
         assert_eq!(TorvynInterface::from_wit_name("wasi:cli/run@0.2.0"), None);
+        assert_eq!(
+            TorvynInterface::from_wit_name("torvyn:batching/batch-processor@0.1.0"),
+            Some(TorvynInterface::BatchProcessor)
+        );
+    }
+
+    #[test]
+    fn batch_forms_are_additions_not_roles() {
+        assert_eq!(
+            TorvynInterface::Processor.batch_form(),
+            Some(TorvynInterface::BatchProcessor)
+        );
+        assert_eq!(
+            TorvynInterface::Sink.batch_form(),
+            Some(TorvynInterface::BatchSink)
+        );
+        assert_eq!(TorvynInterface::Filter.batch_form(), None);
+        let mut set = ExportSet::default();
+        set.insert(TorvynInterface::BatchProcessor);
+        assert!(
+            !set.has_processing(),
+            "a batch form alone plays no role: the per-element interface is required"
+        );
+        set.insert(TorvynInterface::Processor);
+        assert!(set.has_processing());
+        assert!(set.contains(TorvynInterface::BatchProcessor));
     }
 
     #[test]
@@ -394,5 +490,7 @@ mod tests {
             TorvynInterface::unknown("wasi:cli/run"),
             "unknown interface `wasi:cli/run`"
         );
+        assert!(TorvynInterface::unknown("torvyn:batching/batch-sink")
+            .contains("declare `torvyn:streaming/sink`"));
     }
 }

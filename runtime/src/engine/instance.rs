@@ -5,10 +5,14 @@
 //! the store for the duration of the call, and turns traps into
 //! [`InvokeError`]s with stable codes.
 
+use super::bindings::batch_sink::PushFailure;
 use super::bindings::types::{
     BackpressureSignal, OutputElement, ProcessError, ProcessResult, StreamElement,
 };
-use super::bindings::{aggregator, filter, lifecycle, processor, router, sink, source};
+use super::bindings::{
+    aggregator, batch_processor, batch_sink, batch_source, filter, lifecycle, processor, router,
+    sink, source,
+};
 use super::component::{CompiledComponent, ExportSet, TorvynInterface};
 use super::epoch::ticks_for;
 use super::error::{EngineError, InvokeError, InvokeFailure};
@@ -92,6 +96,9 @@ struct LoadedExports {
     filter: Option<filter::Guest>,
     router: Option<router::Guest>,
     aggregator: Option<aggregator::Guest>,
+    batch_processor: Option<batch_processor::Guest>,
+    batch_source: Option<batch_source::Guest>,
+    batch_sink: Option<batch_sink::Guest>,
 }
 
 /// One wall-clock deadline: the `[runtime]` key it comes from, its value,
@@ -109,6 +116,15 @@ impl Deadline {
             key,
             ms,
             ticks: ticks_for(ms),
+        }
+    }
+
+    /// The deadline of `calls` calls in one (a batch call).
+    fn times(self, calls: u64) -> Self {
+        Self {
+            key: self.key,
+            ms: self.ms.saturating_mul(calls),
+            ticks: self.ticks.saturating_mul(calls),
         }
     }
 }
@@ -130,6 +146,9 @@ pub struct ComponentInstance {
     /// Fuel the instance's calls burnt (`component.fuel_consumed`; 0 when
     /// fuel metering is off).
     fuel_consumed: u64,
+    /// The fuel budget of the last call (`fuel_per_invocation`, times the
+    /// elements of a batch call).
+    last_budget: u64,
     /// `None` when the engine has no epoch interruption.
     deadlines: Option<Deadlines>,
     /// The deadline of the call in progress (names it when it is exceeded).
@@ -258,6 +277,9 @@ impl ComponentInstance {
             filter: load!(filter),
             router: load!(router),
             aggregator: load!(aggregator),
+            batch_processor: load!(batch_processor),
+            batch_source: load!(batch_source),
+            batch_sink: load!(batch_sink),
         };
         Ok(Self {
             store,
@@ -265,6 +287,7 @@ impl ComponentInstance {
             export_set: compiled.exports,
             fuel_per_invocation: fuel,
             fuel_consumed: 0,
+            last_budget: fuel,
             deadlines,
             current: None,
             poisoned: false,
@@ -333,10 +356,10 @@ impl ComponentInstance {
 
     /// Current linear memory size is not tracked yet; fuel consumed by the last call.
     pub fn fuel_consumed_last_call(&self) -> u64 {
-        if self.fuel_per_invocation == 0 {
+        if self.last_budget == 0 {
             return 0;
         }
-        self.fuel_per_invocation
+        self.last_budget
             .saturating_sub(self.store.get_fuel().unwrap_or(0))
     }
 
@@ -349,16 +372,34 @@ impl ComponentInstance {
         f: impl FnOnce(&LoadedExports, &mut Store<ComponentState>) -> wasmtime::Result<R>,
     ) -> Call<R> {
         let deadline = self.deadlines.map(|d| d.call);
-        self.call_within(flow, function, deadline, f)
+        self.call_within(flow, function, deadline, 1, f)
     }
 
-    /// Runs one guest call with the flow's state lent to the store.
+    /// Runs one batch call on `elements` elements: its fuel and its
+    /// wall-clock deadline are those of `elements` per-element calls, so
+    /// batching never runs a component out of its per-element budget.
+    // HOT PATH
+    fn call_batch<R>(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        function: &'static str,
+        elements: usize,
+        f: impl FnOnce(&LoadedExports, &mut Store<ComponentState>) -> wasmtime::Result<R>,
+    ) -> Call<R> {
+        let elements = elements.max(1) as u64;
+        let deadline = self.deadlines.map(|d| d.call.times(elements));
+        self.call_within(flow, function, deadline, elements, f)
+    }
+
+    /// Runs one guest call with the flow's state lent to the store, with
+    /// `calls` times the per-call fuel budget.
     // HOT PATH: one pointer move in, one out, a fuel refill, a deadline store.
     fn call_within<R>(
         &mut self,
         flow: &mut Option<Box<FlowShared>>,
         function: &'static str,
         deadline: Option<Deadline>,
+        calls: u64,
         f: impl FnOnce(&LoadedExports, &mut Store<ComponentState>) -> wasmtime::Result<R>,
     ) -> Call<R> {
         if self.poisoned {
@@ -369,9 +410,11 @@ impl ComponentInstance {
                 "an earlier call trapped".into(),
             ));
         }
-        if self.fuel_per_invocation > 0 {
+        let fuel = self.fuel_per_invocation.saturating_mul(calls);
+        self.last_budget = fuel;
+        if fuel > 0 {
             // Cannot fail: fuel is enabled on the engine whenever the budget is non-zero.
-            let _ = self.store.set_fuel(self.fuel_per_invocation);
+            let _ = self.store.set_fuel(fuel);
         }
         if let Some(deadline) = deadline {
             arm_deadline(&mut self.store, deadline.ticks);
@@ -381,11 +424,11 @@ impl ComponentInstance {
             self.store.data_mut().lend_flow(shared);
         }
         let result = f(&self.exports, &mut self.store);
-        if self.fuel_per_invocation > 0 {
+        if fuel > 0 {
             // The refill above set it: what is left tells what was burnt
             // (all of it when the call ran out).
             let left = self.store.get_fuel().unwrap_or(0);
-            self.fuel_consumed += self.fuel_per_invocation.saturating_sub(left);
+            self.fuel_consumed += fuel.saturating_sub(left);
         }
         *flow = self.store.data_mut().take_flow();
         result.map_err(|e| self.classify(function, e))
@@ -472,7 +515,7 @@ impl ComponentInstance {
             return Ok(Ok(()));
         }
         let deadline = self.deadlines.map(|d| d.init);
-        self.call_within(flow, "init", deadline, |e, store| match &e.lifecycle {
+        self.call_within(flow, "init", deadline, 1, |e, store| match &e.lifecycle {
             Some(l) => l.call_init(store, config),
             None => Ok(Ok(())),
         })
@@ -486,9 +529,11 @@ impl ComponentInstance {
             return Ok(());
         }
         let deadline = self.deadlines.map(|d| d.teardown);
-        self.call_within(flow, "teardown", deadline, |e, store| match &e.lifecycle {
-            Some(l) => l.call_teardown(store),
-            None => Ok(()),
+        self.call_within(flow, "teardown", deadline, 1, |e, store| {
+            match &e.lifecycle {
+                Some(l) => l.call_teardown(store),
+                None => Ok(()),
+            }
         })
     }
 
@@ -625,6 +670,62 @@ impl ComponentInstance {
         self.call(flow, "flush", |e, store| match &e.aggregator {
             Some(a) => a.call_flush(store),
             None => Ok(Ok(Vec::new())),
+        })
+    }
+
+    /// `batch-processor.process-batch(inputs)`: one result per input,
+    /// with the fuel and deadline of as many per-element calls.
+    // HOT PATH: one call for the whole batch (Wasmtime allocates the
+    // returned list once per batch).
+    pub fn process_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        inputs: &[StreamElement],
+    ) -> Call<Vec<Result<ProcessResult, ProcessError>>> {
+        if self.exports.batch_processor.is_none() {
+            return Err(self.missing("process-batch", TorvynInterface::BatchProcessor));
+        }
+        self.call_batch(flow, "process-batch", inputs.len(), |e, store| {
+            match &e.batch_processor {
+                Some(p) => p.call_process_batch(store, inputs),
+                None => Ok(Vec::new()),
+            }
+        })
+    }
+
+    /// `batch-source.pull-batch(max)`.
+    // HOT PATH
+    pub fn pull_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        max: u32,
+    ) -> Call<Result<Vec<OutputElement>, ProcessError>> {
+        if self.exports.batch_source.is_none() {
+            return Err(self.missing("pull-batch", TorvynInterface::BatchSource));
+        }
+        self.call_batch(flow, "pull-batch", max as usize, |e, store| {
+            match &e.batch_source {
+                Some(s) => s.call_pull_batch(store, max),
+                None => Ok(Ok(Vec::new())),
+            }
+        })
+    }
+
+    /// `batch-sink.push-batch(elements)`.
+    // HOT PATH
+    pub fn push_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        elements: &[StreamElement],
+    ) -> Call<Result<BackpressureSignal, PushFailure>> {
+        if self.exports.batch_sink.is_none() {
+            return Err(self.missing("push-batch", TorvynInterface::BatchSink));
+        }
+        self.call_batch(flow, "push-batch", elements.len(), |e, store| {
+            match &e.batch_sink {
+                Some(s) => s.call_push_batch(store, elements),
+                None => Ok(Ok(BackpressureSignal::Ready)),
+            }
         })
     }
 }

@@ -43,7 +43,10 @@ impl StageRole {
             TorvynInterface::Router => Some(StageRole::Router),
             TorvynInterface::Aggregator => Some(StageRole::Aggregator),
             TorvynInterface::Sink => Some(StageRole::Sink),
-            TorvynInterface::Lifecycle => None,
+            TorvynInterface::Lifecycle
+            | TorvynInterface::BatchProcessor
+            | TorvynInterface::BatchSource
+            | TorvynInterface::BatchSink => None,
         }
     }
 

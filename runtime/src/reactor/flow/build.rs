@@ -3,7 +3,7 @@
 //! `lifecycle.init(config)` on the components that export it.
 
 use super::failures::DEAD_LETTER_PORT;
-use super::node::{Node, NodeCounters, NodeState};
+use super::node::{BatchScratch, Node, NodeCounters, NodeState};
 use super::observe::TimingWindow;
 use super::paths;
 use super::probe::CallProbe;
@@ -20,7 +20,9 @@ use crate::reactor::events::EventBuffer;
 use crate::reactor::histogram::SampleBuffer;
 use crate::reactor::latency::LatencyRecorder;
 use crate::reactor::queue::BoundedQueue;
-use crate::reactor::spec::{EdgeSpec, FlowSettings, FlowSpec, Merge, StageRole, StageSpec};
+use crate::reactor::spec::{
+    EdgeSpec, FlowSettings, FlowSpec, Merge, StageComponent, StageRole, StageSpec,
+};
 use crate::reactor::supervision::{FaultKind, RestartWindow};
 use crate::reactor::trace::{TraceMode, TraceRecorder, TraceSettings};
 use crate::reactor::validate::validate_graph;
@@ -231,6 +233,8 @@ fn build_node(
         faults,
         next_fault: 0,
         scratch: call_argument(),
+        offers_batch: offers_batch(&stage.component, stage.role),
+        batch: BatchScratch::default(),
         inputs: Vec::new(),
         outputs: Vec::new(),
         regular_outputs: 0,
@@ -240,9 +244,16 @@ fn build_node(
     })
 }
 
+/// Whether `component` offers the batch form of `role`'s interface.
+fn offers_batch(component: &StageComponent, role: StageRole) -> bool {
+    role.interface()
+        .batch_form()
+        .is_some_and(|batch| component.exports().contains(batch))
+}
+
 /// The argument every call of a node re-uses (its content type keeps its
 /// capacity).
-fn call_argument() -> StreamElement {
+pub(super) fn call_argument() -> StreamElement {
     StreamElement {
         meta: ElementMeta {
             sequence: 0,

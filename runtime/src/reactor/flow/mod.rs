@@ -12,6 +12,8 @@
 //!   running flow ([`Flow::start_graph`]);
 //! - `schedule`: which stage runs next;
 //! - `step`: running one stage once (pull, call, finish);
+//! - `batch`: one call on many elements, for components offering the
+//!   batch form of their role (`torvyn:batching`);
 //! - `route`: where its output goes, and enqueueing;
 //! - `buffers`: buffer ownership between the flow and components;
 //! - `failures`: supervision, error policies, dead letters, injected
@@ -22,6 +24,7 @@
 //! - `report`: the [`FlowReport`] snapshot;
 //! - `node` and `stream`: the per-stage and per-stream state.
 
+mod batch;
 mod buffers;
 mod build;
 mod failures;
@@ -36,6 +39,7 @@ mod stage;
 mod step;
 mod stream;
 
+pub use batch::MAX_BATCH_ELEMENTS;
 pub use step::describe;
 
 use crate::engine::{FlowShared, WasmEngine};

@@ -28,6 +28,11 @@ pub(super) struct Node {
     pub(super) next_fault: usize,
     /// Re-used argument of every call (its strings keep their capacity).
     pub(super) scratch: StreamElement,
+    /// Whether its component offers the batch form of its role
+    /// (`torvyn:batching`), which the loop then calls.
+    pub(super) offers_batch: bool,
+    /// Re-used arguments and elements of its batch calls.
+    pub(super) batch: BatchScratch,
     /// Its input streams (in priority order under a priority merge).
     pub(super) inputs: Vec<usize>,
     /// Its output streams.
@@ -40,6 +45,18 @@ pub(super) struct Node {
     pub(super) state: NodeState,
     /// What it did: what reports and metrics read.
     pub(super) counters: NodeCounters,
+}
+
+/// What a batch call re-uses from one batch to the next: the elements in
+/// hand and the call's arguments (their strings keep their capacity), so
+/// a batch allocates nothing on the host side once they have grown.
+#[derive(Default)]
+pub(super) struct BatchScratch {
+    /// The elements of the batch in progress, in order.
+    pub(super) inputs: Vec<QueuedElement>,
+    /// The call's arguments; only the first `inputs.len()` are passed
+    /// (the rest keep their capacity for a larger batch).
+    pub(super) elements: Vec<StreamElement>,
 }
 
 /// Where a node is in its life: what the scheduler decides on.

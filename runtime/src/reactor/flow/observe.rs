@@ -213,6 +213,46 @@ impl Flow {
         }
     }
 
+    /// Before a batch call of node `n` whose first element is `first`: the
+    /// call is timed whenever anything is measured (one clock pair per
+    /// batch), never traced in detail (the `diagnostic` level runs every
+    /// element on its own), and its elements' trace records are untimed.
+    // HOT PATH: once per batch.
+    #[inline]
+    pub(super) fn probe_batch_begin(&mut self, n: usize, first: u64) {
+        let probe = &mut self.probe;
+        probe.began = None;
+        probe.detailed = false;
+        probe.input_stream = NO_STREAM;
+        probe.forget_reading();
+        if !probe.observed && !probe.time_every_call {
+            return;
+        }
+        if probe.observed {
+            self.nodes[n].instance.mark_call(first);
+        }
+        self.probe.began = Some(self.clock.tick());
+    }
+
+    /// After a batch call of node `n`: its time is the node's busy time
+    /// and one processing-time sample (one invocation); the records of its
+    /// elements that follow are untimed.
+    // HOT PATH: once per batch.
+    #[inline]
+    pub(super) fn probe_batch_end(&mut self, n: usize) {
+        let Some(began) = self.probe.began.take() else {
+            return;
+        };
+        let ended = self.clock.tick();
+        let ns = self.clock.nanos_between(began, ended);
+        self.probe.ended = ended;
+        self.nodes[n].counters.busy_ns += ns;
+        self.sample(HistogramSlot::ProcessingTime(n as u32), ns);
+        if let Some(latency) = self.latency.as_deref_mut() {
+            latency.record_invocation(n, ns);
+        }
+    }
+
     /// After the call of node `n` returned (or trapped).
     // HOT PATH: inlined; nothing for an untimed call.
     #[inline]

@@ -36,12 +36,15 @@ impl Flow {
                 });
             }
         }
-        for _ in 0..max_steps {
-            match self.next_action() {
-                Some(Action::Run(n)) => self.run_node(n)?,
-                Some(Action::Finish(n)) => self.finish_node(n)?,
+        // A batch call of k elements takes k steps.
+        let mut left = max_steps;
+        while left > 0 {
+            let taken = match self.next_action() {
+                Some(Action::Run(n)) => self.run_node(n, left)?,
+                Some(Action::Finish(n)) => self.finish_node(n).map(|()| 1)?,
                 None => return self.idle(),
-            }
+            };
+            left = left.saturating_sub(taken.max(1));
             if self.finished {
                 return Ok(FlowProgress::Finished);
             }

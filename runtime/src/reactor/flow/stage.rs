@@ -10,6 +10,7 @@
 //! (`HostSerialize`).
 
 use crate::connectors::{Connector, Pulled};
+use crate::engine::bindings::batch_sink::PushFailure;
 use crate::engine::bindings::types::{
     BackpressureSignal, ElementMeta, OutputElement, ProcessError, ProcessResult, StreamElement,
 };
@@ -235,6 +236,50 @@ impl StageInstance {
         match self {
             StageInstance::Wasm(i) => i.flush(flow),
             StageInstance::Connector(c) => Err(c.missing("flush", TorvynInterface::Aggregator)),
+        }
+    }
+
+    /// `batch-processor.process-batch(inputs)` (connectors have no batch
+    /// form: the loop never asks them).
+    // HOT PATH
+    pub(super) fn process_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        inputs: &[StreamElement],
+    ) -> Call<Vec<Result<ProcessResult, ProcessError>>> {
+        match self {
+            StageInstance::Wasm(i) => i.process_batch(flow, inputs),
+            StageInstance::Connector(c) => {
+                Err(c.missing("process-batch", TorvynInterface::BatchProcessor))
+            }
+        }
+    }
+
+    /// `batch-source.pull-batch(max)`.
+    // HOT PATH
+    pub(super) fn pull_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        max: u32,
+    ) -> Call<Result<Vec<OutputElement>, ProcessError>> {
+        match self {
+            StageInstance::Wasm(i) => i.pull_batch(flow, max),
+            StageInstance::Connector(c) => {
+                Err(c.missing("pull-batch", TorvynInterface::BatchSource))
+            }
+        }
+    }
+
+    /// `batch-sink.push-batch(elements)`.
+    // HOT PATH
+    pub(super) fn push_batch(
+        &mut self,
+        flow: &mut Option<Box<FlowShared>>,
+        elements: &[StreamElement],
+    ) -> Call<Result<BackpressureSignal, PushFailure>> {
+        match self {
+            StageInstance::Wasm(i) => i.push_batch(flow, elements),
+            StageInstance::Connector(c) => Err(c.missing("push-batch", TorvynInterface::BatchSink)),
         }
     }
 

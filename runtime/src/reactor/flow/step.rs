@@ -7,7 +7,7 @@ use super::failures::CallFailure;
 use super::stage::Pull;
 use super::Flow;
 use crate::engine::bindings::types::{
-    BackpressureSignal, OutputElement, ProcessError, ProcessResult,
+    BackpressureSignal, OutputElement, ProcessError, ProcessResult, StreamElement,
 };
 use crate::reactor::element::QueuedElement;
 use crate::reactor::error::FlowError;
@@ -15,7 +15,7 @@ use crate::reactor::events::FlowEvent;
 use crate::reactor::spec::StageRole;
 use crate::reactor::supervision::{ErrorPolicy, ExitKind};
 use crate::reactor::trace::StageOutcome;
-use crate::resources::ComponentId;
+use crate::resources::{ComponentId, ResourceManager};
 use wasmtime::component::Resource;
 
 use super::buffers::ownership;
@@ -23,6 +23,15 @@ use super::buffers::ownership;
 /// Bytes of an element's metadata besides its content type, as the
 /// resource ledger counts them.
 const METADATA_FIXED_BYTES: u64 = 16;
+
+/// What follows a failed call on an element.
+pub(super) enum AfterFailure {
+    /// Call again with it (a retry).
+    Retry,
+    /// It was disposed of (skipped, dead-lettered, or dropped with its
+    /// closed node).
+    Done,
+}
 
 /// What a call on an element returned, by role.
 pub(super) enum Outcome {
@@ -39,19 +48,26 @@ pub(super) enum Outcome {
 }
 
 impl Flow {
-    /// Runs node `n` once: a pull, an aggregate it still has to emit, or a
-    /// call on its next input.
-    pub(super) fn run_node(&mut self, n: usize) -> Result<(), FlowError> {
+    /// Runs node `n` once, within `budget` steps: one batch call when its
+    /// component offers the batch form and a batch fits (see `batch`),
+    /// else a pull, an aggregate it still has to emit, or a call on its
+    /// next input. Returns the steps taken (elements a batch carried).
+    // HOT PATH
+    pub(super) fn run_node(&mut self, n: usize, budget: usize) -> Result<usize, FlowError> {
+        let size = self.batch_size(n, budget);
+        if size >= 2 {
+            return self.run_batch_call(n, size);
+        }
         if self.nodes[n].role == StageRole::Source {
-            return self.pull_source(n);
+            return self.pull_source(n).map(|()| 1);
         }
         if let Some(element) = self.nodes[n].state.pending.pop_front() {
             let targets = self.nodes[n].outputs.len();
-            return self.emit(n, element, None, targets);
+            return self.emit(n, element, None, targets).map(|()| 1);
         }
         match self.take_input(n) {
-            Some(input) => self.run_element(n, input),
-            None => Ok(()),
+            Some(input) => self.run_element(n, input).map(|()| 1),
+            None => Ok(1),
         }
     }
 
@@ -162,82 +178,124 @@ impl Flow {
     }
 
     fn run_element_once(&mut self, n: usize, input: QueuedElement) -> Result<(), FlowError> {
-        let mut attempt = 0;
+        self.run_element_from(n, input, 0)
+    }
+
+    /// Calls stage `n` on `input` (its `attempt`-th retry, 0 for the first
+    /// call) until it succeeds or its error policy disposes of it.
+    pub(super) fn run_element_from(
+        &mut self,
+        n: usize,
+        input: QueuedElement,
+        mut attempt: u32,
+    ) -> Result<(), FlowError> {
         loop {
             let failure = match self.invoke(n, input)? {
-                Ok(outcome) => {
-                    let (traced, routes) = match &outcome {
-                        Outcome::Filtered(true) => (StageOutcome::Passed, 0),
-                        Outcome::Routed(ports) if self.probe_detailed() => {
-                            (StageOutcome::Routed, self.route_mask(n, ports))
-                        }
-                        Outcome::Routed(ports) if ports.is_empty() => (StageOutcome::Dropped, 0),
-                        Outcome::Routed(_) => (StageOutcome::Routed, 0),
-                        Outcome::Processed(ProcessResult::Emit(_)) | Outcome::Ingested(Some(_)) => {
-                            (StageOutcome::Emitted, 0)
-                        }
-                        Outcome::Pushed(_) => (StageOutcome::Delivered, 0),
-                        Outcome::Filtered(false)
-                        | Outcome::Processed(ProcessResult::Drop)
-                        | Outcome::Ingested(None) => (StageOutcome::Dropped, 0),
-                    };
-                    let routed = self.route_outcome(n, input, outcome);
-                    self.trace_call(n, input.sequence, input.timestamp_ns, traced, routes);
-                    return routed;
-                }
+                Ok(outcome) => return self.call_succeeded(n, input, outcome),
                 Err(failure) => failure,
             };
-            self.trace_call(
-                n,
-                input.sequence,
-                input.timestamp_ns,
-                StageOutcome::Failed,
-                0,
-            );
-            self.nodes[n].counters.errors += 1;
-            let role = self.nodes[n].role;
-            let (error, exit) = match failure {
-                CallFailure::Trap(trap) => (FlowError::Invoke(trap), Some(ExitKind::Trap)),
-                CallFailure::Error(ProcessError::Fatal(message)) => (
-                    FlowError::Fatal {
-                        component: self.nodes[n].name.clone(),
-                        function: function_of(role),
-                        message,
-                    },
-                    Some(ExitKind::Fatal),
-                ),
-                CallFailure::Error(e) => {
-                    if matches!(e, ProcessError::DeadlineExceeded) {
-                        self.nodes[n].counters.timeouts += 1;
-                    }
-                    let error = FlowError::ElementFailed {
-                        component: self.nodes[n].name.clone(),
-                        function: function_of(role),
-                        error: describe(&e),
-                    };
-                    tracing::warn!(component = %self.nodes[n].name, error = %error, "element failed");
-                    (error, None)
-                }
-            };
-            if let Some(exit) = exit {
-                if !self.component_failed(n, exit, &error)? {
-                    // The component ended for good: its element can only be
-                    // dead-lettered or dropped.
-                    return self.dispose(n, input, false, &error);
-                }
+            match self.element_failed(n, input, failure, attempt)? {
+                AfterFailure::Retry => attempt += 1,
+                AfterFailure::Done => return Ok(()),
             }
-            match self.nodes[n].supervision.on_error {
-                ErrorPolicy::Retry { retries } if attempt < retries => {
-                    attempt += 1;
-                    self.nodes[n].counters.retries += 1;
+        }
+    }
+
+    /// Traces and routes what a call of stage `n` on `input` returned.
+    pub(super) fn call_succeeded(
+        &mut self,
+        n: usize,
+        input: QueuedElement,
+        outcome: Outcome,
+    ) -> Result<(), FlowError> {
+        let (traced, routes) = match &outcome {
+            Outcome::Filtered(true) => (StageOutcome::Passed, 0),
+            Outcome::Routed(ports) if self.probe_detailed() => {
+                (StageOutcome::Routed, self.route_mask(n, ports))
+            }
+            Outcome::Routed(ports) if ports.is_empty() => (StageOutcome::Dropped, 0),
+            Outcome::Routed(_) => (StageOutcome::Routed, 0),
+            Outcome::Processed(ProcessResult::Emit(_)) | Outcome::Ingested(Some(_)) => {
+                (StageOutcome::Emitted, 0)
+            }
+            Outcome::Pushed(_) => (StageOutcome::Delivered, 0),
+            Outcome::Filtered(false)
+            | Outcome::Processed(ProcessResult::Drop)
+            | Outcome::Ingested(None) => (StageOutcome::Dropped, 0),
+        };
+        let routed = self.route_outcome(n, input, outcome);
+        self.trace_call(n, input.sequence, input.timestamp_ns, traced, routes);
+        routed
+    }
+
+    /// A call of stage `n` on `input` failed (its `attempt`-th retry):
+    /// counts and traces it, supervises the component when it trapped or
+    /// returned `fatal`, and applies the node's error policy. `Retry`: the
+    /// caller calls again (the retry is counted); `Done`: the element was
+    /// disposed of. `fail` returns the error with the element released.
+    pub(super) fn element_failed(
+        &mut self,
+        n: usize,
+        input: QueuedElement,
+        failure: CallFailure,
+        attempt: u32,
+    ) -> Result<AfterFailure, FlowError> {
+        self.trace_call(
+            n,
+            input.sequence,
+            input.timestamp_ns,
+            StageOutcome::Failed,
+            0,
+        );
+        self.nodes[n].counters.errors += 1;
+        let role = self.nodes[n].role;
+        let (error, exit) = match failure {
+            CallFailure::Trap(trap) => (FlowError::Invoke(trap), Some(ExitKind::Trap)),
+            CallFailure::Error(ProcessError::Fatal(message)) => (
+                FlowError::Fatal {
+                    component: self.nodes[n].name.clone(),
+                    function: function_of(role),
+                    message,
+                },
+                Some(ExitKind::Fatal),
+            ),
+            CallFailure::Error(e) => {
+                if matches!(e, ProcessError::DeadlineExceeded) {
+                    self.nodes[n].counters.timeouts += 1;
                 }
-                ErrorPolicy::Retry { .. } => return self.dispose(n, input, false, &error),
-                ErrorPolicy::Skip => return self.dispose(n, input, true, &error),
-                ErrorPolicy::DeadLetter => return self.dispose(n, input, false, &error),
-                ErrorPolicy::Fail => {
-                    self.release(n, input.buffer)?;
-                    return Err(error);
-                }
+                let error = FlowError::ElementFailed {
+                    component: self.nodes[n].name.clone(),
+                    function: function_of(role),
+                    error: describe(&e),
+                };
+                tracing::warn!(component = %self.nodes[n].name, error = %error, "element failed");
+                (error, None)
+            }
+        };
+        if let Some(exit) = exit {
+            if !self.component_failed(n, exit, &error)? {
+                // The component ended for good: its element can only be
+                // dead-lettered or dropped.
+                self.dispose(n, input, false, &error)?;
+                return Ok(AfterFailure::Done);
+            }
+        }
+        match self.nodes[n].supervision.on_error {
+            ErrorPolicy::Retry { retries } if attempt < retries => {
+                self.nodes[n].counters.retries += 1;
+                Ok(AfterFailure::Retry)
+            }
+            ErrorPolicy::Retry { .. } | ErrorPolicy::DeadLetter => {
+                self.dispose(n, input, false, &error)?;
+                Ok(AfterFailure::Done)
+            }
+            ErrorPolicy::Skip => {
+                self.dispose(n, input, true, &error)?;
+                Ok(AfterFailure::Done)
+            }
+            ErrorPolicy::Fail => {
+                self.release(n, input.buffer)?;
+                Err(error)
             }
         }
     }
@@ -250,12 +308,6 @@ impl Flow {
         n: usize,
         input: QueuedElement,
     ) -> Result<Result<Outcome, CallFailure>, FlowError> {
-        let id = ComponentId(n as u32);
-        let shared = self.shared_mut();
-        shared
-            .resources
-            .lend(input.buffer, id)
-            .map_err(|source| ownership(&self.nodes[n].name, source))?;
         let role = self.nodes[n].role;
         let injected = self.take_fault(n, function_of(role));
         let node = &mut self.nodes[n];
@@ -264,18 +316,13 @@ impl Flow {
                 flow: self.settings.flow_name.clone(),
             });
         };
-        shared
-            .resources
-            .copy_content_type(input.buffer, &mut node.scratch.meta.content_type)
-            .map_err(|source| ownership(&node.name, source))?;
-        shared.resources.record_metadata(
-            id,
-            input.buffer,
-            METADATA_FIXED_BYTES + node.scratch.meta.content_type.len() as u64,
-        );
-        node.scratch.meta.sequence = input.sequence;
-        node.scratch.meta.timestamp_ns = input.timestamp_ns;
-        node.scratch.payload = Resource::new_borrow(input.buffer.to_wire());
+        lend_into(
+            &mut shared.resources,
+            ComponentId(n as u32),
+            &node.name,
+            input,
+            &mut node.scratch,
+        )?;
         self.probe_begin(n, input.sequence, Some(input));
         let node = &mut self.nodes[n];
         let outcome = match injected {
@@ -394,8 +441,36 @@ impl Flow {
     }
 }
 
+/// Lends `input` to component `id` (named `name`) and makes `argument` the
+/// call's view of it: its metadata (recorded in the copy ledger as the
+/// per-element path does) and a borrow of its buffer.
+// HOT PATH: the argument's content type keeps its capacity.
+pub(super) fn lend_into(
+    resources: &mut ResourceManager,
+    id: ComponentId,
+    name: &str,
+    input: QueuedElement,
+    argument: &mut StreamElement,
+) -> Result<(), FlowError> {
+    resources
+        .lend(input.buffer, id)
+        .map_err(|source| ownership(name, source))?;
+    resources
+        .copy_content_type(input.buffer, &mut argument.meta.content_type)
+        .map_err(|source| ownership(name, source))?;
+    resources.record_metadata(
+        id,
+        input.buffer,
+        METADATA_FIXED_BYTES + argument.meta.content_type.len() as u64,
+    );
+    argument.meta.sequence = input.sequence;
+    argument.meta.timestamp_ns = input.timestamp_ns;
+    argument.payload = Resource::new_borrow(input.buffer.to_wire());
+    Ok(())
+}
+
 /// The function a role calls per element.
-fn function_of(role: StageRole) -> &'static str {
+pub(super) fn function_of(role: StageRole) -> &'static str {
     match role {
         StageRole::Source => "pull",
         StageRole::Processor => "process",

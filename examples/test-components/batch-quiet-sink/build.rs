@@ -1,0 +1,7 @@
+//! Generates the WIT bindings (see `batch-bindgen` for why not
+//! `wit_bindgen::generate!`).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    batch_bindgen::write_bindings("batched-sink")?;
+    Ok(())
+}
