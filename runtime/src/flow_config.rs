@@ -35,7 +35,7 @@ pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
         pools: pool_config(runtime),
         limits: ResourceLimits {
             component_budget: runtime.max_memory_per_component.bytes(),
-            ..ResourceLimits::default()
+            max_buffer_size: manifest.capabilities.torvyn.max_buffer_size.bytes(),
         },
         supervision: manifest
             .flows

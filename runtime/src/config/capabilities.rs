@@ -52,11 +52,15 @@ impl CapabilitiesConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TorvynCapabilities {
-    /// Largest single buffer the component needs (default 16MiB).
+    /// Largest single buffer the component needs (default 16MiB): the
+    /// flow's components may not allocate a larger one (E0305).
     pub max_buffer_size: ByteSize,
     /// Largest Wasm linear memory the component needs (default 64MiB).
+    /// When written, a need over `[runtime] max_memory_per_component` is
+    /// refused at load (E0702).
     pub max_memory: ByteSize,
-    /// Named buffer pool to use (default `"default"`).
+    /// Named buffer pool to use (default `"default"`, the only pool the
+    /// host has; another name is refused).
     #[schemars(length(min = 1))]
     pub buffer_pool_access: String,
 }

@@ -23,6 +23,7 @@ pub(crate) fn origin_at(root: &Node, path: &[&str]) -> Origin {
 pub(crate) fn check(manifest: &Manifest, root: &Node) -> Result<(), ConfigError> {
     check_components(manifest, root)?;
     check_buffer_pool(manifest, root)?;
+    check_memory_need(manifest, root)?;
     let global = &manifest.runtime.backpressure;
     if global.backpressure_policy == BackpressurePolicy::RateLimit
         && global.max_elements_per_second.is_none()
@@ -73,6 +74,34 @@ fn check_buffer_pool(manifest: &Manifest, root: &Node) -> Result<(), ConfigError
         ),
         origin: origin_at(root, &["capabilities", "torvyn", "buffer-pool-access"]),
         hint: Some(format!("remove the key or set buffer-pool-access = \"{DEFAULT_POOL}\"")),
+    })
+}
+
+/// `max-memory`, when written, says how much linear memory the component
+/// needs: more than the host lets a component have (`[runtime]
+/// max_memory_per_component`) cannot run, and is refused before it tries.
+fn check_memory_need(manifest: &Manifest, root: &Node) -> Result<(), ConfigError> {
+    // Only a need the manifest states: the default is no declaration.
+    if root
+        .lookup(&["capabilities", "torvyn", "max-memory"])
+        .is_none()
+    {
+        return Ok(());
+    }
+    let need = manifest.capabilities.torvyn.max_memory;
+    let allowed = manifest.runtime.max_memory_per_component;
+    if need.bytes() <= allowed.bytes() {
+        return Ok(());
+    }
+    Err(ConfigError::InvalidValue {
+        field: "capabilities.torvyn.max-memory".into(),
+        reason: format!(
+            "the component needs {need} of linear memory, over the {allowed} [runtime] max_memory_per_component allows"
+        ),
+        origin: origin_at(root, &["capabilities", "torvyn", "max-memory"]),
+        hint: Some(format!(
+            "raise [runtime] max_memory_per_component to at least {need}, or lower max-memory"
+        )),
     })
 }
 

@@ -1225,3 +1225,31 @@ fn a_named_buffer_pool_other_than_default_is_refused() {
         "{text}"
     );
 }
+
+#[test]
+fn a_component_needing_more_memory_than_the_host_allows_is_refused() {
+    let fits = load(&format!(
+        "{HEADER}\n[capabilities.torvyn]\nmax-memory = \"32MiB\"\n"
+    ));
+    assert!(fits.is_ok(), "{fits:?}");
+    let e = load(&format!(
+        "{HEADER}\n[capabilities.torvyn]\nmax-memory = \"128MiB\"\n"
+    ))
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ConstraintViolation);
+    assert!(e.to_string().contains("max_memory_per_component"), "{e}");
+    let raised = load(&format!(
+        "{HEADER}\n[runtime]\nmax_memory_per_component = \"256MiB\"\n[capabilities.torvyn]\nmax-memory = \"128MiB\"\n"
+    ));
+    assert!(raised.is_ok(), "{raised:?}");
+}
+
+#[test]
+fn max_buffer_size_limits_the_flows_buffers() {
+    let m = load(&format!(
+        "{HEADER}\n[capabilities.torvyn]\nmax-buffer-size = \"1MiB\"\n"
+    ))
+    .unwrap();
+    let settings = crate::flow_config::flow_settings(&m, "main");
+    assert_eq!(settings.limits.max_buffer_size, 1 << 20);
+}
