@@ -32,6 +32,11 @@ pub struct StageReport {
     /// Bytes of linear memory its current instance has
     /// (`component.memory_current`).
     pub memory_bytes: u64,
+    /// A networked connector's own counters (`builtin:nats-source`,
+    /// `builtin:nats-sink`): fetched, acked, redelivered, pending,
+    /// published, publish latency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector: Option<crate::connectors::ConnectorReport>,
 }
 
 /// Counters and state of one stream.

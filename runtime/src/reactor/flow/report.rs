@@ -54,6 +54,7 @@ impl Flow {
                     ended_abnormally: s.state.ended_abnormally,
                     fuel_consumed: s.counters.fuel_of_replaced + s.instance.fuel_consumed(),
                     memory_bytes: s.instance.memory_bytes(),
+                    connector: s.instance.connector_report(),
                 })
                 .collect(),
             streams: self

@@ -36,6 +36,8 @@ impl Flow {
                 });
             }
         }
+        // Confirmations deferring sinks received since the last batch.
+        self.settle();
         for _ in 0..max_steps {
             match self.next_action() {
                 Some(Action::Run(n)) => self.run_node(n)?,
