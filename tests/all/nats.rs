@@ -1,0 +1,257 @@
+//! NATS JetStream connectors through the real binary: three `torvyn
+//! serve` hosts share one durable consumer (nats-source → uppercase →
+//! nats-sink), one is killed with SIGKILL mid-run, and the output stream
+//! still holds every input message at least once; and the errors of an
+//! unreachable server and of bad settings.
+
+use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use torvyn_e2e::nats::{Jet, NatsServer};
+use torvyn_e2e::tools::outside_tool;
+
+/// Messages the scale-out test publishes.
+const MESSAGES: u64 = 100_000;
+
+fn nats_server_installed(checks: &str) -> bool {
+    outside_tool("nats-server", "Debian package nats-server", checks)
+}
+
+/// nats-source (stream IN, durable `upper`) → uppercase → nats-sink
+/// (subject out.upper, stream OUT).
+fn manifest(url: &str) -> String {
+    let upper = component("uppercase");
+    format!(
+        r#"[torvyn]
+name = "nats-e2e"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[flow.upper.nodes.input]
+component = "builtin:nats-source"
+interface = "{SOURCE}"
+config = '{{"url": "{url}", "stream": "IN", "subject": "in.>", "durable": "upper", "batch": 256, "ack_wait": "5s"}}'
+
+[flow.upper.nodes.upper]
+component = "{upper}"
+interface = "{PROCESSOR}"
+
+[flow.upper.nodes.output]
+component = "builtin:nats-sink"
+interface = "{SINK}"
+config = '{{"url": "{url}", "subject": "out.upper", "stream": "OUT"}}'
+
+[[flow.upper.edges]]
+from = {{ node = "input", port = "output" }}
+to = {{ node = "upper", port = "input" }}
+
+[[flow.upper.edges]]
+from = {{ node = "upper", port = "output" }}
+to = {{ node = "output", port = "input" }}
+"#
+    )
+}
+
+/// `torvyn serve` in `dir`, its output discarded.
+fn serve(dir: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_torvyn"))
+        .args(["serve", "--status-interval", "0s"])
+        .current_dir(dir)
+        .env(
+            "TORVYN_CACHE_DIR",
+            torvyn_e2e::repo_root()
+                .join("target")
+                .join("torvyn-test-cache"),
+        )
+        .env("NO_COLOR", "1")
+        .env_remove("TORVYN_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("torvyn serve starts")
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on our own child's pid has no memory effects.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+}
+
+/// Waits until `done` holds, checking every 50 ms, for at most `limit`.
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn three_hosts_share_a_stream_and_one_killed_loses_nothing() {
+    if !nats_server_installed(
+        "three hosts sharing a durable consumer, at least once across SIGKILL",
+    ) {
+        return;
+    }
+    let server = NatsServer::start();
+    let jet = Jet::connect(&server.url());
+    jet.create_stream("IN", &["in.>"]);
+    jet.create_stream("OUT", &["out.>"]);
+    let started = Instant::now();
+    jet.publish_all(
+        "in.events",
+        (0..MESSAGES).map(|i| format!("message-{i}").into_bytes()),
+        4096,
+    );
+    eprintln!("published {MESSAGES} messages in {:?}", started.elapsed());
+    assert_eq!(jet.stream_messages("IN"), MESSAGES);
+
+    let project = Project::with_manifest(&manifest(&server.url()));
+    // The first host compiles the component into the shared cache before
+    // the others start.
+    let mut hosts = vec![serve(project.path())];
+    wait_until("the first host's output", Duration::from_secs(120), || {
+        jet.stream_messages("OUT") > 0
+    });
+    hosts.push(serve(project.path()));
+    hosts.push(serve(project.path()));
+    wait_until("a fifth of the output", Duration::from_secs(120), || {
+        jet.stream_messages("OUT") >= MESSAGES / 5
+    });
+    let mut killed = hosts.remove(1);
+    signal(&killed, libc::SIGKILL);
+    killed.wait().expect("the killed host is reaped");
+    let at_kill = jet.stream_messages("OUT");
+    assert!(
+        at_kill < MESSAGES,
+        "the run ended before the kill ({at_kill} out)"
+    );
+
+    // The survivors take over the killed host's messages after ack_wait.
+    wait_until("every message handled", Duration::from_secs(300), || {
+        jet.consumer_backlog("IN", "upper") == (0, 0)
+    });
+    for host in &hosts {
+        signal(host, libc::SIGTERM);
+    }
+    for mut host in hosts {
+        let status = host.wait().expect("a survivor exits");
+        let mut stderr = String::new();
+        use std::io::Read;
+        host.stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut stderr)
+            .expect("stderr read");
+        assert!(status.success(), "a survivor failed: {status}\n{stderr}");
+    }
+
+    let output = jet.read_all("OUT");
+    let distinct: HashSet<&[u8]> = output.iter().map(|(p, _)| p.as_slice()).collect();
+    let duplicates = output.len() - distinct.len();
+    eprintln!(
+        "output: {} messages, {} distinct, {duplicates} duplicates ({at_kill} out when one host was killed)",
+        output.len(),
+        distinct.len()
+    );
+    assert_eq!(distinct.len() as u64, MESSAGES);
+    for i in [0, MESSAGES / 2, MESSAGES - 1] {
+        let expected = format!("MESSAGE-{i}");
+        assert!(distinct.contains(expected.as_bytes()), "{expected} missing");
+    }
+    // Every published message names its source message.
+    assert!(
+        output
+            .iter()
+            .all(|(_, id)| id.as_deref().is_some_and(|id| id.starts_with("IN:"))),
+        "a message without Nats-Msg-Id IN:<sequence>"
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_the_flow_with_a_hint() {
+    // A port nothing listens on: no server needed.
+    let url = format!("nats://127.0.0.1:{}", torvyn_e2e::registry::free_port());
+    let project = Project::with_manifest(&manifest(&url));
+    let run = project.run(&["run"]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    run.expect_error("E0410");
+    for needle in [
+        "cannot connect to NATS at nats://127.0.0.1:",
+        "nats-server -js",
+        "could not reach",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "no {needle:?} in\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_stream_is_named_with_the_command_that_creates_it() {
+    if !nats_server_installed("the error for a stream that does not exist") {
+        return;
+    }
+    let server = NatsServer::start();
+    let project = Project::with_manifest(&manifest(&server.url()));
+    let run = project.run(&["run"]);
+    run.expect_error("E0410");
+    assert!(
+        run.stderr.contains("cannot open JetStream stream `IN`")
+            && run.stderr.contains("nats stream add IN"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_nats_settings_are_e0702() {
+    let cases = [
+        (
+            "builtin:nats-source",
+            SOURCE,
+            r#"{"stream": "IN"}"#,
+            "`durable` is required",
+        ),
+        (
+            "builtin:nats-source",
+            SOURCE,
+            r#"{"stream": "IN", "durable": "d", "url": "http://x:y"}"#,
+            "not a NATS server address",
+        ),
+        (
+            "builtin:nats-source",
+            SOURCE,
+            r#"{"stream": "IN", "durable": "d", "ack_wait": "soon"}"#,
+            "`ack_wait`",
+        ),
+        (
+            "builtin:nats-sink",
+            SINK,
+            r#"{"subject": "out.>"}"#,
+            "no wildcards",
+        ),
+    ];
+    for (reference, interface, config, needle) in cases {
+        let nodes: Vec<(&str, &str, &str, &str)> = if interface == SOURCE {
+            vec![
+                ("a", reference, interface, config),
+                ("sink", "builtin:stdout-sink", SINK, ""),
+            ]
+        } else {
+            vec![
+                ("source", "builtin:test-source", SOURCE, ""),
+                ("a", reference, interface, config),
+            ]
+        };
+        let run = Project::linear(&nodes).run(&["run"]);
+        run.expect_code(2).expect_error("E0702");
+        assert!(
+            run.stderr.contains(needle),
+            "{config}: {needle:?} in\n{}",
+            run.stderr
+        );
+    }
+}
