@@ -8,6 +8,7 @@ use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use torvyn_e2e::http::{http, Target};
 use torvyn_e2e::nats::{Jet, NatsServer};
 use torvyn_e2e::tools::outside_tool;
 
@@ -53,11 +54,40 @@ to = {{ node = "output", port = "input" }}
     )
 }
 
-/// `torvyn serve` in `dir`, its output discarded.
-fn serve(dir: &std::path::Path) -> Child {
+/// A `torvyn serve` host with its inspection API on its own socket.
+struct Host {
+    child: Child,
+    state: tempfile::TempDir,
+}
+
+impl Host {
+    /// `torvyn serve --inspect` in `dir`, its stdout discarded.
+    fn start(dir: &std::path::Path) -> Self {
+        let state = tempfile::tempdir().expect("a state directory");
+        let child = serve(dir, state.path());
+        Self { child, state }
+    }
+
+    /// The sum of metric `name` over its series in the host's /metrics.
+    fn metric(&self, name: &str) -> f64 {
+        let socket = self.state.path().join("torvyn.sock");
+        let reply = http(Target::Unix(&socket), "GET", "/metrics", &[], "");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply
+            .body
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+/// `torvyn serve --inspect` in `dir`, its stdout discarded.
+fn serve(dir: &std::path::Path, state: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_torvyn"))
-        .args(["serve", "--status-interval", "0s"])
+        .args(["serve", "--inspect", "--status-interval", "0s"])
         .current_dir(dir)
+        .env("TORVYN_STATE_DIR", state)
         .env(
             "TORVYN_CACHE_DIR",
             torvyn_e2e::repo_root()
@@ -109,18 +139,18 @@ fn three_hosts_share_a_stream_and_one_killed_loses_nothing() {
     let project = Project::with_manifest(&manifest(&server.url()));
     // The first host compiles the component into the shared cache before
     // the others start.
-    let mut hosts = vec![serve(project.path())];
+    let mut hosts = vec![Host::start(project.path())];
     wait_until("the first host's output", Duration::from_secs(120), || {
         jet.stream_messages("OUT") > 0
     });
-    hosts.push(serve(project.path()));
-    hosts.push(serve(project.path()));
+    hosts.push(Host::start(project.path()));
+    hosts.push(Host::start(project.path()));
     wait_until("a fifth of the output", Duration::from_secs(120), || {
         jet.stream_messages("OUT") >= MESSAGES / 5
     });
     let mut killed = hosts.remove(1);
-    signal(&killed, libc::SIGKILL);
-    killed.wait().expect("the killed host is reaped");
+    signal(&killed.child, libc::SIGKILL);
+    killed.child.wait().expect("the killed host is reaped");
     let at_kill = jet.stream_messages("OUT");
     assert!(
         at_kill < MESSAGES,
@@ -131,14 +161,30 @@ fn three_hosts_share_a_stream_and_one_killed_loses_nothing() {
     wait_until("every message handled", Duration::from_secs(300), || {
         jet.consumer_backlog("IN", "upper") == (0, 0)
     });
+    // The survivors' connector metrics: the killed host's messages came
+    // back to them as redeliveries.
+    let survivors = |name: &str| hosts.iter().map(|h| h.metric(name)).sum::<f64>();
+    let (fetched, acked, redelivered, published) = (
+        survivors("torvyn_connector_fetched_total"),
+        survivors("torvyn_connector_acked_total"),
+        survivors("torvyn_connector_redelivered_total"),
+        survivors("torvyn_connector_published_total"),
+    );
+    eprintln!(
+        "survivors: fetched {fetched}, acked {acked}, redelivered {redelivered}, published {published}"
+    );
+    assert!(redelivered > 0.0, "no redelivery reached the survivors");
+    assert!(acked >= (MESSAGES - at_kill) as f64, "acked {acked}");
+    assert!(published >= acked, "published {published} < acked {acked}");
     for host in &hosts {
-        signal(host, libc::SIGTERM);
+        signal(&host.child, libc::SIGTERM);
     }
     for mut host in hosts {
-        let status = host.wait().expect("a survivor exits");
+        let status = host.child.wait().expect("a survivor exits");
         let mut stderr = String::new();
         use std::io::Read;
-        host.stderr
+        host.child
+            .stderr
             .take()
             .expect("stderr")
             .read_to_string(&mut stderr)

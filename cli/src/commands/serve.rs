@@ -21,7 +21,9 @@ use signal_hook::iterator::Signals;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use torvyn_actors::{FlowId, HostError, TorvynHandle, TorvynHost};
+use torvyn_actors::{
+    FlowId, HostError, InspectionConfig, InspectionServer, TorvynHandle, TorvynHost,
+};
 use torvyn_runtime::assembly::{plan_flow, FlowPlan, Project};
 use torvyn_runtime::config::parse_duration;
 use torvyn_runtime::error::Coded;
@@ -61,6 +63,11 @@ pub struct ServeArgs {
     /// How long a signal waits for flows to drain before cancelling them.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     drain_timeout: String,
+    /// Serve the inspection API (/metrics, /flows, control) while the host
+    /// runs, as the first manifest's `[observability] inspection = true`
+    /// does: what health checks and Prometheus read.
+    #[arg(long)]
+    inspect: bool,
     /// Log one status line per live flow (state, elements delivered) this
     /// often; 0s = never.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
@@ -205,11 +212,30 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
     let drain_timeout = parse_duration(&args.drain_timeout).map_err(validation)?;
     let status_interval = parse_duration(&args.status_interval).map_err(validation)?;
     let (first, engine, plans) = plan_all(&args, out)?;
+    let observability = &first.manifest().observability;
+    let inspection = if args.inspect || observability.inspection {
+        Some(InspectionConfig::from_observability(observability).map_err(validation)?)
+    } else {
+        None
+    };
     let host = TorvynHost::builder()
         .project(&first)
         .engine(engine)
         .build()
         .map_err(host_failure)?;
+    let server = match inspection {
+        Some(config) => match InspectionServer::start(host.clone(), config) {
+            Ok(server) => {
+                out.status(&format!("Inspection API: {}", server.address()));
+                Some(server)
+            }
+            Err(e) => {
+                host.shutdown();
+                return Err(pipeline(e));
+            }
+        },
+        None => None,
+    };
 
     let (tx, rx) = mpsc::channel();
     let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(|e| {
@@ -257,6 +283,10 @@ fn serve(args: ServeArgs, out: &Output) -> Result<u8, Failure> {
     };
 
     let killed = drain(&host, &mut slots, &rx, &tx, signal, drain_timeout);
+    // The server holds a handle: stop it first, then the host.
+    if let Some(server) = server {
+        server.stop();
+    }
     host.shutdown();
     signal_handle.close();
     let _ = signal_thread.join();
