@@ -4,7 +4,7 @@
 //! still holds every input message at least once; and the errors of an
 //! unreachable server and of bad settings.
 
-use crate::harness::{component, Project, PROCESSOR, SINK, SOURCE};
+use crate::harness::{component, Project, FILTER, PROCESSOR, SINK, SOURCE};
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -212,6 +212,83 @@ fn three_hosts_share_a_stream_and_one_killed_loses_nothing() {
             .all(|(_, id)| id.as_deref().is_some_and(|id| id.starts_with("IN:"))),
         "a message without Nats-Msg-Id IN:<sequence>"
     );
+}
+
+/// nats-source → even-filter → nats-sink under `torvyn run --limit`: the
+/// filter's drops are acknowledged as handled, the limited run drains and
+/// acknowledges everything it took, and the summary shows the counters.
+#[test]
+fn filtered_elements_are_acknowledged_and_a_limited_run_drains() {
+    if !nats_server_installed("acknowledging filtered elements and draining a run") {
+        return;
+    }
+    let server = NatsServer::start();
+    let jet = Jet::connect(&server.url());
+    jet.create_stream("IN", &["in.>"]);
+    jet.create_stream("OUT", &["out.>"]);
+    jet.publish_all("in.x", (0..100).map(|i| format!("m-{i}").into_bytes()), 100);
+    let url = server.url();
+    let filter = component("even-filter");
+    let project = Project::linear(&[
+        (
+            "input",
+            "builtin:nats-source",
+            SOURCE,
+            &format!(r#"{{"url": "{url}", "stream": "IN", "durable": "even"}}"#),
+        ),
+        ("even", &filter, FILTER, ""),
+        (
+            "output",
+            "builtin:nats-sink",
+            SINK,
+            &format!(r#"{{"url": "{url}", "subject": "out.even"}}"#),
+        ),
+    ]);
+    let run = project.run(&["run", "--limit", "100"]);
+    run.expect_code(0);
+    assert_eq!(jet.stream_messages("OUT"), 50);
+    assert_eq!(jet.consumer_backlog("IN", "even"), (0, 0), "all 100 acked");
+    for needle in [
+        "Connector 'input': fetched 100 | acked 100 | nacked 0 | redelivered 0",
+        "Connector 'output': published 50 | failed 0",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "no {needle:?} in\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// A nats-sink behind an ordinary source publishes every element, without
+/// a deduplication id (the source names no origin).
+#[test]
+fn a_sink_publishes_what_an_ordinary_source_makes() {
+    if !nats_server_installed("publishing a generator's elements") {
+        return;
+    }
+    let server = NatsServer::start();
+    let jet = Jet::connect(&server.url());
+    jet.create_stream("OUT", &["out.>"]);
+    let url = server.url();
+    let project = Project::linear(&[
+        ("input", "builtin:test-source", SOURCE, r#"{"count": 20}"#),
+        (
+            "output",
+            "builtin:nats-sink",
+            SINK,
+            &format!(r#"{{"url": "{url}", "subject": "out.greetings", "stream": "OUT"}}"#),
+        ),
+    ]);
+    let run = project.run(&["run"]);
+    run.expect_code(0);
+    let output = jet.read_all("OUT");
+    assert_eq!(output.len(), 20, "{}", run.stderr);
+    assert_eq!(output[0].0, b"Hello, Torvyn! (1)");
+    assert!(output.iter().all(|(_, id)| id.is_none()));
+    let json = project.run(&["run", "--format", "json"]);
+    json.expect_code(0);
+    assert!(json.stdout.contains("\"published\":20"), "{}", json.stdout);
 }
 
 #[test]

@@ -27,6 +27,9 @@ const WINDOW: usize = 1024;
 /// How long completing waits for the outstanding publish acks.
 const COMPLETE_WAIT: Duration = Duration::from_secs(30);
 
+/// How long stopping (a cancel, a failure) waits for them.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// A nats-sink's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NatsSinkSettings {
@@ -140,19 +143,20 @@ impl SinkConnector for NatsSink {
         let (done_send, done) = std::sync::mpsc::sync_channel(1);
         let subject = async_nats::Subject::from(self.settings.subject.as_str());
         let stream = self.settings.stream.clone();
+        io_runtime().spawn(collect_acks(
+            context.clone(),
+            ack_receive,
+            settle_send.clone_async(),
+            done_send,
+            Arc::clone(&self.counters),
+        ));
         io_runtime().spawn(publish(
             context,
             subject,
             stream,
             publish_receive.to_async(),
             acks,
-            settle_send.clone_async(),
-            Arc::clone(&self.counters),
-        ));
-        io_runtime().spawn(collect_acks(
-            ack_receive,
             settle_send.to_async(),
-            done_send,
             Arc::clone(&self.counters),
         ));
         self.running = Some(Running {
@@ -215,7 +219,7 @@ impl SinkConnector for NatsSink {
     }
 
     fn stop(&mut self) {
-        if let Err(e) = self.finish(COMPLETE_WAIT) {
+        if let Err(e) = self.finish(STOP_WAIT) {
             tracing::warn!(error = ?e, "stopping the NATS sink");
         }
     }
@@ -256,8 +260,10 @@ async fn publish(
 }
 
 /// Awaits each publish ack in order and reports it; signals `done` when
-/// the publish task ended and every ack arrived.
+/// the publish task ended and every ack arrived. It holds the connection
+/// (`_context`) open until then: the publish task ends first.
 async fn collect_acks(
+    _context: jetstream::Context,
     mut acks: tokio::sync::mpsc::Receiver<(u64, Instant, PublishAckFuture)>,
     settled: kanal::AsyncSender<(u64, bool)>,
     done: std::sync::mpsc::SyncSender<()>,
