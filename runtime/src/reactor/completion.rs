@@ -300,7 +300,7 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(t.len(), model.len());
-                for (&s, _) in &model {
+                for &s in model.keys() {
                     prop_assert_eq!(t.origin(s), Some(((s % 3) as usize, s * 10)));
                 }
             }

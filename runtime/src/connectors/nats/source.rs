@@ -25,8 +25,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long the flow waits before polling an empty channel again.
+/// How long the flow waits before polling an empty channel again: 1 ms,
+/// doubling while it stays empty up to 16 ms (an idle host does not wake
+/// a thousand times a second; a busy one never waits).
 const POLL: Duration = Duration::from_millis(1);
+const MAX_POLL_SHIFT: u32 = 4;
 
 /// How long a pull request waits on the server for messages.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
@@ -145,6 +148,9 @@ struct Running {
     in_hand: Option<Fetched>,
     /// Messages the flow holds, by the flow's sequence.
     unacked: HashMap<u64, Acker>,
+    /// Polls in a row that found the channel empty (at most
+    /// `MAX_POLL_SHIFT`).
+    empty_polls: u32,
     /// To the ack task; `None` once stopping.
     acks: Option<kanal::Sender<(Acker, bool)>>,
     /// Signalled when the ack task has sent everything.
@@ -210,6 +216,7 @@ impl SourceConnector for NatsSource {
             fetched: fetched.to_sync(),
             in_hand: None,
             unacked: HashMap::with_capacity(4 * self.settings.batch),
+            empty_polls: 0,
             acks: Some(acks),
             acks_done,
             fetch_task,
@@ -226,10 +233,15 @@ impl SourceConnector for NatsSource {
             Ok(Some(Ok(message))) => {
                 payload.extend_from_slice(&message.payload);
                 running.in_hand = Some(message);
+                running.empty_polls = 0;
                 Ok(Pulled::Element)
             }
             Ok(Some(Err(message))) => Err(ProcessError::Unavailable(message)),
-            Ok(None) => Ok(Pulled::NotYet(POLL)),
+            Ok(None) => {
+                let wait = POLL * (1 << running.empty_polls);
+                running.empty_polls = (running.empty_polls + 1).min(MAX_POLL_SHIFT);
+                Ok(Pulled::NotYet(wait))
+            }
             Err(_) => Err(ProcessError::Unavailable(
                 "the NATS fetch task stopped".into(),
             )),
@@ -318,7 +330,12 @@ async fn fetch(
         let mut messages = match messages {
             Ok(messages) => messages,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot pull from the NATS consumer; retrying");
+                // The flow counts it as the source's error; pulling is
+                // retried every second.
+                let failure = format!("cannot pull from the NATS consumer ({e}); retrying");
+                if out.send(Err(failure)).await.is_err() {
+                    return;
+                }
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
