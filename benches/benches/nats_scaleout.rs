@@ -75,8 +75,8 @@ fn main() {
 
     // Torvyn hosts.
     println!(
-        "\n{:<34} {:>12} {:>12} {:>12}",
-        "torvyn serve hosts", "msg/s", "÷ pipe", "÷ consume"
+        "\n{:<34} {:>12} {:>10} {:>10} {:>10}",
+        "torvyn serve hosts", "msg/s", "÷ pipe", "÷ publish", "÷ consume"
     );
     for hosts in 1..=3 {
         let input = format!("IN{hosts}");
@@ -111,10 +111,11 @@ fn main() {
             let _ = child.wait();
         }
         println!(
-            "{:<34} {:>12.0} {:>12.2} {:>12.2}",
+            "{:<34} {:>12.0} {:>10.2} {:>10.2} {:>10.2}",
             format!("{hosts} host{}", if hosts == 1 { "" } else { "s" }),
             measured,
             measured / pipe,
+            measured / publish,
             measured / consume
         );
     }

@@ -260,6 +260,49 @@ fn filtered_elements_are_acknowledged_and_a_limited_run_drains() {
     }
 }
 
+/// A publish the output stream refuses (it is full) is not acknowledged
+/// at the source: the message is handed back (NAK) for redelivery.
+#[test]
+fn a_refused_publish_hands_the_source_message_back() {
+    if !nats_server_installed("NAKing a message whose publish was refused") {
+        return;
+    }
+    let server = NatsServer::start();
+    let jet = Jet::connect(&server.url());
+    jet.create_stream("IN", &["in.>"]);
+    jet.create_bounded_stream("OUT", &["out.>"], 10);
+    jet.publish_all("in.x", (0..20).map(|i| format!("m-{i}").into_bytes()), 20);
+    let url = server.url();
+    let project = Project::linear(&[
+        (
+            "input",
+            "builtin:nats-source",
+            SOURCE,
+            &format!(r#"{{"url": "{url}", "stream": "IN", "durable": "full"}}"#),
+        ),
+        (
+            "output",
+            "builtin:nats-sink",
+            SINK,
+            &format!(r#"{{"url": "{url}", "subject": "out.x"}}"#),
+        ),
+    ]);
+    let run = project.run(&["run", "--limit", "20"]);
+    run.expect_code(0);
+    assert_eq!(jet.stream_messages("OUT"), 10);
+    for needle in [
+        "acked 10 | nacked 10",
+        "Connector 'output': published 10 | failed 10",
+        "Not clean: 10 element errors",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "no {needle:?} in\n{}",
+            run.stderr
+        );
+    }
+}
+
 /// A nats-sink behind an ordinary source publishes every element, without
 /// a deduplication id (the source names no origin).
 #[test]

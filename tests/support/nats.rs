@@ -99,9 +99,21 @@ impl Jet {
     ///
     /// Panics when the server refuses.
     pub fn create_stream(&self, name: &str, subjects: &[&str]) {
+        self.create_bounded_stream(name, subjects, -1);
+    }
+
+    /// Creates stream `name` capturing `subjects` that refuses new
+    /// messages beyond `max_messages` (-1: no limit).
+    ///
+    /// # Panics
+    ///
+    /// Panics when the server refuses.
+    pub fn create_bounded_stream(&self, name: &str, subjects: &[&str], max_messages: i64) {
         let config = stream::Config {
             name: name.into(),
             subjects: subjects.iter().map(|s| s.to_string()).collect(),
+            max_messages,
+            discard: stream::DiscardPolicy::New,
             ..Default::default()
         };
         self.runtime

@@ -6,9 +6,10 @@
 //! outstanding) and answers [`Delivery::Deferred`]; an ack task awaits the
 //! server's acks in order and reports each one, which the flow collects
 //! through [`SinkConnector::settle`]. An element whose origin is known
-//! carries `Nats-Msg-Id: <source stream>:<stream sequence>`, so a message
-//! the source reads again (after a crash) does not duplicate the output
-//! inside the stream's duplicate window.
+//! carries `Nats-Msg-Id: <source stream>:<stream sequence>:<subject>`, so
+//! a message the source reads again (after a crash) does not duplicate the
+//! output inside the stream's duplicate window, while one element fanned
+//! out to two subjects of the same stream keeps both.
 
 use super::{check_name, check_subject, required, wait_io, Connection, CONNECT_TIMEOUT};
 use crate::connectors::metrics::{ConnectorCounters, ConnectorReport};
@@ -188,7 +189,7 @@ impl SinkConnector for NatsSink {
         };
         let publish = Publish {
             sequence,
-            id: origin.map(|o| format!("{}:{}", o.namespace, o.id)),
+            id: origin.map(|o| message_id(o, &self.settings.subject)),
             payload: bytes::Bytes::copy_from_slice(payload),
         };
         publishes
@@ -223,6 +224,12 @@ impl SinkConnector for NatsSink {
             tracing::warn!(error = ?e, "stopping the NATS sink");
         }
     }
+}
+
+/// The deduplication id of an element from `origin` published to
+/// `subject`.
+fn message_id(origin: Origin<'_>, subject: &str) -> String {
+    format!("{}:{}:{subject}", origin.namespace, origin.id)
 }
 
 /// Publishes each element and passes its ack future on, in order.
@@ -298,6 +305,15 @@ mod tests {
                 .expect("valid");
         assert_eq!(s.subject, "out.upper");
         assert_eq!(s.stream.as_deref(), Some("OUT"));
+    }
+
+    #[test]
+    fn a_message_id_names_the_source_message_and_the_subject() {
+        let origin = Origin {
+            namespace: "IN",
+            id: 42,
+        };
+        assert_eq!(message_id(origin, "out.upper"), "IN:42:out.upper");
     }
 
     #[test]
