@@ -131,18 +131,16 @@ enum Event {
     },
 }
 
+/// The first manifest's project, the engine every flow shares, and each
+/// flow's label and plan.
+type Planned = (
+    Project,
+    torvyn_runtime::engine::WasmEngine,
+    Vec<(String, FlowPlan)>,
+);
+
 /// Every flow to serve, planned: its label and plan.
-fn plan_all(
-    args: &ServeArgs,
-    out: &Output,
-) -> Result<
-    (
-        Project,
-        torvyn_runtime::engine::WasmEngine,
-        Vec<(String, FlowPlan)>,
-    ),
-    Failure,
-> {
+fn plan_all(args: &ServeArgs, out: &Output) -> Result<Planned, Failure> {
     let window = args
         .restart_window
         .as_deref()
