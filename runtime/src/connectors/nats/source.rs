@@ -37,6 +37,10 @@ const PULL_EXPIRES: Duration = Duration::from_secs(5);
 /// How long stopping waits for the last acknowledgements to leave.
 const ACK_FLUSH: Duration = Duration::from_secs(5);
 
+/// How long the server waits before redelivering a message handed back
+/// (a sink failed it): a refusing output is not hammered.
+const NAK_DELAY: Duration = Duration::from_secs(1);
+
 /// Messages fetched per pull request when `batch` is unset.
 const DEFAULT_BATCH: u64 = 256;
 
@@ -382,7 +386,7 @@ async fn acknowledge(
         let kind = if accepted {
             AckKind::Ack
         } else {
-            AckKind::Nak(None)
+            AckKind::Nak(Some(NAK_DELAY))
         };
         match acker.ack_with(kind).await {
             Ok(()) => counters.acked(accepted),
