@@ -124,14 +124,16 @@ fn init_logging(level: Option<LogLevel>, verbose: bool, quiet: bool, color: bool
         .try_init();
 }
 
-/// `TORVYN_LOG`, or the default of --verbose / --quiet.
+/// `TORVYN_LOG`, or the default of --verbose / --quiet. The NATS client's
+/// per-connection lines (connected, closed) stay below `warn` unless asked
+/// for: the connectors report what matters themselves.
 fn env_filter(verbose: bool, quiet: bool) -> tracing_subscriber::EnvFilter {
     let default = if quiet {
         "error"
     } else if verbose {
-        "info,torvyn_runtime=debug,torvyn_actors=debug,torvyn_cli=debug"
+        "info,async_nats=warn,torvyn_runtime=debug,torvyn_actors=debug,torvyn_cli=debug"
     } else {
-        "info"
+        "info,async_nats=warn"
     };
     tracing_subscriber::EnvFilter::try_from_env("TORVYN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))

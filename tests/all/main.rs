@@ -27,6 +27,7 @@ mod init;
 mod inspect;
 mod inspect_component;
 mod link;
+mod nats;
 mod otlp;
 mod process_errors;
 mod python;

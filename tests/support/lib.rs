@@ -28,6 +28,7 @@ use std::sync::{Mutex, OnceLock};
 pub mod guest;
 
 pub mod http;
+pub mod nats;
 pub mod otlp;
 pub mod registry;
 pub mod tools;

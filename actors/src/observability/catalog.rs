@@ -109,6 +109,10 @@ pub struct MetricsCatalog {
     component_busy: CounterVec,
     component_fuel: IntCounterVec,
     component_memory: IntGaugeVec,
+    // Per networked connector (a component with connector counters).
+    connector_counters: [IntCounterVec; 6],
+    connector_gauges: [IntGaugeVec; 2],
+    connector_publish_latency: CounterVec,
     // Per stream.
     stream_transferred: IntCounterVec,
     stream_bp_events: IntCounterVec,
@@ -344,6 +348,55 @@ impl MetricsCatalog {
             component_memory: gauge(
                 "torvyn_component_memory_bytes",
                 "Linear memory of the component's current instance (component.memory_current).",
+                COMPONENT,
+            )?,
+            connector_counters: [
+                counter(
+                    "torvyn_connector_fetched_total",
+                    "Messages a connector source received from its server (NATS JetStream).",
+                    COMPONENT,
+                )?,
+                counter(
+                    "torvyn_connector_acked_total",
+                    "Messages a connector source acknowledged: every sink their element reached accepted it.",
+                    COMPONENT,
+                )?,
+                counter(
+                    "torvyn_connector_nacked_total",
+                    "Messages a connector source handed back for redelivery because a sink failed them.",
+                    COMPONENT,
+                )?,
+                counter(
+                    "torvyn_connector_redelivered_total",
+                    "Received messages the server had delivered before (to this host or another).",
+                    COMPONENT,
+                )?,
+                counter(
+                    "torvyn_connector_published_total",
+                    "Messages a connector sink published and the server acknowledged.",
+                    COMPONENT,
+                )?,
+                counter(
+                    "torvyn_connector_publish_failures_total",
+                    "Publishes the server refused or did not acknowledge in time.",
+                    COMPONENT,
+                )?,
+            ],
+            connector_gauges: [
+                gauge(
+                    "torvyn_connector_pending",
+                    "Messages the server still holds for the connector's consumer.",
+                    COMPONENT,
+                )?,
+                gauge(
+                    "torvyn_connector_unacked",
+                    "Messages the connector source received and has not acknowledged yet.",
+                    COMPONENT,
+                )?,
+            ],
+            connector_publish_latency: seconds(
+                "torvyn_connector_publish_latency_seconds_total",
+                "Time from publish to the server's ack, summed over torvyn_connector_published_total.",
                 COMPONENT,
             )?,
             stream_transferred: counter(
@@ -651,6 +704,26 @@ impl MetricsCatalog {
                 raise_in(&self.component_fuel, l, stage.fuel_consumed);
             }
             set_in(&self.component_memory, l, stage.memory_bytes);
+            if let Some(c) = &stage.connector {
+                let counts = [
+                    c.fetched,
+                    c.acked,
+                    c.nacked,
+                    c.redelivered,
+                    c.published,
+                    c.publish_failures,
+                ];
+                for (vec, value) in self.connector_counters.iter().zip(counts) {
+                    raise_in(vec, l, value);
+                }
+                set_in(&self.connector_gauges[0], l, c.pending);
+                set_in(&self.connector_gauges[1], l, c.unacked);
+                raise_in(
+                    &self.connector_publish_latency,
+                    l,
+                    c.publish_latency_ns as f64 / NS_PER_SECOND,
+                );
+            }
         }
         for stream in &report.streams {
             let l = &[id.as_str(), flow.name.as_str(), stream.name.as_str()];

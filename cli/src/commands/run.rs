@@ -90,9 +90,38 @@ fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
         "Throughput: {} elem/s",
         format_rate(report.throughput())
     ));
+    for line in connector_lines(&report.stages) {
+        out.status(&line);
+    }
     if let Some(trouble) = trouble_line(report) {
         out.status(&trouble);
     }
+}
+
+/// One line per networked connector (NATS): what its source fetched and
+/// acknowledged, what its sink published and how fast the server acked.
+fn connector_lines(stages: &[StageReport]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for stage in stages {
+        let Some(c) = &stage.connector else { continue };
+        if c.fetched > 0 || c.acked > 0 || c.nacked > 0 {
+            lines.push(format!(
+                "Connector '{}': fetched {} | acked {} | nacked {} | redelivered {} | pending {} | unacked {}",
+                stage.name, c.fetched, c.acked, c.nacked, c.redelivered, c.pending, c.unacked
+            ));
+        }
+        if c.published > 0 || c.publish_failures > 0 {
+            let mean = Duration::from_nanos(c.publish_latency_ns / c.published.max(1));
+            lines.push(format!(
+                "Connector '{}': published {} | failed {} | mean publish ack {}",
+                stage.name,
+                c.published,
+                c.publish_failures,
+                format_duration(mean)
+            ));
+        }
+    }
+    lines
 }
 
 /// A line naming what did not go cleanly — element errors, retries, dead
@@ -301,5 +330,58 @@ fn format_duration(d: Duration) -> String {
         format!("{}ms", d.as_millis())
     } else {
         format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torvyn_runtime::connectors::ConnectorReport;
+
+    fn stage(name: &str, connector: Option<ConnectorReport>) -> StageReport {
+        StageReport {
+            name: name.into(),
+            invocations: 0,
+            errors: 0,
+            busy_ns: 0,
+            restarts: 0,
+            retries: 0,
+            dead_lettered: 0,
+            timeouts: 0,
+            ended_abnormally: false,
+            fuel_consumed: 0,
+            memory_bytes: 0,
+            connector,
+        }
+    }
+
+    #[test]
+    fn connectors_get_a_summary_line_and_components_none() {
+        let source = ConnectorReport {
+            fetched: 10,
+            acked: 9,
+            redelivered: 1,
+            pending: 5,
+            unacked: 1,
+            ..ConnectorReport::default()
+        };
+        let sink = ConnectorReport {
+            published: 4,
+            publish_latency_ns: 4_000_000,
+            ..ConnectorReport::default()
+        };
+        let lines = connector_lines(&[
+            stage("input", Some(source)),
+            stage("upper", None),
+            stage("output", Some(sink)),
+            stage("idle", Some(ConnectorReport::default())),
+        ]);
+        assert_eq!(
+            lines,
+            [
+                "Connector 'input': fetched 10 | acked 9 | nacked 0 | redelivered 1 | pending 5 | unacked 1",
+                "Connector 'output': published 4 | failed 0 | mean publish ack 1ms",
+            ]
+        );
     }
 }

@@ -18,9 +18,15 @@
 //!   (count / size / rate).
 //! - `lines`: `file-source` and `stdin-source`.
 //! - `writer`: `stdout-sink`, `file-sink` and `discard-sink`.
+//! - `nats`: `nats-source` and `nats-sink` (NATS JetStream, at least
+//!   once: the source acknowledges a message once every sink its element
+//!   reached accepted it, see [`crate::reactor::completion`]).
+//! - [`metrics`]: what networked connectors count (fetched, acked, …).
 
 mod generator;
 mod lines;
+pub mod metrics;
+mod nats;
 pub mod settings;
 mod writer;
 
@@ -28,6 +34,8 @@ use crate::engine::bindings::types::ProcessError;
 use crate::engine::{GuestOutputs, TorvynInterface};
 use generator::{Generator, GeneratorSettings};
 use lines::{LineSource, LinesSettings};
+pub use metrics::ConnectorReport;
+use nats::{NatsSink, NatsSinkSettings, NatsSource, NatsSourceSettings};
 pub use settings::{Settings, SettingsError};
 use std::path::Path;
 use std::time::Duration;
@@ -53,18 +61,24 @@ pub enum ConnectorKind {
     FileSink,
     /// Takes every element and writes nothing (benchmarks).
     DiscardSink,
+    /// A NATS JetStream stream, through a durable pull consumer.
+    NatsSource,
+    /// Publishes to a NATS JetStream subject and waits for its ack.
+    NatsSink,
 }
 
 impl ConnectorKind {
     /// Every connector, in the order help texts list them.
-    pub const ALL: [ConnectorKind; 7] = [
+    pub const ALL: [ConnectorKind; 9] = [
         ConnectorKind::TestSource,
         ConnectorKind::Generator,
         ConnectorKind::FileSource,
         ConnectorKind::StdinSource,
+        ConnectorKind::NatsSource,
         ConnectorKind::StdoutSink,
         ConnectorKind::FileSink,
         ConnectorKind::DiscardSink,
+        ConnectorKind::NatsSink,
     ];
 
     /// Its name after `builtin:`.
@@ -77,6 +91,8 @@ impl ConnectorKind {
             ConnectorKind::StdoutSink => "stdout-sink",
             ConnectorKind::FileSink => "file-sink",
             ConnectorKind::DiscardSink => "discard-sink",
+            ConnectorKind::NatsSource => "nats-source",
+            ConnectorKind::NatsSink => "nats-sink",
         }
     }
 
@@ -98,10 +114,12 @@ impl ConnectorKind {
             ConnectorKind::TestSource
             | ConnectorKind::Generator
             | ConnectorKind::FileSource
-            | ConnectorKind::StdinSource => TorvynInterface::Source,
-            ConnectorKind::StdoutSink | ConnectorKind::FileSink | ConnectorKind::DiscardSink => {
-                TorvynInterface::Sink
-            }
+            | ConnectorKind::StdinSource
+            | ConnectorKind::NatsSource => TorvynInterface::Source,
+            ConnectorKind::StdoutSink
+            | ConnectorKind::FileSink
+            | ConnectorKind::DiscardSink
+            | ConnectorKind::NatsSink => TorvynInterface::Sink,
         }
     }
 
@@ -128,6 +146,8 @@ enum KindSettings {
     Generator(GeneratorSettings),
     Lines(LinesSettings),
     Writer(WriterSettings),
+    NatsSource(NatsSourceSettings),
+    NatsSink(NatsSinkSettings),
 }
 
 impl ConnectorSpec {
@@ -149,6 +169,12 @@ impl ConnectorSpec {
             ConnectorKind::StdoutSink => KindSettings::Writer(WriterSettings::stdout(settings)?),
             ConnectorKind::FileSink => KindSettings::Writer(WriterSettings::file(settings, root)?),
             ConnectorKind::DiscardSink => KindSettings::Writer(WriterSettings::discard(settings)?),
+            ConnectorKind::NatsSource => {
+                KindSettings::NatsSource(NatsSourceSettings::read(settings, root)?)
+            }
+            ConnectorKind::NatsSink => {
+                KindSettings::NatsSink(NatsSinkSettings::read(settings, root)?)
+            }
         };
         Ok(Self { kind, settings })
     }
@@ -176,6 +202,8 @@ impl ConnectorSpec {
             KindSettings::Writer(s) => {
                 Connector::Sink(Box::new(WriterSink::new(s.clone(), outputs.stdout.clone())))
             }
+            KindSettings::NatsSource(s) => Connector::Source(Box::new(NatsSource::new(s.clone()))),
+            KindSettings::NatsSink(s) => Connector::Sink(Box::new(NatsSink::new(s.clone()))),
         }
     }
 }
@@ -200,6 +228,27 @@ pub enum Pulled {
     Ended,
 }
 
+/// Where an element came from, as a source that acknowledges its input
+/// names it: sinks derive deduplication ids from it (`Nats-Msg-Id`), so
+/// that a redelivered element does not duplicate their output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin<'a> {
+    /// The source's namespace (a stream name).
+    pub namespace: &'a str,
+    /// The element's id within it (a stream sequence).
+    pub id: u64,
+}
+
+/// What a sink did with an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// It accepted the element (this many bytes left the host).
+    Accepted(u64),
+    /// It sent the element (this many bytes) and confirms it later
+    /// through [`SinkConnector::settle`].
+    Deferred(u64),
+}
+
 /// A host-provided source.
 pub trait SourceConnector: Send {
     /// Opens what it reads (called once, before the first pull).
@@ -210,6 +259,28 @@ pub trait SourceConnector: Send {
     fn content_type(&self) -> &str;
     /// Releases what it holds (the flow ended or failed).
     fn stop(&mut self) {}
+    /// Whether it acknowledges what it read once the flow handled it (the
+    /// flow then tracks its elements and calls [`Self::track`] and
+    /// [`Self::handled`]).
+    fn acknowledges(&self) -> bool {
+        false
+    }
+    /// The element just pulled got the flow's sequence `sequence`; its
+    /// origin id (what sinks derive deduplication ids from).
+    fn track(&mut self, _sequence: u64) -> u64 {
+        0
+    }
+    /// What [`Origin::namespace`] is for its elements.
+    fn namespace(&self) -> &str {
+        ""
+    }
+    /// Element `sequence` was handled: every sink it reached accepted it
+    /// (`accepted`), or a sink failed it and it must be read again.
+    fn handled(&mut self, _sequence: u64, _accepted: bool) {}
+    /// Its counters, when it keeps any.
+    fn report(&self) -> Option<ConnectorReport> {
+        None
+    }
 }
 
 /// A host-provided sink.
@@ -224,6 +295,28 @@ pub trait SinkConnector: Send {
     /// Releases what it holds, flushing what it can (the flow ended or
     /// failed).
     fn stop(&mut self) {}
+    /// Writes one element whose origin is known (it came from a source
+    /// that acknowledges); a sink that confirms later answers
+    /// [`Delivery::Deferred`].
+    fn push_from(
+        &mut self,
+        payload: &[u8],
+        _sequence: u64,
+        _origin: Option<Origin<'_>>,
+    ) -> Result<Delivery, ProcessError> {
+        self.push(payload).map(Delivery::Accepted)
+    }
+    /// Whether it may answer [`Delivery::Deferred`].
+    fn defers(&self) -> bool {
+        false
+    }
+    /// Hands each confirmation that arrived since the last call to
+    /// `settled(sequence, accepted)`.
+    fn settle(&mut self, _settled: &mut dyn FnMut(u64, bool)) {}
+    /// Its counters, when it keeps any.
+    fn report(&self) -> Option<ConnectorReport> {
+        None
+    }
 }
 
 /// An I/O failure as a connector reports it: `unavailable` (the stage

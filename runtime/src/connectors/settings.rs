@@ -95,6 +95,60 @@ impl Settings {
         }
     }
 
+    /// A list of strings: a JSON array of strings, or one string whose
+    /// items are separated by commas (`"a,b"`, as an override writes it).
+    pub fn take_string_list(&mut self, key: &str) -> Result<Option<Vec<String>>, SettingsError> {
+        let items: Vec<String> = match self.values.remove(key) {
+            None => return Ok(None),
+            Some(serde_json::Value::String(s)) => {
+                s.split(',').map(|i| i.trim().to_string()).collect()
+            }
+            Some(serde_json::Value::Array(values)) => {
+                let mut items = Vec::with_capacity(values.len());
+                for value in values {
+                    match value {
+                        serde_json::Value::String(s) => items.push(s.trim().to_string()),
+                        other => {
+                            return Err(SettingsError(format!(
+                                "`{key}` must hold strings, not {other}"
+                            )))
+                        }
+                    }
+                }
+                items
+            }
+            Some(value) => {
+                return Err(SettingsError(format!(
+                    "`{key}` must be a string or an array of strings, not {value}"
+                )))
+            }
+        };
+        if items.is_empty() || items.iter().any(|i| i.is_empty()) {
+            return Err(SettingsError(format!("`{key}` has an empty item")));
+        }
+        Ok(Some(items))
+    }
+
+    /// A duration setting: `"30s"`, `"500ms"`, `"1m"`, or a number of
+    /// seconds.
+    pub fn take_duration(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<std::time::Duration>, SettingsError> {
+        match self.values.remove(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => crate::config::parse_duration(&s)
+                .map(Some)
+                .map_err(|e| SettingsError(format!("`{key}`: {e}"))),
+            Some(serde_json::Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0) => Ok(Some(
+                std::time::Duration::from_secs_f64(n.as_f64().unwrap_or_default()),
+            )),
+            Some(value) => Err(SettingsError(format!(
+                "`{key}` must be a duration such as \"30s\" or \"500ms\", not {value}"
+            ))),
+        }
+    }
+
     /// A boolean setting.
     pub fn take_bool(&mut self, key: &str) -> Result<Option<bool>, SettingsError> {
         match self.values.remove(key) {
@@ -141,6 +195,53 @@ mod tests {
             assert_eq!(s.take_bool("append"), Ok(Some(true)));
         }
         assert_eq!(json, Settings::default());
+    }
+
+    #[test]
+    fn lists_and_durations_read_in_both_spellings() {
+        let mut s = Settings::from_json(
+            r#"{"url": ["nats://a:4222", "nats://b:4222"], "one": "x, y", "wait": "1500ms", "secs": 2}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            s.take_string_list("url"),
+            Ok(Some(vec!["nats://a:4222".into(), "nats://b:4222".into()]))
+        );
+        assert_eq!(
+            s.take_string_list("one"),
+            Ok(Some(vec!["x".into(), "y".into()]))
+        );
+        assert_eq!(
+            s.take_duration("wait"),
+            Ok(Some(std::time::Duration::from_millis(1500)))
+        );
+        assert_eq!(
+            s.take_duration("secs"),
+            Ok(Some(std::time::Duration::from_secs(2)))
+        );
+        let mut bad =
+            Settings::from_json(r#"{"url": [1], "u2": "a,,b", "wait": "soon", "w2": true}"#)
+                .expect("parses");
+        assert!(bad
+            .take_string_list("url")
+            .expect_err("number")
+            .0
+            .contains("strings"));
+        assert!(bad
+            .take_string_list("u2")
+            .expect_err("empty")
+            .0
+            .contains("empty item"));
+        assert!(bad
+            .take_duration("wait")
+            .expect_err("words")
+            .0
+            .contains("`wait`"));
+        assert!(bad
+            .take_duration("w2")
+            .expect_err("bool")
+            .0
+            .contains("duration"));
     }
 
     #[test]

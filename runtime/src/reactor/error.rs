@@ -184,6 +184,11 @@ impl Coded for FlowError {
         match self {
             FlowError::Engine(e) => e.help(),
             FlowError::Invoke(e) => e.help(),
+            FlowError::InitFailed { error, .. } if error.starts_with("unavailable(") => {
+                "the node could not reach what it needs (a server, a stream, a file): start it or \
+                 fix the address in the node's `config`, then run again"
+                    .into()
+            }
             FlowError::InitFailed { .. } => {
                 "check the node's `config` string in Torvyn.toml; the component rejected it".into()
             }

@@ -9,6 +9,7 @@
 
 pub mod backpressure;
 pub mod clock;
+pub mod completion;
 pub mod credit;
 pub mod element;
 pub mod error;

@@ -36,6 +36,11 @@ pub struct StageReport {
     /// (`capability.exercises` / `capability.denials`), over every instance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<crate::security::CapabilityUse>,
+    /// A networked connector's own counters (`builtin:nats-source`,
+    /// `builtin:nats-sink`): fetched, acked, redelivered, pending,
+    /// published, publish latency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector: Option<crate::connectors::ConnectorReport>,
 }
 
 /// Counters and state of one stream.

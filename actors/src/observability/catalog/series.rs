@@ -91,6 +91,13 @@ impl MetricsCatalog {
                 remove(&self.component_busy, l);
                 remove(&self.component_fuel, l);
                 remove(&self.component_memory, l);
+                for vec in &self.connector_counters {
+                    remove(vec, l);
+                }
+                for vec in &self.connector_gauges {
+                    remove(vec, l);
+                }
+                remove(&self.connector_publish_latency, l);
             }
             for stream in &series.streams {
                 let l = &[f[0], f[1], stream.as_str()];
@@ -231,6 +238,7 @@ pub(super) mod fixtures {
             ended_abnormally: false,
             fuel_consumed: 0,
             memory_bytes: 0,
+            connector: None,
         }
     }
 

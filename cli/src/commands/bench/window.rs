@@ -167,6 +167,7 @@ mod tests {
                 ended_abnormally: false,
                 fuel_consumed: 0,
                 memory_bytes: 0,
+                connector: None,
             }],
             streams: vec![StreamReport {
                 name: "source-to-sink".into(),

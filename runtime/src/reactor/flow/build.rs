@@ -120,7 +120,9 @@ impl Flow {
             tracer: TraceRecorder::new(TraceMode::Off, trace_settings),
             probe: CallProbe::new(),
             timing_window: TimingWindow::default(),
+            completion: None,
         };
+        flow.completion = super::completion::Completion::for_flow(&flow);
         if let Some(paths) = paths::unique_paths(&flow.nodes, &flow.streams) {
             flow.tracer.set_unique_paths(paths);
         }

@@ -27,6 +27,7 @@
 mod batch;
 mod buffers;
 mod build;
+mod completion;
 mod failures;
 mod node;
 mod observe;
@@ -102,6 +103,8 @@ pub struct Flow {
     probe: CallProbe,
     /// The rate the `production` timing share follows.
     timing_window: TimingWindow,
+    /// At-least-once tracking (`None` unless a connector needs it).
+    completion: Option<Box<completion::Completion>>,
 }
 
 /// A chain is just a flow whose graph is a line ([`Flow::start`]); the

@@ -60,6 +60,7 @@ impl Flow {
                         .as_ref()
                         .map(|m| m.uses())
                         .unwrap_or_default(),
+                    connector: s.instance.connector_report(),
                 })
                 .collect(),
             streams: self

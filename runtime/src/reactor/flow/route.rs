@@ -161,6 +161,8 @@ impl Flow {
                         stream.counters.dropped_oldest += 1;
                         self.dropped += 1;
                         self.release(n, oldest.buffer)?;
+                        // Dropped by the stream's policy: handled.
+                        self.release_element(oldest.sequence);
                     }
                 }
                 Policy::DropNewest => {
@@ -200,6 +202,9 @@ impl Flow {
         if let Some(limiter) = stream.limiter.as_mut() {
             limiter.take();
         }
+        let sequence = element.sequence;
+        self.hold_element(sequence);
+        let stream = &mut self.streams[s];
         stream.counters.transferred += 1;
         let depth = stream.queue.len();
         if let Some(WatermarkChange::Triggered) = stream.watermark.observe(depth) {

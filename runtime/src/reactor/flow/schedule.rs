@@ -36,6 +36,8 @@ impl Flow {
                 });
             }
         }
+        // Confirmations deferring sinks received since the last batch.
+        self.settle();
         // A batch call of k elements takes k steps.
         let mut left = max_steps;
         while left > 0 {

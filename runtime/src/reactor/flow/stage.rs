@@ -9,7 +9,7 @@
 //! connector sink reads the lent buffer in place and writes it out
 //! (`HostSerialize`).
 
-use crate::connectors::{Connector, Pulled};
+use crate::connectors::{Connector, ConnectorReport, Delivery, Origin, Pulled};
 use crate::engine::bindings::batch_sink::PushFailure;
 use crate::engine::bindings::types::{
     BackpressureSignal, ElementMeta, OutputElement, ProcessError, ProcessResult, StreamElement,
@@ -58,6 +58,8 @@ pub(super) struct ConnectorStage {
     connector: Connector,
     /// The next element's bytes (reused: no allocation once grown).
     payload: Vec<u8>,
+    /// The last push was deferred: the sink confirms it later.
+    deferred: bool,
 }
 
 impl StageInstance {
@@ -84,6 +86,7 @@ impl StageInstance {
                 id,
                 connector: spec.instantiate(&engine.config().guest_outputs),
                 payload: Vec::new(),
+                deferred: false,
             }),
         })
     }
@@ -151,16 +154,93 @@ impl StageInstance {
         }
     }
 
-    /// `sink.push(element)`.
+    /// `sink.push(element)`; `origin` names where a tracked element came
+    /// from (a connector sink derives deduplication ids from it).
     // HOT PATH
     pub(super) fn push(
         &mut self,
         flow: &mut Option<Box<FlowShared>>,
         element: &StreamElement,
+        origin: Option<Origin<'_>>,
     ) -> Call<Result<BackpressureSignal, ProcessError>> {
         match self {
             StageInstance::Wasm(i) => i.push(flow, element),
-            StageInstance::Connector(c) => c.push(flow, element),
+            StageInstance::Connector(c) => c.push(flow, element, origin),
+        }
+    }
+
+    /// Whether the last push was deferred (cleared by the call): the sink
+    /// confirms it later through [`Self::settle`].
+    // HOT PATH
+    pub(super) fn take_deferred(&mut self) -> bool {
+        match self {
+            StageInstance::Connector(c) => std::mem::take(&mut c.deferred),
+            StageInstance::Wasm(_) => false,
+        }
+    }
+
+    /// Whether it is a connector source that acknowledges its input.
+    pub(super) fn acknowledges(&self) -> bool {
+        matches!(self, StageInstance::Connector(ConnectorStage { connector: Connector::Source(s), .. }) if s.acknowledges())
+    }
+
+    /// Whether it is a connector sink that confirms elements later.
+    pub(super) fn defers(&self) -> bool {
+        matches!(self, StageInstance::Connector(ConnectorStage { connector: Connector::Sink(s), .. }) if s.defers())
+    }
+
+    /// An acknowledging source's namespace for origins (empty otherwise).
+    pub(super) fn namespace(&self) -> &str {
+        match self {
+            StageInstance::Connector(ConnectorStage {
+                connector: Connector::Source(s),
+                ..
+            }) => s.namespace(),
+            _ => "",
+        }
+    }
+
+    /// The element just pulled got `sequence`: its origin id.
+    pub(super) fn track(&mut self, sequence: u64) -> u64 {
+        match self {
+            StageInstance::Connector(ConnectorStage {
+                connector: Connector::Source(s),
+                ..
+            }) => s.track(sequence),
+            _ => 0,
+        }
+    }
+
+    /// Element `sequence` of this source was handled.
+    pub(super) fn handled(&mut self, sequence: u64, accepted: bool) {
+        if let StageInstance::Connector(ConnectorStage {
+            connector: Connector::Source(s),
+            ..
+        }) = self
+        {
+            s.handled(sequence, accepted);
+        }
+    }
+
+    /// A deferring sink's confirmations since the last call.
+    pub(super) fn settle(&mut self, settled: &mut dyn FnMut(u64, bool)) {
+        if let StageInstance::Connector(ConnectorStage {
+            connector: Connector::Sink(s),
+            ..
+        }) = self
+        {
+            s.settle(settled);
+        }
+    }
+
+    /// A connector's own counters (fetched, acked, published, …).
+    pub(super) fn connector_report(&self) -> Option<ConnectorReport> {
+        match self {
+            StageInstance::Connector(c) => match &c.connector {
+                Connector::Source(s) => s.report(),
+                Connector::Sink(s) => s.report(),
+            },
+            StageInstance::Wasm(_) => None,
         }
     }
 
@@ -368,6 +448,7 @@ impl ConnectorStage {
         &mut self,
         flow: &mut Option<Box<FlowShared>>,
         element: &StreamElement,
+        origin: Option<Origin<'_>>,
     ) -> Call<Result<BackpressureSignal, ProcessError>> {
         if !matches!(self.connector, Connector::Sink(_)) {
             return Err(self.missing("push", TorvynInterface::Sink));
@@ -385,8 +466,12 @@ impl ConnectorStage {
         let Connector::Sink(sink) = &mut self.connector else {
             return Err(self.missing("push", TorvynInterface::Sink));
         };
-        let written = match sink.push(bytes) {
-            Ok(written) => written,
+        let written = match sink.push_from(bytes, element.meta.sequence, origin) {
+            Ok(Delivery::Accepted(written)) => written,
+            Ok(Delivery::Deferred(written)) => {
+                self.deferred = true;
+                written
+            }
             Err(e) => return Ok(Err(e)),
         };
         if written > 0 {

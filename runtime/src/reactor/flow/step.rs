@@ -3,6 +3,7 @@
 //! finishing a stage whose inputs ended (an aggregator's flush, a sink's
 //! `complete`).
 
+use super::completion::Completion;
 use super::failures::CallFailure;
 use super::stage::Pull;
 use super::Flow;
@@ -96,6 +97,9 @@ impl Flow {
     }
 
     pub(super) fn pull_source(&mut self, n: usize) -> Result<(), FlowError> {
+        if self.completion_full(n) {
+            return Ok(());
+        }
         if self.nodes[n].state.source_paused {
             self.signal_source(n, false)?;
         }
@@ -135,9 +139,12 @@ impl Flow {
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
                 let element = self.accept(n, output, sequence, timestamp)?;
+                self.track_pulled(n, sequence);
                 self.trace_call(n, sequence, timestamp, StageOutcome::Emitted, 0);
                 let targets = self.nodes[n].regular_outputs;
                 self.emit(n, element, None, targets)?;
+                // The pull's hold ends: what it emitted holds the element.
+                self.release_element(sequence);
                 if !self.outputs_ready(n) {
                     self.signal_source(n, true)?;
                 }
@@ -171,8 +178,10 @@ impl Flow {
     /// first: a failed flow leaks nothing.
     pub(super) fn run_element(&mut self, n: usize, input: QueuedElement) -> Result<(), FlowError> {
         let result = self.run_element_once(n, input);
-        if result.is_err() {
-            self.release_if_held(input.buffer);
+        match result {
+            // The stage's hold ends: what it emitted holds the element.
+            Ok(()) => self.release_element(input.sequence),
+            Err(_) => self.release_if_held(input.buffer),
         }
         result
     }
@@ -345,14 +354,20 @@ impl Flow {
                     .instance
                     .ingest(&mut self.shared, &node.scratch)
                     .map(|r| r.map(Outcome::Ingested)),
-                StageRole::Sink => node
-                    .instance
-                    .push(&mut self.shared, &node.scratch)
-                    .map(|r| r.map(Outcome::Pushed)),
+                StageRole::Sink => {
+                    let origin = Completion::origin(&self.completion, input.sequence);
+                    node.instance
+                        .push(&mut self.shared, &node.scratch, origin)
+                        .map(|r| r.map(Outcome::Pushed))
+                }
                 StageRole::Source => Ok(Ok(Outcome::Filtered(false))),
             },
         };
         node.counters.invocations += 1;
+        // A deferring sink holds the element until it confirms it.
+        if self.completion.is_some() && node.instance.take_deferred() {
+            self.hold_element(input.sequence);
+        }
         self.probe_end(n);
         self.shared_mut()
             .resources
@@ -396,6 +411,8 @@ impl Flow {
                         message: describe(&e),
                     });
                 }
+                // A deferring sink confirmed everything it holds.
+                self.settle();
             }
             _ => {}
         }
