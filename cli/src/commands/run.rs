@@ -351,6 +351,7 @@ mod tests {
             ended_abnormally: false,
             fuel_consumed: 0,
             memory_bytes: 0,
+            capabilities: Vec::new(),
             connector,
         }
     }
