@@ -46,6 +46,8 @@ mod units;
 mod validate;
 
 #[cfg(test)]
+mod key_usage;
+#[cfg(test)]
 mod tests;
 
 pub use capabilities::{CapabilitiesConfig, TorvynCapabilities};
