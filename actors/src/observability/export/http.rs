@@ -26,12 +26,7 @@ impl OtlpHttp {
     /// `http://127.0.0.1:4318/v1/traces`) with `headers`, bodies
     /// compressed as `compression` says. Connects lazily.
     pub fn new(url: String, headers: Vec<(String, String)>, compression: OtlpCompression) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(REQUEST_TIMEOUT))
-            .http_status_as_error(true)
-            .build()
-            .into();
+        let agent = agent();
         Self {
             url,
             agent,
@@ -42,6 +37,17 @@ impl OtlpHttp {
 }
 
 /// `bytes` gzip-compressed.
+/// The HTTP client of every OTLP/HTTP export (spans and metrics): the
+/// connect and request timeouts, and HTTP errors as errors.
+pub(crate) fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_global(Some(REQUEST_TIMEOUT))
+        .http_status_as_error(true)
+        .build()
+        .into()
+}
+
 pub(crate) fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes)?;

@@ -3,7 +3,7 @@
 //! current-thread Tokio runtime owned by the push thread.
 
 use crate::observability::export::config::{OtlpCompression, HTTP_TRACES_PATH};
-use crate::observability::export::http::{gzip, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+use crate::observability::export::http::{agent, gzip, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use crate::observability::export::{ExportConfig, ExportError};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -54,15 +54,9 @@ impl Transport {
                     Some(base) => format!("{base}{HTTP_METRICS_PATH}"),
                     None => traces,
                 };
-                let agent = ureq::Agent::config_builder()
-                    .timeout_connect(Some(CONNECT_TIMEOUT))
-                    .timeout_global(Some(REQUEST_TIMEOUT))
-                    .http_status_as_error(true)
-                    .build()
-                    .into();
                 Ok(Transport::Http {
                     url,
-                    agent,
+                    agent: agent(),
                     headers: config.headers.clone(),
                     compression: config.compression,
                 })
