@@ -121,9 +121,36 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Set in the process a soak test runs in alone.
+const SOAK_CHILD: &str = "TORVYN_SOAK_CHILD";
+
+/// Runs test `name` of this binary alone in a process of its own (the
+/// resident memory of a process that runs other tests too says nothing
+/// about this one) and fails if it fails.
+fn in_own_process(name: &str) {
+    let exe = std::env::current_exe().expect("the test binary");
+    let output = std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(SOAK_CHILD, "1")
+        .output()
+        .expect("the soak runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprint!("{text}");
+    assert!(output.status.success(), "{name} failed:\n{text}");
+    assert!(text.contains("soak "), "{name} did not run:\n{text}");
+}
+
 /// A million elements through one error policy, one in a thousand
 /// failing: every element is accounted for and resident memory stays flat.
-fn soak(policy: ErrorPolicy) {
+/// Run in a process of its own (test `name`).
+fn soak(name: &str, policy: ErrorPolicy) {
+    if std::env::var_os(SOAK_CHILD).is_none() {
+        return in_own_process(name);
+    }
     const N: u64 = 1_000_000;
     const WARMUP: u64 = 20_000;
     let (engine, _captured) = engine_capturing_stdout();
@@ -201,17 +228,26 @@ fn with_dead_letter_sink(
 
 #[test]
 fn soak_a_million_elements_under_skip() {
-    soak(ErrorPolicy::Skip);
+    soak(
+        "reliability::soak_a_million_elements_under_skip",
+        ErrorPolicy::Skip,
+    );
 }
 
 #[test]
 fn soak_a_million_elements_under_retry() {
-    soak(ErrorPolicy::Retry { retries: 1 });
+    soak(
+        "reliability::soak_a_million_elements_under_retry",
+        ErrorPolicy::Retry { retries: 1 },
+    );
 }
 
 #[test]
 fn soak_a_million_elements_under_dead_letter() {
-    soak(ErrorPolicy::DeadLetter);
+    soak(
+        "reliability::soak_a_million_elements_under_dead_letter",
+        ErrorPolicy::DeadLetter,
+    );
 }
 
 /// counter-source → `middle` (a `role` stage of `component`) → sink(s):
