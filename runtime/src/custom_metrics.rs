@@ -1,12 +1,10 @@
 //! Custom metrics that components emit through `torvyn:capabilities/metrics`:
 //! a process-wide registry, apart from the pre-allocated element-path
-//! metrics, bounded in metrics per component and series per metric, and
-//! rendered in the Prometheus text format as `torvyn_custom_<name>`
-//! (counters `…_total`) with the component's `component_id` label — the
-//! text `/metrics` appends and the OTLP push carries.
+//! metrics, bounded in metrics per component and series per metric. The
+//! observability actor renders its [`snapshot`] on `/metrics` (and so in
+//! the OTLP push) as `torvyn_custom_<name>`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
 /// Metrics one component may create.
@@ -36,7 +34,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    /// The Prometheus type name.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
@@ -56,19 +55,35 @@ pub enum EmitError {
     LimitExceeded(String),
 }
 
-#[derive(Debug, Clone, Default)]
-struct Series {
+/// One label set's figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
     /// Counter total or gauge value; a histogram's sum.
-    value: f64,
-    /// A histogram's count per bucket (not cumulative) and its overflow.
-    buckets: [u64; BUCKETS.len() + 1],
-    count: u64,
+    pub value: f64,
+    /// A histogram's count per bucket of [`BUCKETS`] (not cumulative),
+    /// then the overflow.
+    pub buckets: [u64; BUCKETS.len() + 1],
+    /// A histogram's observations.
+    pub count: u64,
 }
 
 #[derive(Debug)]
 struct Metric {
     kind: Kind,
     series: BTreeMap<Vec<(String, String)>, Series>,
+}
+
+/// One metric of one component, as [`snapshot`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomMetric {
+    /// The emitting component (node).
+    pub component: String,
+    /// The metric's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its series: sorted labels and figures.
+    pub series: Vec<(Vec<(String, String)>, Series)>,
 }
 
 /// (component, metric name) → metric.
@@ -178,100 +193,24 @@ pub fn emit(
     Ok(())
 }
 
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn label_text(component: &str, labels: &[(String, String)], le: Option<&str>) -> String {
-    let mut all: Vec<(String, String)> = labels.to_vec();
-    all.push(("component_id".into(), component.to_string()));
-    if let Some(le) = le {
-        all.push(("le".into(), le.to_string()));
-    }
-    all.sort();
-    let inner: Vec<String> = all
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
-    format!("{{{}}}", inner.join(","))
-}
-
-/// The registry in the Prometheus text format (empty when no component
-/// emitted anything).
-pub fn render() -> String {
+/// Every metric emitted so far, by component then name.
+pub fn snapshot() -> Vec<CustomMetric> {
     let Ok(registry) = REGISTRY.lock() else {
-        return String::new();
+        return Vec::new();
     };
-    // One family per name, over every component that emitted it.
-    let mut families: BTreeMap<&str, Vec<(&str, &Metric)>> = BTreeMap::new();
-    for ((component, name), metric) in registry.iter() {
-        families
-            .entry(name.as_str())
-            .or_default()
-            .push((component.as_str(), metric));
-    }
-    let mut out = String::new();
-    for (name, metrics) in families {
-        // A name emitted as two kinds by two components: the first wins.
-        let kind = metrics[0].1.kind;
-        let family = match kind {
-            Kind::Counter => format!("torvyn_custom_{name}_total"),
-            _ => format!("torvyn_custom_{name}"),
-        };
-        let _ = writeln!(
-            out,
-            "# HELP {family} Custom {} `{name}` emitted by components.",
-            kind.name()
-        );
-        let _ = writeln!(out, "# TYPE {family} {}", kind.name());
-        for (component, metric) in metrics.iter().filter(|(_, m)| m.kind == kind) {
-            for (labels, series) in &metric.series {
-                match kind {
-                    Kind::Counter | Kind::Gauge => {
-                        let _ = writeln!(
-                            out,
-                            "{family}{} {}",
-                            label_text(component, labels, None),
-                            series.value
-                        );
-                    }
-                    Kind::Histogram => {
-                        let mut cumulative = 0;
-                        for (i, bound) in BUCKETS.iter().enumerate() {
-                            cumulative += series.buckets[i];
-                            let _ = writeln!(
-                                out,
-                                "{family}_bucket{} {cumulative}",
-                                label_text(component, labels, Some(&bound.to_string()))
-                            );
-                        }
-                        let _ = writeln!(
-                            out,
-                            "{family}_bucket{} {}",
-                            label_text(component, labels, Some("+Inf")),
-                            series.count
-                        );
-                        let _ = writeln!(
-                            out,
-                            "{family}_sum{} {}",
-                            label_text(component, labels, None),
-                            series.value
-                        );
-                        let _ = writeln!(
-                            out,
-                            "{family}_count{} {}",
-                            label_text(component, labels, None),
-                            series.count
-                        );
-                    }
-                }
-            }
-        }
-    }
-    out
+    registry
+        .iter()
+        .map(|((component, name), metric)| CustomMetric {
+            component: component.clone(),
+            name: name.clone(),
+            kind: metric.kind,
+            series: metric
+                .series
+                .iter()
+                .map(|(labels, series)| (labels.clone(), series.clone()))
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn counters_gauges_and_histograms_render_with_the_component_label() {
+    fn counters_add_gauges_set_and_histograms_bucket() {
         emit(
             "unit-a",
             Kind::Counter,
@@ -301,35 +240,24 @@ mod tests {
         )
         .unwrap();
         emit("unit-a", Kind::Gauge, "unit_level", 7.5, vec![]).unwrap();
+        emit("unit-a", Kind::Gauge, "unit_level", 2.5, vec![]).unwrap();
         emit("unit-a", Kind::Histogram, "unit_size", 0.2, vec![]).unwrap();
         emit("unit-a", Kind::Histogram, "unit_size", 20_000.0, vec![]).unwrap();
-        let text = render();
-        assert!(
-            text.contains("torvyn_custom_unit_hits_total{component_id=\"unit-a\",kind=\"x\"} 5\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("# TYPE torvyn_custom_unit_level gauge\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("torvyn_custom_unit_level{component_id=\"unit-a\"} 7.5\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("torvyn_custom_unit_size_bucket{component_id=\"unit-a\",le=\"0.5\"} 1\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "torvyn_custom_unit_size_bucket{component_id=\"unit-a\",le=\"+Inf\"} 2\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("torvyn_custom_unit_size_count{component_id=\"unit-a\"} 2\n"),
-            "{text}"
-        );
+        let all = snapshot();
+        let metric = |name: &str| {
+            all.iter()
+                .find(|m| m.component == "unit-a" && m.name == name)
+                .unwrap_or_else(|| panic!("no {name}"))
+        };
+        let hits = metric("unit_hits");
+        assert_eq!(hits.kind, Kind::Counter);
+        assert_eq!(hits.series[0].0, label("kind", "x"));
+        assert_eq!(hits.series[0].1.value, 5.0);
+        assert_eq!(metric("unit_level").series[0].1.value, 2.5);
+        let size = &metric("unit_size").series[0].1;
+        assert_eq!(size.count, 2);
+        assert_eq!(size.buckets[5], 1, "0.2 falls in the 0.5 bucket");
+        assert_eq!(size.buckets[BUCKETS.len()], 1, "20 000 overflows");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub struct FlowHistogramSample<'a> {
 }
 
 /// A label value escaped for the text format.
-fn escape(value: &str) -> String {
+pub(super) fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -47,18 +47,34 @@ fn seconds(ns: u64) -> f64 {
 
 /// One histogram's `_bucket`, `_sum` and `_count` lines.
 fn write_histogram(out: &mut String, name: &str, labels: &str, counts: &HistogramCounts) {
-    let cumulative = counts.cumulative();
-    for (i, bound) in BOUNDS_NS.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels},le=\"{}\"}} {}",
-            seconds(*bound),
-            cumulative[i]
-        );
+    let bounds: Vec<f64> = BOUNDS_NS.iter().map(|b| seconds(*b)).collect();
+    write_buckets(
+        out,
+        name,
+        labels,
+        &bounds,
+        &counts.cumulative(),
+        seconds(counts.sum_ns),
+    );
+}
+
+/// The `_bucket` lines of `bounds` then `+Inf`, `_sum` and `_count` of a
+/// histogram labelled `labels` (non-empty): `cumulative` holds the count
+/// at or below each bound, then the total.
+pub(super) fn write_buckets(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    bounds: &[f64],
+    cumulative: &[u64],
+    sum: f64,
+) {
+    for (bound, count) in bounds.iter().zip(cumulative) {
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
     }
-    let total = cumulative[BOUNDS_NS.len()];
+    let total = cumulative.get(bounds.len()).copied().unwrap_or(0);
     let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {total}");
-    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", seconds(counts.sum_ns));
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
     let _ = writeln!(out, "{name}_count{{{labels}}} {total}");
 }
 

@@ -17,6 +17,7 @@
 //! (`torvyn_system_*`) are kept by the actor itself and never go back.
 
 pub mod catalog;
+pub mod custom_families;
 pub mod export;
 pub mod histogram_families;
 pub mod level;
@@ -301,7 +302,7 @@ impl Handler<RenderMetrics> for ObservabilityActor {
         histograms.sort_by_key(|h| h.id);
         histogram_families::render(&mut text, &histograms, msg.spans_dropped);
         // What components emitted through `torvyn:capabilities/metrics`.
-        text.push_str(&torvyn_runtime::custom_metrics::render());
+        custom_families::render(&mut text, &torvyn_runtime::custom_metrics::snapshot());
         Ok(text)
     }
 }

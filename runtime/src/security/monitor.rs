@@ -36,11 +36,10 @@ pub struct CapabilityMonitor {
     audit: Arc<AuditLog>,
 }
 
+/// `kind`'s slot: its place in [`CapabilityKind::ALL`], which lists the
+/// kinds in declaration order (a test holds it to that).
 fn index(kind: CapabilityKind) -> usize {
-    CapabilityKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(0)
+    kind as usize
 }
 
 impl CapabilityMonitor {
@@ -125,5 +124,17 @@ impl CapabilityMonitor {
     /// The recorded denials (E0500), oldest first (at most 16).
     pub fn denied(&self) -> Vec<SecurityError> {
         self.denied.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_slot_in_taxonomy_order() {
+        for (i, kind) in CapabilityKind::ALL.into_iter().enumerate() {
+            assert_eq!(index(kind), i, "{kind}");
+        }
     }
 }
