@@ -194,10 +194,19 @@ impl InspectionAddress {
 /// Listens on Unix socket `path` (mode 0600).
 fn bind_unix(path: &Path) -> std::io::Result<tiny_http::Server> {
     prepare_socket_path(path)?;
-    let server =
-        tiny_http::Server::http_unix(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let server = listen_unix(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(server)
+}
+
+/// Listens on `path`. Another host may bind it between the stale-socket
+/// check and here: the error keeps its kind (AddrInUse), so the default
+/// socket's caller serves a socket of its own instead of failing.
+fn listen_unix(path: &Path) -> std::io::Result<tiny_http::Server> {
+    tiny_http::Server::http_unix(path).map_err(|e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => std::io::Error::new(io.kind(), io.to_string()),
+        None => std::io::Error::other(e.to_string()),
+    })
 }
 
 /// Removes the `torvyn-<pid>.sock` files beside `default` that nobody
@@ -273,6 +282,9 @@ mod tests {
         let (_second, bound, _) = address.bind().unwrap();
         assert_eq!(bound, InspectionAddress::Unix(own));
         assert!(!stale.exists(), "a killed host's socket is removed");
+        // Losing the race to bind after the check is still AddrInUse.
+        let taken = listen_unix(&default).err().unwrap();
+        assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{taken}");
         // An explicitly named socket that is served is an error.
         let error = InspectionAddress::Unix(default).bind().err().unwrap();
         assert!(error.to_string().contains("another Torvyn host"), "{error}");
