@@ -96,17 +96,23 @@ fn audit_can_go_to_stdout_or_be_off() {
 const NEEDS_FS_READ: &str =
     "\n[capabilities.required]\nwasi-filesystem-read = true\n[capabilities.optional]\nwasi-clocks = true\n";
 
-/// A project whose flow is `fs-reader` (reading `<project>/<file>`) →
-/// `quiet-sink`, with `extra` TOML appended, and a data tree
-/// `input/a.txt` + `secret/b.txt` next to the manifest.
-fn fs_project(file: &str, extra: &str) -> Project {
+/// A project whose flow is `fs-reader` (reading `<project>/<file>`, with
+/// `settings`: more fields of its JSON config) → `quiet-sink`, with
+/// `extra` TOML appended, and a data tree `input/a.txt` + `secret/b.txt`
+/// next to the manifest.
+pub(crate) fn fs_project(file: &str, settings: &str, extra: &str) -> Project {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     for (sub, name, text) in [("input", "a.txt", A_TXT), ("secret", "b.txt", B_TXT)] {
         std::fs::create_dir_all(root.join(sub)).expect("mkdir");
         std::fs::write(root.join(sub).join(name), text).expect("write data");
     }
-    let config = format!(r#"{{"path": "{}"}}"#, root.join(file).display());
+    let settings = settings.replace("{root}", &root.display().to_string());
+    let config = format!(
+        r#"{{"path": "{}"{}{settings}}}"#,
+        root.join(file).display(),
+        if settings.is_empty() { "" } else { ", " }
+    );
     let (source, sink) = (component("fs-reader"), component("quiet-sink"));
     let manifest = format!(
         "{}{NEEDS_FS_READ}{extra}",
@@ -127,7 +133,7 @@ const B_TXT: &str = "secret: the content of secret/b.txt\n";
 /// `<dir>` as is, a relative one resolved against the manifest's directory
 /// on the host); there is no separate host → guest path mapping. Both nodes
 /// get it because the declaration is the pipeline manifest's.
-fn grant_input(root: &std::path::Path) -> String {
+pub(crate) fn grant_input(root: &std::path::Path) -> String {
     let grant = format!("wasi:filesystem/read:{}", root.join("input").display());
     format!(
         "\n[security.grants.source]\ncapabilities = [\"{grant}\"]\n[security.grants.sink]\ncapabilities = [\"{grant}\"]\n"
@@ -135,7 +141,7 @@ fn grant_input(root: &std::path::Path) -> String {
 }
 
 fn fs_run(file: &str, grant: bool) -> (Project, crate::harness::Run) {
-    let p = fs_project(file, "");
+    let p = fs_project(file, "", "");
     if grant {
         let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
         std::fs::write(
@@ -182,6 +188,78 @@ fn a_file_outside_the_grant_is_not_readable() {
         run.stdout,
         run.stderr
     );
+}
+
+/// Each file the guest opens under its grant is one `capability.exercises`
+/// of `wasi:filesystem/read` in the run's JSON report, and one audited
+/// exercise naming the file.
+#[test]
+fn reading_a_granted_file_is_counted_and_audited() {
+    let p = fs_project("input/a.txt", r#""repeat": 3"#, "");
+    let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
+    std::fs::write(
+        p.path().join("Torvyn.toml"),
+        format!("{manifest}{}", grant_input(p.path())),
+    )
+    .unwrap();
+    let run = p.run(&["--format", "json", "run"]);
+    run.expect_code(0);
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let source = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "source"))
+        .unwrap_or_else(|| panic!("no source stage: {report}"));
+    assert_eq!(
+        source["capabilities"],
+        serde_json::json!([{"capability": "wasi:filesystem/read", "exercises": 3, "denials": 0}]),
+        "{report}"
+    );
+    let audit =
+        std::fs::read_to_string(p.path().join(".torvyn").join("audit.log")).expect("audit log");
+    let opens = audit
+        .lines()
+        .filter(|l| {
+            l.contains("\"event\":\"exercise\"")
+                && l.contains("wasi:filesystem/read")
+                && l.contains("a.txt")
+        })
+        .count();
+    assert_eq!(opens, 3, "{audit}");
+}
+
+/// A write under a read-only grant is refused by the sandbox and counted
+/// as a denial (E0500) of `wasi:filesystem/write`; the file is not created.
+#[test]
+fn a_write_under_a_read_grant_is_a_counted_denial() {
+    let p = fs_project(
+        "input/a.txt",
+        r#""repeat": 2, "write_path": "{root}/input/out.txt""#,
+        "",
+    );
+    let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
+    std::fs::write(
+        p.path().join("Torvyn.toml"),
+        format!("{manifest}{}", grant_input(p.path())),
+    )
+    .unwrap();
+    let run = p.run(&["--format", "json", "run"]);
+    run.expect_code(0);
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let source = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "source"))
+        .unwrap_or_else(|| panic!("no source stage: {report}"));
+    assert_eq!(
+        source["capabilities"],
+        serde_json::json!([
+            {"capability": "wasi:filesystem/read", "exercises": 2, "denials": 0},
+            {"capability": "wasi:filesystem/write", "exercises": 0, "denials": 2}
+        ]),
+        "{report}"
+    );
+    assert!(!p.path().join("input").join("out.txt").exists());
 }
 
 /// Required filesystem read with no grant at all: `torvyn run` refuses to

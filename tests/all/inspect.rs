@@ -243,6 +243,37 @@ fn serve_and_run_serve_metrics_by_default_on_distinct_sockets() {
     serves_live_metrics(&socket);
 }
 
+/// A long-running flow whose source reads a file under its grant: the
+/// sandbox counts each open as an exercise of `wasi:filesystem/read`, and
+/// `/metrics` (served by default) shows it for that component.
+#[test]
+fn reading_a_granted_file_shows_in_the_capability_metrics() {
+    let project = crate::capabilities::fs_project("input/a.txt", r#""repeat": 0"#, "");
+    let manifest = std::fs::read_to_string(project.path().join("Torvyn.toml")).expect("manifest");
+    std::fs::write(
+        project.path().join("Torvyn.toml"),
+        format!(
+            "{manifest}{}",
+            crate::capabilities::grant_input(project.path())
+        ),
+    )
+    .expect("grant");
+    let state = tempfile::tempdir().expect("state dir");
+    let _run = spawn(&project, &["run"], state.path());
+    let metrics = serves_live_metrics(&state.path().join("torvyn.sock"));
+    let exercises = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("torvyn_capability_exercises_total{")
+                && l.contains(r#"capability="wasi:filesystem/read""#)
+                && l.contains(r#"component_id="source""#)
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no filesystem exercises in\n{metrics}"));
+    assert!(exercises > 0.0);
+}
+
 /// A component granted `torvyn:observability/custom-metrics` emits a
 /// counter, a gauge and a histogram: `/metrics` shows them with its
 /// `component_id`, and promtool accepts the page.

@@ -7,6 +7,7 @@
 //!   interfaces a component exports.
 //! - [`instance`]: one instantiated component and its typed calls.
 //! - `epoch`: the ticker thread behind per-call wall-clock deadlines.
+//! - `wasi_fs`: `wasi:filesystem` with each use of a grant counted.
 
 #[allow(missing_docs)]
 pub mod bindings;
@@ -18,6 +19,7 @@ pub mod guest_output;
 mod host;
 pub mod instance;
 pub mod state;
+mod wasi_fs;
 pub mod wasi_io;
 
 pub use component::{CompiledComponent, ExportSet, TorvynInterface};
@@ -140,6 +142,7 @@ impl WasmEngine {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| EngineError::Setup(e.to_string()))?;
         wasi_io::shadow_blocking_io(&mut linker).map_err(|e| EngineError::Setup(e.to_string()))?;
+        wasi_fs::shadow_filesystem(&mut linker).map_err(|e| EngineError::Setup(e.to_string()))?;
         bindings::Runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError::Setup(e.to_string()))?;
 

@@ -9,6 +9,9 @@
 //! - `repeat` (default 1): how many times to emit it; 0 = forever.
 //! - `clock_reads` (default 0): wall-clock reads per pull (the capability
 //!   tests count the denials of an ungranted clock).
+//! - `write_path` (default none): a file to (try to) write on each pull;
+//!   the outcome is not emitted (the capability tests count a refused
+//!   write under a read-only grant).
 //!
 //! Each `pull` reads the file with `std::fs::read_to_string` and emits its
 //! content as one `text/plain` element (`meta.sequence` = the pull's
@@ -39,6 +42,7 @@ struct FsReader {
     path: String,
     repeat: u64,
     clock_reads: u64,
+    write_path: Option<String>,
     emitted: u64,
 }
 
@@ -48,6 +52,7 @@ impl Default for FsReader {
             path: DEFAULT_PATH.to_string(),
             repeat: 1,
             clock_reads: 0,
+            write_path: None,
             emitted: 0,
         }
     }
@@ -67,10 +72,15 @@ impl LifecycleGuest for FsReader {
         let clock_reads = parsed
             .u64_or("clock_reads", 0)
             .map_err(ProcessError::InvalidInput)?;
+        let write_path = parsed
+            .str_opt("write_path")
+            .map_err(ProcessError::InvalidInput)?
+            .map(str::to_string);
         STATE.set(FsReader {
             path,
             repeat,
             clock_reads,
+            write_path,
             emitted: 0,
         });
         Ok(())
@@ -89,6 +99,9 @@ impl SourceGuest for FsReader {
             s.emitted += 1;
             for _ in 0..s.clock_reads {
                 std::hint::black_box(std::time::SystemTime::now());
+            }
+            if let Some(path) = &s.write_path {
+                let _ = std::fs::write(path, b"written by fs-reader");
             }
             let text = match std::fs::read_to_string(&s.path) {
                 Ok(content) => content,
