@@ -447,3 +447,88 @@ fn granted_capability_services_answer() {
         "{pass}"
     );
 }
+
+/// A project whose `source` node is the `[[component]]` `limited` (the
+/// built `counter-source`, "built" by copying it, emitting 3 payloads of
+/// `payload_size` bytes), with its own `limited/Torvyn.toml` written in
+/// the security chapter's form carrying `torvyn_limits` (the lines of its
+/// `[capabilities.torvyn]` table) → `quiet-sink`.
+fn limited_component_project(torvyn_limits: &str, payload_size: u64) -> Project {
+    let wasm = torvyn_e2e::test_component("counter-source");
+    let sink = component("quiet-sink");
+    let p = Project::with_manifest(&format!(
+        r#"[torvyn]
+name = "limits"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[[component]]
+name = "limited"
+path = "limited"
+language = "go"
+build_command = "mkdir -p target/go && cp '{}' target/go/limited.wasm"
+
+[flow.main.nodes.source]
+component = "limited"
+interface = "{SOURCE}"
+config = '{{"count": 3, "payload_size": {payload_size}}}'
+on_error = "fail"
+
+[flow.main.nodes.sink]
+component = "{sink}"
+interface = "{SINK}"
+
+[[flow.main.edges]]
+from = {{ node = "source", port = "output" }}
+to = {{ node = "sink", port = "input" }}
+"#,
+        wasm.display()
+    ));
+    std::fs::create_dir_all(p.path().join("limited")).expect("component dir");
+    std::fs::write(
+        p.path().join("limited").join("Torvyn.toml"),
+        format!(
+            "[component]\nname = \"limited\"\nversion = \"0.1.0\"\n\n[capabilities.torvyn]\n{torvyn_limits}\n"
+        ),
+    )
+    .expect("component manifest");
+    p
+}
+
+/// `max-buffer-size` in a component's own manifest bounds that component's
+/// allocations: 512-byte payloads fit under 1 KiB, 4 KiB ones are refused
+/// (`capacity-exceeded`, failing the flow under `on_error = "fail"`)
+/// although the flow allows 16 MiB.
+#[test]
+fn a_components_own_max_buffer_size_bounds_its_allocations() {
+    let fits = limited_component_project("max-buffer-size = \"1KiB\"", 512);
+    fits.run(&["run"]).expect_code(0);
+    let refused = limited_component_project("max-buffer-size = \"1KiB\"", 4096);
+    let run = refused.run(&["run"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("CapacityExceeded"),
+        "the source's allocation was refused:\n{}",
+        run.stderr
+    );
+}
+
+/// `max-memory` in a component's own manifest caps its linear memory below
+/// the host's limit: a source stating 1 MiB cannot even start (its memory
+/// is larger), while the host alone would allow it; a need over the
+/// host's `max_memory_per_component` is refused before anything runs.
+#[test]
+fn a_components_own_max_memory_caps_its_linear_memory() {
+    let unlimited = limited_component_project("", 64);
+    unlimited.run(&["run"]).expect_code(0);
+    let capped = limited_component_project("max-memory = \"64KiB\"", 64);
+    let run = capped.run(&["run"]);
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("E0310") || run.stderr.contains("E0300"),
+        "{}",
+        run.stderr
+    );
+    let over = limited_component_project("max-memory = \"4GiB\"", 64);
+    over.run(&["run"]).expect_code(2).expect_error("E0702");
+}

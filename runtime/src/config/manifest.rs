@@ -160,10 +160,16 @@ impl Manifest {
     /// was not written anywhere (a default) or the manifest was not loaded
     /// from text.
     pub fn location_of(&self, path: &[&str]) -> Option<String> {
+        self.origin_of(path).map(|origin| origin.to_string())
+    }
+
+    /// Where the value at `path` was set, as [`Manifest::location_of`]
+    /// says, for errors that carry an [`Origin`].
+    pub fn origin_of(&self, path: &[&str]) -> Option<Origin> {
         let node = self.sources.0.as_ref()?.lookup(path)?;
         match &node.origin {
             Origin::Builtin => None,
-            origin => Some(origin.to_string()),
+            origin => Some(origin.clone()),
         }
     }
 }

@@ -20,7 +20,7 @@ use super::graph::TopologyError;
 use super::host::host_contract;
 use super::ports::{edge_location, router_port_problems};
 use super::version::{compare, Verdict};
-use crate::config::{ConfigError, FlowDef, Manifest};
+use crate::config::{ConfigError, FlowDef, Manifest, Origin};
 use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
 use crate::security::{
@@ -230,14 +230,21 @@ pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkErrors> {
     let mut resolved = Vec::new();
     for (name, interface, contract) in contracts {
         match resolve_capabilities(input, &name, &contract) {
-            Ok(capabilities) => resolved.push((name, interface, contract, capabilities)),
+            Ok((capabilities, needs)) => {
+                resolved.push((name, interface, contract, capabilities, needs))
+            }
             Err(problems) => errors.extend(problems),
         }
     }
     let mut nodes = Vec::new();
-    for (name, interface, contract, capabilities) in resolved {
+    for (name, interface, contract, capabilities, needs) in resolved {
         match SandboxConfig::from_resolved(&capabilities, input.project_root, input.audit.clone()) {
             Ok(sandbox) => nodes.push(LinkedNode {
+                sandbox: SandboxConfig {
+                    max_memory: needs.max_memory,
+                    max_buffer_size: needs.max_buffer_size,
+                    ..sandbox
+                },
                 name,
                 interface,
                 contract_version: contract.package_version(STREAMING),
@@ -245,7 +252,6 @@ pub fn link_flow(input: &LinkInput<'_>) -> Result<LinkedFlow, LinkErrors> {
                     .batch_form()
                     .filter(|batch| contract.torvyn_exports().contains(batch)),
                 capabilities,
-                sandbox,
             }),
             Err(e) => errors.push(e.into()),
         }
@@ -568,11 +574,51 @@ pub fn component_manifest(
     Ok((None, "Torvyn.toml".to_string()))
 }
 
+/// What a component's manifest says it needs at most, where it says it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct StatedNeeds {
+    /// `[capabilities.torvyn] max-memory`, when written.
+    max_memory: Option<u64>,
+    /// `[capabilities.torvyn] max-buffer-size`, when written.
+    max_buffer_size: Option<u64>,
+}
+
+impl StatedNeeds {
+    /// The needs `declared` (the component's own manifest, shown as
+    /// `shown`, or the pipeline manifest) writes. A memory need over what
+    /// the pipeline's `[runtime] max_memory_per_component` allows cannot
+    /// run: E0702.
+    fn of(declared: &Manifest, shown: &str, runtime: &Manifest) -> Result<Self, ConfigError> {
+        let stated = |key: &str| declared.origin_of(&["capabilities", "torvyn", key]);
+        let torvyn = &declared.capabilities.torvyn;
+        let needs = StatedNeeds {
+            max_memory: stated("max-memory").map(|_| torvyn.max_memory.bytes()),
+            max_buffer_size: stated("max-buffer-size").map(|_| torvyn.max_buffer_size.bytes()),
+        };
+        let allowed = runtime.runtime.max_memory_per_component;
+        match needs.max_memory {
+            Some(need) if need > allowed.bytes() => Err(ConfigError::InvalidValue {
+                field: "capabilities.torvyn.max-memory".into(),
+                reason: format!(
+                    "{shown} says the component needs {} of linear memory, over the {allowed} [runtime] max_memory_per_component allows",
+                    torvyn.max_memory
+                ),
+                origin: stated("max-memory").unwrap_or(Origin::Builtin),
+                hint: Some(format!(
+                    "raise [runtime] max_memory_per_component to at least {}, or lower max-memory",
+                    torvyn.max_memory
+                )),
+            }),
+            _ => Ok(needs),
+        }
+    }
+}
+
 fn resolve_capabilities(
     input: &LinkInput<'_>,
     name: &str,
     contract: &ComponentContract,
-) -> Result<ResolvedCapabilities, Vec<LinkError>> {
+) -> Result<(ResolvedCapabilities, StatedNeeds), Vec<LinkError>> {
     let one = |e: LinkError| vec![e];
     let reference = input
         .flow
@@ -585,6 +631,12 @@ fn resolve_capabilities(
         .as_ref()
         .map_or(&input.manifest.capabilities, |m| &m.capabilities);
     let declared = Declared::parse(declared_config, &shown).map_err(|e| one(e.into()))?;
+    let needs = StatedNeeds::of(
+        own.as_ref().unwrap_or(input.manifest),
+        &shown,
+        input.manifest,
+    )
+    .map_err(|e| one(e.into()))?;
     let mismatches = security::cross_check_all(name, &declared, &contract.imports(), &shown);
     if !mismatches.is_empty() {
         return Err(mismatches.into_iter().map(LinkError::from).collect());
@@ -598,13 +650,14 @@ fn resolve_capabilities(
     let mut parsed = security::parse_grants(key, grants)
         .map_err(|e| one(locate(e, input.manifest, key).into()))?;
     parsed.dedup();
-    security::resolve_all(
+    let resolved = security::resolve_all(
         name,
         &declared,
         &parsed,
         security_config.default_capability_policy,
     )
-    .map_err(|errors| errors.into_iter().map(LinkError::from).collect())
+    .map_err(|errors| errors.into_iter().map(LinkError::from).collect::<Vec<_>>())?;
+    Ok((resolved, needs))
 }
 
 fn locate(error: SecurityError, manifest: &Manifest, key: &str) -> SecurityError {

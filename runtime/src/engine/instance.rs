@@ -203,7 +203,13 @@ impl ComponentInstance {
             id,
             name.to_string(),
             wasi,
-            MemoryLimiter::new(engine.config().max_memory_per_component),
+            MemoryLimiter::new(
+                sandbox
+                    .max_memory
+                    .map_or(engine.config().max_memory_per_component, |need| {
+                        need.min(engine.config().max_memory_per_component)
+                    }),
+            ),
         );
         let mut state = state;
         state.services = super::state::ServiceGrants {

@@ -45,6 +45,9 @@ pub struct ResourceManager {
     held: Vec<u64>,
     /// Budget violations per component (E0310), for reporting.
     budget_denials: Vec<u64>,
+    /// Largest single buffer each component may allocate: the flow's
+    /// `max_buffer_size`, or less where a component's manifest says so.
+    max_buffer_sizes: Vec<u64>,
 }
 
 impl ResourceManager {
@@ -74,6 +77,15 @@ impl ResourceManager {
             limits,
             held: vec![0; components],
             budget_denials: vec![0; components],
+            max_buffer_sizes: vec![limits.max_buffer_size; components],
+        }
+    }
+
+    /// Lowers the largest buffer `component` may allocate to `bytes` (its
+    /// manifest's `max-buffer-size`); never above the flow's limit.
+    pub fn limit_buffer_size(&mut self, component: ComponentId, bytes: u64) {
+        if let Some(max) = self.max_buffer_sizes.get_mut(component.as_index()) {
+            *max = bytes.min(self.limits.max_buffer_size);
         }
     }
 
@@ -85,11 +97,16 @@ impl ResourceManager {
         caller: ComponentId,
         capacity_hint: u64,
     ) -> Result<BufferId, ResourceError> {
-        if capacity_hint > self.limits.max_buffer_size {
+        let max = self
+            .max_buffer_sizes
+            .get(caller.as_index())
+            .copied()
+            .unwrap_or(self.limits.max_buffer_size);
+        if capacity_hint > max {
             return Err(ResourceError::CapacityExceeded {
                 offset: 0,
                 requested: capacity_hint,
-                capacity: self.limits.max_buffer_size,
+                capacity: max,
             });
         }
         let storage = self.pool.acquire(capacity_hint)?;

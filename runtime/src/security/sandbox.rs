@@ -67,6 +67,14 @@ pub struct SandboxConfig {
     pub diagnostics: bool,
     /// Where denials are counted; `None` counts nothing.
     pub monitor: Option<Arc<CapabilityMonitor>>,
+    /// The linear memory the component's manifest says it needs at most
+    /// (`[capabilities.torvyn] max-memory`, when written): its memory is
+    /// capped there instead of at the host's `max_memory_per_component`.
+    pub max_memory: Option<u64>,
+    /// The largest single buffer the component's manifest says it needs
+    /// (`[capabilities.torvyn] max-buffer-size`, when written): a larger
+    /// allocation by this component is refused.
+    pub max_buffer_size: Option<u64>,
 }
 
 impl SandboxConfig {
@@ -96,6 +104,8 @@ impl Default for SandboxConfig {
             flow_metadata: false,
             diagnostics: false,
             monitor: None,
+            max_memory: None,
+            max_buffer_size: None,
         }
     }
 }

@@ -54,7 +54,7 @@ impl Flow {
         settings: FlowSettings,
     ) -> Result<Self, FlowError> {
         let order = validate_graph(&spec)?;
-        let shared = flow_shared(&settings, spec.stages.len());
+        let shared = flow_shared(&settings, &spec.stages);
         let mut nodes = Vec::with_capacity(spec.stages.len());
         for (i, stage) in spec.stages.iter().enumerate() {
             nodes.push(build_node(engine, i, stage, &settings)?);
@@ -160,13 +160,18 @@ impl Flow {
 
 /// The state guest calls share: the flow's resource manager (over the
 /// host's shared pools, or private ones) and its `flow-context`.
-fn flow_shared(settings: &FlowSettings, stage_count: usize) -> Box<FlowShared> {
+fn flow_shared(settings: &FlowSettings, stages: &[StageSpec]) -> Box<FlowShared> {
     let pool = match &settings.shared_pool {
         Some(shared) => BufferPool::over(Arc::clone(shared)),
         None => BufferPool::new(settings.pools),
     };
-    let resources =
-        ResourceManager::with_pool(pool, settings.limits, stage_count, settings.copy_records);
+    let mut resources =
+        ResourceManager::with_pool(pool, settings.limits, stages.len(), settings.copy_records);
+    for (index, stage) in stages.iter().enumerate() {
+        if let Some(bytes) = stage.sandbox.max_buffer_size {
+            resources.limit_buffer_size(ComponentId(index as u32), bytes);
+        }
+    }
     Box::new(FlowShared {
         resources,
         context: FlowContextData {
