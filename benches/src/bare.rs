@@ -2,6 +2,7 @@
 //! called directly from a loop.
 
 use std::path::Path;
+use torvyn_runtime::engine::bindings::torvyn::batching::batch_buffers;
 use torvyn_runtime::engine::bindings::torvyn::capabilities::{diagnostics, flow_metadata, metrics};
 use torvyn_runtime::engine::bindings::torvyn::resources::buffer_ops;
 use torvyn_runtime::engine::bindings::torvyn::streaming::buffer_allocator;
@@ -291,6 +292,29 @@ impl metrics::Host for BareState {
         _: Vec<metrics::Label>,
     ) -> wasmtime::Result<Result<(), metrics::MetricsError>> {
         Ok(Err(metrics::MetricsError::Denied(NOT_OFFERED.into())))
+    }
+}
+
+impl batch_buffers::Host for BareState {
+    fn read_all_batch(&mut self, buffers: Vec<Resource<Buffer>>) -> R<Vec<Vec<u8>>> {
+        Ok(buffers
+            .iter()
+            .map(|b| self.buffers[(b.rep() & !FROZEN_BIT) as usize].clone())
+            .collect())
+    }
+    fn freeze_batch(
+        &mut self,
+        payloads: Vec<Vec<u8>>,
+        _content_type: String,
+    ) -> R<Result<Vec<Resource<Buffer>>, BufferError>> {
+        Ok(Ok(payloads
+            .into_iter()
+            .map(|payload| {
+                let rep = self.alloc(0);
+                self.buffers[rep as usize] = payload;
+                Resource::new_own(rep | FROZEN_BIT)
+            })
+            .collect()))
     }
 }
 

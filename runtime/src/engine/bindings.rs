@@ -25,6 +25,7 @@ wasmtime::component::bindgen!({
             import torvyn:capabilities/metrics@0.1.0;
             import torvyn:capabilities/flow-metadata@0.1.0;
             import torvyn:capabilities/diagnostics@0.1.0;
+            import torvyn:batching/batch-buffers@0.1.0;
 
             export torvyn:streaming/source@0.1.0;
             export torvyn:streaming/processor@0.1.0;

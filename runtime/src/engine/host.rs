@@ -18,7 +18,7 @@ use wasmtime::component::Resource;
 type HostResult<T> = wasmtime::Result<T>;
 
 /// Splits a resource error into a guest-visible `buffer-error` or a trap.
-fn buffer_error(e: ResourceError) -> HostResult<BufferError> {
+pub(super) fn buffer_error(e: ResourceError) -> HostResult<BufferError> {
     match e {
         ResourceError::CapacityExceeded { .. } => Ok(BufferError::CapacityExceeded),
         ResourceError::OutOfBounds { .. } => Ok(BufferError::OutOfBounds),
@@ -33,7 +33,7 @@ fn buffer_error(e: ResourceError) -> HostResult<BufferError> {
     }
 }
 
-fn trap(e: ResourceError) -> wasmtime::Error {
+pub(super) fn trap(e: ResourceError) -> wasmtime::Error {
     HostTrap::from(e).into()
 }
 

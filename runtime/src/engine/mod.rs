@@ -9,6 +9,7 @@
 //! - `epoch`: the ticker thread behind per-call wall-clock deadlines.
 //! - `wasi_fs`: `wasi:filesystem` with each use of a grant counted.
 
+mod batch_buffers;
 #[allow(missing_docs)]
 pub mod bindings;
 mod capabilities;

@@ -16,6 +16,7 @@ use exports::torvyn::batching::batch_source::Guest as BatchGuest;
 use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
 use exports::torvyn::streaming::source::Guest as SourceGuest;
 use guest_util::{counter_payload, Config, Global};
+use torvyn::batching::batch_buffers;
 use torvyn::streaming::buffer_allocator;
 use torvyn::streaming::types::{BackpressureSignal, ElementMeta, OutputElement, ProcessError};
 
@@ -93,16 +94,34 @@ impl SourceGuest for BatchCounterSource {
 }
 
 impl BatchGuest for BatchCounterSource {
+    /// The next `max` elements (fewer at the end), their buffers made by
+    /// one `freeze-batch` call.
     fn pull_batch(max: u32) -> Result<Vec<OutputElement>, ProcessError> {
         STATE.with(|s| {
-            let mut out = Vec::with_capacity(max as usize);
-            while out.len() < max as usize {
-                match next(s)? {
-                    Some(element) => out.push(element),
-                    None => break,
-                }
-            }
-            Ok(out)
+            let first = s.emitted;
+            let left = if s.count == 0 {
+                u64::from(max)
+            } else {
+                s.count.saturating_sub(first).min(u64::from(max))
+            };
+            let payloads: Vec<Vec<u8>> = (first..first + left)
+                .map(|index| counter_payload(index, s.payload_size as usize))
+                .collect();
+            let buffers = batch_buffers::freeze_batch(&payloads, CONTENT_TYPE).map_err(|e| {
+                ProcessError::Unavailable(format!("batch-counter-source: allocate failed: {e:?}"))
+            })?;
+            s.emitted += left;
+            Ok((first..)
+                .zip(buffers)
+                .map(|(sequence, payload)| OutputElement {
+                    meta: ElementMeta {
+                        sequence,
+                        timestamp_ns: 0,
+                        content_type: CONTENT_TYPE.to_string(),
+                    },
+                    payload,
+                })
+                .collect())
         })
     }
 }

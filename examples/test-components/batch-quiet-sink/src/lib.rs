@@ -24,7 +24,8 @@ use exports::torvyn::batching::batch_sink::{Guest as BatchGuest, PushFailure};
 use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
 use exports::torvyn::streaming::sink::Guest as SinkGuest;
 use guest_util::{Config, Fnv1a, Global};
-use torvyn::streaming::types::{BackpressureSignal, ProcessError, StreamElement};
+use torvyn::batching::batch_buffers;
+use torvyn::streaming::types::{BackpressureSignal, Buffer, ProcessError, StreamElement};
 
 #[derive(Default)]
 struct BatchQuietSink {
@@ -52,18 +53,28 @@ fn error_of(kind: &str, at: u64) -> ProcessError {
 }
 
 /// The one logic both exports run.
-fn consume(s: &mut BatchQuietSink, element: &StreamElement) -> Result<(), ProcessError> {
-    if let Some(kind) = &s.fail_kind {
-        if element.meta.sequence == s.fail_at && (s.fail_times == 0 || s.failed < s.fail_times) {
-            s.failed += 1;
-            return Err(error_of(kind, s.fail_at));
-        }
+/// The injected failure of `element`, if the config asks for one (counted).
+fn injected_failure(s: &mut BatchQuietSink, element: &StreamElement) -> Option<ProcessError> {
+    let kind = s.fail_kind.as_ref()?;
+    if element.meta.sequence == s.fail_at && (s.fail_times == 0 || s.failed < s.fail_times) {
+        s.failed += 1;
+        return Some(error_of(kind, s.fail_at));
     }
-    let payload = element.payload.read_all();
+    None
+}
+
+fn consume(s: &mut BatchQuietSink, element: &StreamElement) -> Result<(), ProcessError> {
+    if let Some(error) = injected_failure(s, element) {
+        return Err(error);
+    }
+    account(s, &element.payload.read_all());
+    Ok(())
+}
+
+fn account(s: &mut BatchQuietSink, payload: &[u8]) {
     s.received += 1;
     s.bytes += payload.len() as u64;
-    s.checksum.update(&payload);
-    Ok(())
+    s.checksum.update(payload);
 }
 
 fn signal(s: &BatchQuietSink) -> BackpressureSignal {
@@ -115,15 +126,29 @@ impl SinkGuest for BatchQuietSink {
 }
 
 impl BatchGuest for BatchQuietSink {
+    /// Consumes the elements up to the first injected failure, their
+    /// payloads read with one `read-all-batch` call.
     fn push_batch(elements: Vec<StreamElement>) -> Result<BackpressureSignal, PushFailure> {
         STATE.with(|s| {
+            let mut failure = None;
             for (index, element) in elements.iter().enumerate() {
-                consume(s, element).map_err(|error| PushFailure {
-                    index: index as u32,
-                    error,
-                })?;
+                if let Some(error) = injected_failure(s, element) {
+                    failure = Some(PushFailure {
+                        index: index as u32,
+                        error,
+                    });
+                    break;
+                }
             }
-            Ok(signal(s))
+            let consumed = failure.as_ref().map_or(elements.len(), |f| f.index as usize);
+            let buffers: Vec<&Buffer> = elements[..consumed].iter().map(|e| e.payload).collect();
+            for payload in batch_buffers::read_all_batch(&buffers) {
+                account(s, &payload);
+            }
+            match failure {
+                Some(failure) => Err(failure),
+                None => Ok(signal(s)),
+            }
         })
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! Each element: read the whole input (one measured copy), map ASCII
 //! `a..=z` to `A..=Z`, write the result to a new buffer (one measured
-//! copy), emit it with the input's meta.
+//! copy), emit it with the input's meta. `process-batch` reads and writes
+//! the whole batch with `torvyn:batching/batch-buffers` (two host calls
+//! per batch instead of six per element; the same copies).
 //!
 //! Config (`lifecycle.init`, JSON object, every key optional), for the
 //! tests of per-element errors inside a batch:
@@ -32,7 +34,8 @@ use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
 use exports::torvyn::streaming::processor::{Guest as ProcessorGuest, ProcessResult};
 use guest_util::{Config, Global};
 use torvyn::streaming::buffer_allocator;
-use torvyn::streaming::types::{OutputElement, ProcessError, StreamElement};
+use torvyn::batching::batch_buffers;
+use torvyn::streaming::types::{Buffer, OutputElement, ProcessError, StreamElement};
 
 #[derive(Default)]
 struct BatchUppercase {
@@ -58,8 +61,9 @@ fn error_of(kind: &str, at: u64) -> ProcessError {
 }
 
 /// The one logic both exports run.
-fn uppercase(input: &StreamElement) -> Result<ProcessResult, ProcessError> {
-    let failure = STATE.with(|s| match &s.fail_kind {
+/// The injected failure of `input`, if the config asks for one (counted).
+fn injected_failure(input: &StreamElement) -> Option<ProcessError> {
+    STATE.with(|s| match &s.fail_kind {
         Some(kind)
             if input.meta.sequence == s.fail_at && (s.fail_times == 0 || s.failed < s.fail_times) =>
         {
@@ -67,17 +71,25 @@ fn uppercase(input: &StreamElement) -> Result<ProcessResult, ProcessError> {
             Some(error_of(kind, s.fail_at))
         }
         _ => None,
-    });
-    if let Some(error) = failure {
+    })
+}
+
+fn uppercase(input: &StreamElement) -> Result<ProcessResult, ProcessError> {
+    if let Some(error) = injected_failure(input) {
         return Err(error);
     }
     let mut bytes = input.payload.read_all();
     bytes.make_ascii_uppercase();
+    emit(input, &bytes)
+}
+
+/// `input`'s meta with a new buffer holding `bytes` (one write).
+fn emit(input: &StreamElement, bytes: &[u8]) -> Result<ProcessResult, ProcessError> {
     let buffer = buffer_allocator::allocate(bytes.len() as u64).map_err(|e| {
         ProcessError::Unavailable(format!("batch-uppercase: allocate failed: {e:?}"))
     })?;
     buffer
-        .append(&bytes)
+        .append(bytes)
         .map_err(|e| ProcessError::Internal(format!("batch-uppercase: append failed: {e:?}")))?;
     buffer.set_content_type(&input.meta.content_type);
     Ok(ProcessResult::Emit(OutputElement {
@@ -117,9 +129,53 @@ impl ProcessorGuest for BatchUppercase {
     }
 }
 
+/// `uppercase` on each input, with one host call to read every payload
+/// and one to make every output buffer. Inputs of mixed content types
+/// take the per-element path (`freeze-batch` gives every buffer one).
+fn uppercase_batch(inputs: &[StreamElement]) -> Vec<Result<ProcessResult, ProcessError>> {
+    let Some(content_type) = inputs.first().map(|i| i.meta.content_type.as_str()) else {
+        return Vec::new();
+    };
+    if inputs.iter().any(|i| i.meta.content_type != content_type) {
+        return inputs.iter().map(uppercase).collect();
+    }
+    let failures: Vec<Option<ProcessError>> = inputs.iter().map(injected_failure).collect();
+    let readable: Vec<&Buffer> = inputs
+        .iter()
+        .zip(&failures)
+        .filter(|(_, failure)| failure.is_none())
+        .map(|(input, _)| input.payload)
+        .collect();
+    let mut payloads = batch_buffers::read_all_batch(&readable);
+    for payload in &mut payloads {
+        payload.make_ascii_uppercase();
+    }
+    let mut made = batch_buffers::freeze_batch(&payloads, content_type).map(Vec::into_iter);
+    let mut payloads = payloads.iter();
+    inputs
+        .iter()
+        .zip(failures)
+        .map(|(input, failure)| {
+            if let Some(error) = failure {
+                return Err(error);
+            }
+            let bytes = payloads.next().map(Vec::as_slice).unwrap_or_default();
+            match made.as_mut().ok().and_then(Iterator::next) {
+                Some(payload) => Ok(ProcessResult::Emit(OutputElement {
+                    meta: input.meta.clone(),
+                    payload,
+                })),
+                // The batch allocation failed: each element fails (or not)
+                // on its own, as on the per-element path.
+                None => emit(input, bytes),
+            }
+        })
+        .collect()
+}
+
 impl BatchGuest for BatchUppercase {
     fn process_batch(inputs: Vec<StreamElement>) -> Vec<Result<ProcessResult, ProcessError>> {
-        let mut results: Vec<_> = inputs.iter().map(uppercase).collect();
+        let mut results = uppercase_batch(&inputs);
         if STATE.with(|s| s.short_results) {
             results.pop();
         }
