@@ -121,6 +121,37 @@ fn source_template_runs_into_the_stdout_sink() {
     );
 }
 
+/// The batch source prints the same greetings, and offers its batch form:
+/// `inspect` shows it and `link` uses it.
+#[test]
+fn batch_source_template_runs_in_batches() {
+    let expected = greetings(1..=5);
+    single_component_template(
+        "batch-source",
+        &expected.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let wasm = generated_target_dir()
+        .join("wasm32-wasip2/debug")
+        .join("t_batch_source.wasm");
+    let inspect = torvyn(
+        wasm.parent().expect("a directory"),
+        &[
+            "inspect",
+            &wasm.display().to_string(),
+            "--show",
+            "interfaces",
+        ],
+    );
+    inspect.expect_code(0);
+    assert!(
+        inspect
+            .stdout
+            .contains("form          per element and batch (torvyn:batching/batch-source)"),
+        "{}",
+        inspect.stdout
+    );
+}
+
 #[test]
 fn sink_template_prints_the_test_sources_greetings() {
     let expected = greetings(1..=5);
@@ -215,32 +246,38 @@ fn empty_template_checks_and_has_nothing_to_build() {
     );
 }
 
-/// `--no-example` writes stubs that compile too.
+/// `--no-example` writes stubs that compile too, without warnings (the
+/// aggregator's, and the batch source's with its two functions).
 #[test]
 fn no_example_writes_stubs_that_build() {
-    let parent = tempfile::tempdir().expect("temp dir");
-    let run = torvyn(
-        parent.path(),
-        &[
-            "init",
-            "t-stub",
-            "--template",
-            "aggregator",
-            "--no-example",
-            "--no-git",
-        ],
-    );
-    run.expect_code(0);
-    let dir = parent.path().join("t-stub");
-    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
-    assert!(lib.contains("Ok(Vec::new())"), "{lib}");
-    let built = torvyn_generated(&dir, &["build"]);
-    built.expect_code(0);
-    assert!(
-        !built.stderr.contains("warning"),
-        "the stubs warn:\n{}",
-        built.stderr
-    );
+    for (template, stub_body) in [
+        ("aggregator", "Ok(Vec::new())"),
+        ("batch-source", "fn pull_batch(_max: u32)"),
+    ] {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let run = torvyn(
+            parent.path(),
+            &[
+                "init",
+                "t-stub",
+                "--template",
+                template,
+                "--no-example",
+                "--no-git",
+            ],
+        );
+        run.expect_code(0);
+        let dir = parent.path().join("t-stub");
+        let lib = std::fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
+        assert!(lib.contains(stub_body), "{template}: {lib}");
+        let built = torvyn_generated(&dir, &["build"]);
+        built.expect_code(0);
+        assert!(
+            !built.stderr.contains("warning"),
+            "the {template} stub warns:\n{}",
+            built.stderr
+        );
+    }
 }
 
 /// The spec's summary, and the generated manifest, for the transform.

@@ -23,8 +23,8 @@ pub struct InitArgs {
     /// initialised in place).
     #[arg(value_name = "PROJECT_NAME")]
     name: Option<String>,
-    /// Project template: source, sink, transform, filter, router,
-    /// aggregator, full-pipeline, empty.
+    /// Project template: source, batch-source, sink, transform, filter,
+    /// router, aggregator, full-pipeline, empty.
     #[arg(long, value_name = "TEMPLATE", default_value = "transform")]
     template: String,
     /// Implementation language: rust or python (built with

@@ -11,6 +11,7 @@ use torvyn_runtime::assembly::toolchains::python;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {
     Source,
+    BatchSource,
     Sink,
     Transform,
     Filter,
@@ -22,9 +23,10 @@ pub enum Template {
 
 impl Template {
     /// Every template, in the order `--help` and the wizard list them.
-    pub const ALL: [Template; 8] = [
+    pub const ALL: [Template; 9] = [
         Template::Transform,
         Template::Source,
+        Template::BatchSource,
         Template::Sink,
         Template::Filter,
         Template::Router,
@@ -37,6 +39,7 @@ impl Template {
     pub fn name(self) -> &'static str {
         match self {
             Template::Source => "source",
+            Template::BatchSource => "batch-source",
             Template::Sink => "sink",
             Template::Transform => "transform",
             Template::Filter => "filter",
@@ -51,6 +54,9 @@ impl Template {
     pub fn summary(self) -> &'static str {
         match self {
             Template::Source => "a source that produces elements",
+            Template::BatchSource => {
+                "a source that also produces elements in batches (torvyn:batching)"
+            }
             Template::Sink => "a sink that consumes elements",
             Template::Transform => "a stateless transform (processor)",
             Template::Filter => "a filter that keeps or drops elements",
@@ -73,7 +79,11 @@ impl Template {
 
     fn manifest(self) -> &'static str {
         match self {
-            Template::Source => include_str!("../../../templates/source/Torvyn.toml"),
+            // The same flow: the node's role is `source`; the runtime finds
+            // the batch form in the component itself.
+            Template::Source | Template::BatchSource => {
+                include_str!("../../../templates/source/Torvyn.toml")
+            }
             Template::Sink => include_str!("../../../templates/sink/Torvyn.toml"),
             Template::Transform => include_str!("../../../templates/transform/Torvyn.toml"),
             Template::Filter => include_str!("../../../templates/filter/Torvyn.toml"),
@@ -105,6 +115,7 @@ impl Template {
     fn root_component(self) -> Option<&'static Kind> {
         match self {
             Template::Source => Some(&SOURCE),
+            Template::BatchSource => Some(&BATCH_SOURCE),
             Template::Sink => Some(&SINK),
             Template::Transform => Some(&TRANSFORM),
             Template::Filter => Some(&FILTER),
@@ -139,6 +150,19 @@ const SOURCE: Kind = Kind {
         include_str!("../../../templates/source/stub.py"),
     )),
     packages: &[&STREAMING, &RESOURCES],
+};
+
+/// A source with its batch form. Only the source: a batch processor or
+/// sink takes `list<stream-element>`, whose borrowed handles
+/// `wit_bindgen::generate!` cannot lift (E0506 in wit-bindgen 0.36–0.63),
+/// so their templates would need a hand-patched binding.
+const BATCH_SOURCE: Kind = Kind {
+    dir: "source",
+    world: include_str!("../../../templates/batch-source/world.wit"),
+    example: include_str!("../../../templates/batch-source/lib.rs"),
+    stub: include_str!("../../../templates/batch-source/stub.rs"),
+    python: None,
+    packages: &[&STREAMING, &RESOURCES, &BATCHING],
 };
 
 const SINK: Kind = Kind {
@@ -214,7 +238,8 @@ pub(crate) struct Package {
 
 /// Every canonical package the binary carries (`torvyn doctor` checks a
 /// project's vendored copies against them).
-pub(crate) const PACKAGES: [&Package; 4] = [&STREAMING, &RESOURCES, &FILTERING, &AGGREGATION];
+pub(crate) const PACKAGES: [&Package; 5] =
+    [&STREAMING, &RESOURCES, &FILTERING, &AGGREGATION, &BATCHING];
 
 const STREAMING: Package = Package {
     dir: "streaming",
@@ -286,6 +311,20 @@ const AGGREGATION: Package = Package {
         (
             "worlds.wit",
             include_str!("../../../../wit/aggregation/worlds.wit"),
+        ),
+    ],
+};
+
+const BATCHING: Package = Package {
+    dir: "batching",
+    files: &[
+        (
+            "batch.wit",
+            include_str!("../../../../wit/batching/batch.wit"),
+        ),
+        (
+            "worlds.wit",
+            include_str!("../../../../wit/batching/worlds.wit"),
         ),
     ],
 };
@@ -488,7 +527,10 @@ mod tests {
 
     #[test]
     fn python_projects_have_app_py_and_a_python_manifest_and_no_cargo() {
-        for template in Template::ALL.into_iter().filter(|t| *t != Template::Empty) {
+        for template in Template::ALL
+            .into_iter()
+            .filter(|t| !matches!(t, Template::Empty | Template::BatchSource))
+        {
             assert!(template.supports(Language::Python), "{}", template.name());
             let params = Params {
                 name: "demo",
@@ -514,9 +556,10 @@ mod tests {
             assert!(manifest.contains("language = \"python\""), "{manifest}");
             assert!(!manifest.contains("language = \"rust\""), "{manifest}");
         }
-        for language in [Language::Rust, Language::Python] {
-            assert!(Template::ALL.iter().all(|t| t.supports(language)));
-        }
+        assert!(Template::ALL.iter().all(|t| t.supports(Language::Rust)));
+        assert!(Template::ALL
+            .iter()
+            .all(|t| t.supports(Language::Python) == (*t != Template::BatchSource)));
         assert!(!Template::ALL.iter().any(|t| t.supports(Language::Go)));
     }
 
