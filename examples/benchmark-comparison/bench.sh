@@ -42,6 +42,14 @@ echo "--- Torvyn (Wasm component boundary) ---"
     --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
     --report-format json --report "$RESULTS/torvyn.json" 2>/dev/null)
 
+# 1b. Torvyn with the batch forms of the same three components
+#     (torvyn:batching): many elements per component call.
+echo "--- Torvyn batch (Wasm component boundary, batch calls) ---"
+(cd "$HERE/torvyn" && "$TORVYN" bench flow.batch \
+    --duration "$TORVYN_DURATION" --warmup 1s \
+    --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
+    --report-format json --report "$RESULTS/torvyn-batch.json" 2>/dev/null)
+
 # 2-3. The baselines: one message in flight (a synchronous call chain, as
 #      a Torvyn flow moves one element at a time), then 64 (pipelined,
 #      like the flow's queue depth).
@@ -70,19 +78,22 @@ row() {
         "$(jq -r '.copies_per_element // "N/A"' "$file")"
 }
 row "torvyn" "$RESULTS/torvyn.json"
+row "torvyn batch" "$RESULTS/torvyn-batch.json"
 for window in 1 64; do
     row "grpc (window $window)" "$RESULTS/grpc-w$window.json"
     row "unix-socket (window $window)" "$RESULTS/unix-socket-w$window.json"
 done
 
 echo
-echo "Torvyn ÷ baseline (throughput ratio, p50 ratio = baseline p50 ÷ Torvyn p50):"
-t_eps=$(jq '.throughput_eps' "$RESULTS/torvyn.json")
-t_p50=$(jq '.latency_p50_us' "$RESULTS/torvyn.json")
-for f in grpc-w1 unix-socket-w1 grpc-w64 unix-socket-w64; do
-    jq -r --argjson eps "$t_eps" --argjson p50 "$t_p50" \
-        '"  \(.method): throughput \(($eps / .throughput_eps * 100 | round) / 100)x, p50 \((.latency_p50_us / $p50 * 100 | round) / 100)x lower"' \
-        "$RESULTS/$f.json"
+for torvyn in torvyn torvyn-batch; do
+    echo "$torvyn ÷ baseline (throughput ratio, p50 ratio = baseline p50 ÷ Torvyn p50):"
+    t_eps=$(jq '.throughput_eps' "$RESULTS/$torvyn.json")
+    t_p50=$(jq '.latency_p50_us' "$RESULTS/$torvyn.json")
+    for f in grpc-w1 unix-socket-w1 grpc-w64 unix-socket-w64; do
+        jq -r --argjson eps "$t_eps" --argjson p50 "$t_p50" \
+            '"  \(.method): throughput \(($eps / .throughput_eps * 100 | round) / 100)x, p50 \((.latency_p50_us / $p50 * 100 | round) / 100)x lower"' \
+            "$RESULTS/$f.json"
+    done
 done
 echo
 echo "Full results in results/"

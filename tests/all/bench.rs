@@ -275,33 +275,40 @@ fn input_overrides_the_source_config() {
 }
 
 /// The Torvyn side of examples/benchmark-comparison benchmarks as its
-/// bench.sh runs it, and reports the processor's copies.
+/// bench.sh runs it, and reports the processor's copies: per element
+/// (`flow.main`) and with the batch forms (`flow.batch`), which move the
+/// same bytes with the same copies per element.
 #[test]
 fn benchmark_comparison_flow() {
     let dir = torvyn_e2e::example_dir("benchmark-comparison").join("torvyn");
     torvyn_e2e::build_example("benchmark-comparison/torvyn");
-    let run = bench(
-        &dir,
-        &[
-            "flow.main",
-            "--input",
-            r#"{"count": 1000, "payload_size": 64}"#,
-            "--report-format",
-            "json",
-        ],
-    );
-    run.expect_code(0);
-    let report = json_report(&run);
-    let names: Vec<&str> = report["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .map(|c| c["name"].as_str().unwrap_or_default())
-        .collect();
-    assert_eq!(names, ["source", "stamp", "sink"]);
-    assert!(report["elements"].as_u64() > Some(0), "{report:#}");
-    // 64 bytes in, 72 out: every element the sink took carries the
-    // appended timestamp.
-    let elements = report["elements"].as_u64().unwrap_or_default();
-    assert_eq!(report["bytes"].as_u64(), Some(elements * 72), "{report:#}");
+    let mut copies = Vec::new();
+    for flow in ["flow.main", "flow.batch"] {
+        let run = bench(
+            &dir,
+            &[
+                flow,
+                "--input",
+                r#"{"count": 1000, "payload_size": 64}"#,
+                "--report-format",
+                "json",
+            ],
+        );
+        run.expect_code(0);
+        let report = json_report(&run);
+        let names: Vec<&str> = report["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["source", "stamp", "sink"]);
+        assert!(report["elements"].as_u64() > Some(0), "{report:#}");
+        // 64 bytes in, 72 out: every element the sink took carries the
+        // appended timestamp.
+        let elements = report["elements"].as_u64().unwrap_or_default();
+        assert_eq!(report["bytes"].as_u64(), Some(elements * 72), "{report:#}");
+        copies.push(report["copies_per_element"].as_f64().expect("copies"));
+    }
+    assert_eq!(copies[0], copies[1], "per element and batch: {copies:?}");
 }

@@ -12,23 +12,24 @@
 use std::path::{Path, PathBuf};
 use wit_bindgen_core::wit_parser::Resolve;
 
-/// The WIT packages the guests see, relative to a guest crate.
-const PACKAGES: [&str; 5] = [
-    "../../../wit/streaming",
-    "../../../wit/resources",
-    "../../../wit/filtering",
-    "../../../wit/aggregation",
-    "../../../wit/batching",
-];
+/// The WIT packages the guests see, under the repository's `wit/`.
+const PACKAGES: [&str; 5] = ["streaming", "resources", "filtering", "aggregation", "batching"];
 
 /// Writes `$OUT_DIR/bindings.rs` for `world` of `torvyn:batching`, to
-/// `include!` in place of `wit_bindgen::generate!`.
+/// `include!` in place of `wit_bindgen::generate!`. The WIT is the
+/// repository's: the nearest `wit/` above the guest crate that holds
+/// `batching/`.
 pub fn write_bindings(world: &str) -> anyhow::Result<()> {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let wit = crate_dir
+        .ancestors()
+        .map(|dir| dir.join("wit"))
+        .find(|wit| wit.join("batching").is_dir())
+        .ok_or_else(|| anyhow::anyhow!("no wit/batching above {}", crate_dir.display()))?;
     let mut resolve = Resolve::default();
     let mut last = None;
     for package in PACKAGES {
-        let dir = root.join(package);
+        let dir = wit.join(package);
         println!("cargo:rerun-if-changed={}", dir.display());
         let (id, _) = resolve.push_path(&dir)?;
         last = Some(id);

@@ -1,0 +1,7 @@
+//! The WIT bindings of `torvyn:batching/batched-sink` (see `batch-bindgen`
+//! for why not `wit_bindgen::generate!`).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    batch_bindgen::write_bindings("batched-sink")?;
+    Ok(())
+}
