@@ -448,30 +448,34 @@ fn granted_capability_services_answer() {
     );
 }
 
-/// A project whose `source` node is the `[[component]]` `limited` (the
-/// built `counter-source`, "built" by copying it, emitting 3 payloads of
-/// `payload_size` bytes), with its own `limited/Torvyn.toml` written in
-/// the security chapter's form carrying `torvyn_limits` (the lines of its
-/// `[capabilities.torvyn]` table) → `quiet-sink`.
-fn limited_component_project(torvyn_limits: &str, payload_size: u64) -> Project {
-    let wasm = torvyn_e2e::test_component("counter-source");
+/// A project whose `source` node is the `[[component]]` `own` — the built
+/// test component `guest` ("built" by copying it) with JSON `config`
+/// (`{root}` = the project directory) and `on_error = "fail"` — with its
+/// own `own/Torvyn.toml` written in the security chapter's form
+/// (`[component]` then `declarations`), → `quiet-sink`; `extra` is more
+/// pipeline TOML. The project holds `input/a.txt` and `secret/b.txt`.
+fn own_manifest_project(guest: &str, config: &str, declarations: &str, extra: &str) -> Project {
+    let wasm = torvyn_e2e::test_component(guest);
     let sink = component("quiet-sink");
-    let p = Project::with_manifest(&format!(
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let config = config.replace("{root}", &root.display().to_string());
+    let manifest = format!(
         r#"[torvyn]
-name = "limits"
+name = "own-manifest"
 version = "0.1.0"
 contract_version = "0.1.0"
 
 [[component]]
-name = "limited"
-path = "limited"
+name = "own"
+path = "own"
 language = "go"
-build_command = "mkdir -p target/go && cp '{}' target/go/limited.wasm"
+build_command = "mkdir -p target/go && cp '{}' target/go/own.wasm"
 
 [flow.main.nodes.source]
-component = "limited"
+component = "own"
 interface = "{SOURCE}"
-config = '{{"count": 3, "payload_size": {payload_size}}}'
+config = '{config}'
 on_error = "fail"
 
 [flow.main.nodes.sink]
@@ -481,18 +485,86 @@ interface = "{SINK}"
 [[flow.main.edges]]
 from = {{ node = "source", port = "output" }}
 to = {{ node = "sink", port = "input" }}
-"#,
+{extra}"#,
         wasm.display()
-    ));
-    std::fs::create_dir_all(p.path().join("limited")).expect("component dir");
+    );
+    std::fs::write(root.join("Torvyn.toml"), manifest).expect("write manifest");
+    for (sub, name, text) in [("input", "a.txt", A_TXT), ("secret", "b.txt", B_TXT)] {
+        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
+        std::fs::write(root.join(sub).join(name), text).expect("write data");
+    }
+    std::fs::create_dir_all(root.join("own")).expect("component dir");
     std::fs::write(
-        p.path().join("limited").join("Torvyn.toml"),
-        format!(
-            "[component]\nname = \"limited\"\nversion = \"0.1.0\"\n\n[capabilities.torvyn]\n{torvyn_limits}\n"
-        ),
+        root.join("own").join("Torvyn.toml"),
+        format!("[component]\nname = \"own\"\nversion = \"0.1.0\"\n\n{declarations}\n"),
     )
     .expect("component manifest");
-    p
+    Project { dir }
+}
+
+/// `counter-source` emitting 3 payloads of `payload_size` bytes, its own
+/// manifest's `[capabilities.torvyn]` table holding `torvyn_limits`.
+fn limited_component_project(torvyn_limits: &str, payload_size: u64) -> Project {
+    own_manifest_project(
+        "counter-source",
+        &format!(r#"{{"count": 3, "payload_size": {payload_size}}}"#),
+        &format!("[capabilities.torvyn]\n{torvyn_limits}"),
+        "",
+    )
+}
+
+/// A component manifest in the security chapter's form (`[component]`,
+/// then `[capabilities.required] wasi-filesystem-read = true`): without a
+/// grant the flow is refused (E0202, exit 2); with a grant scoped to
+/// `input/`, the component reads the file there and nothing outside it.
+#[test]
+fn a_component_manifests_filesystem_requirement_needs_its_grant() {
+    let needs = "[capabilities.required]\nwasi-filesystem-read = true\n[capabilities.optional]\nwasi-clocks = true";
+    let reading = |file: &str, extra: &str| {
+        own_manifest_project(
+            "fs-reader",
+            &format!(r#"{{"path": "{{root}}/{file}"}}"#),
+            needs,
+            extra,
+        )
+    };
+    let refused = reading("input/a.txt", "").run(&["run"]);
+    refused.expect_code(2).expect_error("E0202");
+    assert!(
+        refused.stderr.contains("wasi-filesystem-read"),
+        "{}",
+        refused.stderr
+    );
+
+    let granted = |file: &str| {
+        let p = reading(file, "");
+        let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).expect("manifest");
+        let grant = format!(
+            "\n[security.grants.source]\ncapabilities = [\"wasi:filesystem/read:{}\"]\n",
+            p.path().join("input").display()
+        );
+        std::fs::write(p.path().join("Torvyn.toml"), format!("{manifest}{grant}")).expect("grant");
+        let run = p.run(&["run"]);
+        (p, run)
+    };
+    let (_p, inside) = granted("input/a.txt");
+    inside.expect_code(0);
+    let expected = torvyn_e2e::quiet_sink_line([A_TXT]);
+    assert!(
+        inside.stdout.lines().any(|l| l == expected),
+        "{}\n{}",
+        inside.stdout,
+        inside.stderr
+    );
+    let (_p, outside) = granted("secret/b.txt");
+    outside.expect_code(0);
+    assert!(
+        !outside
+            .stdout
+            .contains(&torvyn_e2e::quiet_sink_line([B_TXT])),
+        "{}",
+        outside.stdout
+    );
 }
 
 /// `max-buffer-size` in a component's own manifest bounds that component's
