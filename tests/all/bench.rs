@@ -310,5 +310,10 @@ fn benchmark_comparison_flow() {
         assert_eq!(report["bytes"].as_u64(), Some(elements * 72), "{report:#}");
         copies.push(report["copies_per_element"].as_f64().expect("copies"));
     }
-    assert_eq!(copies[0], copies[1], "per element and batch: {copies:?}");
+    // The same copies per element, up to the elements in flight when the
+    // measuring window closes (a batch is mid-way through the flow then).
+    assert!(
+        (copies[0] - copies[1]).abs() <= 0.02 * copies[0],
+        "per element and batch: {copies:?}"
+    );
 }

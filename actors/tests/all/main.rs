@@ -3,6 +3,7 @@
 
 mod common;
 
+mod backpressure_soak;
 mod cancel_mid_flow;
 mod failing_flow;
 mod flow_supervision;

@@ -69,7 +69,7 @@ fn every(every: u64, calls: u64, kind: FaultKind) -> Vec<Fault> {
         .collect()
 }
 
-fn assert_clean(report: &FlowReport) {
+pub(crate) fn assert_clean(report: &FlowReport) {
     assert_eq!(report.leaked_buffers, 0, "no buffer leaked");
     assert_eq!(report.live_buffers, 0, "no buffer left alive");
     assert_eq!(report.pool_buffers_held, 0, "every pool buffer returned");
@@ -110,7 +110,7 @@ fn one_percent_transient_traps_under_retry_deliver_every_element_exactly_once_in
 }
 
 /// Resident memory of this process (`VmRSS`), in KiB.
-fn rss_kib() -> u64 {
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -122,12 +122,12 @@ fn rss_kib() -> u64 {
 }
 
 /// Set in the process a soak test runs in alone.
-const SOAK_CHILD: &str = "TORVYN_SOAK_CHILD";
+pub(crate) const SOAK_CHILD: &str = "TORVYN_SOAK_CHILD";
 
 /// Runs test `name` of this binary alone in a process of its own (the
 /// resident memory of a process that runs other tests too says nothing
 /// about this one) and fails if it fails.
-fn in_own_process(name: &str) {
+pub(crate) fn in_own_process(name: &str) {
     let exe = std::env::current_exe().expect("the test binary");
     let output = std::process::Command::new(exe)
         .args(["--exact", name, "--nocapture", "--test-threads", "1"])

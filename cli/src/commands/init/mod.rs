@@ -388,7 +388,13 @@ mod tests {
             }
         }
         for template in Template::ALL {
-            assert!(unsupported(Language::Python, template).is_ok());
+            let python = unsupported(Language::Python, template);
+            if template == Template::BatchSource {
+                let e = python.unwrap_err();
+                assert_eq!(e.code(), ErrorCode::ToolchainMissing);
+            } else {
+                assert!(python.is_ok(), "{}", template.name());
+            }
         }
     }
 }
