@@ -193,6 +193,19 @@ impl Progress {
         if let Some(flow) = flows.iter().find(|f| f.id == id) {
             let c = &flow.counters;
             self.update(flow.state, c.elements_delivered, c.errors, Instant::now());
+            return;
+        }
+        // A replicated flow: its replicas' counters added up, shown in the
+        // state of its first replica.
+        let mut replicas = flows
+            .iter()
+            .filter(|f| f.replica.is_some_and(|r| r.parent == id));
+        if let Some(first) = replicas.next() {
+            let (delivered, errors) = replicas.fold(
+                (first.counters.elements_delivered, first.counters.errors),
+                |(d, e), f| (d + f.counters.elements_delivered, e + f.counters.errors),
+            );
+            self.update(first.state, delivered, errors, Instant::now());
         }
     }
 

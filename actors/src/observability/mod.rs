@@ -55,6 +55,8 @@ pub struct FlowMetrics {
     pub state: FlowState,
     /// Its counters.
     pub counters: CounterSnapshot,
+    /// The replicated flow it is a replica of (`None`: not a replica).
+    pub replica: Option<crate::ids::ReplicaOf>,
 }
 
 struct Tracked {
@@ -65,6 +67,8 @@ struct Tracked {
     retired: bool,
     /// The catalog's histograms of the flow, with their labels.
     histograms: Option<messages::FlowHistogramLabels>,
+    /// The replicated flow it is a replica of.
+    replica: Option<crate::ids::ReplicaOf>,
 }
 
 /// Collects counters and events of every flow.
@@ -116,6 +120,7 @@ impl ObservabilityActor {
             subscribers: Vec::new(),
             retired: false,
             histograms: None,
+            replica: None,
         })
     }
 
@@ -190,6 +195,7 @@ impl Handler<RegisterFlow> for ObservabilityActor {
         flow.name = msg.name;
         flow.counters = msg.counters;
         flow.histograms = msg.histograms;
+        flow.replica = msg.replica;
     }
 }
 
@@ -246,6 +252,7 @@ impl Handler<Snapshot> for ObservabilityActor {
                 name: f.name.clone(),
                 state: f.counters.state(),
                 counters: f.counters.snapshot(),
+                replica: f.replica,
             })
             .collect();
         all.sort_by_key(|m| m.id);
