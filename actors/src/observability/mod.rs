@@ -23,6 +23,7 @@ pub mod histogram_families;
 pub mod level;
 pub mod messages;
 pub mod metrics_push;
+pub mod replica_labels;
 pub mod system;
 
 use crate::counters::{CounterSnapshot, FlowCounters};
@@ -310,6 +311,12 @@ impl Handler<RenderMetrics> for ObservabilityActor {
         histogram_families::render(&mut text, &histograms, msg.spans_dropped);
         // What components emitted through `torvyn:capabilities/metrics`.
         custom_families::render(&mut text, &torvyn_runtime::custom_metrics::snapshot());
+        let replicas: Vec<(FlowId, crate::ids::ReplicaOf)> = self
+            .flows
+            .iter()
+            .filter_map(|(id, f)| f.replica.map(|r| (*id, r)))
+            .collect();
+        replica_labels::label_replicas(&mut text, &replicas);
         Ok(text)
     }
 }

@@ -76,6 +76,14 @@ fn replicas_run_on_different_arbiters_and_report_once() {
     assert_eq!(inspection.state, FlowState::Completed);
     assert_eq!(inspection.counters.elements_delivered, 100);
     assert_eq!(host.arbiter_loads().expect("loads"), vec![0, 0]);
+    // `/metrics`: each replica's series carry its `replica` label.
+    let text = host.prometheus_metrics().expect("metrics");
+    for (replica, index) in &replicas {
+        let series = format!(
+            "torvyn_flow_elements_total{{flow=\"wide\",flow_id=\"{replica}\",replica=\"{index}\"}}"
+        );
+        assert_eq!(metric_value(&text, &series), Some(50.0), "{series}\n{text}");
+    }
     host.shutdown();
 }
 
