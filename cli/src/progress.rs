@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use torvyn_actors::observability::FlowMetrics;
 use torvyn_actors::{FlowId, FlowState, TorvynHandle};
 use torvyn_runtime::engine::{GuestOutput, GuestOutputs};
 
@@ -190,22 +191,10 @@ impl Progress {
     /// does not answer leaves the line as it was.
     pub fn poll(&mut self, host: &TorvynHandle, id: FlowId) {
         let Ok(flows) = host.metrics() else { return };
-        if let Some(flow) = flows.iter().find(|f| f.id == id) {
+        // A replicated flow's counters are its replicas' added up.
+        if let Some(flow) = FlowMetrics::of(&flows, id) {
             let c = &flow.counters;
             self.update(flow.state, c.elements_delivered, c.errors, Instant::now());
-            return;
-        }
-        // A replicated flow: its replicas' counters added up, shown in the
-        // state of its first replica.
-        let mut replicas = flows
-            .iter()
-            .filter(|f| f.replica.is_some_and(|r| r.parent == id));
-        if let Some(first) = replicas.next() {
-            let (delivered, errors) = replicas.fold(
-                (first.counters.elements_delivered, first.counters.errors),
-                |(d, e), f| (d + f.counters.elements_delivered, e + f.counters.errors),
-            );
-            self.update(first.state, delivered, errors, Instant::now());
         }
     }
 

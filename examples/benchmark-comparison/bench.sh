@@ -42,6 +42,15 @@ echo "--- Torvyn (Wasm component boundary) ---"
     --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
     --report-format json --report "$RESULTS/torvyn.json" 2>/dev/null)
 
+# 1b. The same flow with `replicas = 2` (flow.replicas): two copies on two
+#     worker arbiters, throughput added up (each replica emits its own
+#     messages). Its ratio to row 1 is what the second core buys.
+echo "--- Torvyn replicas (flow.replicas, replicas = 2) ---"
+(cd "$HERE/torvyn" && "$TORVYN" bench flow.replicas \
+    --duration "$TORVYN_DURATION" --warmup 1s \
+    --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
+    --report-format json --report "$RESULTS/torvyn-replicas.json" 2>/dev/null)
+
 # 2-3. The baselines: one message in flight (a synchronous call chain, as
 #      a Torvyn flow moves one element at a time), then 64 (pipelined,
 #      like the flow's queue depth).
@@ -70,6 +79,7 @@ row() {
         "$(jq -r '.copies_per_element // "N/A"' "$file")"
 }
 row "torvyn" "$RESULTS/torvyn.json"
+row "torvyn replicas (2)" "$RESULTS/torvyn-replicas.json"
 for window in 1 64; do
     row "grpc (window $window)" "$RESULTS/grpc-w$window.json"
     row "unix-socket (window $window)" "$RESULTS/unix-socket-w$window.json"
@@ -84,6 +94,9 @@ for f in grpc-w1 unix-socket-w1 grpc-w64 unix-socket-w64; do
         '"  \(.method): throughput \(($eps / .throughput_eps * 100 | round) / 100)x, p50 \((.latency_p50_us / $p50 * 100 | round) / 100)x lower"' \
         "$RESULTS/$f.json"
 done
+jq -r --argjson eps "$t_eps" \
+    '"  torvyn replicas (2): throughput \((.throughput_eps / $eps * 100 | round) / 100)x flow.main (\(.copies_per_element) copies per element)"' \
+    "$RESULTS/torvyn-replicas.json"
 echo
 echo "Full results in results/"
 echo "Hardware: $(uname -m), $(nproc) CPUs | OS: $(uname -s) $(uname -r) | Date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

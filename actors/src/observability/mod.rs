@@ -60,6 +60,34 @@ pub struct FlowMetrics {
     pub replica: Option<crate::ids::ReplicaOf>,
 }
 
+impl FlowMetrics {
+    /// Flow `id`'s counters among `flows` (a [`Snapshot`]): its own, or,
+    /// for a replicated flow, its replicas' added up (in their combined
+    /// state, named as the first replica is).
+    pub fn of(flows: &[FlowMetrics], id: FlowId) -> Option<FlowMetrics> {
+        if let Some(flow) = flows.iter().find(|f| f.id == id) {
+            return Some(flow.clone());
+        }
+        let replicas: Vec<&FlowMetrics> = flows
+            .iter()
+            .filter(|f| f.replica.is_some_and(|r| r.parent == id))
+            .collect();
+        let first = replicas.first()?;
+        let mut counters = CounterSnapshot::default();
+        for replica in &replicas {
+            counters.add(&replica.counters);
+        }
+        let states: Vec<FlowState> = replicas.iter().map(|r| r.state).collect();
+        Some(FlowMetrics {
+            id,
+            name: first.name.clone(),
+            state: crate::supervisor::combined_state(&states),
+            counters,
+            replica: None,
+        })
+    }
+}
+
 struct Tracked {
     name: String,
     counters: Arc<FlowCounters>,

@@ -6,6 +6,8 @@
 pub mod messages;
 mod replicas;
 
+pub(crate) use replicas::combined_state;
+
 use crate::counters::FlowCounters;
 use crate::error::HostError;
 use crate::events::EventPublisher;

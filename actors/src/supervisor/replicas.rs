@@ -267,7 +267,7 @@ fn merge_inspections(id: FlowId, parts: &[FlowInspection]) -> FlowInspection {
 /// The state of a replicated flow: failed once every replica ended and
 /// one failed, completed once every one completed; before that, running
 /// while any runs, else the least advanced replica's state.
-fn combined_state(states: &[FlowState]) -> FlowState {
+pub(crate) fn combined_state(states: &[FlowState]) -> FlowState {
     if states.iter().all(|s| s.is_terminal()) {
         if states.contains(&FlowState::Failed) {
             FlowState::Failed

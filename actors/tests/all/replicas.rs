@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use std::collections::BTreeSet;
+use torvyn_actors::observability::FlowMetrics;
 use torvyn_actors::{FlowId, FlowSpec, FlowState, HostError, TorvynHandle};
 use torvyn_runtime::error::{Coded, ErrorCode};
 use torvyn_runtime::reactor::StageRole;
@@ -169,6 +170,16 @@ fn pause_resume_and_cancel_apply_to_every_replica() {
         host.inspect(id).expect("inspect").state,
         FlowState::Suspended
     );
+    // The counters snapshot of the parent: its replicas' added up.
+    let metrics = host.metrics().expect("metrics");
+    let totals = FlowMetrics::of(&metrics, id).expect("the parent's counters");
+    let by_replica: u64 = replicas
+        .iter()
+        .filter_map(|(r, _)| FlowMetrics::of(&metrics, *r))
+        .map(|m| m.counters.elements_delivered)
+        .sum();
+    assert_eq!(totals.counters.elements_delivered, by_replica);
+    assert!(by_replica > 0);
     assert_eq!(host.resume(id).expect("resumes"), FlowState::Running);
     host.cancel(id).expect("cancels");
     let error = host.await_completion(id).expect_err("cancelled");

@@ -2,7 +2,8 @@
 //! replicas' reports added up, with a per-replica breakdown.
 //!
 //! Every replica runs the same plan, so their stages and streams line up
-//! by position: counts add, peaks and durations take the maximum.
+//! by position: counts add, peaks and durations take the maximum, latency
+//! histograms merge.
 
 use super::report::{FlowReport, ReplicaReport, StageReport, StreamReport};
 use crate::resources::CopyStats;
@@ -31,7 +32,6 @@ pub fn merge_replicas(mut parts: Vec<(u32, String, FlowReport)>) -> Option<FlowR
     let mut iter = parts.iter();
     let (first_index, first_id, first) = iter.next()?;
     let mut total = first.clone();
-    total.latency = None;
     total.replicas = vec![replica_summary(*first_index, first_id, first)];
     for (index, id, report) in iter {
         add(&mut total, report);
@@ -79,6 +79,11 @@ fn add(total: &mut FlowReport, other: &FlowReport) {
     }
     total.pool_allocations += other.pool_allocations;
     total.pool_fallbacks += other.pool_fallbacks;
+    match (&mut total.latency, &other.latency) {
+        (Some(mine), Some(theirs)) => mine.merge(theirs),
+        (None, Some(theirs)) => total.latency = Some(theirs.clone()),
+        _ => {}
+    }
 }
 
 fn add_stage(stage: &mut StageReport, more: &StageReport) {
