@@ -193,3 +193,73 @@ fn pause_resume_and_cancel_apply_to_every_replica() {
     assert_eq!(host.arbiter_loads().expect("loads"), vec![0, 0]);
     host.shutdown();
 }
+
+/// The inspection API: `/flows` lists each replica with the flow it
+/// belongs to; `/flows/{parent}` is the replicated flow's own view;
+/// `/metrics` passes `promtool` with the `replica` labels; pausing the
+/// parent over the API pauses every replica.
+#[test]
+fn the_inspection_api_shows_the_replicas_with_their_parent() {
+    use torvyn_actors::{InspectionAddress, InspectionConfig, InspectionServer};
+    use torvyn_e2e::http::{http, promtool_check_metrics, Target};
+    let host = host(2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("torvyn.sock");
+    let _server = InspectionServer::start(
+        host.clone(),
+        InspectionConfig {
+            address: InspectionAddress::Unix(socket.clone()),
+            prometheus: true,
+        },
+    )
+    .expect("server starts");
+    let target = Target::Unix(&socket);
+    let id = host
+        .start_flow(replicated("listed", r#"{"count": 0}"#, 2))
+        .expect("starts");
+    let replicas = replicas_of(&host, id);
+    for (replica, _) in &replicas {
+        wait_delivered(&host, *replica, 10);
+    }
+
+    let flows = http(target, "GET", "/flows", &[], "").json();
+    let listed: Vec<(String, u64)> = flows
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|f| f["replica"]["of"] == id.to_string())
+        .map(|f| {
+            assert_eq!(f["name"], "listed");
+            assert_eq!(f["replica"]["count"], 2);
+            (
+                f["id"].as_str().unwrap_or_default().to_string(),
+                f["replica"]["index"].as_u64().unwrap_or(9),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = replicas
+        .iter()
+        .map(|(r, i)| (r.to_string(), u64::from(*i)))
+        .collect();
+    assert_eq!(listed, expected, "{flows}");
+
+    let paused = http(target, "POST", &format!("/flows/{id}/pause"), &[], "");
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    assert_eq!(paused.json()["state"], "Suspended");
+    let one = http(target, "GET", &format!("/flows/{}", id.get()), &[], "");
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.json()["state"], "Suspended");
+
+    let metrics = http(target, "GET", "/metrics", &[], "");
+    assert_eq!(metrics.status, 200);
+    promtool_check_metrics(&metrics.body);
+    assert!(
+        metrics
+            .body
+            .contains(&format!("flow_id=\"{}\",replica=\"1\"", replicas[1].0)),
+        "{}",
+        metrics.body
+    );
+    host.cancel(id).expect("cancels");
+    host.shutdown();
+}
