@@ -88,14 +88,20 @@ impl Supervisor {
             let mut refused = None;
             for result in results {
                 match result {
-                    Ok(Ok(pool)) => pools.push(pool),
-                    Ok(Err(e)) => refused = refused.or(Some(e)),
-                    Err(_) => refused = refused.or(Some(HostError::HostStopped)),
+                    Ok(Ok(pool)) => pools.push(Some(pool)),
+                    Ok(Err(e)) => {
+                        refused = refused.or(Some(e));
+                        pools.push(None);
+                    }
+                    Err(_) => {
+                        refused = refused.or(Some(HostError::HostStopped));
+                        pools.push(None);
+                    }
                 }
             }
             if let Some(e) = refused {
                 // Nothing started: give back what was reserved.
-                for &flow in &ids {
+                for (&flow, _) in ids.iter().zip(&pools).filter(|(_, p)| p.is_some()) {
                     act.resource.do_send(FlowTeardown {
                         flow,
                         live_buffers: 0,
@@ -105,6 +111,7 @@ impl Supervisor {
                 }
                 return Err(e);
             }
+            let pools = pools.into_iter().flatten();
             for (index, (&id, pool)) in (0u32..).zip(ids.iter().zip(pools)) {
                 let mut replica = spec.clone();
                 replica.settings.shared_pool = Some(pool);

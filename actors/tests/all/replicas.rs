@@ -263,3 +263,37 @@ fn the_inspection_api_shows_the_replicas_with_their_parent() {
     host.cancel(id).expect("cancels");
     host.shutdown();
 }
+
+/// A replicated flow whose replicas do not all fit the host's buffer
+/// budget does not start at all: the refusal comes back and what the
+/// others reserved is given back.
+#[test]
+fn replicas_beyond_the_buffer_budget_start_none() {
+    let spec = replicated("too-wide", r#"{"count": 10}"#, 3);
+    let one = spec.settings.limits.component_budget * spec.stage_count() as u64;
+    let host = torvyn_actors::TorvynHost::builder()
+        .engine(engine().clone())
+        .worker_threads(2)
+        .buffer_budget(2 * one)
+        .build()
+        .expect("host starts");
+    let error = host.start_flow(spec).expect_err("refused");
+    assert!(matches!(error, HostError::Flow { .. }), "{error:?}");
+    let stats = host.resource_stats().expect("stats");
+    assert_eq!(stats.refused, 1);
+    assert_eq!(stats.reserved_bytes, 0);
+    assert_eq!(stats.active_flows, 0);
+    assert_eq!(stats.flows_torn_down, 2);
+    assert_eq!(host.arbiter_loads().expect("loads"), vec![0, 0]);
+    // Within the budget, the same host runs them.
+    let id = host
+        .start_flow(replicated("fits", r#"{"count": 10}"#, 2))
+        .expect("starts");
+    assert_eq!(
+        host.await_completion(id)
+            .expect("completes")
+            .elements_delivered,
+        10
+    );
+    host.shutdown();
+}
