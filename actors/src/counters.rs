@@ -78,6 +78,25 @@ pub struct CounterSnapshot {
     pub events_dropped: u64,
 }
 
+impl CounterSnapshot {
+    /// Adds `other`'s counts to these (a replicated flow's totals); the
+    /// peak queue depth is the higher of the two.
+    pub fn add(&mut self, other: &CounterSnapshot) {
+        self.elements_pulled += other.elements_pulled;
+        self.elements_delivered += other.elements_delivered;
+        self.elements_dropped += other.elements_dropped;
+        self.errors += other.errors;
+        self.payload_copies += other.payload_copies;
+        self.payload_bytes += other.payload_bytes;
+        self.all_copies += other.all_copies;
+        self.all_bytes += other.all_bytes;
+        self.live_buffers += other.live_buffers;
+        self.peak_queue_depth = self.peak_queue_depth.max(other.peak_queue_depth);
+        self.batches += other.batches;
+        self.events_dropped += other.events_dropped;
+    }
+}
+
 impl FlowCounters {
     /// The state last published.
     pub fn state(&self) -> FlowState {

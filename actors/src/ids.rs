@@ -25,6 +25,19 @@ impl fmt::Display for FlowId {
     }
 }
 
+/// Which replica of a replicated flow (`[flow.<name>] replicas`) a flow
+/// is: each replica is a flow of its own (own id, arbiter, instances and
+/// counters) under the flow the host returned when it started them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplicaOf {
+    /// The replicated flow (what `start_flow` returned).
+    pub parent: FlowId,
+    /// This replica's partition index, 0-based.
+    pub index: u32,
+    /// The flow's replicas.
+    pub count: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,7 +97,7 @@ pub use error::HostError;
 pub use events::{FlowEvent, FlowEventKind};
 pub use flow::{ActorFault, BatchPolicy, FlowInspection, FlowSpec, Priority};
 pub use host::{TorvynHandle, TorvynHost, TorvynHostBuilder};
-pub use ids::FlowId;
+pub use ids::{FlowId, ReplicaOf};
 pub use inspection::{InspectionAddress, InspectionConfig, InspectionServer};
 pub use observability::level::LevelSwitch;
 pub use observability::metrics_push::{MetricsPushConfig, MetricsPusher};

@@ -322,6 +322,9 @@ impl flow_metadata::Host for BareState {
     fn info(&mut self) -> wasmtime::Result<Result<flow_metadata::FlowInfo, String>> {
         Ok(Err(NOT_OFFERED.into()))
     }
+    fn partition(&mut self) -> wasmtime::Result<Result<flow_metadata::PartitionInfo, String>> {
+        Ok(Err(NOT_OFFERED.into()))
+    }
 }
 
 impl diagnostics::Host for BareState {

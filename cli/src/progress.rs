@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use torvyn_actors::observability::FlowMetrics;
 use torvyn_actors::{FlowId, FlowState, TorvynHandle};
 use torvyn_runtime::engine::{GuestOutput, GuestOutputs};
 
@@ -190,7 +191,8 @@ impl Progress {
     /// does not answer leaves the line as it was.
     pub fn poll(&mut self, host: &TorvynHandle, id: FlowId) {
         let Ok(flows) = host.metrics() else { return };
-        if let Some(flow) = flows.iter().find(|f| f.id == id) {
+        // A replicated flow's counters are its replicas' added up.
+        if let Some(flow) = FlowMetrics::of(&flows, id) {
             let c = &flow.counters;
             self.update(flow.state, c.elements_delivered, c.errors, Instant::now());
         }

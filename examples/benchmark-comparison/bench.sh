@@ -50,6 +50,15 @@ echo "--- Torvyn batch (Wasm component boundary, batch calls) ---"
     --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
     --report-format json --report "$RESULTS/torvyn-batch.json" 2>/dev/null)
 
+# 1c. The same flow with `replicas = 2` (flow.replicas): two copies on two
+#     worker arbiters, throughput added up (each replica emits its own
+#     messages). Its ratio to row 1 is what the second core buys.
+echo "--- Torvyn replicas (flow.replicas, replicas = 2) ---"
+(cd "$HERE/torvyn" && "$TORVYN" bench flow.replicas \
+    --duration "$TORVYN_DURATION" --warmup 1s \
+    --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
+    --report-format json --report "$RESULTS/torvyn-replicas.json" 2>/dev/null)
+
 # 2-3. The baselines: one message in flight (a synchronous call chain, as
 #      a Torvyn flow moves one element at a time), then 64 (pipelined,
 #      like the flow's queue depth).
@@ -79,13 +88,14 @@ row() {
 }
 row "torvyn" "$RESULTS/torvyn.json"
 row "torvyn batch" "$RESULTS/torvyn-batch.json"
+row "torvyn replicas (2)" "$RESULTS/torvyn-replicas.json"
 for window in 1 64; do
     row "grpc (window $window)" "$RESULTS/grpc-w$window.json"
     row "unix-socket (window $window)" "$RESULTS/unix-socket-w$window.json"
 done
 
 echo
-for torvyn in torvyn torvyn-batch; do
+for torvyn in torvyn torvyn-batch torvyn-replicas; do
     echo "$torvyn ÷ baseline (throughput ratio, p50 ratio = baseline p50 ÷ Torvyn p50):"
     t_eps=$(jq '.throughput_eps' "$RESULTS/$torvyn.json")
     t_p50=$(jq '.latency_p50_us' "$RESULTS/$torvyn.json")
@@ -95,6 +105,10 @@ for torvyn in torvyn torvyn-batch; do
             "$RESULTS/$f.json"
     done
 done
+t_eps=$(jq '.throughput_eps' "$RESULTS/torvyn.json")
+jq -r --argjson eps "$t_eps" \
+    '"  torvyn replicas (2): throughput \((.throughput_eps / $eps * 100 | round) / 100)x flow.main (\(.copies_per_element) copies per element)"' \
+    "$RESULTS/torvyn-replicas.json"
 echo
 echo "Full results in results/"
 echo "Hardware: $(uname -m), $(nproc) CPUs | OS: $(uname -s) $(uname -r) | Date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -53,6 +53,10 @@ pub fn flow_settings(manifest: &Manifest, flow_name: &str) -> FlowSettings {
             })
             .unwrap_or_default(),
         trace: trace_settings(&manifest.observability),
+        replicas: manifest
+            .flows
+            .get(flow_name)
+            .map_or(1, |f| f.replicas.max(1)),
         ..FlowSettings::default()
     }
 }

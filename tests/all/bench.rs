@@ -317,3 +317,32 @@ fn benchmark_comparison_flow() {
         "per element and batch: {copies:?}"
     );
 }
+
+/// bench.sh's "torvyn replicas" row: `flow.replicas` (replicas = 2) is
+/// benchmarked like `flow.main`; its report adds up both replicas (every
+/// element the sinks took carries the timestamp) with the same copies
+/// per element.
+#[test]
+fn benchmark_comparison_replicas_flow() {
+    let dir = torvyn_e2e::example_dir("benchmark-comparison").join("torvyn");
+    torvyn_e2e::build_example("benchmark-comparison/torvyn");
+    let run = bench(
+        &dir,
+        &[
+            "flow.replicas",
+            "--input",
+            r#"{"count": 1000, "payload_size": 64}"#,
+            "--report-format",
+            "json",
+        ],
+    );
+    run.expect_code(0);
+    let report = json_report(&run);
+    let elements = report["elements"].as_u64().unwrap_or_default();
+    assert!(elements > 0, "{report:#}");
+    assert_eq!(report["bytes"].as_u64(), Some(elements * 72), "{report:#}");
+    assert!(
+        report["copies_per_element"].as_f64() > Some(0.0),
+        "{report:#}"
+    );
+}

@@ -32,6 +32,7 @@ mod otlp;
 mod process_errors;
 mod python;
 mod registry;
+mod replicas;
 mod run_output;
 mod serve;
 mod topologies;

@@ -161,12 +161,22 @@ impl Router {
                     flows
                         .iter()
                         .map(|f| {
-                            json!({
+                            let mut flow = json!({
                                 "id": f.id.to_string(),
                                 "name": f.name,
                                 "state": f.state.to_string(),
                                 "counters": counters_json(&f.counters),
-                            })
+                            });
+                            // A replica is listed as a flow of its own,
+                            // naming the replicated flow it belongs to.
+                            if let Some(r) = f.replica {
+                                flow["replica"] = json!({
+                                    "of": r.parent.to_string(),
+                                    "index": r.index,
+                                    "count": r.count,
+                                });
+                            }
+                            flow
                         })
                         .collect(),
                 ),

@@ -22,6 +22,8 @@ pub struct RegisterFlow {
     pub counters: Arc<FlowCounters>,
     /// Its histograms, written by its stage loop, with their labels.
     pub histograms: Option<FlowHistogramLabels>,
+    /// The replicated flow it is a replica of, if it is one.
+    pub replica: Option<crate::ids::ReplicaOf>,
 }
 
 /// A flow's histograms and the names that label them.

@@ -23,6 +23,7 @@ pub mod histogram_families;
 pub mod level;
 pub mod messages;
 pub mod metrics_push;
+pub mod replica_labels;
 pub mod system;
 
 use crate::counters::{CounterSnapshot, FlowCounters};
@@ -55,6 +56,36 @@ pub struct FlowMetrics {
     pub state: FlowState,
     /// Its counters.
     pub counters: CounterSnapshot,
+    /// The replicated flow it is a replica of (`None`: not a replica).
+    pub replica: Option<crate::ids::ReplicaOf>,
+}
+
+impl FlowMetrics {
+    /// Flow `id`'s counters among `flows` (a [`Snapshot`]): its own, or,
+    /// for a replicated flow, its replicas' added up (in their combined
+    /// state, named as the first replica is).
+    pub fn of(flows: &[FlowMetrics], id: FlowId) -> Option<FlowMetrics> {
+        if let Some(flow) = flows.iter().find(|f| f.id == id) {
+            return Some(flow.clone());
+        }
+        let replicas: Vec<&FlowMetrics> = flows
+            .iter()
+            .filter(|f| f.replica.is_some_and(|r| r.parent == id))
+            .collect();
+        let first = replicas.first()?;
+        let mut counters = CounterSnapshot::default();
+        for replica in &replicas {
+            counters.add(&replica.counters);
+        }
+        let states: Vec<FlowState> = replicas.iter().map(|r| r.state).collect();
+        Some(FlowMetrics {
+            id,
+            name: first.name.clone(),
+            state: crate::supervisor::combined_state(&states),
+            counters,
+            replica: None,
+        })
+    }
 }
 
 struct Tracked {
@@ -65,6 +96,8 @@ struct Tracked {
     retired: bool,
     /// The catalog's histograms of the flow, with their labels.
     histograms: Option<messages::FlowHistogramLabels>,
+    /// The replicated flow it is a replica of.
+    replica: Option<crate::ids::ReplicaOf>,
 }
 
 /// Collects counters and events of every flow.
@@ -116,6 +149,7 @@ impl ObservabilityActor {
             subscribers: Vec::new(),
             retired: false,
             histograms: None,
+            replica: None,
         })
     }
 
@@ -190,6 +224,7 @@ impl Handler<RegisterFlow> for ObservabilityActor {
         flow.name = msg.name;
         flow.counters = msg.counters;
         flow.histograms = msg.histograms;
+        flow.replica = msg.replica;
     }
 }
 
@@ -246,6 +281,7 @@ impl Handler<Snapshot> for ObservabilityActor {
                 name: f.name.clone(),
                 state: f.counters.state(),
                 counters: f.counters.snapshot(),
+                replica: f.replica,
             })
             .collect();
         all.sort_by_key(|m| m.id);
@@ -303,6 +339,12 @@ impl Handler<RenderMetrics> for ObservabilityActor {
         histogram_families::render(&mut text, &histograms, msg.spans_dropped);
         // What components emitted through `torvyn:capabilities/metrics`.
         custom_families::render(&mut text, &torvyn_runtime::custom_metrics::snapshot());
+        let replicas: Vec<(FlowId, crate::ids::ReplicaOf)> = self
+            .flows
+            .iter()
+            .filter_map(|(id, f)| f.replica.map(|r| (*id, r)))
+            .collect();
+        replica_labels::label_replicas(&mut text, &replicas);
         Ok(text)
     }
 }

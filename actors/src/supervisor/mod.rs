@@ -4,6 +4,9 @@
 //! FlowSupervisor escalates) and wakes whoever awaits it.
 
 pub mod messages;
+mod replicas;
+
+pub(crate) use replicas::combined_state;
 
 use crate::counters::FlowCounters;
 use crate::error::HostError;
@@ -14,7 +17,7 @@ use crate::flow::messages::{
 use crate::flow::{FlowActor, FlowInspection, FlowSpec};
 use crate::flow_supervisor::messages::{LastInspection, RunRestarting, RunStarted, StopRestarting};
 use crate::flow_supervisor::{FlowSupervisor, FlowSupervisorSetup};
-use crate::ids::FlowId;
+use crate::ids::{FlowId, ReplicaOf};
 use crate::observability::messages::{FlowHistogramLabels, RegisterFlow, RetireFlow, Subscribe};
 use crate::observability::ObservabilityActor;
 use crate::resource::messages::{FlowTeardown, Reserve};
@@ -68,6 +71,10 @@ pub struct Supervisor {
     observability: Addr<ObservabilityActor>,
     events: EventPublisher,
     cancel: CancelBounds,
+    /// Replicated flows while any of their replicas runs, by parent id.
+    groups: HashMap<FlowId, replicas::Group>,
+    /// Which replicated flow each replica belongs to.
+    replica_parent: HashMap<FlowId, ReplicaOf>,
 }
 
 /// Tiered cancellation: how long a cancelled flow may finish its current
@@ -116,6 +123,8 @@ impl Supervisor {
             observability,
             events,
             cancel,
+            groups: HashMap::new(),
+            replica_parent: HashMap::new(),
         }
     }
 
@@ -151,6 +160,7 @@ impl Supervisor {
                 components: spec.stages().iter().map(|s| s.name.clone()).collect(),
                 streams: streams.into_iter().map(|s| s.name).collect(),
             }),
+            replica: self.replica_parent.get(&id).copied(),
         });
         let (supervisor, first) = FlowSupervisor::start(FlowSupervisorSetup {
             id,
@@ -208,6 +218,53 @@ impl Supervisor {
         }
     }
 
+    /// Keeps the outcome of finished flow `id`, forgetting the oldest
+    /// finished flows beyond `outcomes_retained`.
+    fn remember_finished(&mut self, id: FlowId) {
+        self.finished.push_back(id);
+        while self.finished.len() > self.outcomes_retained {
+            if let Some(oldest) = self.finished.pop_front() {
+                self.flows.remove(&oldest);
+            }
+        }
+    }
+
+    /// A state-changing request on a replicated flow: sent to each
+    /// replica; the answer is the first replica's that took it (a replica
+    /// that already ended refuses), else the first refusal.
+    fn fan_out<M>(
+        &self,
+        replicas: Vec<FlowId>,
+        make: impl Fn(FlowId) -> M + 'static,
+        ctx: &Context<Self>,
+    ) -> ResponseActFuture<Self, Result<FlowState, HostError>>
+    where
+        M: Message<Result = Result<FlowState, HostError>> + Send + 'static,
+        Self: Handler<M>,
+    {
+        let me = ctx.address();
+        Box::pin(
+            async move {
+                let mut answer: Option<Result<FlowState, HostError>> = None;
+                for replica in replicas {
+                    let reply = me
+                        .send(make(replica))
+                        .await
+                        .map_err(|_| HostError::HostStopped)
+                        .and_then(|r| r);
+                    answer = match (answer, reply) {
+                        (Some(Ok(state)), _) => Some(Ok(state)),
+                        (_, Ok(state)) => Some(Ok(state)),
+                        (None, Err(e)) => Some(Err(e)),
+                        (refused, Err(_)) => refused,
+                    };
+                }
+                answer.unwrap_or(Err(HostError::HostStopped))
+            }
+            .into_actor(self),
+        )
+    }
+
     /// Pause or resume, for both handlers.
     fn control<M>(
         &mut self,
@@ -245,6 +302,9 @@ impl Handler<StartFlow> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowId, HostError>>;
 
     fn handle(&mut self, StartFlow(spec): StartFlow, _: &mut Context<Self>) -> Self::Result {
+        if spec.settings.replicas > 1 {
+            return self.start_replicas(StartFlow(spec));
+        }
         let id = FlowId::new(self.next_id);
         self.next_id += 1;
         let reserve = self.resource.send(Reserve {
@@ -264,7 +324,10 @@ impl Handler<StartFlow> for Supervisor {
 impl Handler<PauseFlow> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
 
-    fn handle(&mut self, PauseFlow(id): PauseFlow, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, PauseFlow(id): PauseFlow, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(id) {
+            return self.fan_out(replicas, PauseFlow, ctx);
+        }
         self.control(id, Pause, FlowState::Suspended)
     }
 }
@@ -272,7 +335,11 @@ impl Handler<PauseFlow> for Supervisor {
 impl Handler<InjectFlowFault> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
 
-    fn handle(&mut self, msg: InjectFlowFault, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: InjectFlowFault, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(msg.0) {
+            let fault = msg.1;
+            return self.fan_out(replicas, move |r| InjectFlowFault(r, fault.clone()), ctx);
+        }
         self.control(msg.0, InjectFault(msg.1), FlowState::Running)
     }
 }
@@ -280,7 +347,11 @@ impl Handler<InjectFlowFault> for Supervisor {
 impl Handler<InjectFlowActorFault> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
 
-    fn handle(&mut self, msg: InjectFlowActorFault, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: InjectFlowActorFault, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(msg.0) {
+            let fault = msg.1;
+            return self.fan_out(replicas, move |r| InjectFlowActorFault(r, fault), ctx);
+        }
         self.control(msg.0, InjectActorFault(msg.1), FlowState::Running)
     }
 }
@@ -288,7 +359,10 @@ impl Handler<InjectFlowActorFault> for Supervisor {
 impl Handler<DrainFlow> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
 
-    fn handle(&mut self, DrainFlow(id): DrainFlow, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, DrainFlow(id): DrainFlow, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(id) {
+            return self.fan_out(replicas, DrainFlow, ctx);
+        }
         // A flow stopping on request is not started again.
         if let Some(FlowRecord::Live { supervisor, .. }) = self.flows.get(&id) {
             supervisor.do_send(StopRestarting);
@@ -300,7 +374,10 @@ impl Handler<DrainFlow> for Supervisor {
 impl Handler<ResumeFlow> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowState, HostError>>;
 
-    fn handle(&mut self, ResumeFlow(id): ResumeFlow, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, ResumeFlow(id): ResumeFlow, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(id) {
+            return self.fan_out(replicas, ResumeFlow, ctx);
+        }
         self.control(id, Resume, FlowState::Running)
     }
 }
@@ -312,7 +389,20 @@ impl Handler<CancelFlow> for Supervisor {
     /// guest call finishes); if it has not within the grace period, its
     /// running call is interrupted through the epoch; if it still has not
     /// answered within the interrupt timeout, the cancel returns anyway.
-    fn handle(&mut self, CancelFlow(id): CancelFlow, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, CancelFlow(id): CancelFlow, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(id) {
+            // Every replica at once, each with its own tiered bounds.
+            let cancels: Vec<_> = replicas
+                .into_iter()
+                .map(|r| ctx.address().send(CancelFlow(r)))
+                .collect();
+            return Box::pin(async move {
+                for cancel in cancels {
+                    cancel.await.map_err(|_| HostError::HostStopped)??;
+                }
+                Ok(())
+            });
+        }
         let live = match self.flows.get(&id) {
             None => Err(HostError::UnknownFlow(id)),
             Some(FlowRecord::Live {
@@ -356,6 +446,14 @@ impl Handler<SetFlowPriority> for Supervisor {
     type Result = Result<(), HostError>;
 
     fn handle(&mut self, msg: SetFlowPriority, _: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(msg.0) {
+            for replica in replicas {
+                if let Ok(Ok(addr)) = self.live(replica) {
+                    addr.do_send(SetPriority(msg.1));
+                }
+            }
+            return Ok(());
+        }
         if let Ok(addr) = self.live(msg.0)? {
             addr.do_send(SetPriority(msg.1));
         }
@@ -366,7 +464,10 @@ impl Handler<SetFlowPriority> for Supervisor {
 impl Handler<InspectFlow> for Supervisor {
     type Result = ResponseActFuture<Self, Result<FlowInspection, HostError>>;
 
-    fn handle(&mut self, InspectFlow(id): InspectFlow, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, InspectFlow(id): InspectFlow, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(replicas) = self.replicas_of(id) {
+            return self.inspect_replicas(id, replicas, ctx);
+        }
         let addr = match self.live(id) {
             Err(e) => return Box::pin(fut::ready(Err(e))),
             Ok(Err(FlowRecord::Finished { inspection, .. })) => {
@@ -416,6 +517,10 @@ impl Handler<AwaitFlow> for Supervisor {
 
     fn handle(&mut self, AwaitFlow(id): AwaitFlow, _: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = oneshot::channel();
+        if let Some(group) = self.groups.get_mut(&id) {
+            group.waiters.push(tx);
+            return Ok(rx);
+        }
         match self.flows.get_mut(&id) {
             None => return Err(HostError::UnknownFlow(id)),
             Some(FlowRecord::Live { waiters, .. }) => waiters.push(tx),
@@ -431,6 +536,12 @@ impl Handler<SubscribeFlow> for Supervisor {
     type Result = ResponseFuture<Result<kanal::Receiver<crate::events::FlowEvent>, HostError>>;
 
     fn handle(&mut self, SubscribeFlow(id): SubscribeFlow, _: &mut Context<Self>) -> Self::Result {
+        // A replicated flow's events are its first replica's (each
+        // replica's own are under its own id).
+        let id = self
+            .replicas_of(id)
+            .and_then(|r| r.first().copied())
+            .unwrap_or(id);
         if !self.flows.contains_key(&id) {
             return Box::pin(async move { Err(HostError::UnknownFlow(id)) });
         }
@@ -484,7 +595,7 @@ impl Handler<RunRestarting> for Supervisor {
 impl Handler<FlowExited> for Supervisor {
     type Result = ();
 
-    fn handle(&mut self, msg: FlowExited, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: FlowExited, ctx: &mut Context<Self>) {
         if let Some(load) = self.load.get_mut(msg.arbiter) {
             *load = load.saturating_sub(1);
         }
@@ -498,6 +609,7 @@ impl Handler<FlowExited> for Supervisor {
             id: msg.id,
             inspection: msg.inspection.clone(),
         });
+        self.replica_exited(&msg, ctx);
         let previous = self.flows.insert(
             msg.id,
             FlowRecord::Finished {
@@ -510,12 +622,7 @@ impl Handler<FlowExited> for Supervisor {
                 let _ = waiter.send(msg.outcome.clone());
             }
         }
-        self.finished.push_back(msg.id);
-        while self.finished.len() > self.outcomes_retained {
-            if let Some(oldest) = self.finished.pop_front() {
-                self.flows.remove(&oldest);
-            }
-        }
+        self.remember_finished(msg.id);
     }
 }
 

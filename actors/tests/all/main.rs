@@ -17,6 +17,7 @@ mod otlp_export;
 mod outcome_retention;
 mod pause_resume_mid_flow;
 mod reliability;
+mod replicas;
 mod retroactive_trace;
 mod run_to_completion;
 mod spread_over_arbiters;

@@ -90,12 +90,34 @@ fn print_summary(report: &FlowReport, signal: Option<i32>, out: &Output) {
         "Throughput: {} elem/s",
         format_rate(report.throughput())
     ));
+    if let Some(line) = replicas_line(report) {
+        out.status(&line);
+    }
     for line in connector_lines(&report.stages) {
         out.status(&line);
     }
     if let Some(trouble) = trouble_line(report) {
         out.status(&trouble);
     }
+}
+
+/// A replicated flow's breakdown: elements each replica delivered
+/// (`Replicas: 2 | #0 flow-2: 50 | #1 flow-3: 50`), or `None` for a flow
+/// without replicas.
+fn replicas_line(report: &FlowReport) -> Option<String> {
+    if report.replicas.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = report
+        .replicas
+        .iter()
+        .map(|r| format!("#{} {}: {}", r.index, r.flow_id, r.elements_delivered))
+        .collect();
+    Some(format!(
+        "Replicas: {} | {}",
+        report.replicas.len(),
+        parts.join(" | ")
+    ))
 }
 
 /// One line per networked connector (NATS): what its source fetched and

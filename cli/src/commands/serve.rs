@@ -22,6 +22,7 @@ use signal_hook::iterator::Signals;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
+use torvyn_actors::observability::FlowMetrics;
 use torvyn_actors::{FlowId, HostError, TorvynHandle, TorvynHost};
 use torvyn_runtime::assembly::{plan_flow, FlowPlan, Project};
 use torvyn_runtime::config::parse_duration;
@@ -287,7 +288,7 @@ fn log_status(host: &TorvynHandle, slots: &[Slot]) {
     let Ok(metrics) = host.metrics() else { return };
     for slot in slots {
         let Some(id) = slot.id else { continue };
-        if let Some(m) = metrics.iter().find(|m| m.id == id) {
+        if let Some(m) = FlowMetrics::of(&metrics, id) {
             tracing::info!(
                 flow = %slot.label,
                 state = ?m.state,

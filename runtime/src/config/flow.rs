@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::runtime::{BackpressureConfig, BackpressurePolicy};
 
 /// `[flow.<name>]` — one flow definition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlowDef {
     /// Human-readable description (default "").
@@ -38,6 +38,31 @@ pub struct FlowDef {
     pub edges: Vec<EdgeDef>,
     /// `[flow.<name>.supervision]`: restart strategy and intensity.
     pub supervision: SupervisionDef,
+    /// Copies of the whole flow run side by side, each on a different
+    /// worker arbiter with its own component instances (default 1). Each
+    /// replica's components learn their partition (index, count) through
+    /// `flow-metadata.partition()`; the flow has one report (totals and a
+    /// per-replica breakdown) and one supervision policy: a replica that
+    /// fails past its restart intensity fails the flow and cancels the
+    /// others.
+    #[schemars(range(min = 1, max = 256))]
+    pub replicas: u32,
+}
+
+impl Default for FlowDef {
+    fn default() -> Self {
+        Self {
+            description: String::new(),
+            default_queue_depth: None,
+            backpressure_policy: None,
+            low_watermark_ratio: None,
+            max_elements_per_second: None,
+            nodes: IndexMap::new(),
+            edges: Vec::new(),
+            supervision: SupervisionDef::default(),
+            replicas: 1,
+        }
+    }
 }
 
 /// `[flow.<name>.supervision]`.
@@ -395,5 +420,32 @@ mod tests {
             ),
             (256, BackpressurePolicy::DropOldest, 0.25)
         );
+    }
+
+    fn replicas_of(line: &str) -> Result<u32, crate::config::ConfigError> {
+        let text = format!(
+            "[torvyn]\nname = \"t\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n\
+             [flow.main]\n{line}\n[flow.main.nodes.a]\ncomponent = \"a\"\ninterface = \"torvyn:streaming/source\"\n"
+        );
+        let manifest =
+            crate::config::Manifest::from_str_at(&text, std::path::Path::new("Torvyn.toml"))?;
+        Ok(manifest.flows["main"].replicas)
+    }
+
+    #[test]
+    fn replicas_default_to_one_and_are_read() {
+        assert_eq!(replicas_of("").unwrap(), 1);
+        assert_eq!(replicas_of("replicas = 4").unwrap(), 4);
+        assert_eq!(FlowDef::default().replicas, 1);
+    }
+
+    #[test]
+    fn zero_or_too_many_replicas_are_e0702_with_the_key() {
+        use crate::error::{Coded, ErrorCode};
+        for line in ["replicas = 0", "replicas = 257"] {
+            let e = replicas_of(line).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ConstraintViolation, "{line}: {e}");
+            assert!(e.to_string().contains("flow.main.replicas"), "{e}");
+        }
     }
 }

@@ -103,6 +103,25 @@ impl flow_metadata::Host for ComponentState {
             node_name: self.name.clone(),
         }))
     }
+
+    fn partition(&mut self) -> HostResult<Result<flow_metadata::PartitionInfo, String>> {
+        if let Err(denied) = self.service(
+            self.services.flow_metadata,
+            CapabilityKind::FlowMetadata,
+            "flow-metadata.partition",
+        ) {
+            return Ok(Err(denied));
+        }
+        let partition = self
+            .flow
+            .as_deref()
+            .map(|f| f.context.partition)
+            .unwrap_or_default();
+        Ok(Ok(flow_metadata::PartitionInfo {
+            index: partition.index,
+            count: partition.count,
+        }))
+    }
 }
 
 impl diagnostics::Host for ComponentState {

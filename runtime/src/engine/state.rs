@@ -28,6 +28,9 @@ pub struct FlowContextData {
     pub trace: Option<TraceContext>,
     /// When the flow must have finished (`--timeout`); `None`: no deadline.
     pub deadline: Option<std::time::Instant>,
+    /// The replica this flow is of a replicated flow
+    /// (`flow-metadata.partition`); `{ index: 0, count: 1 }` otherwise.
+    pub partition: crate::reactor::Partition,
 }
 
 impl FlowContextData {

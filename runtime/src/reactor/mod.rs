@@ -18,6 +18,7 @@ pub mod flow;
 pub mod histogram;
 pub mod latency;
 pub mod queue;
+pub mod replicas;
 pub mod report;
 pub mod spec;
 pub mod trace;
@@ -31,7 +32,8 @@ pub use events::FlowEvent;
 pub use histogram::{FlowHistograms, HistogramCounts, HistogramSlot, LogHistogram, SampleBuffer};
 pub use latency::{HistogramSnapshot, LatencySnapshot};
 pub use queue::BoundedQueue;
-pub use report::{FlowReport, StageReport, StreamReport};
+pub use replicas::merge_replicas;
+pub use report::{FlowReport, ReplicaReport, StageReport, StreamReport};
 pub use trace::{
     NodePath, TraceContext, TraceMode, TraceRecord, TraceSettings, PRODUCTION_TIMING_EVERY,
 };
@@ -39,7 +41,7 @@ pub mod supervision;
 
 pub use flow::{Flow, LinearFlow};
 pub use spec::{
-    EdgeSpec, FanOut, FlowProgress, FlowSettings, FlowSpec, Merge, NodeScheduling, StageComponent,
-    StageRole, StageSpec,
+    EdgeSpec, FanOut, FlowProgress, FlowSettings, FlowSpec, Merge, NodeScheduling, Partition,
+    StageComponent, StageRole, StageSpec,
 };
 pub use validate::{validate_graph, validate_linear};

@@ -130,6 +130,66 @@ pub struct FlowReport {
     /// Latency histograms, when the flow records them
     /// (`FlowSettings::stage_timing`).
     pub latency: Option<Box<LatencySnapshot>>,
+    /// A replicated flow's replicas (`[flow.<name>] replicas`), in index
+    /// order; the counters above are their totals. Empty for a flow
+    /// without replicas.
+    pub replicas: Vec<ReplicaReport>,
+}
+
+/// One replica of a replicated flow, in its flow's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaReport {
+    /// Its partition index, 0-based.
+    pub index: u32,
+    /// Its host flow id (`flow-7`), as `/flows` lists it.
+    pub flow_id: String,
+    /// Elements it pulled from its source.
+    pub elements_pulled: u64,
+    /// Elements it pushed into its sinks.
+    pub elements_delivered: u64,
+    /// Elements it dropped.
+    pub elements_dropped: u64,
+    /// `process-error`s its stages returned.
+    pub errors: u64,
+    /// Component restarts in it.
+    pub restarts: u64,
+    /// Its wall time from first pull to completion.
+    pub duration: Duration,
+    /// Payload copies it made.
+    pub copies: u64,
+    /// Buffers its teardown reclaimed.
+    pub leaked_buffers: usize,
+}
+
+impl Serialize for ReplicaReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            index: u32,
+            flow_id: &'a str,
+            elements_pulled: u64,
+            elements_delivered: u64,
+            elements_dropped: u64,
+            element_errors: u64,
+            restarts: u64,
+            duration_us: u64,
+            copies: u64,
+            leaked_buffers: usize,
+        }
+        Json {
+            index: self.index,
+            flow_id: &self.flow_id,
+            elements_pulled: self.elements_pulled,
+            elements_delivered: self.elements_delivered,
+            elements_dropped: self.elements_dropped,
+            element_errors: self.errors,
+            restarts: self.restarts,
+            duration_us: u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX),
+            copies: self.copies,
+            leaked_buffers: self.leaked_buffers,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// The one JSON shape of a [`FlowReport`]: `torvyn run --format json`
@@ -157,6 +217,8 @@ struct FlowReportJson<'a> {
     events_dropped: u64,
     stages: &'a [StageReport],
     streams: &'a [StreamReport],
+    #[serde(skip_serializing_if = "<[ReplicaReport]>::is_empty")]
+    replicas: &'a [ReplicaReport],
 }
 
 impl Serialize for FlowReport {
@@ -183,6 +245,7 @@ impl Serialize for FlowReport {
             events_dropped: self.events_dropped,
             stages: &self.stages,
             streams: &self.streams,
+            replicas: &self.replicas,
         }
         .serialize(serializer)
     }

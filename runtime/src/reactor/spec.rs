@@ -249,6 +249,31 @@ pub struct FlowSettings {
     /// The flow's W3C trace identity, which components read through
     /// `flow-context` while tracing is on (`None`: empty ids).
     pub trace_context: Option<TraceContext>,
+    /// Copies of the flow a host runs side by side (`[flow.<name>]
+    /// replicas`, default 1). The stage loop runs one copy; the host
+    /// starts the others, each with its own [`partition`](Self::partition).
+    pub replicas: u32,
+    /// Which part of the input this copy handles (what components read
+    /// through `flow-metadata.partition()`): `{ index: 0, count: 1 }`
+    /// unless the flow is a replica.
+    pub partition: Partition,
+}
+
+/// The part of a replicated flow's input one replica handles: replica
+/// `index` of `count` (a partitioned source emits the elements `i` with
+/// `i % count == index`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// This replica, 0-based.
+    pub index: u32,
+    /// Replicas of the flow (at least 1).
+    pub count: u32,
+}
+
+impl Default for Partition {
+    fn default() -> Self {
+        Self { index: 0, count: 1 }
+    }
 }
 
 impl Default for FlowSettings {
@@ -273,6 +298,8 @@ impl Default for FlowSettings {
             histograms: None,
             trace: TraceSettings::default(),
             trace_context: None,
+            replicas: 1,
+            partition: Partition::default(),
         }
     }
 }

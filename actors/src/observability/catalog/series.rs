@@ -221,6 +221,7 @@ pub(super) mod fixtures {
             pool_allocations: 0,
             pool_fallbacks: 0,
             latency: None,
+            replicas: Vec::new(),
         }
     }
 

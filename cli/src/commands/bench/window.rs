@@ -196,6 +196,7 @@ mod tests {
             pool_allocations: delivered,
             pool_fallbacks: 0,
             latency: None,
+            replicas: Vec::new(),
         }
     }
 

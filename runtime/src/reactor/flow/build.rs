@@ -180,6 +180,7 @@ fn flow_shared(settings: &FlowSettings, stages: &[StageSpec]) -> Box<FlowShared>
                 .clone()
                 .unwrap_or_else(|| unique_flow_id(&settings.flow_name)),
             flow_name: settings.flow_name.clone(),
+            partition: settings.partition,
             ..FlowContextData::default()
         },
     })

@@ -91,6 +91,7 @@ impl Flow {
             pool_allocations: pool.allocated,
             pool_fallbacks: pool.fallback_count,
             latency: self.latency.as_ref().map(|l| Box::new(l.snapshot())),
+            replicas: Vec::new(),
         }
     }
 }
