@@ -97,16 +97,12 @@ const NEEDS_FS_READ: &str =
     "\n[capabilities.required]\nwasi-filesystem-read = true\n[capabilities.optional]\nwasi-clocks = true\n";
 
 /// A project whose flow is `fs-reader` (reading `<project>/<file>`, with
-/// `settings`: more fields of its JSON config) → `quiet-sink`, with
-/// `extra` TOML appended, and a data tree `input/a.txt` + `secret/b.txt`
-/// next to the manifest.
-pub(crate) fn fs_project(file: &str, settings: &str, extra: &str) -> Project {
+/// `settings`: more fields of its JSON config) → `quiet-sink`, and a
+/// [data tree](write_data_tree) next to the manifest.
+fn fs_project(file: &str, settings: &str) -> Project {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    for (sub, name, text) in [("input", "a.txt", A_TXT), ("secret", "b.txt", B_TXT)] {
-        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
-        std::fs::write(root.join(sub).join(name), text).expect("write data");
-    }
+    write_data_tree(root);
     let settings = settings.replace("{root}", &root.display().to_string());
     let config = format!(
         r#"{{"path": "{}"{}{settings}}}"#,
@@ -115,7 +111,7 @@ pub(crate) fn fs_project(file: &str, settings: &str, extra: &str) -> Project {
     );
     let (source, sink) = (component("fs-reader"), component("quiet-sink"));
     let manifest = format!(
-        "{}{NEEDS_FS_READ}{extra}",
+        "{}{NEEDS_FS_READ}",
         linear_manifest(&[
             ("source", &source, SOURCE, &config),
             ("sink", &sink, SINK, "")
@@ -123,6 +119,14 @@ pub(crate) fn fs_project(file: &str, settings: &str, extra: &str) -> Project {
     );
     std::fs::write(root.join("Torvyn.toml"), manifest).expect("write manifest");
     Project { dir }
+}
+
+/// `input/a.txt` and `secret/b.txt` under `root`.
+fn write_data_tree(root: &std::path::Path) {
+    for (sub, name, text) in [("input", "a.txt", A_TXT), ("secret", "b.txt", B_TXT)] {
+        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
+        std::fs::write(root.join(sub).join(name), text).expect("write data");
+    }
 }
 
 const A_TXT: &str = "granted: the content of input/a.txt\n";
@@ -133,23 +137,46 @@ const B_TXT: &str = "secret: the content of secret/b.txt\n";
 /// `<dir>` as is, a relative one resolved against the manifest's directory
 /// on the host); there is no separate host → guest path mapping. Both nodes
 /// get it because the declaration is the pipeline manifest's.
-pub(crate) fn grant_input(root: &std::path::Path) -> String {
+fn grant_input(root: &std::path::Path) -> String {
     let grant = format!("wasi:filesystem/read:{}", root.join("input").display());
     format!(
         "\n[security.grants.source]\ncapabilities = [\"{grant}\"]\n[security.grants.sink]\ncapabilities = [\"{grant}\"]\n"
     )
 }
 
+/// [`fs_project`] with `input/` granted to both nodes.
+pub(crate) fn granted_fs_project(file: &str, settings: &str) -> Project {
+    let p = fs_project(file, settings);
+    let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).expect("manifest");
+    std::fs::write(
+        p.path().join("Torvyn.toml"),
+        format!("{manifest}{}", grant_input(p.path())),
+    )
+    .expect("grant");
+    p
+}
+
+/// `torvyn --format json run` of `p`, which must succeed: the report and
+/// its `source` stage.
+fn source_stage_of_json_run(p: &Project) -> (serde_json::Value, serde_json::Value) {
+    let run = p.run(&["--format", "json", "run"]);
+    run.expect_code(0);
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let source = report["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "source"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no source stage: {report}"));
+    (report, source)
+}
+
 fn fs_run(file: &str, grant: bool) -> (Project, crate::harness::Run) {
-    let p = fs_project(file, "", "");
-    if grant {
-        let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
-        std::fs::write(
-            p.path().join("Torvyn.toml"),
-            format!("{manifest}{}", grant_input(p.path())),
-        )
-        .unwrap();
-    }
+    let p = if grant {
+        granted_fs_project(file, "")
+    } else {
+        fs_project(file, "")
+    };
     let run = p.run(&["run"]);
     (p, run)
 }
@@ -195,21 +222,8 @@ fn a_file_outside_the_grant_is_not_readable() {
 /// exercise naming the file.
 #[test]
 fn reading_a_granted_file_is_counted_and_audited() {
-    let p = fs_project("input/a.txt", r#""repeat": 3"#, "");
-    let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
-    std::fs::write(
-        p.path().join("Torvyn.toml"),
-        format!("{manifest}{}", grant_input(p.path())),
-    )
-    .unwrap();
-    let run = p.run(&["--format", "json", "run"]);
-    run.expect_code(0);
-    let report: serde_json::Value =
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
-    let source = report["stages"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["name"] == "source"))
-        .unwrap_or_else(|| panic!("no source stage: {report}"));
+    let p = granted_fs_project("input/a.txt", r#""repeat": 3"#);
+    let (report, source) = source_stage_of_json_run(&p);
     assert_eq!(
         source["capabilities"],
         serde_json::json!([{"capability": "wasi:filesystem/read", "exercises": 3, "denials": 0}]),
@@ -232,25 +246,11 @@ fn reading_a_granted_file_is_counted_and_audited() {
 /// as a denial (E0500) of `wasi:filesystem/write`; the file is not created.
 #[test]
 fn a_write_under_a_read_grant_is_a_counted_denial() {
-    let p = fs_project(
+    let p = granted_fs_project(
         "input/a.txt",
         r#""repeat": 2, "write_path": "{root}/input/out.txt""#,
-        "",
     );
-    let manifest = std::fs::read_to_string(p.path().join("Torvyn.toml")).unwrap();
-    std::fs::write(
-        p.path().join("Torvyn.toml"),
-        format!("{manifest}{}", grant_input(p.path())),
-    )
-    .unwrap();
-    let run = p.run(&["--format", "json", "run"]);
-    run.expect_code(0);
-    let report: serde_json::Value =
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
-    let source = report["stages"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["name"] == "source"))
-        .unwrap_or_else(|| panic!("no source stage: {report}"));
+    let (report, source) = source_stage_of_json_run(&p);
     assert_eq!(
         source["capabilities"],
         serde_json::json!([
@@ -489,10 +489,7 @@ to = {{ node = "sink", port = "input" }}
         wasm.display()
     );
     std::fs::write(root.join("Torvyn.toml"), manifest).expect("write manifest");
-    for (sub, name, text) in [("input", "a.txt", A_TXT), ("secret", "b.txt", B_TXT)] {
-        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
-        std::fs::write(root.join(sub).join(name), text).expect("write data");
-    }
+    write_data_tree(root);
     std::fs::create_dir_all(root.join("own")).expect("component dir");
     std::fs::write(
         root.join("own").join("Torvyn.toml"),

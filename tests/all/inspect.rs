@@ -248,16 +248,7 @@ fn serve_and_run_serve_metrics_by_default_on_distinct_sockets() {
 /// `/metrics` (served by default) shows it for that component.
 #[test]
 fn reading_a_granted_file_shows_in_the_capability_metrics() {
-    let project = crate::capabilities::fs_project("input/a.txt", r#""repeat": 0"#, "");
-    let manifest = std::fs::read_to_string(project.path().join("Torvyn.toml")).expect("manifest");
-    std::fs::write(
-        project.path().join("Torvyn.toml"),
-        format!(
-            "{manifest}{}",
-            crate::capabilities::grant_input(project.path())
-        ),
-    )
-    .expect("grant");
+    let project = crate::capabilities::granted_fs_project("input/a.txt", r#""repeat": 0"#);
     let state = tempfile::tempdir().expect("state dir");
     let _run = spawn(&project, &["run"], state.path());
     let metrics = serves_live_metrics(&state.path().join("torvyn.sock"));
