@@ -276,14 +276,15 @@ fn input_overrides_the_source_config() {
 
 /// The Torvyn side of examples/benchmark-comparison benchmarks as its
 /// bench.sh runs it, and reports the processor's copies: per element
-/// (`flow.main`) and with the batch forms (`flow.batch`), which move the
-/// same bytes with the same copies per element.
+/// (`flow.main`), with the batch forms (`flow.batch`) and as two replicas
+/// (`flow.replicas`, whose report adds both up). All three move the same
+/// bytes with the same copies per element.
 #[test]
 fn benchmark_comparison_flow() {
     let dir = torvyn_e2e::example_dir("benchmark-comparison").join("torvyn");
     torvyn_e2e::build_example("benchmark-comparison/torvyn");
     let mut copies = Vec::new();
-    for flow in ["flow.main", "flow.batch"] {
+    for flow in ["flow.main", "flow.batch", "flow.replicas"] {
         let run = bench(
             &dir,
             &[
@@ -302,7 +303,7 @@ fn benchmark_comparison_flow() {
             .iter()
             .map(|c| c["name"].as_str().unwrap_or_default())
             .collect();
-        assert_eq!(names, ["source", "stamp", "sink"]);
+        assert_eq!(names, ["source", "stamp", "sink"], "{flow}");
         assert!(report["elements"].as_u64() > Some(0), "{report:#}");
         // 64 bytes in, 72 out: every element the sink took carries the
         // appended timestamp.
@@ -312,37 +313,10 @@ fn benchmark_comparison_flow() {
     }
     // The same copies per element, up to the elements in flight when the
     // measuring window closes (a batch is mid-way through the flow then).
-    assert!(
-        (copies[0] - copies[1]).abs() <= 0.02 * copies[0],
-        "per element and batch: {copies:?}"
-    );
-}
-
-/// bench.sh's "torvyn replicas" row: `flow.replicas` (replicas = 2) is
-/// benchmarked like `flow.main`; its report adds up both replicas (every
-/// element the sinks took carries the timestamp) with the same copies
-/// per element.
-#[test]
-fn benchmark_comparison_replicas_flow() {
-    let dir = torvyn_e2e::example_dir("benchmark-comparison").join("torvyn");
-    torvyn_e2e::build_example("benchmark-comparison/torvyn");
-    let run = bench(
-        &dir,
-        &[
-            "flow.replicas",
-            "--input",
-            r#"{"count": 1000, "payload_size": 64}"#,
-            "--report-format",
-            "json",
-        ],
-    );
-    run.expect_code(0);
-    let report = json_report(&run);
-    let elements = report["elements"].as_u64().unwrap_or_default();
-    assert!(elements > 0, "{report:#}");
-    assert_eq!(report["bytes"].as_u64(), Some(elements * 72), "{report:#}");
-    assert!(
-        report["copies_per_element"].as_f64() > Some(0.0),
-        "{report:#}"
-    );
+    for other in &copies[1..] {
+        assert!(
+            (copies[0] - other).abs() <= 0.02 * copies[0],
+            "main, batch, replicas: {copies:?}"
+        );
+    }
 }
