@@ -17,6 +17,13 @@ pub struct RuntimeConfig {
     pub worker_threads: Option<usize>,
     /// Wasm linear memory limit per component instance (default 64MiB).
     pub max_memory_per_component: ByteSize,
+    /// Component instances the host holds at once: the size of its
+    /// Wasmtime instance pool (default 24576, enough for 10,000 two-stage
+    /// flows plus restarts). Each slot reserves address space (about
+    /// `max_memory_per_component` + 32MiB of guard per linear memory), not
+    /// memory. Starting a flow past it is refused with E0300.
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub max_component_instances: u32,
     /// Wasmtime fuel per component call; 0 = unlimited (default 0: the
     /// epoch deadline below is the default bound, see the README).
     pub fuel_per_invocation: u64,
@@ -40,6 +47,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             worker_threads: None,
             max_memory_per_component: ByteSize::mib(64),
+            max_component_instances: 24_576,
             fuel_per_invocation: 0,
             max_invocation_time_ms: 1000,
             component_init_timeout_ms: 5000,

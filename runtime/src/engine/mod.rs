@@ -17,6 +17,7 @@ pub mod error;
 pub mod guest_output;
 mod host;
 pub mod instance;
+mod pool;
 pub mod state;
 pub mod wasi_io;
 
@@ -46,6 +47,9 @@ pub struct EngineConfig {
     pub teardown_timeout_ms: u64,
     /// Linear memory limit per component instance, in bytes.
     pub max_memory_per_component: u64,
+    /// Component instances the engine holds at once (its instance pool);
+    /// instantiating one more fails with [`EngineError::InstanceLimit`].
+    pub max_component_instances: u32,
     /// Maximum Wasm stack per call, in bytes.
     pub max_wasm_stack: usize,
     /// Where compiled components are cached; `None` keeps them in memory only.
@@ -72,6 +76,7 @@ impl From<&crate::config::RuntimeConfig> for EngineConfig {
             init_timeout_ms: runtime.component_init_timeout_ms,
             teardown_timeout_ms: runtime.component_teardown_timeout_ms,
             max_memory_per_component: runtime.max_memory_per_component.bytes(),
+            max_component_instances: runtime.max_component_instances,
             max_wasm_stack: 512 << 10,
             cache_dir: default_cache_dir(),
             guest_outputs: GuestOutputs::default(),
@@ -133,6 +138,7 @@ impl WasmEngine {
         wasm_config.consume_fuel(config.fuel_per_invocation > 0);
         wasm_config.epoch_interruption(config.uses_epochs());
         wasm_config.max_wasm_stack(config.max_wasm_stack);
+        pool::configure(&mut wasm_config, &config);
         let engine =
             wasmtime::Engine::new(&wasm_config).map_err(|e| EngineError::Setup(e.to_string()))?;
 
