@@ -23,8 +23,9 @@
 //! `maps/flow` counts the memory mappings (`/proc/self/maps`) each idle
 //! flow adds: Linux allows 65,530 per process by default.
 //!
-//! The engine's instance pool (`[runtime] max_component_instances`,
-//! default 24,576) holds 10,000 two-stage flows plus restarts without a
+//! The engine's instance pool (`[runtime] max_component_instances`, set
+//! here to [`POOL`]; the host's default is no pool) holds 10,000
+//! two-stage flows plus restarts without a
 //! mapping per instance (with Wasmtime's on-demand allocator 10,000 flows
 //! exhausted `vm.max_map_count` and the process aborted). Flows past the
 //! pool are refused (E0300) and counted in `refused`.
@@ -39,6 +40,10 @@ use torvyn_runtime::engine::{ComponentInstance, EngineConfig, WasmEngine};
 use torvyn_runtime::reactor::{FlowSettings, StageComponent, StageRole, StreamSettings};
 use torvyn_runtime::resources::{ComponentId, PoolConfig};
 use torvyn_runtime::security::SandboxConfig;
+
+/// `[runtime] max_component_instances` for this benchmark: 10,000
+/// two-stage flows plus restarts.
+const POOL: u32 = 24_576;
 
 /// Counts live heap bytes.
 struct Counting;
@@ -290,6 +295,7 @@ fn main() {
     };
     let engine = WasmEngine::new(EngineConfig {
         cache_dir: None,
+        max_component_instances: POOL,
         ..EngineConfig::default()
     })
     .expect("engine");

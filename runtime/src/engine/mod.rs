@@ -47,8 +47,9 @@ pub struct EngineConfig {
     pub teardown_timeout_ms: u64,
     /// Linear memory limit per component instance, in bytes.
     pub max_memory_per_component: u64,
-    /// Component instances the engine holds at once (its instance pool);
-    /// instantiating one more fails with [`EngineError::InstanceLimit`].
+    /// Component instances the engine holds at once (its instance pool;
+    /// 0 = no pool, each instance allocated on demand); instantiating one
+    /// more fails with [`EngineError::InstanceLimit`].
     pub max_component_instances: u32,
     /// Maximum Wasm stack per call, in bytes.
     pub max_wasm_stack: usize,

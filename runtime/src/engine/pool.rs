@@ -52,9 +52,13 @@ pub(crate) fn memory_slot_bytes(config: &EngineConfig) -> u64 {
         .saturating_mul(WASM_PAGE)
 }
 
-/// Turns the pooling allocator on in `wasm`, sized from `config`.
+/// Turns the pooling allocator on in `wasm`, sized from `config`, when
+/// `max_component_instances` asks for a pool (> 0).
 pub(crate) fn configure(wasm: &mut wasmtime::Config, config: &EngineConfig) {
-    let instances = config.max_component_instances.max(1);
+    let instances = config.max_component_instances;
+    if instances == 0 {
+        return;
+    }
     let slot = memory_slot_bytes(config);
     let mut pool = wasmtime::PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
