@@ -9,7 +9,10 @@
 //! [`Priority`] (Critical 128 / High 64 / Normal 32 / Low 16 /
 //! Background 8), or from [`BatchPolicy::elements`], and never exceeds
 //! [`MAX_BATCH_ELEMENTS`] (256). How N maps onto the runtime's step budget
-//! is the driver's business (see `driver`).
+//! is the driver's business (see `driver`). A batch the quantum cut short
+//! carries its unrun elements over to the flow's next batch (at most N
+//! more), so a flow whose turn the kernel interrupted makes it up on its
+//! next turn and equal flows get equal shares of elements.
 
 mod actor;
 pub(crate) mod driver;

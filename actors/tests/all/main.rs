@@ -10,6 +10,7 @@ mod flow_supervision;
 mod guest_output;
 mod inspect_states;
 mod inspection_api;
+mod instance_pool;
 mod latency_origin;
 mod level_histograms;
 mod metrics_retention;

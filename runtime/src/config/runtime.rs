@@ -17,6 +17,17 @@ pub struct RuntimeConfig {
     pub worker_threads: Option<usize>,
     /// Wasm linear memory limit per component instance (default 64MiB).
     pub max_memory_per_component: ByteSize,
+    /// Component instances the host holds at once, in a Wasmtime instance
+    /// pool: 0 (the default) allocates each instance on demand; N > 0
+    /// pools N (24576 holds 10,000 two-stage flows plus restarts). Each
+    /// slot reserves address space (`max_memory_per_component` plus a
+    /// guard per linear memory), not memory, and guest memory accesses are
+    /// bounds-checked explicitly. Past N, starting a flow is refused with
+    /// E0300. Many thousands of flows need it: on demand, each instance
+    /// costs memory mappings of its own, and past the kernel's
+    /// `vm.max_map_count` the process aborts.
+    #[schemars(range(min = 0, max = 1_000_000))]
+    pub max_component_instances: u32,
     /// Wasmtime fuel per component call; 0 = unlimited (default 0: the
     /// epoch deadline below is the default bound, see the README).
     pub fuel_per_invocation: u64,
@@ -40,6 +51,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             worker_threads: None,
             max_memory_per_component: ByteSize::mib(64),
+            max_component_instances: 0,
             fuel_per_invocation: 0,
             max_invocation_time_ms: 1000,
             component_init_timeout_ms: 5000,

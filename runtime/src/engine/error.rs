@@ -42,6 +42,18 @@ pub enum EngineError {
     /// Engine setup failed.
     #[error("cannot configure the Wasmtime engine: {0}")]
     Setup(String),
+    /// The host's instance pool is full: it holds
+    /// `[runtime] max_component_instances` component instances (or their
+    /// memories, tables or core instances) already.
+    #[error("cannot instantiate component `{component}`: the host's instance pool is full ({reason}; [runtime] max_component_instances = {limit})")]
+    InstanceLimit {
+        /// Component name.
+        component: String,
+        /// `max_component_instances` in force.
+        limit: u32,
+        /// Which pool ran out, as Wasmtime says it.
+        reason: String,
+    },
     /// Instantiation failed.
     #[error("cannot instantiate component `{component}`: {reason}")]
     Instantiate {
@@ -66,7 +78,9 @@ impl Coded for EngineError {
             EngineError::Setup(_) => ErrorCode::ConstraintViolation,
             // Instantiation fails when the instance's memories, tables or
             // stack cannot be allocated.
-            EngineError::Instantiate { .. } => ErrorCode::AllocationFailed,
+            EngineError::Instantiate { .. } | EngineError::InstanceLimit { .. } => {
+                ErrorCode::AllocationFailed
+            }
         }
     }
 
@@ -76,7 +90,10 @@ impl Coded for EngineError {
             | EngineError::NotAComponent { path, .. }
             | EngineError::Incompatible { path, .. }
             | EngineError::NoProcessingExport { path, .. } => Some(path.display().to_string()),
-            EngineError::Instantiate { component, .. } => Some(format!("component `{component}`")),
+            EngineError::Instantiate { component, .. }
+            | EngineError::InstanceLimit { component, .. } => {
+                Some(format!("component `{component}`"))
+            }
             EngineError::Setup(_) => Some("[runtime]".into()),
         }
     }
@@ -93,8 +110,11 @@ impl Coded for EngineError {
                 "build the component against the torvyn:streaming@0.1.0 WIT contracts and import only Torvyn and WASI interfaces".into()
             }
             EngineError::Setup(_) => {
-                "check the [runtime] settings the engine is built from (fuel_per_invocation, max_memory_per_component, max_invocation_time_ms), and run `torvyn doctor`".into()
+                "check the [runtime] settings the engine is built from (fuel_per_invocation, max_memory_per_component, max_component_instances — its pool reserves address space for each instance —, max_invocation_time_ms), and run `torvyn doctor`".into()
             }
+            EngineError::InstanceLimit { limit, .. } => format!(
+                "the host holds at most {limit} component instances at once: raise [runtime] max_component_instances, or stop flows it no longer needs"
+            ),
             other => other.code().default_help().into(),
         }
     }
@@ -115,6 +135,23 @@ mod tests {
             reason: "out of memory".into(),
         };
         assert_eq!(instantiate.code(), ErrorCode::AllocationFailed);
+    }
+
+    #[test]
+    fn a_full_instance_pool_is_an_allocation_failure_that_names_the_setting() {
+        let full = EngineError::InstanceLimit {
+            component: "sink".into(),
+            limit: 4,
+            reason: "maximum concurrent limit of 4 for component instances reached".into(),
+        };
+        assert_eq!(full.code(), ErrorCode::AllocationFailed);
+        assert_eq!(full.location().as_deref(), Some("component `sink`"));
+        assert!(
+            full.help().contains("max_component_instances"),
+            "{}",
+            full.help()
+        );
+        assert!(full.to_string().contains("= 4"), "{full}");
     }
 }
 

@@ -257,10 +257,17 @@ impl ComponentInstance {
                 ))
             });
         }
-        let instance = compiled
-            .pre
-            .instantiate(&mut store)
-            .map_err(instantiate_error)?;
+        let instance = compiled.pre.instantiate(&mut store).map_err(|e| {
+            if e.is::<wasmtime::PoolConcurrencyLimitError>() {
+                EngineError::InstanceLimit {
+                    component: name.to_string(),
+                    limit: config.max_component_instances,
+                    reason: e.to_string(),
+                }
+            } else {
+                instantiate_error(e)
+            }
+        })?;
         let i = &compiled.indices;
         macro_rules! load {
             ($field:ident) => {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod guest_output;
 mod host;
 pub mod instance;
+mod pool;
 pub mod state;
 mod wasi_fs;
 pub mod wasi_io;
@@ -49,6 +50,10 @@ pub struct EngineConfig {
     pub teardown_timeout_ms: u64,
     /// Linear memory limit per component instance, in bytes.
     pub max_memory_per_component: u64,
+    /// Component instances the engine holds at once (its instance pool;
+    /// 0 = no pool, each instance allocated on demand); instantiating one
+    /// more fails with [`EngineError::InstanceLimit`].
+    pub max_component_instances: u32,
     /// Maximum Wasm stack per call, in bytes.
     pub max_wasm_stack: usize,
     /// Where compiled components are cached; `None` keeps them in memory only.
@@ -75,6 +80,7 @@ impl From<&crate::config::RuntimeConfig> for EngineConfig {
             init_timeout_ms: runtime.component_init_timeout_ms,
             teardown_timeout_ms: runtime.component_teardown_timeout_ms,
             max_memory_per_component: runtime.max_memory_per_component.bytes(),
+            max_component_instances: runtime.max_component_instances,
             max_wasm_stack: 512 << 10,
             cache_dir: default_cache_dir(),
             guest_outputs: GuestOutputs::default(),
@@ -136,6 +142,7 @@ impl WasmEngine {
         wasm_config.consume_fuel(config.fuel_per_invocation > 0);
         wasm_config.epoch_interruption(config.uses_epochs());
         wasm_config.max_wasm_stack(config.max_wasm_stack);
+        pool::configure(&mut wasm_config, &config);
         let engine =
             wasmtime::Engine::new(&wasm_config).map_err(|e| EngineError::Setup(e.to_string()))?;
 

@@ -237,19 +237,25 @@ impl SampleBuffer {
     /// elements at `diagnostic` takes about 200).
     pub const CAPACITY: usize = 256;
 
-    /// An empty buffer of [`Self::CAPACITY`] samples.
+    /// An empty buffer; its [`Self::CAPACITY`] samples (4 KiB) are
+    /// allocated at the first push, so a flow that never takes a sample
+    /// (idle, or observed at `off`) holds none.
     pub fn new() -> Self {
         Self {
-            samples: vec![(HistogramSlot::Latency, 0); Self::CAPACITY].into_boxed_slice(),
+            samples: Box::default(),
             len: 0,
         }
     }
 
     /// Keeps `ns` for `slot`; `true` when the buffer is now full (record it
     /// before the next push).
-    // HOT PATH: one store, no allocation.
+    // HOT PATH: one store; the buffer is allocated once, at the flow's
+    // first sample.
     #[inline]
     pub fn push(&mut self, slot: HistogramSlot, ns: u64) -> bool {
+        if self.samples.is_empty() {
+            self.samples = vec![(HistogramSlot::Latency, 0); Self::CAPACITY].into_boxed_slice();
+        }
         if let Some(sample) = self.samples.get_mut(self.len) {
             *sample = (slot, ns);
             self.len += 1;
@@ -388,6 +394,15 @@ mod tests {
         assert_eq!(histograms.queue_wait[0].counts().buckets[0], 1);
         buffer.record_into(&histograms);
         assert_eq!(histograms.latency.counts().count(), 1, "recorded once");
+    }
+
+    #[test]
+    fn a_buffer_allocates_its_samples_at_the_first_push() {
+        let mut buffer = SampleBuffer::new();
+        assert_eq!(buffer.samples.len(), 0, "nothing held before a sample");
+        assert!(!buffer.push(HistogramSlot::Latency, 1));
+        assert_eq!(buffer.samples.len(), SampleBuffer::CAPACITY);
+        assert_eq!(buffer.len(), 1);
     }
 
     #[test]

@@ -1,0 +1,63 @@
+use crate::common::*;
+use torvyn_actors::{FlowSpec, FlowState, HostError};
+use torvyn_runtime::engine::{EngineConfig, WasmEngine};
+use torvyn_runtime::error::{Coded, ErrorCode};
+use torvyn_runtime::reactor::FlowSettings;
+
+/// A flow past the host's instance pool (`[runtime]
+/// max_component_instances`) is refused with E0300 and a hint naming the
+/// setting; the flows already running carry on and complete, and the
+/// slots they free take the next flow.
+#[test]
+fn a_flow_past_the_instance_pool_is_refused_and_the_others_complete() {
+    // Two two-stage flows fill a pool of four instances.
+    let engine = WasmEngine::new(EngineConfig {
+        max_component_instances: 4,
+        cache_dir: None,
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let host = host_on(&engine, 2);
+    let flow = |name: &str| {
+        FlowSpec::new(source_sink_on(&engine, 100, "quiet-sink", "")).with_settings(FlowSettings {
+            flow_name: name.into(),
+            ..FlowSettings::default()
+        })
+    };
+    let first: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|name| host.start_flow(flow(name).suspended()).expect("starts"))
+        .collect();
+    for id in &first {
+        wait_until(&host, *id, "suspended", |i| i.state == FlowState::Suspended);
+    }
+
+    let refused = host.start_flow(flow("c")).expect("accepted");
+    let error = host.await_completion(refused).expect_err("refused");
+    assert_eq!(error.code(), ErrorCode::AllocationFailed, "{error}");
+    let HostError::Flow { diagnostic, .. } = &error else {
+        panic!("not a flow failure: {error:?}");
+    };
+    assert!(
+        diagnostic.help.contains("max_component_instances"),
+        "{}",
+        diagnostic.help
+    );
+    assert!(diagnostic.message.contains("= 4"), "{}", diagnostic.message);
+
+    for id in &first {
+        host.resume(*id).expect("resumes");
+    }
+    for id in first {
+        let report = host.await_completion(id).expect("completes");
+        assert_eq!(report.elements_delivered, 100);
+    }
+    let next = host.start_flow(flow("d")).expect("starts");
+    assert_eq!(
+        host.await_completion(next)
+            .expect("completes")
+            .elements_delivered,
+        100
+    );
+    host.shutdown();
+}
