@@ -32,7 +32,7 @@ fn fast_into_slow(
             "source",
             "counter-source",
             StageRole::Source,
-            &format!(r#"{{"count": {count}, "payload_size": 64}}"#),
+            format!(r#"{{"count": {count}, "payload_size": 64}}"#),
         ),
         torvyn_e2e::test_stage(
             engine,
