@@ -583,21 +583,18 @@ fn a_components_own_max_buffer_size_bounds_its_allocations() {
 }
 
 /// `max-memory` in a component's own manifest caps its linear memory below
-/// the host's limit: a source stating 1 MiB cannot even start (its memory
-/// is larger), while the host alone would allow it; a need over the
-/// host's `max_memory_per_component` is refused before anything runs.
+/// the host's limit: a source stating 64 KiB cannot even be instantiated
+/// (its initial memory is larger: E0300 naming the 64 KiB limit), while the
+/// host alone would allow it; a need over the host's
+/// `max_memory_per_component` is refused before anything runs (E0702).
 #[test]
 fn a_components_own_max_memory_caps_its_linear_memory() {
     let unlimited = limited_component_project("", 64);
     unlimited.run(&["run"]).expect_code(0);
     let capped = limited_component_project("max-memory = \"64KiB\"", 64);
     let run = capped.run(&["run"]);
-    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("E0310") || run.stderr.contains("E0300"),
-        "{}",
-        run.stderr
-    );
+    run.expect_code(1).expect_error("E0300");
+    assert!(run.stderr.contains("65536 byte limit"), "{}", run.stderr);
     let over = limited_component_project("max-memory = \"4GiB\"", 64);
     over.run(&["run"]).expect_code(2).expect_error("E0702");
 }
