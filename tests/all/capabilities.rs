@@ -595,6 +595,11 @@ fn a_components_own_max_memory_caps_its_linear_memory() {
     let run = capped.run(&["run"]);
     run.expect_code(1).expect_error("E0300");
     assert!(run.stderr.contains("65536 byte limit"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("max-memory"),
+        "the help names the key: {}",
+        run.stderr
+    );
     let over = limited_component_project("max-memory = \"4GiB\"", 64);
     over.run(&["run"]).expect_code(2).expect_error("E0702");
 }

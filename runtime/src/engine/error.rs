@@ -112,6 +112,10 @@ impl Coded for EngineError {
             EngineError::Setup(_) => {
                 "check the [runtime] settings the engine is built from (fuel_per_invocation, max_memory_per_component, max_component_instances — its pool reserves address space for each instance —, max_invocation_time_ms), and run `torvyn doctor`".into()
             }
+            // The memory limiter refused the instance's initial memory.
+            EngineError::Instantiate { reason, .. } if reason.contains("byte limit") => {
+                "the component's memory limit is its manifest's [capabilities.torvyn] max-memory when it states one, else [runtime] max_memory_per_component: raise the one in force".into()
+            }
             EngineError::InstanceLimit { limit, .. } => format!(
                 "the host holds at most {limit} component instances at once: raise [runtime] max_component_instances, or stop flows it no longer needs"
             ),
@@ -135,6 +139,16 @@ mod tests {
             reason: "out of memory".into(),
         };
         assert_eq!(instantiate.code(), ErrorCode::AllocationFailed);
+        assert!(!instantiate.help().contains("max-memory"));
+        let too_small = EngineError::Instantiate {
+            component: "c".into(),
+            reason: "linear memory would grow to 1114112 bytes, over the 65536 byte limit".into(),
+        };
+        assert!(
+            too_small.help().contains("max-memory"),
+            "{}",
+            too_small.help()
+        );
     }
 
     #[test]
