@@ -39,7 +39,7 @@ mod project;
 mod runtime;
 mod schema;
 mod security;
-mod semantic;
+pub(crate) mod semantic;
 mod suggest;
 mod tree;
 mod units;

@@ -11,6 +11,7 @@ use super::manifest::Manifest;
 use super::runtime::BackpressurePolicy;
 use super::suggest::nearest;
 use super::tree::Node;
+use super::units::ByteSize;
 
 /// The origin of the value at `path`, or of its nearest written ancestor.
 pub(crate) fn origin_at(root: &Node, path: &[&str]) -> Origin {
@@ -93,16 +94,32 @@ fn check_memory_need(manifest: &Manifest, root: &Node) -> Result<(), ConfigError
     if need.bytes() <= allowed.bytes() {
         return Ok(());
     }
-    Err(ConfigError::InvalidValue {
+    Err(memory_need_refused(
+        "the component",
+        need,
+        allowed,
+        origin_at(root, &["capabilities", "torvyn", "max-memory"]),
+    ))
+}
+
+/// E0702: `whose` stated `max-memory` `need` (written at `origin`) is over
+/// the `allowed` `[runtime] max_memory_per_component`.
+pub(crate) fn memory_need_refused(
+    whose: &str,
+    need: ByteSize,
+    allowed: ByteSize,
+    origin: Origin,
+) -> ConfigError {
+    ConfigError::InvalidValue {
         field: "capabilities.torvyn.max-memory".into(),
         reason: format!(
-            "the component needs {need} of linear memory, over the {allowed} [runtime] max_memory_per_component allows"
+            "{whose} needs {need} of linear memory, over the {allowed} [runtime] max_memory_per_component allows"
         ),
-        origin: origin_at(root, &["capabilities", "torvyn", "max-memory"]),
+        origin,
         hint: Some(format!(
             "raise [runtime] max_memory_per_component to at least {need}, or lower max-memory"
         )),
-    })
+    }
 }
 
 fn check_flow(

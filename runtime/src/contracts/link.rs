@@ -20,6 +20,7 @@ use super::graph::TopologyError;
 use super::host::host_contract;
 use super::ports::{edge_location, router_port_problems};
 use super::version::{compare, Verdict};
+use crate::config::semantic::memory_need_refused;
 use crate::config::{ConfigError, FlowDef, Manifest, Origin};
 use crate::engine::TorvynInterface;
 use crate::error::{Coded, ErrorCode};
@@ -597,18 +598,12 @@ impl StatedNeeds {
         };
         let allowed = runtime.runtime.max_memory_per_component;
         match needs.max_memory {
-            Some(need) if need > allowed.bytes() => Err(ConfigError::InvalidValue {
-                field: "capabilities.torvyn.max-memory".into(),
-                reason: format!(
-                    "{shown} says the component needs {} of linear memory, over the {allowed} [runtime] max_memory_per_component allows",
-                    torvyn.max_memory
-                ),
-                origin: stated("max-memory").unwrap_or(Origin::Builtin),
-                hint: Some(format!(
-                    "raise [runtime] max_memory_per_component to at least {}, or lower max-memory",
-                    torvyn.max_memory
-                )),
-            }),
+            Some(need) if need > allowed.bytes() => Err(memory_need_refused(
+                &format!("the component ({shown} says)"),
+                torvyn.max_memory,
+                allowed,
+                stated("max-memory").unwrap_or(Origin::Builtin),
+            )),
             _ => Ok(needs),
         }
     }
