@@ -9,6 +9,7 @@
 //! ready work, which would starve every other flow on the arbiter.
 
 use super::driver::{BatchOutcome, FlowDriver};
+use super::fair_share::FairShare;
 use super::messages::{
     Cancel, Drain, InjectActorFault, InjectFault, Inspect, Pause, Resume, RunBatch, SetPriority,
 };
@@ -80,6 +81,8 @@ pub struct FlowActor {
     priority: Priority,
     batch_elements: usize,
     quantum: Duration,
+    /// The flow's standing among its worker's flows: sizes each batch.
+    fair_share: FairShare,
     /// A `RunBatch` is on its way; never schedule two.
     scheduled: bool,
     last_full_publish: Instant,
@@ -126,6 +129,7 @@ impl FlowActor {
             reactor_events: Vec::new(),
             exits,
             batch_elements,
+            fair_share: FairShare::default(),
             scheduled: false,
             last_full_publish: Instant::now(),
             final_report: None,
@@ -529,21 +533,33 @@ impl Handler<RunBatch> for FlowActor {
         }
         let panic_now = self.take_actor_fault(|f| f == ActorFault::PanicInNextBatch);
         self.apply_level();
-        let (elements, quantum) = (self.batch_elements, self.quantum);
         let Some(driver) = self.driver.as_mut() else {
             return;
         };
+        let turn = self.fair_share.next_turn(self.batch_elements, self.quantum);
         // A panic in the batch (a host bug, or an injected one) fails this
         // flow only: the arbiter, its other flows and the host carry on.
         let batch = catch_unwind(AssertUnwindSafe(|| {
             if panic_now {
                 panic!("injected panic in the FlowActor's batch handler");
             }
-            driver.run_batch(elements, quantum)
+            driver.run_batch(turn.elements, turn.quantum)
         }));
         let batch = match batch {
-            Ok(batch) => batch,
+            Ok(Ok((outcome, ran))) => {
+                self.fair_share.charge(ran, self.batch_elements);
+                if outcome != BatchOutcome::More {
+                    // Rate-limited or done: no longer competing for turns.
+                    self.fair_share.leave();
+                }
+                Ok(outcome)
+            }
+            Ok(Err(e)) => {
+                self.fair_share.leave();
+                Err(e)
+            }
             Err(panic) => {
+                self.fair_share.leave();
                 let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
@@ -617,6 +633,7 @@ impl Handler<Pause> for FlowActor {
         }
         if self.state != FlowState::Suspended {
             self.transition(FlowState::Suspended)?;
+            self.fair_share.leave();
             // A suspended flow keeps no free buffers: its cache goes back
             // to the shared pools (it refills on resume).
             if let Some(driver) = self.driver.as_mut() {

@@ -13,19 +13,12 @@
 //! element cost fewer steps downstream; the batch then covers a few more
 //! elements, which is harmless.
 //!
-//! # Fair shares: the deficit
+//! # Fair shares
 //!
-//! The quantum is wall-clock time, so a batch during which the kernel
-//! preempted the worker thread (another process on its core) ends after a
-//! chunk or two: its flow loses most of a turn, through no fault of its
-//! own. With a thousand flows a flow gets a few dozen turns a second, and
-//! a few such losses cut its share by a fifth while its neighbours' are
-//! whole (min ÷ max 0.54 within one worker at 1,000 flows on a loaded
-//! machine). So a batch cut short by the quantum carries its unrun
-//! elements over to the flow's next batch (deficit round-robin), at most
-//! one batch's worth: the next turn makes up the loss, and a flow that is
-//! slow by itself (every batch cut by the quantum) still yields after one
-//! quantum per turn.
+//! The driver runs the batch it is given and says how many elements it
+//! ran; how big each batch is and how long it may take is the flow's fair
+//! share on its worker (see `fair_share`), so that a batch cut short by
+//! the quantum, or a turn that came late, is made up in the next turns.
 //!
 //! # Which thread runs the guests
 //!
@@ -93,9 +86,6 @@ pub(crate) struct FlowDriver {
     flow: Option<Box<Flow>>,
     steps_per_element: usize,
     placement: Placement,
-    /// Elements the last batch left unrun when the quantum cut it short,
-    /// added to the next batch (at most one batch's worth).
-    deficit: usize,
 }
 
 /// Work for a worker's companion thread.
@@ -182,38 +172,31 @@ impl FlowDriver {
             flow: Some(flow),
             steps_per_element,
             placement,
-            deficit: 0,
         })
     }
 
-    /// Runs up to `elements` elements (plus the deficit the last batch
-    /// left), stopping early once `quantum` has passed. On error the flow
-    /// has already torn itself down.
+    /// Runs up to `elements` elements, stopping early once `quantum` has
+    /// passed; returns how the batch ended and how many elements it ran.
+    /// On error the flow has already torn itself down.
     // HOT PATH: no allocation, no lock, no message; one clock read per chunk.
     pub(crate) fn run_batch(
         &mut self,
         elements: usize,
         quantum: Duration,
-    ) -> Result<BatchOutcome, FlowError> {
+    ) -> Result<(BatchOutcome, usize), FlowError> {
         let steps_per_element = self.steps_per_element;
-        let budget = elements + self.deficit.min(elements);
         // The flow travels to the Wasm thread and back: a pointer move.
         let flow = self.flow.take().ok_or_else(wasm_thread_died)?;
         let (flow, outcome) = on_wasm_thread(self.placement, move || {
             let mut flow = flow;
-            let outcome = run_chunks(&mut flow, budget, quantum, steps_per_element);
+            let outcome = run_chunks(&mut flow, elements, quantum, steps_per_element);
             // Once per batch: the histograms' cache lines are loaded once
             // for every sample the batch took.
             flow.record_samples();
             (flow, outcome)
         })?;
         self.flow = Some(flow);
-        let (outcome, ran) = outcome?;
-        self.deficit = match outcome {
-            BatchOutcome::More => next_deficit(elements, budget, ran),
-            BatchOutcome::Wait(_) | BatchOutcome::Finished => 0,
-        };
-        Ok(outcome)
+        outcome
     }
 
     /// Plans a component fault (tests).
@@ -319,17 +302,10 @@ impl FlowDriver {
     }
 }
 
-/// Up to `elements` elements in chunks of [`CHUNK_ELEMENTS`], stopping
-/// once `quantum` has passed.
+/// Runs up to `elements` elements in chunks of [`CHUNK_ELEMENTS`],
+/// stopping once `quantum` has passed; returns how the batch ended and how
+/// many elements it ran.
 // HOT PATH: no allocation, no lock, no message; one clock read per chunk.
-/// What the next batch carries over: the elements a batch of `budget`
-/// left unrun after running `ran`, at most one batch (`elements`).
-fn next_deficit(elements: usize, budget: usize, ran: usize) -> usize {
-    budget.saturating_sub(ran).min(elements)
-}
-
-/// Runs up to `elements` elements in chunks; returns how the batch ended
-/// and how many elements it ran.
 fn run_chunks(
     flow: &mut Flow,
     elements: usize,
@@ -357,20 +333,4 @@ fn run_chunks(
         }
     }
     Ok((BatchOutcome::More, elements - left))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_deficit;
-
-    #[test]
-    fn a_batch_cut_short_carries_its_unrun_elements_over_at_most_one_batch() {
-        // Cut after 8 of 32: 24 carried over.
-        assert_eq!(next_deficit(32, 32, 8), 24);
-        // Cut after 8 of 32 + 24: one batch at most.
-        assert_eq!(next_deficit(32, 56, 8), 32);
-        // Ran everything: nothing carried over.
-        assert_eq!(next_deficit(32, 56, 56), 0);
-        assert_eq!(next_deficit(32, 32, 32), 0);
-    }
 }

@@ -9,13 +9,16 @@
 //! [`Priority`] (Critical 128 / High 64 / Normal 32 / Low 16 /
 //! Background 8), or from [`BatchPolicy::elements`], and never exceeds
 //! [`MAX_BATCH_ELEMENTS`] (256). How N maps onto the runtime's step budget
-//! is the driver's business (see `driver`). A batch the quantum cut short
-//! carries its unrun elements over to the flow's next batch (at most N
-//! more), so a flow whose turn the kernel interrupted makes it up on its
-//! next turn and equal flows get equal shares of elements.
+//! is the driver's business (see `driver`). N and the quantum are the
+//! nominal turn: a flow that has run less than the other flows of its
+//! worker (its turn came late, or the kernel interrupted it) gets a
+//! bigger one until it has caught up, one that has run more a smaller one,
+//! within ¼ and 4 times the nominal (see `fair_share`), so that equal
+//! flows get equal shares of elements.
 
 mod actor;
 pub(crate) mod driver;
+mod fair_share;
 pub mod messages;
 
 pub use actor::FlowActor;
