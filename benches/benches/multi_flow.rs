@@ -29,6 +29,9 @@
 //! mapping per instance (with Wasmtime's on-demand allocator 10,000 flows
 //! exhausted `vm.max_map_count` and the process aborted). Flows past the
 //! pool are refused (E0300) and counted in `refused`.
+//! `MULTI_FLOW_POOL=0` runs without the pool, as a default host does:
+//! instances are allocated on demand and, near `vm.max_map_count`, flows
+//! are refused (E0300) instead of the process aborting.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -295,7 +298,10 @@ fn main() {
     };
     let engine = WasmEngine::new(EngineConfig {
         cache_dir: None,
-        max_component_instances: POOL,
+        max_component_instances: std::env::var("MULTI_FLOW_POOL")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(POOL),
         ..EngineConfig::default()
     })
     .expect("engine");

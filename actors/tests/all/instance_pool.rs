@@ -61,3 +61,91 @@ fn a_flow_past_the_instance_pool_is_refused_and_the_others_complete() {
     );
     host.shutdown();
 }
+
+/// The process's memory mappings now.
+#[cfg(target_os = "linux")]
+fn mappings_in_use() -> u64 {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("reads /proc/self/maps")
+        .lines()
+        .count() as u64
+}
+
+/// Without the pool each instance maps its own memory: a host close to
+/// the kernel's mapping limit (a small `max_map_count` here, as
+/// `vm.max_map_count` would be with thousands of flows) refuses the next
+/// flow with E0300 and a hint instead of aborting, the flows already
+/// running complete, and once they are gone a new flow fits again.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_flow_past_the_mapping_limit_is_refused_and_the_others_complete() {
+    // Room for a few dozen instances above what the process maps now
+    // (the budget keeps 4,096 mappings free for the rest of the host).
+    let engine = WasmEngine::new(EngineConfig {
+        max_component_instances: 0,
+        max_map_count: Some(mappings_in_use() + 4096 + 300),
+        cache_dir: None,
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let host = host_on(&engine, 2);
+    let flow = |name: String| {
+        FlowSpec::new(source_sink_on(&engine, 100, "quiet-sink", "")).with_settings(FlowSettings {
+            flow_name: name,
+            ..FlowSettings::default()
+        })
+    };
+    let mut running = Vec::new();
+    let mut refusal = None;
+    for k in 0..500 {
+        let id = host
+            .start_flow(flow(format!("f{k}")).suspended())
+            .expect("accepted");
+        let seen = wait_until(&host, id, "suspended or failed", |i| {
+            i.state == FlowState::Suspended || i.state.is_terminal()
+        });
+        if seen.state == FlowState::Suspended {
+            running.push(id);
+        } else {
+            refusal = Some(host.await_completion(id).expect_err("refused"));
+            break;
+        }
+    }
+    let error = refusal.expect("a flow is refused before 500 flows");
+    assert!(!running.is_empty(), "the first flows fit");
+    assert_eq!(error.code(), ErrorCode::AllocationFailed, "{error}");
+    let HostError::Flow { diagnostic, .. } = &error else {
+        panic!("not a flow failure: {error:?}");
+    };
+    assert!(
+        diagnostic.message.contains("memory mappings"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(
+        diagnostic.help.contains("vm.max_map_count"),
+        "{}",
+        diagnostic.help
+    );
+    assert!(
+        diagnostic.help.contains("max_component_instances"),
+        "{}",
+        diagnostic.help
+    );
+
+    for id in &running {
+        host.resume(*id).expect("resumes");
+    }
+    for id in running {
+        let report = host.await_completion(id).expect("completes");
+        assert_eq!(report.elements_delivered, 100);
+    }
+    let next = host.start_flow(flow("after".into())).expect("starts");
+    assert_eq!(
+        host.await_completion(next)
+            .expect("completes")
+            .elements_delivered,
+        100
+    );
+    host.shutdown();
+}

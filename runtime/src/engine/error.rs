@@ -54,6 +54,17 @@ pub enum EngineError {
         /// Which pool ran out, as Wasmtime says it.
         reason: String,
     },
+    /// Too few of the kernel's memory mappings are left for one more
+    /// instance allocated on demand (see `engine::mappings`).
+    #[error("cannot instantiate component `{component}`: the process has {used} of its {limit} memory mappings (vm.max_map_count) in use, too few left for another component instance")]
+    MappingLimit {
+        /// Component name.
+        component: String,
+        /// Mappings in use.
+        used: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Instantiation failed.
     #[error("cannot instantiate component `{component}`: {reason}")]
     Instantiate {
@@ -78,9 +89,9 @@ impl Coded for EngineError {
             EngineError::Setup(_) => ErrorCode::ConstraintViolation,
             // Instantiation fails when the instance's memories, tables or
             // stack cannot be allocated.
-            EngineError::Instantiate { .. } | EngineError::InstanceLimit { .. } => {
-                ErrorCode::AllocationFailed
-            }
+            EngineError::Instantiate { .. }
+            | EngineError::InstanceLimit { .. }
+            | EngineError::MappingLimit { .. } => ErrorCode::AllocationFailed,
         }
     }
 
@@ -91,7 +102,8 @@ impl Coded for EngineError {
             | EngineError::Incompatible { path, .. }
             | EngineError::NoProcessingExport { path, .. } => Some(path.display().to_string()),
             EngineError::Instantiate { component, .. }
-            | EngineError::InstanceLimit { component, .. } => {
+            | EngineError::InstanceLimit { component, .. }
+            | EngineError::MappingLimit { component, .. } => {
                 Some(format!("component `{component}`"))
             }
             EngineError::Setup(_) => Some("[runtime]".into()),
@@ -119,6 +131,9 @@ impl Coded for EngineError {
             EngineError::InstanceLimit { limit, .. } => format!(
                 "the host holds at most {limit} component instances at once: raise [runtime] max_component_instances, or stop flows it no longer needs"
             ),
+            EngineError::MappingLimit { .. } => {
+                "each component instance allocated on demand costs memory mappings of its own: set [runtime] max_component_instances to hold instances in a pool (one mapping each), raise vm.max_map_count (sysctl), or stop flows the host no longer needs".into()
+            }
             other => other.code().default_help().into(),
         }
     }
@@ -149,6 +164,25 @@ mod tests {
             "{}",
             too_small.help()
         );
+    }
+
+    #[test]
+    fn too_few_mappings_left_is_an_allocation_failure_with_the_ways_out() {
+        let full = EngineError::MappingLimit {
+            component: "source".into(),
+            used: 57_400,
+            limit: 65_530,
+        };
+        assert_eq!(full.code(), ErrorCode::AllocationFailed);
+        assert_eq!(full.location().as_deref(), Some("component `source`"));
+        assert!(
+            full.to_string()
+                .contains("57400 of its 65530 memory mappings"),
+            "{full}"
+        );
+        let help = full.help();
+        assert!(help.contains("max_component_instances"), "{help}");
+        assert!(help.contains("vm.max_map_count"), "{help}");
     }
 
     #[test]

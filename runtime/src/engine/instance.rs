@@ -193,6 +193,9 @@ impl ComponentInstance {
         name: &str,
         sandbox: &SandboxConfig,
     ) -> Result<Self, EngineError> {
+        // On demand, an instance costs memory mappings of its own: refused
+        // (E0300) before the process runs out of them.
+        engine.admit_instance(name)?;
         let wasi = sandbox
             .build_wasi(&engine.config().guest_outputs)
             .map_err(|e| EngineError::Instantiate {

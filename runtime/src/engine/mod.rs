@@ -19,6 +19,7 @@ pub mod error;
 pub mod guest_output;
 mod host;
 pub mod instance;
+mod mappings;
 mod pool;
 pub mod state;
 mod wasi_fs;
@@ -56,6 +57,11 @@ pub struct EngineConfig {
     pub max_component_instances: u32,
     /// Maximum Wasm stack per call, in bytes.
     pub max_wasm_stack: usize,
+    /// The memory-mapping limit on-demand instances are kept under (an
+    /// instance is refused with [`EngineError::MappingLimit`] when fewer
+    /// than an eighth of it are left); `None` takes the kernel's
+    /// `vm.max_map_count`. Not configuration: tests set a small one.
+    pub max_map_count: Option<u64>,
     /// Where compiled components are cached; `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
     /// Where the guests' stdout and stderr go instead of the process's
@@ -82,6 +88,7 @@ impl From<&crate::config::RuntimeConfig> for EngineConfig {
             max_memory_per_component: runtime.max_memory_per_component.bytes(),
             max_component_instances: runtime.max_component_instances,
             max_wasm_stack: 512 << 10,
+            max_map_count: None,
             cache_dir: default_cache_dir(),
             guest_outputs: GuestOutputs::default(),
         }
@@ -124,6 +131,9 @@ struct EngineInner {
     config: EngineConfig,
     /// Compiled components by SHA-256 of their bytes (cold path only).
     compiled: Mutex<HashMap<[u8; 32], wasmtime::component::Component>>,
+    /// The process's memory-mapping budget, for instances allocated on
+    /// demand (`None` with the instance pool, or where it cannot be read).
+    mappings: Option<mappings::MappingBudget>,
     /// Advances the epoch while the engine lives (when deadlines are on);
     /// stopped and joined when the last clone of the engine is dropped.
     _ticker: Option<epoch::Ticker>,
@@ -159,12 +169,18 @@ impl WasmEngine {
         } else {
             None
         };
+        let mappings = if config.max_component_instances == 0 {
+            mappings::MappingBudget::new(config.max_map_count)
+        } else {
+            None
+        };
         Ok(Self {
             inner: Arc::new(EngineInner {
                 engine,
                 linker,
                 config,
                 compiled: Mutex::new(HashMap::new()),
+                mappings,
                 _ticker: ticker,
             }),
         })
@@ -173,6 +189,19 @@ impl WasmEngine {
     /// The settings in force.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Admits one more on-demand instance under the process's mapping
+    /// budget (always, with the instance pool).
+    pub(crate) fn admit_instance(&self, component: &str) -> Result<(), EngineError> {
+        match &self.inner.mappings {
+            Some(budget) => budget.admit().map_err(|full| EngineError::MappingLimit {
+                component: component.to_string(),
+                used: full.used,
+                limit: full.limit,
+            }),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn engine(&self) -> &wasmtime::Engine {
