@@ -59,6 +59,13 @@ echo "--- Torvyn replicas (flow.replicas, replicas = 2) ---"
     --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
     --report-format json --report "$RESULTS/torvyn-replicas.json" 2>/dev/null)
 
+# 1d. Both: the batch forms with `replicas = 2` (flow.batch_replicas).
+echo "--- Torvyn batch + replicas (flow.batch_replicas, replicas = 2) ---"
+(cd "$HERE/torvyn" && "$TORVYN" bench flow.batch_replicas \
+    --duration "$TORVYN_DURATION" --warmup 1s \
+    --input "{\"count\": $ITERATIONS, \"payload_size\": $PAYLOAD_SIZE}" \
+    --report-format json --report "$RESULTS/torvyn-batch-replicas.json" 2>/dev/null)
+
 # 2-3. The baselines: one message in flight (a synchronous call chain, as
 #      a Torvyn flow moves one element at a time), then 64 (pipelined,
 #      like the flow's queue depth).
@@ -89,13 +96,14 @@ row() {
 row "torvyn" "$RESULTS/torvyn.json"
 row "torvyn batch" "$RESULTS/torvyn-batch.json"
 row "torvyn replicas (2)" "$RESULTS/torvyn-replicas.json"
+row "torvyn batch+replicas (2)" "$RESULTS/torvyn-batch-replicas.json"
 for window in 1 64; do
     row "grpc (window $window)" "$RESULTS/grpc-w$window.json"
     row "unix-socket (window $window)" "$RESULTS/unix-socket-w$window.json"
 done
 
 echo
-for torvyn in torvyn torvyn-batch torvyn-replicas; do
+for torvyn in torvyn torvyn-batch torvyn-replicas torvyn-batch-replicas; do
     echo "$torvyn ÷ baseline (throughput ratio, p50 ratio = baseline p50 ÷ Torvyn p50):"
     t_eps=$(jq '.throughput_eps' "$RESULTS/$torvyn.json")
     t_p50=$(jq '.latency_p50_us' "$RESULTS/$torvyn.json")

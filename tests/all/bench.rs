@@ -276,15 +276,21 @@ fn input_overrides_the_source_config() {
 
 /// The Torvyn side of examples/benchmark-comparison benchmarks as its
 /// bench.sh runs it, and reports the processor's copies: per element
-/// (`flow.main`), with the batch forms (`flow.batch`) and as two replicas
-/// (`flow.replicas`, whose report adds both up). All three move the same
-/// bytes with the same copies per element.
+/// (`flow.main`), with the batch forms (`flow.batch`), as two replicas
+/// (`flow.replicas`, whose report adds both up) and both
+/// (`flow.batch_replicas`). All four move the same bytes with the same
+/// copies per element.
 #[test]
 fn benchmark_comparison_flow() {
     let dir = torvyn_e2e::example_dir("benchmark-comparison").join("torvyn");
     torvyn_e2e::build_example("benchmark-comparison/torvyn");
     let mut copies = Vec::new();
-    for flow in ["flow.main", "flow.batch", "flow.replicas"] {
+    for flow in [
+        "flow.main",
+        "flow.batch",
+        "flow.replicas",
+        "flow.batch_replicas",
+    ] {
         let run = bench(
             &dir,
             &[
@@ -316,7 +322,7 @@ fn benchmark_comparison_flow() {
     for other in &copies[1..] {
         assert!(
             (copies[0] - other).abs() <= 0.02 * copies[0],
-            "main, batch, replicas: {copies:?}"
+            "main, batch, replicas, batch+replicas: {copies:?}"
         );
     }
 }

@@ -26,6 +26,7 @@ use crate::resource::messages::{FlowTeardown, Reserve};
 use crate::state::FlowState;
 use actix::prelude::*;
 use tokio::sync::oneshot;
+use torvyn_runtime::error::{Coded, ErrorCode};
 use torvyn_runtime::reactor::{merge_replicas, Partition};
 
 /// A replicated flow while any of its replicas runs.
@@ -158,7 +159,10 @@ impl Supervisor {
         }
         if let (Err(e), None) = (&msg.outcome, &group.failure) {
             group.failure = Some(e.clone());
-            tracing::warn!(flow = %of.parent, replica = of.index, "a replica failed: cancelling the others");
+            // A cancelled flow's replicas all end cancelled: no warning.
+            if e.code() != ErrorCode::FlowCancelled {
+                tracing::warn!(flow = %of.parent, replica = of.index, "a replica failed: cancelling the others");
+            }
             for (other, ended) in group.replicas.iter().zip(&group.ended) {
                 if ended.is_none() {
                     ctx.address().do_send(CancelFlow(*other));
