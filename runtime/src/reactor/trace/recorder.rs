@@ -52,8 +52,8 @@ pub struct TraceRecorder {
 }
 
 impl TraceRecorder {
-    /// A recorder in `mode`. The ring is reserved when the mode first
-    /// needs it, the export buffer on the first record.
+    /// A recorder in `mode`. The ring is reserved on the first call it
+    /// keeps, the export buffer on the first record.
     pub fn new(mode: TraceMode, settings: TraceSettings) -> Self {
         let threshold = threshold_of(settings.sample_rate);
         let mut recorder = Self {
@@ -97,19 +97,20 @@ impl TraceRecorder {
     pub fn set_mode(&mut self, mode: TraceMode) {
         self.hot.mode = mode;
         self.update_gate();
-        if mode == TraceMode::Sampled && self.ring.is_empty() {
-            // Reserved once, here: recording is then a store into a slot.
-            let free = CallRecord {
-                sequence: FREE_SLOT,
-                start_unix_ns: 0,
-                duration_ns: 0,
-                node: 0,
-                op: StageOp::Pull,
-                outcome: StageOutcome::Dropped,
-            };
-            self.ring = vec![free; self.settings.ring_capacity];
-            self.ring_next = 0;
-        }
+    }
+
+    /// Reserves the ring (its first record: an idle flow keeps none).
+    pub(super) fn reserve_ring(&mut self) {
+        let free = CallRecord {
+            sequence: FREE_SLOT,
+            start_unix_ns: 0,
+            duration_ns: 0,
+            node: 0,
+            op: StageOp::Pull,
+            outcome: StageOutcome::Dropped,
+        };
+        self.ring = vec![free; self.settings.ring_capacity];
+        self.ring_next = 0;
     }
 
     /// Declares that elements reach each node one way, along `paths`

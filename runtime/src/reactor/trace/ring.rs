@@ -179,6 +179,16 @@ impl TraceRecorder {
             if self.ring_next == self.ring.len() {
                 self.ring_next = 0;
             }
+        } else if self.ring.is_empty() && self.settings.ring_capacity > 0 {
+            self.push_first(call);
         }
+    }
+
+    /// The ring's first call: reserves it, then keeps the call.
+    #[cold]
+    #[inline(never)]
+    fn push_first(&mut self, call: CallRecord) {
+        self.reserve_ring();
+        self.push_ring(call);
     }
 }
