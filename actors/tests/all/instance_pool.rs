@@ -1,7 +1,7 @@
 use crate::common::*;
-use torvyn_actors::{FlowSpec, FlowState, HostError};
+use torvyn_actors::{FlowId, FlowSpec, FlowState, HostError, TorvynHandle};
 use torvyn_runtime::engine::{EngineConfig, WasmEngine};
-use torvyn_runtime::error::{Coded, ErrorCode};
+use torvyn_runtime::error::{Coded, Diagnostic, ErrorCode};
 use torvyn_runtime::reactor::FlowSettings;
 
 /// A flow past the host's instance pool (`[runtime]
@@ -34,10 +34,7 @@ fn a_flow_past_the_instance_pool_is_refused_and_the_others_complete() {
 
     let refused = host.start_flow(flow("c")).expect("accepted");
     let error = host.await_completion(refused).expect_err("refused");
-    assert_eq!(error.code(), ErrorCode::AllocationFailed, "{error}");
-    let HostError::Flow { diagnostic, .. } = &error else {
-        panic!("not a flow failure: {error:?}");
-    };
+    let diagnostic = allocation_refusal(&error);
     assert!(
         diagnostic.help.contains("max_component_instances"),
         "{}",
@@ -45,21 +42,40 @@ fn a_flow_past_the_instance_pool_is_refused_and_the_others_complete() {
     );
     assert!(diagnostic.message.contains("= 4"), "{}", diagnostic.message);
 
-    for id in &first {
+    the_others_complete_and_a_later_flow_fits(&host, first, flow("d"));
+    host.shutdown();
+}
+
+/// The diagnostic of a flow refused for lack of room (E0300).
+fn allocation_refusal(error: &HostError) -> &Diagnostic {
+    assert_eq!(error.code(), ErrorCode::AllocationFailed, "{error}");
+    let HostError::Flow { diagnostic, .. } = error else {
+        panic!("not a flow failure: {error:?}");
+    };
+    diagnostic
+}
+
+/// Resumes the suspended flows `ids`, sees each deliver its 100
+/// elements, then sees a flow started afterwards (`next`) do the same.
+fn the_others_complete_and_a_later_flow_fits(
+    host: &TorvynHandle,
+    ids: Vec<FlowId>,
+    next: FlowSpec,
+) {
+    for id in &ids {
         host.resume(*id).expect("resumes");
     }
-    for id in first {
+    for id in ids {
         let report = host.await_completion(id).expect("completes");
         assert_eq!(report.elements_delivered, 100);
     }
-    let next = host.start_flow(flow("d")).expect("starts");
+    let next = host.start_flow(next).expect("starts");
     assert_eq!(
         host.await_completion(next)
             .expect("completes")
             .elements_delivered,
         100
     );
-    host.shutdown();
 }
 
 /// The process's memory mappings now.
@@ -113,10 +129,7 @@ fn a_flow_past_the_mapping_limit_is_refused_and_the_others_complete() {
     }
     let error = refusal.expect("a flow is refused before 500 flows");
     assert!(!running.is_empty(), "the first flows fit");
-    assert_eq!(error.code(), ErrorCode::AllocationFailed, "{error}");
-    let HostError::Flow { diagnostic, .. } = &error else {
-        panic!("not a flow failure: {error:?}");
-    };
+    let diagnostic = allocation_refusal(&error);
     assert!(
         diagnostic.message.contains("memory mappings"),
         "{}",
@@ -133,19 +146,6 @@ fn a_flow_past_the_mapping_limit_is_refused_and_the_others_complete() {
         diagnostic.help
     );
 
-    for id in &running {
-        host.resume(*id).expect("resumes");
-    }
-    for id in running {
-        let report = host.await_completion(id).expect("completes");
-        assert_eq!(report.elements_delivered, 100);
-    }
-    let next = host.start_flow(flow("after".into())).expect("starts");
-    assert_eq!(
-        host.await_completion(next)
-            .expect("completes")
-            .elements_delivered,
-        100
-    );
+    the_others_complete_and_a_later_flow_fits(&host, running, flow("after".into()));
     host.shutdown();
 }
