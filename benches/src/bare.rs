@@ -316,6 +316,40 @@ impl batch_buffers::Host for BareState {
             })
             .collect()))
     }
+    fn read_all_packed(
+        &mut self,
+        buffers: Vec<Resource<Buffer>>,
+    ) -> R<batch_buffers::PackedPayloads> {
+        let mut packed = batch_buffers::PackedPayloads {
+            bytes: Vec::new(),
+            ends: Vec::with_capacity(buffers.len()),
+        };
+        for b in &buffers {
+            packed
+                .bytes
+                .extend_from_slice(&self.buffers[(b.rep() & !FROZEN_BIT) as usize]);
+            packed.ends.push(packed.bytes.len() as u32);
+        }
+        Ok(packed)
+    }
+    fn freeze_packed(
+        &mut self,
+        payloads: batch_buffers::PackedPayloads,
+        _content_type: String,
+    ) -> R<Result<Vec<Resource<Buffer>>, BufferError>> {
+        let mut start = 0;
+        let mut made = Vec::with_capacity(payloads.ends.len());
+        for &end in &payloads.ends {
+            let Some(payload) = payloads.bytes.get(start..end as usize) else {
+                return Ok(Err(BufferError::OutOfBounds));
+            };
+            let rep = self.alloc(0);
+            self.buffers[rep as usize] = payload.to_vec();
+            made.push(Resource::new_own(rep | FROZEN_BIT));
+            start = end as usize;
+        }
+        Ok(Ok(made))
+    }
 }
 
 impl flow_metadata::Host for BareState {

@@ -334,6 +334,21 @@ impl ResourceManager {
         self.guest_read(caller, id, 0, u64::MAX)
     }
 
+    /// `buffer.read-all` into the end of `out` (a packed batch read):
+    /// the same check and ledger entry as [`Self::guest_read_all`].
+    pub fn guest_read_all_into(
+        &mut self,
+        caller: ComponentId,
+        id: BufferId,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ResourceError> {
+        let entry = self.readable(caller, id, "read")?;
+        out.extend_from_slice(&entry.bytes);
+        let len = entry.bytes.len() as u64;
+        self.ledger.record(caller, id, CopyReason::PayloadRead, len);
+        Ok(())
+    }
+
     /// The guest dropped its own handle to `id` (mutable, frozen or immutable).
     /// Borrow handles are never dropped through here.
     pub fn guest_drop(&mut self, caller: ComponentId, id: BufferId) -> Result<(), ResourceError> {

@@ -15,7 +15,7 @@ include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 use exports::torvyn::batching::batch_source::Guest as BatchGuest;
 use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
 use exports::torvyn::streaming::source::Guest as SourceGuest;
-use guest_util::{counter_payload, Config, Global};
+use guest_util::{counter_payload, counter_payload_into, Config, Global};
 use torvyn::batching::batch_buffers;
 use torvyn::streaming::buffer_allocator;
 use torvyn::streaming::types::{BackpressureSignal, ElementMeta, OutputElement, ProcessError};
@@ -95,7 +95,7 @@ impl SourceGuest for BatchCounterSource {
 
 impl BatchGuest for BatchCounterSource {
     /// The next `max` elements (fewer at the end), their buffers made by
-    /// one `freeze-batch` call.
+    /// one `freeze-packed` call.
     fn pull_batch(max: u32) -> Result<Vec<OutputElement>, ProcessError> {
         STATE.with(|s| {
             let first = s.emitted;
@@ -104,10 +104,16 @@ impl BatchGuest for BatchCounterSource {
             } else {
                 s.count.saturating_sub(first).min(u64::from(max))
             };
-            let payloads: Vec<Vec<u8>> = (first..first + left)
-                .map(|index| counter_payload(index, s.payload_size as usize))
-                .collect();
-            let buffers = batch_buffers::freeze_batch(&payloads, CONTENT_TYPE).map_err(|e| {
+            let size = s.payload_size as usize;
+            let mut payloads = batch_buffers::PackedPayloads {
+                bytes: Vec::with_capacity(size * left as usize),
+                ends: Vec::with_capacity(left as usize),
+            };
+            for index in first..first + left {
+                counter_payload_into(index, size, &mut payloads.bytes);
+                payloads.ends.push(payloads.bytes.len() as u32);
+            }
+            let buffers = batch_buffers::freeze_packed(&payloads, CONTENT_TYPE).map_err(|e| {
                 ProcessError::Unavailable(format!("batch-counter-source: allocate failed: {e:?}"))
             })?;
             s.emitted += left;

@@ -23,7 +23,7 @@ include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 use exports::torvyn::batching::batch_sink::{Guest as BatchGuest, PushFailure};
 use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
 use exports::torvyn::streaming::sink::Guest as SinkGuest;
-use guest_util::{Config, Fnv1a, Global};
+use guest_util::{packed_slices, Config, Fnv1a, Global};
 use torvyn::batching::batch_buffers;
 use torvyn::streaming::types::{BackpressureSignal, Buffer, ProcessError, StreamElement};
 
@@ -127,7 +127,7 @@ impl SinkGuest for BatchQuietSink {
 
 impl BatchGuest for BatchQuietSink {
     /// Consumes the elements up to the first injected failure, their
-    /// payloads read with one `read-all-batch` call.
+    /// payloads read with one `read-all-packed` call.
     fn push_batch(elements: Vec<StreamElement>) -> Result<BackpressureSignal, PushFailure> {
         STATE.with(|s| {
             let mut failure = None;
@@ -142,8 +142,9 @@ impl BatchGuest for BatchQuietSink {
             }
             let consumed = failure.as_ref().map_or(elements.len(), |f| f.index as usize);
             let buffers: Vec<&Buffer> = elements[..consumed].iter().map(|e| e.payload).collect();
-            for payload in batch_buffers::read_all_batch(&buffers) {
-                account(s, &payload);
+            let packed = batch_buffers::read_all_packed(&buffers);
+            for payload in packed_slices(&packed.bytes, &packed.ends) {
+                account(s, payload);
             }
             match failure {
                 Some(failure) => Err(failure),

@@ -32,7 +32,7 @@ include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 use exports::torvyn::batching::batch_processor::Guest as BatchGuest;
 use exports::torvyn::streaming::lifecycle::Guest as LifecycleGuest;
 use exports::torvyn::streaming::processor::{Guest as ProcessorGuest, ProcessResult};
-use guest_util::{Config, Global};
+use guest_util::{packed_slices, Config, Global};
 use torvyn::streaming::buffer_allocator;
 use torvyn::batching::batch_buffers;
 use torvyn::streaming::types::{Buffer, OutputElement, ProcessError, StreamElement};
@@ -131,7 +131,7 @@ impl ProcessorGuest for BatchUppercase {
 
 /// `uppercase` on each input, with one host call to read every payload
 /// and one to make every output buffer. Inputs of mixed content types
-/// take the per-element path (`freeze-batch` gives every buffer one).
+/// take the per-element path (`freeze-packed` gives every buffer one).
 fn uppercase_batch(inputs: &[StreamElement]) -> Vec<Result<ProcessResult, ProcessError>> {
     let Some(content_type) = inputs.first().map(|i| i.meta.content_type.as_str()) else {
         return Vec::new();
@@ -146,12 +146,10 @@ fn uppercase_batch(inputs: &[StreamElement]) -> Vec<Result<ProcessResult, Proces
         .filter(|(_, failure)| failure.is_none())
         .map(|(input, _)| input.payload)
         .collect();
-    let mut payloads = batch_buffers::read_all_batch(&readable);
-    for payload in &mut payloads {
-        payload.make_ascii_uppercase();
-    }
-    let mut made = batch_buffers::freeze_batch(&payloads, content_type).map(Vec::into_iter);
-    let mut payloads = payloads.iter();
+    let mut packed = batch_buffers::read_all_packed(&readable);
+    packed.bytes.make_ascii_uppercase();
+    let mut made = batch_buffers::freeze_packed(&packed, content_type).map(Vec::into_iter);
+    let mut payloads = packed_slices(&packed.bytes, &packed.ends);
     inputs
         .iter()
         .zip(failures)
@@ -159,7 +157,7 @@ fn uppercase_batch(inputs: &[StreamElement]) -> Vec<Result<ProcessResult, Proces
             if let Some(error) = failure {
                 return Err(error);
             }
-            let bytes = payloads.next().map(Vec::as_slice).unwrap_or_default();
+            let bytes = payloads.next().unwrap_or_default();
             match made.as_mut().ok().and_then(Iterator::next) {
                 Some(payload) => Ok(ProcessResult::Emit(OutputElement {
                     meta: input.meta.clone(),

@@ -315,14 +315,28 @@ impl Default for Fnv1a {
 /// If `size` is smaller than the header, the header is truncated. Example:
 /// `counter_payload(7, 8) == b"7 cdefgh"`.
 pub fn counter_payload(index: u64, size: usize) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(size);
+    counter_payload_into(index, size, &mut payload);
+    payload
+}
+
+/// [`counter_payload`] appended to `out` (a packed batch).
+pub fn counter_payload_into(index: u64, size: usize, out: &mut Vec<u8>) {
     let header = format!("{index} ");
     let header = header.as_bytes();
-    (0..size)
-        .map(|j| match header.get(j) {
-            Some(&b) => b,
-            None => b'a' + (j % 26) as u8,
-        })
-        .collect()
+    out.extend((0..size).map(|j| match header.get(j) {
+        Some(&b) => b,
+        None => b'a' + (j % 26) as u8,
+    }));
+}
+
+/// The payloads of a `torvyn:batching/batch-buffers.packed-payloads`
+/// (`bytes` end to end, each ending at its `ends` entry), as slices.
+pub fn packed_slices<'a>(bytes: &'a [u8], ends: &'a [u32]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let starts = std::iter::once(0).chain(ends.iter().map(|&e| e as usize));
+    starts
+        .zip(ends.iter().map(|&e| e as usize))
+        .map(move |(start, end)| bytes.get(start..end).unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! `batch-bench-sink`: `bench-sink` with its batch form: counts the
 //! messages and bytes it receives, reading a whole batch's payloads with
-//! one `read-all-batch` host call.
+//! one `read-all-packed` host call.
 
 // The generated bindings take `&mut` of their return area, as
 // `wit_bindgen::generate!` output does.
@@ -21,10 +21,9 @@ thread_local! {
 
 fn receive(elements: &[StreamElement]) {
     let buffers: Vec<&Buffer> = elements.iter().map(|e| e.payload).collect();
-    let bytes: u64 = batch_buffers::read_all_batch(&buffers)
-        .iter()
-        .map(|p| p.len() as u64)
-        .sum();
+    // Packed end to end: every payload was read (and counted by the
+    // ledger), so the batch's bytes are the list's length.
+    let bytes = batch_buffers::read_all_packed(&buffers).bytes.len() as u64;
     RECEIVED.with(|r| {
         let (n, b) = r.get();
         r.set((n + elements.len() as u64, b + bytes));

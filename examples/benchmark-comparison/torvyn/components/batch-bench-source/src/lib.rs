@@ -1,6 +1,6 @@
 //! `batch-bench-source`: `bench-source` with its batch form. `pull` and
 //! `pull-batch` emit the same messages; `pull-batch` makes a whole batch's
-//! buffers with one `freeze-batch` host call.
+//! buffers with one `freeze-packed` host call.
 //!
 //! Config (JSON): `count` (default 100,000; 0 = endless) and
 //! `payload_size` (default 64).
@@ -66,8 +66,15 @@ fn next(max: u64) -> Result<Vec<OutputElement>, ProcessError> {
         if left == 0 {
             return Ok(Vec::new());
         }
-        let payloads = vec![s.message.clone(); left as usize];
-        let buffers = batch_buffers::freeze_batch(&payloads, "")
+        let mut payloads = batch_buffers::PackedPayloads {
+            bytes: Vec::with_capacity(s.message.len() * left as usize),
+            ends: Vec::with_capacity(left as usize),
+        };
+        for _ in 0..left {
+            payloads.bytes.extend_from_slice(&s.message);
+            payloads.ends.push(payloads.bytes.len() as u32);
+        }
+        let buffers = batch_buffers::freeze_packed(&payloads, "")
             .map_err(|e| ProcessError::Unavailable(format!("allocate: {e:?}")))?;
         let first = s.emitted;
         s.emitted += left;

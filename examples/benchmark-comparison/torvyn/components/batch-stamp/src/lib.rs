@@ -1,7 +1,7 @@
 //! `batch-stamp`: `stamp` with its batch form. Each element: read the
 //! payload, append the element's 8-byte timestamp, emit a new buffer.
-//! `process-batch` reads the whole batch with one `read-all-batch` call and
-//! makes every output with one `freeze-batch` call.
+//! `process-batch` reads the whole batch with one `read-all-packed` call and
+//! makes every output with one `freeze-packed` call.
 
 // The generated bindings take `&mut` of their return area, as
 // `wit_bindgen::generate!` output does.
@@ -17,11 +17,25 @@ use torvyn::streaming::types::{Buffer, OutputElement, ProcessError, StreamElemen
 
 fn stamp_all(inputs: &[StreamElement]) -> Vec<Result<ProcessResult, ProcessError>> {
     let buffers: Vec<&Buffer> = inputs.iter().map(|i| i.payload).collect();
-    let mut payloads = batch_buffers::read_all_batch(&buffers);
-    for (payload, input) in payloads.iter_mut().zip(inputs) {
-        payload.extend_from_slice(&input.meta.timestamp_ns.to_le_bytes());
+    let read = batch_buffers::read_all_packed(&buffers);
+    // Each payload, then its 8-byte timestamp, end to end.
+    let mut stamped = batch_buffers::PackedPayloads {
+        bytes: Vec::with_capacity(read.bytes.len() + 8 * inputs.len()),
+        ends: Vec::with_capacity(inputs.len()),
+    };
+    let mut start = 0;
+    for (&end, input) in read.ends.iter().zip(inputs) {
+        let end = end as usize;
+        stamped
+            .bytes
+            .extend_from_slice(read.bytes.get(start..end).unwrap_or_default());
+        stamped
+            .bytes
+            .extend_from_slice(&input.meta.timestamp_ns.to_le_bytes());
+        stamped.ends.push(stamped.bytes.len() as u32);
+        start = end;
     }
-    match batch_buffers::freeze_batch(&payloads, "") {
+    match batch_buffers::freeze_packed(&stamped, "") {
         Ok(made) => inputs
             .iter()
             .zip(made)
