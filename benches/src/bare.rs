@@ -11,6 +11,7 @@ use torvyn_runtime::engine::bindings::types::{
     self, Buffer, BufferError, ElementMeta, FlowContext, MutableBuffer, StreamElement,
 };
 use torvyn_runtime::engine::bindings::{filter, lifecycle, processor, sink, source, Runtime};
+use torvyn_runtime::engine::unpack_packed_payloads;
 use wasmtime::component::{Component, HasSelf, Linker, Resource};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
@@ -337,18 +338,17 @@ impl batch_buffers::Host for BareState {
         payloads: batch_buffers::PackedPayloads,
         _content_type: String,
     ) -> R<Result<Vec<Resource<Buffer>>, BufferError>> {
-        let mut start = 0;
-        let mut made = Vec::with_capacity(payloads.ends.len());
-        for &end in &payloads.ends {
-            let Some(payload) = payloads.bytes.get(start..end as usize) else {
-                return Ok(Err(BufferError::OutOfBounds));
-            };
-            let rep = self.alloc(0);
-            self.buffers[rep as usize] = payload.to_vec();
-            made.push(Resource::new_own(rep | FROZEN_BIT));
-            start = end as usize;
-        }
-        Ok(Ok(made))
+        let Some(slices) = unpack_packed_payloads(&payloads) else {
+            return Ok(Err(BufferError::OutOfBounds));
+        };
+        Ok(Ok(slices
+            .into_iter()
+            .map(|payload| {
+                let rep = self.alloc(0);
+                self.buffers[rep as usize] = payload.to_vec();
+                Resource::new_own(rep | FROZEN_BIT)
+            })
+            .collect()))
     }
 }
 

@@ -108,8 +108,8 @@ impl ComponentState {
 }
 
 /// The payloads of `packed` as slices, or `None` when its `ends` decrease
-/// or pass the end of its bytes.
-fn unpack(packed: &PackedPayloads) -> Option<Vec<&[u8]>> {
+/// or pass the end of its bytes (`freeze-packed` then makes nothing).
+pub fn unpack(packed: &PackedPayloads) -> Option<Vec<&[u8]>> {
     let mut start = 0usize;
     let mut slices = Vec::with_capacity(packed.ends.len());
     for &end in &packed.ends {

@@ -10,6 +10,7 @@
 //! - `wasi_fs`: `wasi:filesystem` with each use of a grant counted.
 
 mod batch_buffers;
+pub use batch_buffers::unpack as unpack_packed_payloads;
 #[allow(missing_docs)]
 pub mod bindings;
 mod capabilities;
